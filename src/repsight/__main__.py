@@ -1,0 +1,5 @@
+"""`python -m repsight` runs the command line."""
+
+from repsight.cli import main
+
+main()

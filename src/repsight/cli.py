@@ -1,0 +1,244 @@
+"""The command line: parses, calls the Python API, prints. No logic of its own."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from repsight.config import CONFIG_FILENAME, Config, load_config
+from repsight.errors import RepsightError
+from repsight.ingest import IngestReport
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="People analytics for sales teams: the behaviours behind quota attainment.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+_debug = {"on": False}
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="The workspace's repsight.toml (or its folder).")
+]
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+) -> None:
+    _debug["on"] = debug
+
+
+class _FileProgress:
+    """Rich progress bars for the ingest stage: one per file, bytes and records."""
+
+    def __init__(self, console: Console) -> None:
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TextColumn("{task.fields[records]:>10,} records"),
+            TextColumn("{task.fields[rate]:>8,.0f}/s"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
+        self._task: TaskID | None = None
+        self._started = 0.0
+
+    def __enter__(self) -> _FileProgress:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def start(self, path: Path, total_bytes: int) -> None:
+        self._task = self._bar.add_task(path.name, total=total_bytes, records=0, rate=0.0)
+        self._started = time.perf_counter()
+
+    def advance(self, bytes_read: int, records: int) -> None:
+        if self._task is not None:
+            elapsed = time.perf_counter() - self._started
+            rate = records / elapsed if elapsed > 0 else 0.0
+            self._bar.update(self._task, completed=bytes_read, records=records, rate=rate)
+
+    def finish(self) -> None:
+        if self._task is not None:
+            self._bar.remove_task(self._task)
+            self._task = None
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _print_ingest(report: IngestReport, config: Config) -> None:
+    table = Table(title="Ingest", title_justify="left")
+    for column in ("kind", "file"):
+        table.add_column(column)
+    for column in ("read", "loaded", "new", "quarantined", "seconds"):
+        table.add_column(column, justify="right")
+    for f in report.files:
+        name = _shown(f.path, config.root)
+        if f.error is not None:
+            table.add_row(f.kind, name, "[red]not loaded[/red]", "", "", "", "")
+            continue
+        quarantined = f"[yellow]{f.quarantined:,}[/yellow]" if f.quarantined else "0"
+        table.add_row(f.kind, name, f"{f.read:,}", f"{f.loaded:,}", f"{f.new:,}", quarantined, f"{f.seconds:.1f}")
+    if len(report.files) > 1:
+        t = report.total()
+        table.add_section()
+        table.add_row("", "total", f"{t.read:,}", f"{t.loaded:,}", f"{t.new:,}", f"{t.quarantined:,}", f"{t.seconds:.1f}")
+    out.print(table)
+    for note in report.notes:
+        out.print(f"[yellow]note:[/yellow] {note}")
+    for f in report.files:
+        if f.error is not None:
+            err.print(f"[red]error:[/red] {f.error}")
+    if report.total().quarantined:
+        out.print(
+            f"Quarantined records are in the workspace: `repsight quarantine -c {_shown(config.path, Path.cwd())}`"
+        )
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")],
+    domain: Annotated[
+        list[str], typer.Option("--domain", "-d", help="An internal mail domain (repeat for several).")
+    ] = ["acme.example"],  # noqa: B006 - typer reads the default, never mutates it
+    timezone: Annotated[str, typer.Option(help="Weeks start Monday 00:00 in this IANA zone.")] = "UTC",
+) -> None:
+    """Create a workspace: repsight.toml and a pseudonymisation key."""
+    from repsight.workspace import init_workspace
+
+    config = init_workspace(directory, domains=domain, timezone=timezone)
+    out.print(f"Created {config.path}")
+    out.print(f"Key: {config.key_path} (keep it safe and out of version control; or set REPSIGHT_KEY)")
+    out.print(f"Next: put the roster, accounts, KPIs and exports beside it, then `repsight ingest -c {config.path}`")
+
+
+@app.command()
+def ingest(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
+    """Load the configured roster, accounts, KPIs, mail and calendars into the workspace."""
+    from repsight.ingest import ingest as run_ingest
+
+    cfg = load_config(config)
+    with _FileProgress(err) as progress:
+        report = run_ingest(cfg, progress=progress)
+    _print_ingest(report, cfg)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def quarantine(
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    limit: Annotated[int, typer.Option(help="Show at most this many records.")] = 50,
+) -> None:
+    """List the records that could not be loaded, with file, position, field and reason."""
+    from repsight.privacy import read_key
+    from repsight.store import Store
+
+    cfg = load_config(config)
+    with Store.open(cfg, read_key(cfg.key_path)) as store:
+        rows = store.table("quarantine").order_by(["source", "load_id"]).limit(limit).to_pyarrow().to_pylist()
+        total = store.count("quarantine")
+    table = Table(title=f"Quarantine ({total:,} records)", title_justify="left")
+    for column in ("file", "position", "field", "reason"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(_shown(Path(row["source"]), cfg.root), row["position"], row["field"], row["reason"])
+    out.print(table)
+    if total > len(rows):
+        out.print(f"{total - len(rows):,} more; use --limit")
+
+
+@app.command()
+def status(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
+    """Show what the workspace holds: rows per table and the latest loads."""
+    from repsight.privacy import read_key
+    from repsight.store import TABLES, Store
+
+    cfg = load_config(config)
+    with Store.open(cfg, read_key(cfg.key_path)) as store:
+        counts = {name: store.count(name) for name in TABLES if name != "workspace"}
+    table = Table(title=f"Workspace {cfg.database_path}", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in counts.items():
+        table.add_row(name, f"{count:,}")
+    out.print(table)
+
+
+@app.command()
+def demo(
+    people: Annotated[int, typer.Option(help="Employees of the synthetic company.")] = 200,
+    months: Annotated[int, typer.Option(help="Months of mail and calendar data.")] = 18,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed writes the same bytes.")] = 7,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo workspace.")] = Path("demo"),
+) -> None:
+    """Generate a synthetic sales organisation and run every stage of repsight on it."""
+    from repsight.demo import DemoResult, create_demo_workspace
+    from repsight.ingest import ingest as run_ingest
+
+    with err.status(f"Generating {people:,} people and {months} months of mail and meetings…"):
+        config, synth = create_demo_workspace(out_dir, people=people, months=months, seed=seed)
+    with _FileProgress(err) as progress:
+        result = DemoResult(config, synth, run_ingest(config, progress=progress))
+    s = result.synth
+    out.print(
+        f"Generated [bold]{s.people:,}[/bold] people ({s.reps:,} quota-carrying reps), {s.accounts:,} CRM accounts, "
+        f"{s.messages:,} emails and {s.meetings:,} meetings over {len(s.quarters)} quarters "
+        f"({', '.join(s.quarters)}) into {out_dir}"
+    )
+    _print_ingest(result.ingest, result.config)
+    config_path = _shown(result.config.path, Path.cwd())
+    out.print("\n[bold]Where to look next[/bold]")
+    out.print(f"  repsight status -c {config_path}        what the workspace holds")
+    out.print(f"  {out_dir / 'truth.json'}                      the planted effects and each rep's hidden skill")
+    out.print(f"  {result.config.database_path}   the tables, for SQL (DuckDB)")
+    if not result.ingest.ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Run the command line; errors are one clear line each (tracebacks only with --debug)."""
+    try:
+        app()
+    except RepsightError as exc:
+        if _debug["on"]:
+            raise
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted; every file is loaded whole or not at all")
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so, without a traceback unless asked
+        if _debug["on"]:
+            raise
+        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+        sys.exit(70)

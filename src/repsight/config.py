@@ -1,0 +1,213 @@
+"""The workspace configuration, `repsight.toml`: value objects, loading, writing."""
+
+from __future__ import annotations
+
+import glob
+import tomllib
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from repsight.errors import ConfigError
+
+__all__ = [
+    "CONFIG_FILENAME",
+    "CompanyConfig",
+    "Config",
+    "EngineConfig",
+    "PrivacyConfig",
+    "SourcesConfig",
+    "load_config",
+    "render_config",
+]
+
+CONFIG_FILENAME = "repsight.toml"
+MIN_GROUP_SIZE_FLOOR = 3
+
+
+class _Section(BaseModel):
+    # A typo in a key must not be silently ignored: it would leave a default
+    # in force that the user believes they changed.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CompanyConfig(_Section):
+    """Who the company is: its mail domains, its senior leaders, its sellers."""
+
+    domains: list[str] = Field(min_length=1)
+    """Internal mail domains; an address in one of them is a colleague."""
+    senior_level: int = Field(default=7, ge=1)
+    """A person whose roster level is at least this is a senior leader."""
+    sales_functions: list[str] = Field(default_factory=lambda: ["Sales"], min_length=1)
+    """Roster `function` values whose people carry quota."""
+    timezone: str = "UTC"
+    """Weeks start on Monday 00:00 in this time zone."""
+    personal_domains: list[str] = Field(
+        default_factory=lambda: ["gmail.com", "yahoo.com", "outlook.com", "hotmail.com"]
+    )
+    """Free-mail domains: personal mail, excluded from the metrics."""
+
+    @field_validator("domains", "personal_domains")
+    @classmethod
+    def _lower_domains(cls, value: list[str]) -> list[str]:
+        cleaned = [d.strip().lower().lstrip("@") for d in value]
+        for domain in cleaned:
+            if not domain or "." not in domain or " " in domain:
+                raise ValueError(f"{domain!r} is not a mail domain")
+        return cleaned
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. 'Europe/Berlin')") from None
+        return value
+
+
+class SourcesConfig(_Section):
+    """Where the input files are, relative to the configuration file."""
+
+    roster: str | None = "roster.csv"
+    """The HR roster (CSV)."""
+    accounts: str | None = "accounts.csv"
+    """CRM accounts with their mail domains (CSV)."""
+    kpis: str | None = "kpis.csv"
+    """Quota and bookings per person and period (CSV)."""
+    mail: list[str] = Field(default_factory=lambda: ["mail/*.mbox"])
+    """Globs of mail exports; the format follows from the extension."""
+    calendar: list[str] = Field(default_factory=lambda: ["calendar/*.ics"])
+    """Globs of calendar exports; the format follows from the extension."""
+
+
+class PrivacyConfig(_Section):
+    """How people are protected."""
+
+    min_group_size: int = Field(default=5, ge=MIN_GROUP_SIZE_FLOOR)
+    """No aggregate over fewer people is shown to anyone but an analyst."""
+    key_file: str = ".repsight.key"
+    """The pseudonymisation key (unless REPSIGHT_KEY is set)."""
+
+
+class EngineConfig(_Section):
+    """Where the data lives and what computes on it."""
+
+    backend: Literal["duckdb", "pyspark"] = "duckdb"
+    """The Ibis backend that runs the computations."""
+    database: str = "repsight.duckdb"
+    """The workspace database file, relative to the configuration file."""
+
+
+class Config(_Section):
+    """A whole `repsight.toml`, plus the file it came from."""
+
+    company: CompanyConfig
+    sources: SourcesConfig = Field(default_factory=SourcesConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    path: Path = Field(default=Path(CONFIG_FILENAME), exclude=True)
+
+    @property
+    def root(self) -> Path:
+        """The folder that relative paths in the configuration start from."""
+        return self.path.parent
+
+    def resolve(self, relative: str) -> Path:
+        """Return `relative` as a path from the configuration file's folder."""
+        candidate = Path(relative).expanduser()
+        return candidate if candidate.is_absolute() else self.root / candidate
+
+    @property
+    def database_path(self) -> Path:
+        return self.resolve(self.engine.database)
+
+    @property
+    def key_path(self) -> Path:
+        return self.resolve(self.privacy.key_file)
+
+    def expand(self, patterns: list[str]) -> list[Path]:
+        """Return the files matched by `patterns`, sorted, each once."""
+        found: dict[Path, None] = {}
+        for pattern in patterns:
+            for match in sorted(glob.glob(str(self.resolve(pattern)), recursive=True)):
+                found.setdefault(Path(match), None)
+        return list(found)
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        loc = [str(part) for part in item["loc"]]
+        where = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else loc[0] if loc else "(top)"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling)"
+        elif item["type"] == "missing":
+            message = "required setting is missing"
+        lines.append(f"  {where}: {message}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | Path) -> Config:
+    """Return the configuration read from `path` (a file, or a folder holding one)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CONFIG_FILENAME
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no configuration file here; create one with `repsight init DIR`"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return Config.model_validate({**raw, "path": path.resolve()})
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid configuration:\n{_describe(exc)}") from None
+
+
+def _toml_list(values: list[str]) -> str:
+    return "[" + ", ".join(f'"{v}"' for v in values) + "]"
+
+
+def render_config(
+    domains: list[str],
+    *,
+    mail: list[str] | None = None,
+    calendar: list[str] | None = None,
+    timezone: str = "UTC",
+) -> str:
+    """Return the text of a commented `repsight.toml` for a new workspace."""
+    defaults = SourcesConfig()
+    company = CompanyConfig(domains=domains, timezone=timezone)
+    return f"""\
+# repsight workspace configuration. Paths are relative to this file.
+
+[company]
+domains = {_toml_list(company.domains)}          # internal mail domains
+senior_level = {company.senior_level}                    # level >= this is a senior leader
+sales_functions = {_toml_list(company.sales_functions)}         # roster `function` values that carry quota
+timezone = "{company.timezone}"                    # weeks start Monday 00:00 here
+personal_domains = {_toml_list(company.personal_domains)}
+
+[sources]
+roster = "{defaults.roster}"
+accounts = "{defaults.accounts}"
+kpis = "{defaults.kpis}"
+mail = {_toml_list(mail if mail is not None else defaults.mail)}              # globs; format inferred from extension/content
+calendar = {_toml_list(calendar if calendar is not None else defaults.calendar)}
+
+[privacy]
+min_group_size = 5
+key_file = ".repsight.key"          # or set REPSIGHT_KEY
+
+[engine]
+backend = "duckdb"                  # or "pyspark"
+database = "repsight.duckdb"
+"""

@@ -1,0 +1,125 @@
+"""Pseudonyms and the workspace key.
+
+The pseudonym of an address is a public contract, so that a customer can
+pseudonymise other data sets the same way:
+
+    pseudonym(address) = first 32 hex characters of
+                         HMAC-SHA256(key, address.strip().lower())
+
+where `key` is the key file's text, stripped, as UTF-8 bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from repsight.errors import KeyFileError
+
+__all__ = [
+    "KEY_ENV",
+    "MIN_KEY_LENGTH",
+    "Pseudonymizer",
+    "canonical_address",
+    "domain_of",
+    "key_fingerprint",
+    "pseudonym",
+    "read_key",
+    "write_new_key",
+]
+
+KEY_ENV = "REPSIGHT_KEY"
+MIN_KEY_LENGTH = 16
+PSEUDONYM_LENGTH = 32
+
+
+def canonical_address(address: str) -> str:
+    """Return the address as the pseudonym sees it: stripped and lower-cased."""
+    return address.strip().lower()
+
+
+def domain_of(address: str) -> str:
+    """Return the lower-cased domain of an address ('' when it has none)."""
+    _, _, domain = canonical_address(address).rpartition("@")
+    return domain if "@" in address else ""
+
+
+def pseudonym(key: str, address: str) -> str:
+    """Return the 32-hex-character pseudonym of `address` under `key`."""
+    digest = hmac.new(key.encode("utf-8"), canonical_address(address).encode("utf-8"), hashlib.sha256)
+    return digest.hexdigest()[:PSEUDONYM_LENGTH]
+
+
+def key_fingerprint(key: str) -> str:
+    """Return a value that identifies the key without revealing it.
+
+    The workspace stores it, so that loading data under another key (which
+    would split every person in two) is refused instead of done.
+    """
+    return pseudonym(key, "repsight:key-fingerprint")
+
+
+class Pseudonymizer:
+    """Pseudonymises addresses under one key, remembering what it has seen."""
+
+    def __init__(self, key: str) -> None:
+        self._key = key.encode("utf-8")
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, address: str) -> str:
+        canonical = canonical_address(address)
+        found = self._cache.get(canonical)
+        if found is None:
+            digest = hmac.new(self._key, canonical.encode("utf-8"), hashlib.sha256)
+            found = digest.hexdigest()[:PSEUDONYM_LENGTH]
+            if len(self._cache) < 1_000_000:
+                self._cache[canonical] = found
+        return found
+
+
+def _check_key_text(text: str, source: str) -> str:
+    key = text.strip()
+    if not key:
+        raise KeyFileError(f"{source}: the pseudonymisation key is empty")
+    if len(key) < MIN_KEY_LENGTH:
+        raise KeyFileError(
+            f"{source}: the pseudonymisation key is {len(key)} characters long; "
+            f"it needs at least {MIN_KEY_LENGTH} (`repsight init` writes 64)"
+        )
+    return key
+
+
+def read_key(path: Path) -> str:
+    """Return the workspace key: from REPSIGHT_KEY if set, else from the key file."""
+    from_env = os.environ.get(KEY_ENV)
+    if from_env is not None:
+        return _check_key_text(from_env, f"environment variable {KEY_ENV}")
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KeyFileError(
+            f"{path}: the pseudonymisation key file is missing; restore it, "
+            f"or set {KEY_ENV} (a new key would give everyone new pseudonyms)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeyFileError(f"{path}: cannot read the pseudonymisation key: {exc}") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        # As ssh does with private keys: a key others can read protects nobody.
+        raise KeyFileError(
+            f"{path}: the pseudonymisation key is readable by others "
+            f"(mode {stat.S_IMODE(mode):04o}); run `chmod 600 {path}`"
+        )
+    return _check_key_text(text, str(path))
+
+
+def write_new_key(path: Path) -> None:
+    """Write 32 random bytes as 64 hex characters to `path`, readable by its owner only."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    os.chmod(path, 0o600)

@@ -1,0 +1,53 @@
+"""CRM accounts (CSV): which mail domains are customers, prospects, partners, vendors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from repsight.sources.csvfile import FieldError, read_csv
+from repsight.sources.files import Source
+from repsight.sources.records import Account, Rejected
+
+__all__ = ["ACCOUNT_TYPES", "REQUIRED_COLUMNS", "read_accounts"]
+
+ACCOUNT_TYPES = ("customer", "prospect", "partner", "vendor")
+REQUIRED_COLUMNS = ("account_id", "name", "domains", "type")
+
+
+def _domains(value: str) -> tuple[str, ...]:
+    domains = tuple(d.strip().lower().lstrip("@") for d in value.split(";") if d.strip())
+    if not domains:
+        raise FieldError("domains", "is empty; an account needs at least one mail domain")
+    for domain in domains:
+        if "." not in domain or "@" in domain or any(c.isspace() for c in domain):
+            raise FieldError("domains", f"{domain!r} is not a mail domain")
+    return domains
+
+
+def read_accounts(source: Source) -> Iterator[Account | Rejected]:
+    """Yield each account row, or Rejected with the reason."""
+    seen_ids: dict[str, str] = {}
+    seen_domains: dict[str, str] = {}
+    for row in read_csv(source.text, source.path, required=REQUIRED_COLUMNS):
+        if row.problem is not None:
+            yield Rejected(row.position, row.problem.field, row.problem.reason)
+            continue
+        fields = row.fields
+        try:
+            if not fields["account_id"]:
+                raise FieldError("account_id", "is empty")
+            if fields["account_id"] in seen_ids:
+                raise FieldError("account_id", f"duplicate account: the same id is on {seen_ids[fields['account_id']]}")
+            kind = fields["type"].lower()
+            if kind not in ACCOUNT_TYPES:
+                raise FieldError("type", f"{fields['type']!r} is not one of {', '.join(ACCOUNT_TYPES)}")
+            domains = _domains(fields["domains"])
+            for domain in domains:
+                if domain in seen_domains:
+                    raise FieldError("domains", f"{domain} already belongs to the account on {seen_domains[domain]}")
+        except FieldError as exc:
+            yield Rejected(row.position, exc.field, exc.reason)
+            continue
+        seen_ids[fields["account_id"]] = row.position
+        seen_domains.update(dict.fromkeys(domains, row.position))
+        yield Account(row.position, fields["account_id"], fields["name"], domains, kind)

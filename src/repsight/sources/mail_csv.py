@@ -1,0 +1,59 @@
+"""Mail metadata as CSV: `message_id,sent_at,sender,to,cc,bcc`, addresses `;`-separated."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+from repsight.sources.csvfile import (
+    FieldError,
+    parse_address,
+    parse_address_list,
+    parse_timestamp,
+    read_csv,
+)
+from repsight.sources.records import Message, Recipient, Rejected
+from repsight.sources.files import Source
+
+__all__ = ["REQUIRED_COLUMNS", "read_mail_csv"]
+
+REQUIRED_COLUMNS = ("message_id", "sent_at", "sender", "to")
+
+
+def message_key(message_id: str, fallback: tuple[str, ...]) -> str:
+    """Return the key of a message: its Message-ID, or a hash of its headers when it has none."""
+    cleaned = message_id.strip().strip("<>").strip()
+    if cleaned:
+        return cleaned
+    return "sha256:" + hashlib.sha256("\x1f".join(fallback).encode("utf-8")).hexdigest()
+
+
+def _message(position: str, fields: dict[str, str]) -> Message:
+    sent_at = parse_timestamp(fields["sent_at"], "sent_at")
+    if not fields["sender"]:
+        raise FieldError("sender", "is empty")
+    sender, sender_name = parse_address(fields["sender"], "sender")
+    recipients: dict[str, Recipient] = {}
+    for kind in ("to", "cc", "bcc"):
+        for address, name in parse_address_list(fields.get(kind, ""), kind):
+            recipients.setdefault(address.lower(), Recipient(address, kind, name))
+    if not recipients:
+        raise FieldError("to", "the message has no recipients")
+    key = message_key(
+        fields["message_id"],
+        (fields["sent_at"], fields["sender"], fields["to"], fields.get("cc", ""), fields.get("bcc", "")),
+    )
+    return Message(position, key, sent_at, sender, tuple(recipients.values()), sender_name)
+
+
+def read_mail_csv(source: Source) -> Iterator[Message | Rejected]:
+    """Yield each message row of a mail CSV, or Rejected with the reason."""
+    for row in read_csv(source.text, source.path, required=REQUIRED_COLUMNS):
+        if row.problem is not None:
+            yield Rejected(row.position, row.problem.field, row.problem.reason)
+            continue
+        try:
+            yield _message(row.position, row.fields)
+        except FieldError as exc:
+            yield Rejected(row.position, exc.field, exc.reason)
+

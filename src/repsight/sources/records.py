@@ -1,0 +1,107 @@
+"""The normalised records every reader yields, before pseudonymisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+__all__ = [
+    "RESPONSES",
+    "Account",
+    "Attendee",
+    "Kpi",
+    "Meeting",
+    "Message",
+    "Person",
+    "Recipient",
+    "Rejected",
+]
+
+# Attendee responses, as iCalendar PARTSTAT and Graph `status.response` map onto them.
+RESPONSES = ("organizer", "accepted", "tentative", "declined", "needs-action", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A record that cannot be loaded: where it is, which field, and why."""
+
+    position: str
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    position: str
+    email: str
+    name: str
+    manager_email: str | None
+    org: str
+    level: int
+    function: str
+    region: str | None = None
+    segment: str | None = None
+    channel: str | None = None
+    hire_date: date | None = None
+    leave_date: date | None = None
+    timezone: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    position: str
+    account_id: str
+    name: str
+    domains: tuple[str, ...]
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    position: str
+    email: str
+    period: str
+    period_start: date
+    period_end: date
+    quota: float | None
+    bookings: float | None
+    attainment: float
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    address: str
+    kind: str  # "to", "cc" or "bcc"
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    position: str
+    key: str
+    sent_at: datetime  # aware
+    sender: str
+    recipients: tuple[Recipient, ...]
+    sender_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Attendee:
+    address: str
+    response: str  # one of RESPONSES
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Meeting:
+    position: str
+    key: str
+    uid: str
+    start: datetime  # aware
+    end: datetime  # aware
+    organizer: str
+    attendees: tuple[Attendee, ...]
+    is_cancelled: bool = False
+    is_all_day: bool = False
+    is_transparent: bool = False

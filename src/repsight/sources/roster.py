@@ -1,0 +1,140 @@
+"""The HR roster (CSV): one row per person, validated as a whole.
+
+Rows that cannot be loaded are yielded as `Rejected`; the rest load. The
+checks, in order: fields of each row; duplicates (the first row for an email
+wins); managers that are not in the roster; cycles in the manager chain.
+
+A manager whose own row is rejected for a field error is still "in the
+roster": the people below them load, pointing to their pseudonym, so that
+fixing that one row later restores the whole chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from repsight.privacy import canonical_address
+from repsight.sources.csvfile import (
+    FieldError,
+    parse_address,
+    parse_date,
+    parse_number,
+    read_csv,
+)
+from repsight.sources.files import Source
+from repsight.sources.records import Person, Rejected
+
+__all__ = ["REQUIRED_COLUMNS", "read_roster"]
+
+REQUIRED_COLUMNS = ("email", "name", "manager_email", "org", "level", "function")
+OPTIONAL_COLUMNS = ("region", "segment", "channel", "hire_date", "leave_date", "timezone")
+
+
+def _level(value: str) -> int:
+    if not value:
+        raise FieldError("level", "is empty; every person needs a level")
+    number = parse_number(value, "level")
+    if number != int(number) or number < 0:
+        raise FieldError("level", f"{value!r} is not a whole number")
+    return int(number)
+
+
+def _person(position: str, fields: dict[str, str]) -> Person:
+    if not fields["email"]:
+        raise FieldError("email", "is empty; every person needs an email")
+    email, _ = parse_address(fields["email"], "email")
+    manager = fields["manager_email"]
+    manager_email = parse_address(manager, "manager_email")[0] if manager else None
+    if manager_email is not None and canonical_address(manager_email) == canonical_address(email):
+        # Some HR systems make the top of the chart their own manager.
+        manager_email = None
+    for required in ("org", "function"):
+        if not fields[required]:
+            raise FieldError(required, "is empty")
+    timezone = fields.get("timezone") or None
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise FieldError("timezone", f"{timezone!r} is not an IANA time zone") from None
+    hire = fields.get("hire_date")
+    leave = fields.get("leave_date")
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    return Person(
+        position=position,
+        email=email,
+        name=fields["name"],
+        manager_email=manager_email,
+        org=fields["org"],
+        level=_level(fields["level"]),
+        function=fields["function"],
+        region=fields.get("region") or None,
+        segment=fields.get("segment") or None,
+        channel=fields.get("channel") or None,
+        hire_date=parse_date(hire, "hire_date") if hire else None,
+        leave_date=parse_date(leave, "leave_date") if leave else None,
+        timezone=timezone,
+        attributes={k: v for k, v in fields.items() if k not in known and v},
+    )
+
+
+def _cycles(people: dict[str, Person]) -> dict[str, str]:
+    """Return, for each person on a manager-chain loop, a description of the loop."""
+    parent = {
+        key: canonical_address(p.manager_email)
+        for key, p in people.items()
+        if p.manager_email is not None
+    }
+    state: dict[str, int] = {}  # 1: on the current walk, 2: done
+    looped: dict[str, str] = {}
+    for start in people:
+        walk: list[str] = []
+        node: str | None = start
+        while node is not None and node in people and state.get(node) is None:
+            state[node] = 1
+            walk.append(node)
+            node = parent.get(node)
+        if node is not None and state.get(node) == 1:
+            loop = walk[walk.index(node) :]
+            rows = " → ".join(people[n].position for n in [*loop, node])
+            for member in loop:
+                looped[member] = f"the manager chain loops: {rows}"
+        for visited in walk:
+            state[visited] = 2
+    return looped
+
+
+def read_roster(source: Source) -> Iterator[Person | Rejected]:
+    """Yield each roster row as a Person, or as Rejected with the reason."""
+    # The roster is checked as a whole (duplicates, managers, loops), so it is
+    # read at once: it has one row per employee, never more than memory holds.
+    rows = list(read_csv(source.text, source.path, required=REQUIRED_COLUMNS))
+    outcome: list[Person | Rejected] = []
+    first_row: dict[str, str] = {}
+    for row in rows:
+        if row.problem is not None:
+            outcome.append(Rejected(row.position, row.problem.field, row.problem.reason))
+            continue
+        email = canonical_address(row.fields["email"]) if row.fields["email"] else ""
+        if email and email in first_row:
+            outcome.append(Rejected(row.position, "email", f"duplicate person: the same email is on {first_row[email]}"))
+            continue
+        if email and "@" in email:
+            first_row[email] = row.position
+        try:
+            outcome.append(_person(row.position, row.fields))
+        except FieldError as exc:
+            outcome.append(Rejected(row.position, exc.field, exc.reason))
+    for index, item in enumerate(outcome):
+        if isinstance(item, Person) and item.manager_email is not None:
+            if canonical_address(item.manager_email) not in first_row:
+                outcome[index] = Rejected(
+                    item.position, "manager_email", "the manager is not in the roster (no row has that email)"
+                )
+    valid = {canonical_address(p.email): p for p in outcome if isinstance(p, Person)}
+    looped = _cycles(valid)
+    for index, item in enumerate(outcome):
+        if isinstance(item, Person) and canonical_address(item.email) in looped:
+            outcome[index] = Rejected(item.position, "manager_email", looped[canonical_address(item.email)])
+    yield from outcome

@@ -1,0 +1,278 @@
+"""The workspace database: one Ibis connection, the documented tables, keyed loads.
+
+This module owns the connection; everything else asks it for tables. Event
+tables hold pseudonyms and domains only; names and addresses live in
+`identities` alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from repsight.errors import KeyFileError, StoreError
+from repsight.privacy import key_fingerprint
+
+if TYPE_CHECKING:
+    import ibis
+    import ibis.expr.types as ir
+
+    from repsight.config import Config
+
+__all__ = ["SCHEMA_VERSION", "TABLES", "Store"]
+
+SCHEMA_VERSION = 1
+
+# Every table the store keeps, with its columns and their types. The key
+# columns of each table are in KEYS; a load never stores a key twice.
+TABLES: dict[str, dict[str, str]] = {
+    "workspace": {"name": "string", "value": "string"},
+    "loads": {
+        "load_id": "int64",
+        "source": "string",
+        "kind": "string",
+        "size_bytes": "int64",
+        "sha256": "string",
+        "rows_read": "int64",
+        "rows_loaded": "int64",
+        "rows_new": "int64",
+        "rows_quarantined": "int64",
+        "started_at": "timestamp",
+        "finished_at": "timestamp",
+    },
+    "quarantine": {
+        "load_id": "int64",
+        "source": "string",
+        "kind": "string",
+        "position": "string",
+        "field": "string",
+        "reason": "string",
+    },
+    "identities": {"person": "string", "email": "string", "name": "string"},
+    "people": {
+        "person": "string",
+        "domain": "string",
+        "manager": "string",
+        "org": "string",
+        "level": "int64",
+        "function": "string",
+        "region": "string",
+        "segment": "string",
+        "channel": "string",
+        "hire_date": "date",
+        "leave_date": "date",
+        "timezone": "string",
+        "attributes": "string",
+        "load_id": "int64",
+    },
+    "accounts": {"account_id": "string", "name": "string", "type": "string", "domains": "string", "load_id": "int64"},
+    "account_domains": {"domain": "string", "account_id": "string", "type": "string"},
+    "kpis": {
+        "person": "string",
+        "period": "string",
+        "period_start": "date",
+        "period_end": "date",
+        "quota": "float64",
+        "bookings": "float64",
+        "attainment": "float64",
+        "load_id": "int64",
+    },
+    "messages": {
+        "message_key": "string",
+        "sent_at": "timestamp",
+        "sender": "string",
+        "sender_domain": "string",
+        "recipient_count": "int64",
+        "load_id": "int64",
+    },
+    "message_recipients": {
+        "message_key": "string",
+        "recipient": "string",
+        "recipient_domain": "string",
+        "kind": "string",
+    },
+    "meetings": {
+        "meeting_key": "string",
+        "uid": "string",
+        "start_at": "timestamp",
+        "end_at": "timestamp",
+        "organizer": "string",
+        "organizer_domain": "string",
+        "is_cancelled": "boolean",
+        "is_all_day": "boolean",
+        "is_transparent": "boolean",
+        "attendee_count": "int64",
+        "load_id": "int64",
+    },
+    "meeting_attendees": {
+        "meeting_key": "string",
+        "attendee": "string",
+        "attendee_domain": "string",
+        "response": "string",
+    },
+}
+
+KEYS: dict[str, tuple[str, ...]] = {
+    "workspace": ("name",),
+    "loads": ("load_id",),
+    "quarantine": ("source", "position", "field", "reason"),
+    "identities": ("person",),
+    "people": ("person",),
+    "accounts": ("account_id",),
+    "account_domains": ("domain",),
+    "kpis": ("person", "period"),
+    "messages": ("message_key",),
+    "message_recipients": ("message_key", "recipient"),
+    "meetings": ("meeting_key",),
+    "meeting_attendees": ("meeting_key", "attendee"),
+}
+
+
+def utc_naive(moment: datetime) -> datetime:
+    """Return an aware moment as a naive UTC timestamp, the form the store keeps."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+class Store:
+    """An open workspace database."""
+
+    def __init__(self, backend: ibis.BaseBackend, *, transactional: bool) -> None:
+        self.backend: Any = backend
+        self._transactional = transactional
+        self._in_transaction = False
+
+    @classmethod
+    def open(cls, config: Config, key: str) -> Store:
+        """Open (creating if needed) the workspace database, checking that `key` is its key."""
+        import ibis
+
+        if config.engine.backend != "duckdb":
+            raise StoreError(
+                f"{config.path}: [engine] backend = {config.engine.backend!r} is not available "
+                "in this version of repsight; use 'duckdb'"
+            )
+        path: Path = config.database_path
+        try:
+            backend = ibis.duckdb.connect(str(path))
+        except Exception as exc:  # duckdb raises its own IOException, not OSError
+            raise StoreError(f"{path}: cannot open the workspace database: {exc}") from None
+        store = cls(backend, transactional=True)
+        store._create_tables()
+        store._check_key(key, config)
+        return store
+
+    def close(self) -> None:
+        self.backend.disconnect()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _create_tables(self) -> None:
+        import ibis
+
+        existing = set(self.backend.list_tables())
+        for name, columns in TABLES.items():
+            if name not in existing:
+                self.backend.create_table(name, schema=ibis.schema(columns))
+        if "workspace" not in existing:
+            self.insert_new("workspace", pa.table({"name": ["schema_version"], "value": [str(SCHEMA_VERSION)]}))
+
+    def _check_key(self, key: str, config: Config) -> None:
+        fingerprint = key_fingerprint(key)
+        stored = self.setting("key_fingerprint")
+        if stored is None:
+            self.insert_new("workspace", pa.table({"name": ["key_fingerprint"], "value": [fingerprint]}))
+        elif stored != fingerprint:
+            raise KeyFileError(
+                f"{config.key_path}: this is not the key the workspace {config.database_path} "
+                "was loaded with; its pseudonyms would not match the stored ones"
+            )
+
+    def setting(self, name: str) -> str | None:
+        """Return a value of the `workspace` table, or None."""
+        rows = self.table("workspace").filter(lambda t: t.name == name).value.to_pyarrow().to_pylist()
+        return rows[0] if rows else None
+
+    def table(self, name: str) -> ir.Table:
+        """Return a stored table as an Ibis expression."""
+        return self.backend.table(name)
+
+    def count(self, name: str) -> int:
+        return int(self.table(name).count().execute())
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block as one transaction: all of it is stored, or none of it."""
+        if not self._transactional or self._in_transaction:
+            yield
+            return
+        self.backend.raw_sql("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self.backend.raw_sql("ROLLBACK")
+            raise
+        else:
+            self.backend.raw_sql("COMMIT")
+        finally:
+            self._in_transaction = False
+
+    def _conform(self, name: str, rows: pa.Table) -> pa.Table:
+        import ibis
+
+        schema = ibis.schema(TABLES[name]).to_pyarrow()
+        return rows.select(schema.names).cast(schema)
+
+    def unseen(self, name: str, keys: pa.Table) -> pa.Table:
+        """Return the rows of `keys` (key columns of `name`) that the table does not hold yet."""
+        import ibis
+
+        return ibis.memtable(keys).anti_join(self.table(name), list(KEYS[name])).to_pyarrow()
+
+    def insert_new(self, name: str, rows: pa.Table) -> int:
+        """Insert the rows whose key the table does not hold yet; return how many."""
+        import ibis
+
+        if rows.num_rows == 0:
+            return 0
+        rows = self._conform(name, rows)
+        before = self.count(name)
+        fresh = ibis.memtable(rows).distinct(on=list(KEYS[name]), keep="first")
+        self.backend.insert(name, fresh.anti_join(self.table(name), list(KEYS[name])))
+        return self.count(name) - before
+
+    def upsert(self, name: str, rows: pa.Table) -> int:
+        """Store `rows`, replacing stored rows with the same key; return how many keys are new."""
+        import ibis
+
+        if rows.num_rows == 0:
+            return 0
+        rows = self._conform(name, rows)
+        key = list(KEYS[name])
+        kept = self.table(name).anti_join(ibis.memtable(rows.select(key)), key).to_pyarrow()
+        new = int(self.unseen(name, rows.select(key)).num_rows)
+        with self.transaction():
+            self.backend.truncate_table(name)
+            self.backend.insert(name, kept)
+            self.backend.insert(name, rows)
+        return new
+
+    def next_load_id(self) -> int:
+        current = self.table("loads").load_id.max().execute()
+        return 1 if current is None or current != current else int(current) + 1
+
+    def record_load(self, row: dict[str, Any]) -> None:
+        """Append one row to `loads`."""
+        self.insert_new("loads", pa.Table.from_pylist([row]))

@@ -1,0 +1,148 @@
+"""The synthetic sales organisation behind `repsight demo`, the tests and the benchmarks.
+
+`generate()` writes a roster, CRM accounts, six quarters of KPIs and 18
+months of mail and calendar metadata for a company whose reps have a hidden
+skill; `truth.json` records that skill and every planted parameter, so a
+study run on the files can be checked against what was planted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from repsight.synth.activity import Params, SynthMessage, generate_activity, quarter_of, quarter_skills
+from repsight.synth.org import MIN_PEOPLE, Company, build_company
+from repsight.synth.random import Rng
+from repsight.synth.writers import CsvExports, write_accounts, write_json, write_kpis, write_roster
+
+__all__ = ["DEFAULT_START", "MIN_PEOPLE", "Params", "SynthResult", "generate"]
+
+DEFAULT_START = date(2024, 7, 1)
+QUOTA_BY_SEGMENT = {"SMB": 120_000.0, "Mid-Market": 260_000.0, "Enterprise": 520_000.0}
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    """What `generate` wrote."""
+
+    folder: Path
+    people: int
+    reps: int
+    accounts: int
+    quarters: list[str]
+    messages: int
+    meetings: int
+
+
+def _months_later(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def _weeks(start: date, end: date) -> list[date]:
+    monday = start + timedelta(days=(7 - start.weekday()) % 7)
+    weeks = []
+    while monday < end:
+        weeks.append(monday)
+        monday += timedelta(days=7)
+    return weeks
+
+
+def _full_quarters(start: date, end: date) -> list[tuple[str, date, date]]:
+    quarters = []
+    name, first = quarter_of(start)
+    while True:
+        following = _months_later(first, 3)
+        if first >= start and following <= end:
+            quarters.append((name, first, following))
+        if following >= end:
+            return quarters
+        name, first = quarter_of(following)
+
+
+def _kpis(company: Company, quarters: list[tuple[str, date, date]], skills: dict[str, dict[str, float]],
+          rng: Rng, params: Params) -> list[tuple[str, str, float, float]]:
+    rows = []
+    rho = params.attainment_skill_correlation
+    for rep in company.reps:
+        base_quota = QUOTA_BY_SEGMENT[rep.segment or "SMB"] * math.exp(rng.normal(0, 0.1))
+        for name, first, following in quarters:
+            noise = rng.normal()
+            employed = rep.hire_date <= first + timedelta(days=30) and (
+                rep.leave_date is None or rep.leave_date >= following
+            )
+            if not employed:
+                continue
+            signal = rho * skills[rep.email][name] + math.sqrt(1 - rho * rho) * noise
+            attainment = params.attainment_median * math.exp(params.attainment_log_sd * signal)
+            quota = round(base_quota, -3)
+            rows.append((rep.email, name, quota, round(quota * attainment, 2)))
+    return rows
+
+
+def generate(
+    folder: str | Path,
+    *,
+    people: int = 200,
+    months: int = 18,
+    seed: int = 7,
+    start: date = DEFAULT_START,
+    params: Params | None = None,
+) -> SynthResult:
+    """Write a synthetic company's inputs and `truth.json` into `folder`; same seed, same bytes."""
+    if months < 3:
+        raise ValueError("a synthetic company needs at least 3 months of data (one quarter)")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    params = params or Params()
+    rng = Rng(seed)
+    end = _months_later(start, months)
+    company = build_company(people, rng, start, end)
+    quarters = _full_quarters(start, end)
+    skills = quarter_skills(company, [q for q, _, _ in quarters] + _partial(start, end, quarters), rng, params)
+    write_roster(company, folder / "roster.csv")
+    write_accounts(company, folder / "accounts.csv")
+    write_kpis(_kpis(company, quarters, skills, rng, params), folder / "kpis.csv")
+    exports = CsvExports(company, folder)
+    try:
+        for event in generate_activity(company, _weeks(start, end), rng, params, skills, seed):
+            if isinstance(event, SynthMessage):
+                exports.message(event)
+            else:
+                exports.meeting(event)
+    finally:
+        exports.close()
+    write_json(
+        {
+            "seed": seed,
+            "people": people,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "company_domain": company.domain,
+            "quarters": [q for q, _, _ in quarters],
+            "params": params.as_dict(),
+            "reps": {
+                rep.email: {"skill": round(rep.skill or 0.0, 6), "quarter_skill": {q: round(s, 6) for q, s in skills[rep.email].items()}}
+                for rep in company.reps
+            },
+        },
+        folder / "truth.json",
+    )
+    return SynthResult(folder, len(company.employees), len(company.reps), len(company.accounts),
+                       [q for q, _, _ in quarters], exports.messages, exports.meetings)
+
+
+def _partial(start: date, end: date, full: list[tuple[str, date, date]]) -> list[str]:
+    """Return the quarters the data range touches without covering them whole."""
+    names = {q for q, _, _ in full}
+    touched: list[str] = []
+    day = start
+    while day < end:
+        name, first = quarter_of(day)
+        if name not in names and name not in touched:
+            touched.append(name)
+        day = _months_later(first, 3)
+    return touched
