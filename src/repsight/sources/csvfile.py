@@ -113,10 +113,12 @@ def parse_address(value: str, field: str) -> tuple[str, str]:
     local, at, domain = address.rpartition("@")
     if not value.strip():
         raise FieldError(field, "is empty")
+    # The value is left out of the reason: it may be a person's name or address,
+    # and the quarantine must not become a second identity table.
     if not at or not local or "." not in domain or domain.startswith(".") or domain.endswith("."):
-        raise FieldError(field, f"{value!r} is not a mail address")
+        raise FieldError(field, "is not a mail address")
     if any(ch.isspace() for ch in address):
-        raise FieldError(field, f"{value!r} is not a mail address")
+        raise FieldError(field, "is not a mail address")
     return address, name.strip()
 
 
