@@ -26,7 +26,7 @@ def _read_all(folder: Path, kind: str, key: str) -> pd.DataFrame:
 
 def _week(moments: pd.Series) -> pd.Series:
     utc = pd.to_datetime(moments, utc=True, format="ISO8601")
-    return (utc.dt.tz_localize(None).dt.normalize() - pd.to_timedelta(utc.dt.weekday, unit="D"))
+    return (utc.dt.tz_localize(None).dt.normalize() - pd.to_timedelta(utc.dt.day_of_week, unit="D"))
 
 
 def person_weeks(folder: Path) -> pd.DataFrame:

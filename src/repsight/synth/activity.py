@@ -172,7 +172,8 @@ class _Generator:
         size = max(2, round(self.p.internal_contacts * math.exp(self.p.network_skill_effect * rep.skill)))
         pool = [e for e in self.company.employees if e is not rep and e.level < 7 and e is not rep.manager]
         near = [e for e in pool if e.org == rep.org or (e.region == rep.region and e.function == "Pre-sales")]
-        far = [e for e in pool if e not in near]
+        chosen_near = set(near)
+        far = [e for e in pool if e not in chosen_near]
         near_count = min(len(near), round(size * 0.5))
         return self._attached(near, near_count) + self._attached(far, size - near_count)
 

@@ -45,7 +45,7 @@ NON_SALES_SHARE = 0.22
 TEAM_SIZE = 8
 
 
-@dataclass
+@dataclass(eq=False)  # a person is themself: identity, not field-by-field equality
 class Employee:
     """One person on the roster, with the hidden skill that drives a rep's results."""
 
@@ -187,7 +187,7 @@ def _build_sales(b: _Builder, cro: Employee, reps_total: int, sales_staff: int) 
             org = f"Sales {region} {segment}"
             teams = max(1, math.ceil(count / TEAM_SIZE))
             head = vp
-            if teams >= 3 and budget > teams:
+            if teams >= 2 and budget > teams:
                 head = b.person(f"Director {segment} {region}", 6, "Sales", org, region, vp)
                 budget -= 1
             for team_reps in _split(count, (1.0,) * teams):
@@ -219,6 +219,9 @@ def _build_functions(b: _Builder, cro: Employee, execs: dict[str, Employee], rem
             manager = managers[i % len(managers)] if managers else head
             region = manager.region if regional and managers else b.rng.choice(("NA", "EMEA", "APAC"))
             org = manager.org if managers else function
+            if i == 0:  # every function has its junior coordinator
+                b.person(f"{function} Coordinator", 1, function, org, region, manager)
+                continue
             level = b.rng.weighted((2, 3, 4), (0.3, 0.45, 0.25))
             b.person(f"{function} Specialist", level, function, org, region, manager)
 

@@ -1,0 +1,88 @@
+"""The command line as a user runs it: in a subprocess, reading what it prints."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROSTER_HEADER, roster_rows, write_csv
+
+
+def repsight(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "REPSIGHT_KEY"} | {"COLUMNS": "200"} | (env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "repsight", *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_init_then_ingest_prints_per_file_counts(tmp_path: Path) -> None:
+    result = repsight("init", "ws", "--domain", "acme.example", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE((tmp_path / "ws" / ".repsight.key").stat().st_mode) == 0o600
+    rows = roster_rows() + [["", "No Email", "mgr@acme.example", "X", 3, "Sales", "", "", "", ""]]
+    write_csv(tmp_path / "ws" / "roster.csv", ROSTER_HEADER, rows)
+    write_csv(tmp_path / "ws" / "accounts.csv", ["account_id", "name", "domains", "type"], [["A1", "Northwind", "northwind.example", "customer"]])
+    write_csv(tmp_path / "ws" / "kpis.csv", ["email", "period", "quota", "bookings"], [["ana@acme.example", "2025Q1", 100, 90]])
+    result = repsight("ingest", "-c", "ws/repsight.toml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [" ".join(line.replace("│", " ").split()) for line in result.stdout.splitlines()]
+    assert "roster roster.csv 6 5 5 1" in " | ".join(lines)
+    assert "accounts accounts.csv 1 1 1 0" in " | ".join(lines)
+    assert "kpis kpis.csv 1 1 1 0" in " | ".join(lines)
+    assert "note: mail: no file matches mail/*.mbox" in result.stdout
+    assert "repsight quarantine -c ws/repsight.toml" in result.stdout
+    listing = repsight("quarantine", "-c", "ws", cwd=tmp_path)
+    assert "row 7" in listing.stdout and "is empty; every person needs an email" in listing.stdout
+
+
+def test_config_error_is_one_clear_line_without_traceback(tmp_path: Path) -> None:
+    result = repsight("ingest", "-c", "missing/repsight.toml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: missing/repsight.toml: no configuration file here; create one with `repsight init DIR`"
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    result = repsight("--debug", "ingest", "-c", "missing/repsight.toml", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr and "ConfigError" in result.stderr
+
+
+def test_missing_key_names_the_key_file(tmp_path: Path) -> None:
+    repsight("init", "ws", cwd=tmp_path)
+    (tmp_path / "ws" / ".repsight.key").unlink()
+    result = repsight("ingest", "-c", "ws", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "ws/.repsight.key: the pseudonymisation key file is missing" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_key_from_environment_needs_no_key_file(tmp_path: Path) -> None:
+    result = repsight("init", "ws", cwd=tmp_path, env={"REPSIGHT_KEY": "a-key-from-the-environment"})
+    assert result.returncode == 0
+    assert not (tmp_path / "ws" / ".repsight.key").exists()
+    status = repsight("status", "-c", "ws", cwd=tmp_path, env={"REPSIGHT_KEY": "a-key-from-the-environment"})
+    assert status.returncode == 0 and "people" in status.stdout
+
+
+def test_demo_generates_ingests_and_says_where_to_look_next(tmp_path: Path) -> None:
+    result = repsight("demo", "--people", "60", "--months", "3", "--out", "d", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Generated 60 people" in result.stdout
+    assert "Where to look next" in result.stdout and "repsight status -c d/repsight.toml" in result.stdout
+    assert (tmp_path / "d" / "truth.json").exists() and (tmp_path / "d" / "repsight.duckdb").exists()
+    # A second demo into the same folder replaces the first.
+    again = repsight("demo", "--people", "60", "--months", "3", "--out", "d", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+
+
+def test_demo_refuses_a_folder_that_is_not_an_earlier_demo(tmp_path: Path) -> None:
+    (tmp_path / "precious").mkdir()
+    (tmp_path / "precious" / "thesis.txt").write_text("do not delete")
+    result = repsight("demo", "--people", "60", "--months", "3", "--out", "precious", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "precious: not empty and not an earlier demo; choose another --out folder" in result.stderr
+    assert (tmp_path / "precious" / "thesis.txt").read_text() == "do not delete"
