@@ -21,7 +21,7 @@ from repsight.config import Config
 from repsight.errors import InputError
 from repsight.privacy import Pseudonymizer, domain_of, read_key
 from repsight.sources import open_source, reader_for
-from repsight.sources.records import Account, Kpi, Meeting, Message, Person, Rejected
+from repsight.sources.records import Account, Kpi, Meeting, Message, Person, Rejected, series_key
 from repsight.store import Store, utc_naive
 
 __all__ = ["FileResult", "IngestReport", "Progress", "configured_files", "ingest", "ingest_file"]
@@ -225,6 +225,7 @@ class _EventLoader(_Loader):
         self.internal = set(self.config.company.domains)
         self.batch: dict[str, Any] = {}
         self.identities: dict[str, tuple[str, str]] = {}
+        self.known: dict[str, tuple[str, str]] = {}
 
     def add(self, record: Message | Meeting) -> None:
         # The same event twice in one batch (two mailboxes in one export) keeps the first.
@@ -234,10 +235,15 @@ class _EventLoader(_Loader):
 
     def person(self, address: str, name: str) -> tuple[str, str]:
         """Return (pseudonym, domain) of an address, noting colleagues' identities."""
-        pseudonym, domain = self.pseudo(address), domain_of(address)
+        known = self.known.get(address)
+        if known is None:
+            known = self.pseudo(address), domain_of(address)
+            if len(self.known) < 500_000:
+                self.known[address] = known
+        pseudonym, domain = known
         if domain in self.internal and pseudonym not in self.identities:
             self.identities[pseudonym] = (address.strip().lower(), name)
-        return pseudonym, domain
+        return known
 
     def rows(self, records: list[Any]) -> tuple[pa.Table, pa.Table]:
         raise NotImplementedError
@@ -249,8 +255,9 @@ class _EventLoader(_Loader):
         fresh = set(self.store.unseen(self.table, keys).column(self.key_column).to_pylist())
         records = [r for k, r in self.batch.items() if k in fresh]
         events, participants = self.rows(records)
-        self.store.insert_new(self.table, events)
-        self.store.insert_new(self.participants_table, participants)
+        # Only new events are left, so their rows go in without a key check.
+        self.store.append(self.table, events)
+        self.store.append(self.participants_table, participants)
         self.store.insert_new("identities", self.identity_rows(self.identities))
         self.batch, self.identities, self.pending = {}, {}, 0
         return len(records)
@@ -283,7 +290,7 @@ class _CalendarLoader(_EventLoader):
     table, key_column, participants_table = "meetings", "meeting_key", "meeting_attendees"
 
     def rows(self, records: list[Meeting]) -> tuple[pa.Table, pa.Table]:
-        columns = ("meeting_key", "uid", "start_at", "end_at", "organizer", "organizer_domain",
+        columns = ("meeting_key", "series_key", "start_at", "end_at", "organizer", "organizer_domain",
                    "is_cancelled", "is_all_day", "is_transparent", "attendee_count")
         events: dict[str, list[Any]] = {c: [] for c in columns}
         people: dict[str, list[Any]] = {c: [] for c in ("meeting_key", "attendee", "attendee_domain", "response")}
@@ -291,7 +298,7 @@ class _CalendarLoader(_EventLoader):
             organizer, organizer_domain = self.person(m.organizer, "")
             for column, value in zip(
                 columns,
-                (m.key, m.uid, utc_naive(m.start), utc_naive(m.end), organizer, organizer_domain,
+                (m.key, series_key(m.uid), utc_naive(m.start), utc_naive(m.end), organizer, organizer_domain,
                  m.is_cancelled, m.is_all_day, m.is_transparent, len(m.attendees)),
                 strict=True,
             ):

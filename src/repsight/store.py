@@ -99,7 +99,7 @@ TABLES: dict[str, dict[str, str]] = {
     },
     "meetings": {
         "meeting_key": "string",
-        "uid": "string",
+        "series_key": "string",
         "start_at": "timestamp",
         "end_at": "timestamp",
         "organizer": "string",
@@ -252,6 +252,11 @@ class Store:
         fresh = ibis.memtable(rows).distinct(on=list(KEYS[name]), keep="first")
         self.backend.insert(name, fresh.anti_join(self.table(name), list(KEYS[name])))
         return self.count(name) - before
+
+    def append(self, name: str, rows: pa.Table) -> None:
+        """Insert rows the caller knows to be new (their keys were checked with `unseen`)."""
+        if rows.num_rows:
+            self.backend.insert(name, self._conform(name, rows))
 
     def upsert(self, name: str, rows: pa.Table) -> int:
         """Store `rows`, replacing stored rows with the same key; return how many keys are new."""

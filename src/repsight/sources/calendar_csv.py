@@ -19,16 +19,11 @@ from repsight.sources.csvfile import (
     read_csv,
 )
 from repsight.sources.files import Source
-from repsight.sources.records import Attendee, Meeting, Rejected
+from repsight.sources.records import Attendee, Meeting, Rejected, meeting_key
 
-__all__ = ["REQUIRED_COLUMNS", "meeting_key", "read_calendar_csv"]
+__all__ = ["REQUIRED_COLUMNS", "read_calendar_csv"]
 
 REQUIRED_COLUMNS = ("event_id", "start", "end", "organizer", "attendees")
-
-
-def meeting_key(uid: str, start: datetime) -> str:
-    """Return the key of one occurrence of a meeting: its UID and its start in UTC."""
-    return f"{uid}|{start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
 
 
 def _moment(value: str, field: str, all_day: bool) -> datetime:

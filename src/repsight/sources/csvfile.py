@@ -54,6 +54,8 @@ def read_csv(
     A row with the wrong number of fields, or undecodable bytes, comes with
     its `problem` set.
     """
+    # An all-hands invitation lists thousands of addresses in one field.
+    csv.field_size_limit(1 << 26)
     reader = csv.reader(text)
     try:
         header = next(reader)
@@ -124,7 +126,14 @@ def parse_address(value: str, field: str) -> tuple[str, str]:
 
 def parse_address_list(value: str, field: str) -> list[tuple[str, str]]:
     """Return the `;`-separated addresses of a field (none when it is empty)."""
-    return [parse_address(part, field) for part in value.split(";") if part.strip()]
+    found = []
+    for part in value.split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        # Nearly every address of a mail export is bare: skip the parser for those.
+        found.append((part, "") if _BARE_ADDRESS.fullmatch(part) else parse_address(part, field))
+    return found
 
 
 def parse_number(value: str, field: str) -> float:

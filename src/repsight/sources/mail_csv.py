@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 
 from repsight.sources.csvfile import (
@@ -12,20 +11,12 @@ from repsight.sources.csvfile import (
     parse_timestamp,
     read_csv,
 )
-from repsight.sources.records import Message, Recipient, Rejected
+from repsight.sources.records import Message, Recipient, Rejected, message_key
 from repsight.sources.files import Source
 
 __all__ = ["REQUIRED_COLUMNS", "read_mail_csv"]
 
 REQUIRED_COLUMNS = ("message_id", "sent_at", "sender", "to")
-
-
-def message_key(message_id: str, fallback: tuple[str, ...]) -> str:
-    """Return the key of a message: its Message-ID, or a hash of its headers when it has none."""
-    cleaned = message_id.strip().strip("<>").strip()
-    if cleaned:
-        return cleaned
-    return "sha256:" + hashlib.sha256("\x1f".join(fallback).encode("utf-8")).hexdigest()
 
 
 def _message(position: str, fields: dict[str, str]) -> Message:

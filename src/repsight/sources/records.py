@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 __all__ = [
     "RESPONSES",
@@ -15,10 +16,40 @@ __all__ = [
     "Person",
     "Recipient",
     "Rejected",
+    "meeting_key",
+    "message_key",
+    "series_key",
 ]
 
 # Attendee responses, as iCalendar PARTSTAT and Graph `status.response` map onto them.
 RESPONSES = ("organizer", "accepted", "tentative", "declined", "needs-action", "none")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+# Keys are hashes of the identifiers a source gives: identifiers such as
+# Message-IDs and iCalendar UIDs look like addresses and sometimes hold one,
+# and the event tables keep pseudonyms and domains only.
+
+
+def message_key(message_id: str, fallback: tuple[str, ...]) -> str:
+    """Return the key of a message: a hash of its Message-ID, or of its headers when it has none."""
+    cleaned = message_id.strip().strip("<>").strip()
+    if cleaned:
+        return _digest("message-id\x1f" + cleaned)
+    return _digest("headers\x1f" + "\x1f".join(fallback))
+
+
+def series_key(uid: str) -> str:
+    """Return the key shared by every occurrence of a (possibly recurring) meeting."""
+    return _digest("uid\x1f" + uid.strip())
+
+
+def meeting_key(uid: str, start: datetime) -> str:
+    """Return the key of one occurrence of a meeting: its UID and its start in UTC."""
+    return _digest(f"occurrence\x1f{uid.strip()}\x1f{start.astimezone(UTC):%Y%m%dT%H%M%SZ}")
 
 
 @dataclass(frozen=True, slots=True)
