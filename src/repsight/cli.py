@@ -97,8 +97,8 @@ def _shown(path: Path, root: Path) -> str:
 
 def _print_ingest(report: IngestReport, config: Config) -> None:
     table = Table(title="Ingest", title_justify="left")
-    for column in ("kind", "file"):
-        table.add_column(column)
+    table.add_column("kind")
+    table.add_column("file", overflow="fold")
     for column in ("read", "loaded", "new", "quarantined", "seconds"):
         table.add_column(column, justify="right")
     for f in report.files:
@@ -218,9 +218,14 @@ def demo(
     _print_ingest(result.ingest, result.config)
     config_path = _shown(result.config.path, Path.cwd())
     out.print("\n[bold]Where to look next[/bold]")
-    out.print(f"  repsight status -c {config_path}        what the workspace holds")
-    out.print(f"  {out_dir / 'truth.json'}                      the planted effects and each rep's hidden skill")
-    out.print(f"  {result.config.database_path}   the tables, for SQL (DuckDB)")
+    hints = Table.grid(padding=(0, 2))
+    hints.add_column(no_wrap=True)
+    hints.add_column()
+    hints.add_row(f"repsight status -c {config_path}", "what the workspace holds")
+    hints.add_row(f"repsight quarantine -c {config_path}", "records that could not be loaded, and why")
+    hints.add_row(_shown(out_dir / "truth.json", Path.cwd()), "the planted effects and each rep's hidden skill")
+    hints.add_row(_shown(result.config.database_path, Path.cwd()), "the tables, for SQL (DuckDB)")
+    out.print(hints)
     if not result.ingest.ok:
         raise typer.Exit(1)
 
