@@ -76,40 +76,56 @@ def step_baseline(folder: Path) -> dict[str, float]:
 
     mail = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted((folder / "mail").glob("*.csv"))])
     mail = mail.drop_duplicates("message_id")
-    messages = pd.DataFrame({
-        "message_key": mail.message_id,
-        "sent_at": pd.to_datetime(mail.sent_at, utc=True, format="ISO8601"),
-        "sender": mail.sender.map(pseudo),
-    })
+    messages = pd.DataFrame(
+        {
+            "message_key": mail.message_id,
+            "sent_at": pd.to_datetime(mail.sent_at, utc=True, format="ISO8601"),
+            "sender": mail.sender.map(pseudo),
+        }
+    )
     recipients = mail.assign(recipient=(mail.to + ";" + mail.cc + ";" + mail.bcc).str.split(";"))[["message_id", "recipient"]]
     recipients = recipients.explode("recipient")
     recipients = recipients[recipients.recipient != ""]
     recipients["recipient"] = recipients.recipient.map(pseudo)
     calendar = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted((folder / "calendar").glob("*.csv"))])
     calendar = calendar.drop_duplicates(["event_id", "start"])
-    meetings = pd.DataFrame({
-        "meeting_key": calendar.event_id + "|" + calendar.start,
-        "start_at": pd.to_datetime(calendar.start, utc=True, format="ISO8601"),
-        "end_at": pd.to_datetime(calendar.end, utc=True, format="ISO8601"),
-        "organizer": calendar.organizer.map(pseudo),
-    })
+    meetings = pd.DataFrame(
+        {
+            "meeting_key": calendar.event_id + "|" + calendar.start,
+            "start_at": pd.to_datetime(calendar.start, utc=True, format="ISO8601"),
+            "end_at": pd.to_datetime(calendar.end, utc=True, format="ISO8601"),
+            "organizer": calendar.organizer.map(pseudo),
+        }
+    )
     attendees = calendar.assign(attendee=calendar.attendees.str.split(";"))[["event_id", "start", "attendee"]].explode("attendee")
     attendees["attendee"] = attendees.attendee.map(pseudo)
     database = folder / "baseline.duckdb"
     database.unlink(missing_ok=True)
     with duckdb.connect(str(database)) as con:
-        for name, frame in (("messages", messages), ("message_recipients", recipients), ("meetings", meetings), ("meeting_attendees", attendees)):
+        for name, frame in (
+            ("messages", messages),
+            ("message_recipients", recipients),
+            ("meetings", meetings),
+            ("meeting_attendees", attendees),
+        ):
             con.register("frame", frame)
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM frame")
             con.unregister("frame")
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_mb": _peak_mb(), "rows": len(mail) + len(calendar), "db_mb": database.stat().st_size / 2**20}
+    return {
+        "seconds": seconds,
+        "peak_mb": _peak_mb(),
+        "rows": len(mail) + len(calendar),
+        "db_mb": database.stat().st_size / 2**20,
+    }
 
 
 def _run(step: str, folder: Path, *extra: str) -> dict[str, float]:
     output = subprocess.run(
         [sys.executable, __file__, "--step", step, "--folder", str(folder), *extra],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
     return result
@@ -140,11 +156,21 @@ def main() -> None:
             shutil.rmtree(folder)
         folder.parent.mkdir(parents=True, exist_ok=True)
         g = _run("generate", folder, "--people", str(people), "--months", str(months))
-        print(f"| {size} | {people:,} | generate | {g['seconds']:.1f} | {g['peak_mb']:.0f} | {g['events']:,.0f} events | {g['events'] / g['seconds']:,.0f} | {g['input_mb']:.0f} MB of input files |", flush=True)
+        _row(size, people, "generate", g, f"{g['events']:,.0f} events", g["events"], f"{g['input_mb']:.0f} MB of input files")
         i = _run("ingest", folder)
-        print(f"| {size} | {people:,} | repsight ingest | {i['seconds']:.1f} | {i['peak_mb']:.0f} | {i['rows']:,.0f} | {i['rows'] / i['seconds']:,.0f} | {i['stored']:,.0f} stored once; {i['db_mb']:.0f} MB database; validated, quarantine, keyed |", flush=True)
+        notes = f"{i['stored']:,.0f} stored once; {i['db_mb']:.0f} MB database; validated, quarantine, keyed"
+        _row(size, people, "repsight ingest", i, f"{i['rows']:,.0f}", i["rows"], notes)
         b = _run("baseline", folder)
-        print(f"| {size} | {people:,} | pandas baseline | {b['seconds']:.1f} | {b['peak_mb']:.0f} | {b['rows']:,.0f} unique | {b['rows'] / b['seconds']:,.0f} | {b['db_mb']:.0f} MB database; no validation, all in memory |", flush=True)
+        notes = f"{b['db_mb']:.0f} MB database; no validation, all in memory"
+        _row(size, people, "pandas baseline", b, f"{b['rows']:,.0f} unique", b["rows"], notes)
+
+
+def _row(size: str, people: int, step: str, result: dict[str, float], rows: str, count: float, notes: str) -> None:
+    rate = count / result["seconds"]
+    print(
+        f"| {size} | {people:,} | {step} | {result['seconds']:.1f} | {result['peak_mb']:.0f} | {rows} | {rate:,.0f} | {notes} |",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

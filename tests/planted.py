@@ -17,16 +17,13 @@ SENIOR_LEVEL = 7
 def _read_all(folder: Path, kind: str, key: str) -> pd.DataFrame:
     frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted((folder / kind).glob("*.csv"))]
     table = pd.concat(frames, ignore_index=True)
-    if kind == "calendar":
-        table = table.drop_duplicates(subset=["event_id", "start"])
-    else:
-        table = table.drop_duplicates(subset=[key])
+    table = table.drop_duplicates(subset=["event_id", "start"]) if kind == "calendar" else table.drop_duplicates(subset=[key])
     return table
 
 
 def _week(moments: pd.Series) -> pd.Series:
     utc = pd.to_datetime(moments, utc=True, format="ISO8601")
-    return (utc.dt.tz_localize(None).dt.normalize() - pd.to_timedelta(utc.dt.day_of_week, unit="D"))
+    return utc.dt.tz_localize(None).dt.normalize() - pd.to_timedelta(utc.dt.day_of_week, unit="D")
 
 
 def person_weeks(folder: Path) -> pd.DataFrame:
@@ -57,17 +54,26 @@ def person_weeks(folder: Path) -> pd.DataFrame:
             others = [a for a in everyone if a != person]
             # Ties: the sender with each recipient, not recipients with each other.
             tied = recipients if sent else [m.sender]
-            rows.append({
-                "person": person, "week": m.week,
-                "customer": minutes if not broadcast and any(is_customer(a) for a in others) else 0.0,
-                "senior": minutes if not broadcast and len(everyone) <= 8 and any(level.get(a, 0) >= SENIOR_LEVEL for a in others) else 0.0,
-                "manager": minutes if not broadcast and len(everyone) <= 8 and manager.get(person) in others else 0.0,
-                "ties": [a for a in tied if a in internal] if not broadcast and len(everyone) <= 5 else [],
-            })
+            rows.append(
+                {
+                    "person": person,
+                    "week": m.week,
+                    "customer": minutes if not broadcast and any(is_customer(a) for a in others) else 0.0,
+                    "senior": minutes
+                    if not broadcast and len(everyone) <= 8 and any(level.get(a, 0) >= SENIOR_LEVEL for a in others)
+                    else 0.0,
+                    "manager": minutes if not broadcast and len(everyone) <= 8 and manager.get(person) in others else 0.0,
+                    "ties": [a for a in tied if a in internal] if not broadcast and len(everyone) <= 5 else [],
+                }
+            )
     calendar = _read_all(folder, "calendar", "event_id")
-    calendar = calendar[(calendar.is_cancelled == "false") & (calendar.is_all_day == "false") & (calendar.is_transparent == "false")]
+    calendar = calendar[
+        (calendar.is_cancelled == "false") & (calendar.is_all_day == "false") & (calendar.is_transparent == "false")
+    ]
     calendar["week"] = _week(calendar.start)
-    hours = (pd.to_datetime(calendar.end, utc=True, format="ISO8601") - pd.to_datetime(calendar.start, utc=True, format="ISO8601")).dt.total_seconds() / 3600
+    hours = (
+        pd.to_datetime(calendar.end, utc=True, format="ISO8601") - pd.to_datetime(calendar.start, utc=True, format="ISO8601")
+    ).dt.total_seconds() / 3600
     calendar["hours"] = hours
     for m in calendar.itertuples():
         declined = set(filter(None, m.declined.split(";")))
@@ -78,23 +84,29 @@ def person_weeks(folder: Path) -> pd.DataFrame:
             if person not in reps:
                 continue
             others = [a for a in counted if a != person]
-            rows.append({
-                "person": person, "week": m.week,
-                "customer": m.hours * 60 if any(is_customer(a) for a in others) else 0.0,
-                "senior": m.hours * 60 if len(counted) <= 8 and any(level.get(a, 0) >= SENIOR_LEVEL for a in others) else 0.0,
-                "manager": m.hours * 60 if len(counted) <= 8 and manager.get(person) in others else 0.0,
-                "ties": [a for a in others if a in internal] if len(counted) <= 5 else [],
-            })
+            rows.append(
+                {
+                    "person": person,
+                    "week": m.week,
+                    "customer": m.hours * 60 if any(is_customer(a) for a in others) else 0.0,
+                    "senior": m.hours * 60 if len(counted) <= 8 and any(level.get(a, 0) >= SENIOR_LEVEL for a in others) else 0.0,
+                    "manager": m.hours * 60 if len(counted) <= 8 and manager.get(person) in others else 0.0,
+                    "ties": [a for a in others if a in internal] if len(counted) <= 5 else [],
+                }
+            )
     events = pd.DataFrame(rows)
-    weekly = events.groupby(["person", "week"]).agg(
-        customer_hours=("customer", "sum"), senior_leader_hours=("senior", "sum"), manager_hours=("manager", "sum")
-    ) / 60
+    weekly = (
+        events.groupby(["person", "week"]).agg(
+            customer_hours=("customer", "sum"), senior_leader_hours=("senior", "sum"), manager_hours=("manager", "sum")
+        )
+        / 60
+    )
     ties = events[["person", "week", "ties"]].explode("ties").dropna()
     weeks = sorted(events.week.unique())
     network: dict[tuple[str, pd.Timestamp], int] = {}
     tie_counts = ties.groupby(["person", "week", "ties"]).size().rename("n").reset_index()
     for i, week in enumerate(weeks):
-        window = tie_counts[tie_counts.week.isin(weeks[max(0, i - 3): i + 1])]
+        window = tie_counts[tie_counts.week.isin(weeks[max(0, i - 3) : i + 1])]
         sizes = window.groupby(["person", "ties"]).n.sum()
         per_person = (sizes >= 2).groupby(level="person").sum()
         for person, size in per_person.items():

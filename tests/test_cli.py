@@ -22,9 +22,13 @@ def test_init_then_ingest_prints_per_file_counts(tmp_path: Path) -> None:
     result = repsight("init", "ws", "--domain", "acme.example", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert stat.S_IMODE((tmp_path / "ws" / ".repsight.key").stat().st_mode) == 0o600
-    rows = roster_rows() + [["", "No Email", "mgr@acme.example", "X", 3, "Sales", "", "", "", ""]]
+    rows = [*roster_rows(), ["", "No Email", "mgr@acme.example", "X", 3, "Sales", "", "", "", ""]]
     write_csv(tmp_path / "ws" / "roster.csv", ROSTER_HEADER, rows)
-    write_csv(tmp_path / "ws" / "accounts.csv", ["account_id", "name", "domains", "type"], [["A1", "Northwind", "northwind.example", "customer"]])
+    write_csv(
+        tmp_path / "ws" / "accounts.csv",
+        ["account_id", "name", "domains", "type"],
+        [["A1", "Northwind", "northwind.example", "customer"]],
+    )
     write_csv(tmp_path / "ws" / "kpis.csv", ["email", "period", "quota", "bookings"], [["ana@acme.example", "2025Q1", 100, 90]])
     result = repsight("ingest", "-c", "ws/repsight.toml", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -41,7 +45,9 @@ def test_init_then_ingest_prints_per_file_counts(tmp_path: Path) -> None:
 def test_config_error_is_one_clear_line_without_traceback(tmp_path: Path) -> None:
     result = repsight("ingest", "-c", "missing/repsight.toml", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: missing/repsight.toml: no configuration file here; create one with `repsight init DIR`"
+    assert (
+        result.stderr.strip() == "error: missing/repsight.toml: no configuration file here; create one with `repsight init DIR`"
+    )
     assert "Traceback" not in result.stdout + result.stderr
 
 

@@ -55,13 +55,28 @@ def test_invalid_toml_names_the_file_and_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[company]\ndomains = ["acme.example"]\nsenior_levle = 6\n', r"\[company\] senior_levle: unknown setting \(check the spelling\)"),
-        ('[company]\ndomains = ["acme.example"]\nsenior_level = "high"\n', r"\[company\] senior_level: Input should be a valid integer"),
-        ('[company]\ndomains = ["acme.example"]\ntimezone = "Mars/Olympus"\n', r"\[company\] timezone: .*'Mars/Olympus' is not an IANA time zone"),
-        ('[company]\ndomains = []\n', r"\[company\] domains: List should have at least 1 item"),
+        (
+            '[company]\ndomains = ["acme.example"]\nsenior_levle = 6\n',
+            r"\[company\] senior_levle: unknown setting \(check the spelling\)",
+        ),
+        (
+            '[company]\ndomains = ["acme.example"]\nsenior_level = "high"\n',
+            r"\[company\] senior_level: Input should be a valid integer",
+        ),
+        (
+            '[company]\ndomains = ["acme.example"]\ntimezone = "Mars/Olympus"\n',
+            r"\[company\] timezone: .*'Mars/Olympus' is not an IANA time zone",
+        ),
+        ("[company]\ndomains = []\n", r"\[company\] domains: List should have at least 1 item"),
         ('[company]\ndomains = ["not a domain"]\n', r"\[company\] domains: .*'not a domain' is not a mail domain"),
-        ('[company]\ndomains = ["acme.example"]\n[privacy]\nmin_group_size = 2\n', r"\[privacy\] min_group_size: Input should be greater than or equal to 3"),
-        ('[company]\ndomains = ["acme.example"]\n[engine]\nbackend = "oracle"\n', r"\[engine\] backend: Input should be 'duckdb' or 'pyspark'"),
+        (
+            '[company]\ndomains = ["acme.example"]\n[privacy]\nmin_group_size = 2\n',
+            r"\[privacy\] min_group_size: Input should be greater than or equal to 3",
+        ),
+        (
+            '[company]\ndomains = ["acme.example"]\n[engine]\nbackend = "oracle"\n',
+            r"\[engine\] backend: Input should be 'duckdb' or 'pyspark'",
+        ),
         ("[sources]\n", r"company: required setting is missing"),
     ],
 )

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import write_csv
 from repsight.config import Config
 from repsight.errors import InputError
 from repsight.ingest import IngestReport, configured_files, ingest
 from repsight.privacy import pseudonym, read_key
 from repsight.sources.records import meeting_key, message_key, series_key
 from repsight.store import Store
-
-from conftest import write_csv
 
 MAIL = ["message_id", "sent_at", "sender", "to", "cc", "bcc"]
 CALENDAR = ["event_id", "start", "end", "organizer", "attendees", "declined", "is_cancelled", "is_all_day"]
@@ -45,32 +44,72 @@ def counts(config: Config, *names: str) -> tuple[int, ...]:
 
 
 def test_keys_are_hashes_of_the_source_identifiers() -> None:
-    assert message_key("<m1@acme.example>", ()) == message_key(" m1@acme.example ", ()) == "f89b75e7aed74e0d56e12ae4813ba1aa"  # sha256("message-id\x1f" + id)[:32]
+    assert (
+        message_key("<m1@acme.example>", ()) == message_key(" m1@acme.example ", ()) == "f89b75e7aed74e0d56e12ae4813ba1aa"
+    )  # sha256("message-id\x1f" + id)[:32]
     assert meeting_key("u1", datetime(2025, 1, 6, 11, tzinfo=UTC)) != meeting_key("u1", datetime(2025, 1, 13, 11, tzinfo=UTC))
 
 
 def test_message_is_stored_with_pseudonyms_domains_and_utc_time(workspace: Config) -> None:
-    mail_file(workspace, "a.csv", [["<m1@acme.example>", "2025-01-06T09:30:00+01:00", "Ana <ana@acme.example>", "bob@customer.example; ana@acme.example", "cy@acme.example", ""]])
+    mail_file(
+        workspace,
+        "a.csv",
+        [
+            [
+                "<m1@acme.example>",
+                "2025-01-06T09:30:00+01:00",
+                "Ana <ana@acme.example>",
+                "bob@customer.example; ana@acme.example",
+                "cy@acme.example",
+                "",
+            ]
+        ],
+    )
     (result,) = load(workspace).files
     assert (result.read, result.loaded, result.new, result.quarantined) == (1, 1, 1, 0)
     key = read_key(workspace.key_path)
     (message,) = table(workspace, "messages")
     assert message["message_key"] == message_key("m1@acme.example", ())
     assert message["sent_at"] == datetime(2025, 1, 6, 8, 30)
-    assert (message["sender"], message["sender_domain"], message["recipient_count"]) == (pseudonym(key, "ana@acme.example"), "acme.example", 3)
+    assert (message["sender"], message["sender_domain"], message["recipient_count"]) == (
+        pseudonym(key, "ana@acme.example"),
+        "acme.example",
+        3,
+    )
     recipients = sorted((r["recipient"], r["recipient_domain"], r["kind"]) for r in table(workspace, "message_recipients"))
-    assert recipients == sorted([
-        (pseudonym(key, "bob@customer.example"), "customer.example", "to"),
-        (pseudonym(key, "ana@acme.example"), "acme.example", "to"),
-        (pseudonym(key, "cy@acme.example"), "acme.example", "cc"),
-    ])
+    assert recipients == sorted(
+        [
+            (pseudonym(key, "bob@customer.example"), "customer.example", "to"),
+            (pseudonym(key, "ana@acme.example"), "acme.example", "to"),
+            (pseudonym(key, "cy@acme.example"), "acme.example", "cc"),
+        ]
+    )
     # Colleagues' addresses go to identities; the customer's address is kept nowhere.
     assert sorted(r["email"] for r in table(workspace, "identities")) == ["ana@acme.example", "cy@acme.example"]
 
 
 def test_no_address_or_name_reaches_an_event_table(workspace: Config) -> None:
-    mail_file(workspace, "a.csv", [["m1", "2025-01-06T09:30:00Z", "Ana Brandt <ana@acme.example>", "bob@customer.example", "", "eve@gmail.com"]])
-    calendar_file(workspace, "a.csv", [["e1", "2025-01-06T10:00:00Z", "2025-01-06T11:00:00Z", "ana@acme.example", "bob@customer.example", "", "false", "false"]])
+    mail_file(
+        workspace,
+        "a.csv",
+        [["m1", "2025-01-06T09:30:00Z", "Ana Brandt <ana@acme.example>", "bob@customer.example", "", "eve@gmail.com"]],
+    )
+    calendar_file(
+        workspace,
+        "a.csv",
+        [
+            [
+                "e1",
+                "2025-01-06T10:00:00Z",
+                "2025-01-06T11:00:00Z",
+                "ana@acme.example",
+                "bob@customer.example",
+                "",
+                "false",
+                "false",
+            ]
+        ],
+    )
     load(workspace)
     for name in ("messages", "message_recipients", "meetings", "meeting_attendees"):
         for row in table(workspace, name):
@@ -80,7 +119,14 @@ def test_no_address_or_name_reaches_an_event_table(workspace: Config) -> None:
 
 
 def test_loading_the_same_file_twice_adds_nothing(workspace: Config) -> None:
-    mail_file(workspace, "a.csv", [["m1", "2025-01-06T09:30:00Z", "ana@acme.example", "bob@customer.example", "", ""], ["m2", "2025-01-07T09:30:00Z", "bob@customer.example", "ana@acme.example", "", ""]])
+    mail_file(
+        workspace,
+        "a.csv",
+        [
+            ["m1", "2025-01-06T09:30:00Z", "ana@acme.example", "bob@customer.example", "", ""],
+            ["m2", "2025-01-07T09:30:00Z", "bob@customer.example", "ana@acme.example", "", ""],
+        ],
+    )
     first = load(workspace).files[0]
     second = load(workspace).files[0]
     assert (first.read, first.new) == (2, 2)
@@ -94,12 +140,35 @@ def test_overlapping_exports_store_each_message_and_meeting_once(workspace: Conf
     shared = ["m1", "2025-01-06T09:30:00Z", "ana@acme.example", "ben@acme.example", "", ""]
     mail_file(workspace, "ana.csv", [shared, ["m2", "2025-01-06T10:00:00Z", "ana@acme.example", "x@customer.example", "", ""]])
     mail_file(workspace, "ben.csv", [shared, shared])
-    meeting = ["weekly", "2025-01-06T10:00:00Z", "2025-01-06T10:30:00Z", "ana@acme.example", "ben@acme.example", "", "false", "false"]
-    next_week = ["weekly", "2025-01-13T10:00:00Z", "2025-01-13T10:30:00Z", "ana@acme.example", "ben@acme.example", "", "false", "false"]
+    meeting = [
+        "weekly",
+        "2025-01-06T10:00:00Z",
+        "2025-01-06T10:30:00Z",
+        "ana@acme.example",
+        "ben@acme.example",
+        "",
+        "false",
+        "false",
+    ]
+    next_week = [
+        "weekly",
+        "2025-01-13T10:00:00Z",
+        "2025-01-13T10:30:00Z",
+        "ana@acme.example",
+        "ben@acme.example",
+        "",
+        "false",
+        "false",
+    ]
     calendar_file(workspace, "ana.csv", [meeting, next_week])
     calendar_file(workspace, "ben.csv", [meeting])
     report = load(workspace)
-    assert [(f.path.name, f.read, f.new) for f in report.files] == [("ana.csv", 2, 2), ("ben.csv", 2, 0), ("ana.csv", 2, 2), ("ben.csv", 1, 0)]
+    assert [(f.path.name, f.read, f.new) for f in report.files] == [
+        ("ana.csv", 2, 2),
+        ("ben.csv", 2, 0),
+        ("ana.csv", 2, 2),
+        ("ben.csv", 1, 0),
+    ]
     assert counts(workspace, "messages", "message_recipients", "meetings", "meeting_attendees") == (2, 2, 2, 4)
     stored = {(m["meeting_key"], m["series_key"]) for m in table(workspace, "meetings")}
     assert stored == {
@@ -109,20 +178,46 @@ def test_overlapping_exports_store_each_message_and_meeting_once(workspace: Conf
 
 
 def test_bad_rows_are_quarantined_and_the_rest_loads(workspace: Config) -> None:
-    mail_file(workspace, "a.csv", [
-        ["m1", "2025-01-06T09:30:00Z", "ana@acme.example", "bob@customer.example", "", ""],  # row 2
-        ["m2", "2025-01-06 09:30", "ana@acme.example", "bob@customer.example", "", ""],  # row 3: no offset
-        ["m3", "yesterday", "ana@acme.example", "bob@customer.example", "", ""],  # row 4
-        ["m4", "2025-01-06T09:30:00Z", "", "bob@customer.example", "", ""],  # row 5
-        ["m5", "2025-01-06T09:30:00Z", "ana@acme.example", "", "", ""],  # row 6
-        ["m6", "2025-01-06T09:30:00Z", "ana@acme.example", "not-an-address", "", ""],  # row 7
-        ["", "2025-01-06T09:30:00Z", "ana@acme.example", "bob@customer.example", "", ""],  # row 8: keyed by hash
-    ])
-    calendar_file(workspace, "a.csv", [
-        ["e1", "2025-01-06T10:00:00Z", "2025-01-06T09:00:00Z", "ana@acme.example", "bob@customer.example", "", "false", "false"],  # row 2
-        ["e2", "2025-01-06T10:00:00Z", "2025-01-06T11:00:00Z", "ana@acme.example", "bob@customer.example", "", "maybe", "false"],  # row 3
-        ["e3", "2025-01-06", "2025-01-07", "ana@acme.example", "bob@customer.example", "", "false", "true"],  # row 4: all-day
-    ])
+    mail_file(
+        workspace,
+        "a.csv",
+        [
+            ["m1", "2025-01-06T09:30:00Z", "ana@acme.example", "bob@customer.example", "", ""],  # row 2
+            ["m2", "2025-01-06 09:30", "ana@acme.example", "bob@customer.example", "", ""],  # row 3: no offset
+            ["m3", "yesterday", "ana@acme.example", "bob@customer.example", "", ""],  # row 4
+            ["m4", "2025-01-06T09:30:00Z", "", "bob@customer.example", "", ""],  # row 5
+            ["m5", "2025-01-06T09:30:00Z", "ana@acme.example", "", "", ""],  # row 6
+            ["m6", "2025-01-06T09:30:00Z", "ana@acme.example", "not-an-address", "", ""],  # row 7
+            ["", "2025-01-06T09:30:00Z", "ana@acme.example", "bob@customer.example", "", ""],  # row 8: keyed by hash
+        ],
+    )
+    calendar_file(
+        workspace,
+        "a.csv",
+        [
+            [
+                "e1",
+                "2025-01-06T10:00:00Z",
+                "2025-01-06T09:00:00Z",
+                "ana@acme.example",
+                "bob@customer.example",
+                "",
+                "false",
+                "false",
+            ],  # row 2
+            [
+                "e2",
+                "2025-01-06T10:00:00Z",
+                "2025-01-06T11:00:00Z",
+                "ana@acme.example",
+                "bob@customer.example",
+                "",
+                "maybe",
+                "false",
+            ],  # row 3
+            ["e3", "2025-01-06", "2025-01-07", "ana@acme.example", "bob@customer.example", "", "false", "true"],  # row 4: all-day
+        ],
+    )
     mail, calendar = load(workspace).files
     assert (mail.read, mail.loaded, mail.quarantined) == (7, 2, 5)
     assert (calendar.read, calendar.loaded, calendar.quarantined) == (3, 1, 2)
@@ -149,11 +244,30 @@ def test_reloading_a_file_with_bad_rows_does_not_double_the_quarantine(workspace
 
 
 def test_declined_and_organizer_responses_are_recorded(workspace: Config) -> None:
-    calendar_file(workspace, "a.csv", [["e1", "2025-01-06T10:00:00Z", "2025-01-06T11:00:00Z", "ana@acme.example", "ana@acme.example;ben@acme.example;cy@acme.example", "cy@acme.example", "false", "false"]])
+    calendar_file(
+        workspace,
+        "a.csv",
+        [
+            [
+                "e1",
+                "2025-01-06T10:00:00Z",
+                "2025-01-06T11:00:00Z",
+                "ana@acme.example",
+                "ana@acme.example;ben@acme.example;cy@acme.example",
+                "cy@acme.example",
+                "false",
+                "false",
+            ]
+        ],
+    )
     load(workspace)
     key = read_key(workspace.key_path)
     responses = {r["attendee"]: r["response"] for r in table(workspace, "meeting_attendees")}
-    assert responses == {pseudonym(key, "ana@acme.example"): "organizer", pseudonym(key, "ben@acme.example"): "none", pseudonym(key, "cy@acme.example"): "declined"}
+    assert responses == {
+        pseudonym(key, "ana@acme.example"): "organizer",
+        pseudonym(key, "ben@acme.example"): "none",
+        pseudonym(key, "cy@acme.example"): "declined",
+    }
     (meeting,) = table(workspace, "meetings")
     assert (meeting["attendee_count"], meeting["is_cancelled"], meeting["is_transparent"]) == (3, False, False)
 
@@ -197,7 +311,9 @@ def test_an_unreadable_file_is_reported_and_the_others_still_load(workspace: Con
 def test_a_file_with_no_reader_for_its_format_says_so(workspace: Config) -> None:
     path = workspace.root / "inbox.mbox"
     path.write_text("From x\n")
-    with pytest.raises(InputError, match=r"inbox\.mbox: this version of repsight has no mail reader for '\.mbox' files \(it reads: \.csv\)"):
+    with pytest.raises(
+        InputError, match=r"inbox\.mbox: this version of repsight has no mail reader for '\.mbox' files \(it reads: \.csv\)"
+    ):
         from repsight.sources import reader_for
 
         reader_for("mail", path)

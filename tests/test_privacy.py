@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TEST_KEY
 from repsight.config import Config
 from repsight.errors import KeyFileError
 from repsight.privacy import KEY_ENV, Pseudonymizer, pseudonym, read_key
 from repsight.store import Store
 from repsight.workspace import init_workspace
-
-from conftest import TEST_KEY
 
 
 def test_pseudonym_matches_the_published_test_vector() -> None:
@@ -64,7 +63,9 @@ def test_environment_key_wins_over_the_file(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_missing_key_file_names_the_file_and_the_variable(tmp_path: Path) -> None:
-    with pytest.raises(KeyFileError, match=rf"{tmp_path}/\.repsight\.key: the pseudonymisation key file is missing; .*REPSIGHT_KEY"):
+    with pytest.raises(
+        KeyFileError, match=rf"{tmp_path}/\.repsight\.key: the pseudonymisation key file is missing; .*REPSIGHT_KEY"
+    ):
         read_key(tmp_path / ".repsight.key")
 
 

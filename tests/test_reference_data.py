@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROSTER_HEADER, roster_rows, write_csv
 from repsight.config import Config
 from repsight.errors import InputError
 from repsight.ingest import ingest
@@ -14,8 +15,6 @@ from repsight.sources import open_source
 from repsight.sources.records import Person, Rejected
 from repsight.sources.roster import read_roster
 from repsight.store import Store
-
-from conftest import ROSTER_HEADER, roster_rows, write_csv
 
 
 def roster_outcome(path: Path) -> list[Person | Rejected]:
@@ -34,7 +33,7 @@ def quarantine(config: Config) -> list[tuple[str, str, str, str]]:
 
 
 def test_valid_roster_loads_everyone_with_pseudonyms_and_manager_links(workspace: Config) -> None:
-    write_csv(workspace.root / "roster.csv", ROSTER_HEADER + ["cost_center"], [r + ["CC1"] for r in roster_rows()])
+    write_csv(workspace.root / "roster.csv", [*ROSTER_HEADER, "cost_center"], [[*r, "CC1"] for r in roster_rows()])
     report = ingest(workspace, files=[("roster", workspace.root / "roster.csv")])
     (result,) = report.files
     assert (result.read, result.loaded, result.new, result.quarantined) == (5, 5, 5, 0)
@@ -44,10 +43,20 @@ def test_valid_roster_loads_everyone_with_pseudonyms_and_manager_links(workspace
         identities = {r["person"]: r for r in store.table("identities").to_pyarrow().to_pylist()}
     ana = people[pseudonym(key, "ana@acme.example")]
     assert ana["manager"] == pseudonym(key, "mgr@acme.example")
-    assert (ana["org"], ana["level"], ana["function"], ana["segment"], ana["channel"]) == ("Sales NA SMB", 3, "Sales", "SMB", "Direct")
+    assert (ana["org"], ana["level"], ana["function"], ana["segment"], ana["channel"]) == (
+        "Sales NA SMB",
+        3,
+        "Sales",
+        "SMB",
+        "Direct",
+    )
     assert ana["attributes"] == '{"cost_center": "CC1"}'
     assert people[pseudonym(key, "ceo@acme.example")]["manager"] is None
-    assert identities[pseudonym(key, "ana@acme.example")] == {"person": pseudonym(key, "ana@acme.example"), "email": "ana@acme.example", "name": "Ana Rep"}
+    assert identities[pseudonym(key, "ana@acme.example")] == {
+        "person": pseudonym(key, "ana@acme.example"),
+        "email": "ana@acme.example",
+        "name": "Ana Rep",
+    }
     assert not any("@" in str(v) for row in people.values() for v in row.values())
 
 
@@ -59,7 +68,18 @@ def test_each_roster_problem_is_quarantined_with_row_field_and_reason(tmp_path: 
         ["Ana@Acme.example", "Ana Again", "mgr@acme.example", "Sales NA SMB", 3, "Sales", "NA", "SMB", "Direct", ""],  # row 10
         ["ed@acme.example", "Ed", "fay@acme.example", "Sales NA SMB", 3, "Sales", "NA", "SMB", "Direct", ""],  # row 11
         ["fay@acme.example", "Fay", "ed@acme.example", "Sales NA SMB", 3, "Sales", "NA", "SMB", "Direct", ""],  # row 12
-        ["gus@acme.example", "Gus", "mgr@acme.example", "Sales NA SMB", 3, "Sales", "NA", "SMB", "Direct", "2024-13-01"],  # row 13
+        [
+            "gus@acme.example",
+            "Gus",
+            "mgr@acme.example",
+            "Sales NA SMB",
+            3,
+            "Sales",
+            "NA",
+            "SMB",
+            "Direct",
+            "2024-13-01",
+        ],  # row 13
     ]
     outcome = roster_outcome(write_csv(tmp_path / "roster.csv", ROSTER_HEADER, rows))
     assert rejected(outcome) == [
@@ -83,7 +103,11 @@ def test_long_manager_cycle_quarantines_only_its_members(tmp_path: Path) -> None
     ]
     outcome = roster_outcome(write_csv(tmp_path / "roster.csv", ROSTER_HEADER, rows))
     loop = "the manager chain loops: row 7 → row 8 → row 9 → row 7"
-    assert rejected(outcome) == [("row 7", "manager_email", loop), ("row 8", "manager_email", loop), ("row 9", "manager_email", loop)]
+    assert rejected(outcome) == [
+        ("row 7", "manager_email", loop),
+        ("row 8", "manager_email", loop),
+        ("row 9", "manager_email", loop),
+    ]
     assert "d@acme.example" in [p.email for p in outcome if isinstance(p, Person)]
 
 
@@ -95,7 +119,10 @@ def test_a_person_who_is_their_own_manager_is_the_top_of_the_chart(tmp_path: Pat
 
 def test_roster_without_a_required_column_is_refused_whole(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "roster.csv", ["email", "name", "org", "level", "function"], [])
-    with pytest.raises(InputError, match=r"roster\.csv: row 1: missing column\(s\) manager_email; the header has email, name, org, level, function"):
+    with pytest.raises(
+        InputError,
+        match=r"roster\.csv: row 1: missing column\(s\) manager_email; the header has email, name, org, level, function",
+    ):
         roster_outcome(path)
 
 
@@ -170,8 +197,14 @@ def test_account_problems_are_quarantined(workspace: Config) -> None:
         ("accounts.csv", "row 6", "domains", "is empty; an account needs at least one mail domain"),
     ]
     with Store.open(workspace, read_key(workspace.key_path)) as store:
-        domains = sorted((r["domain"], r["account_id"], r["type"]) for r in store.table("account_domains").to_pyarrow().to_pylist())
-    assert domains == [("northwind.example", "A1", "customer"), ("nw.example", "A1", "customer"), ("partner.example", "A5", "partner")]
+        domains = sorted(
+            (r["domain"], r["account_id"], r["type"]) for r in store.table("account_domains").to_pyarrow().to_pylist()
+        )
+    assert domains == [
+        ("northwind.example", "A1", "customer"),
+        ("nw.example", "A1", "customer"),
+        ("partner.example", "A5", "partner"),
+    ]
 
 
 def test_reloading_a_corrected_roster_updates_people_and_adds_no_duplicates(workspace: Config) -> None:

@@ -35,9 +35,7 @@ out = Console()
 err = Console(stderr=True)
 _debug = {"on": False}
 
-ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="The workspace's repsight.toml (or its folder).")
-]
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The workspace's repsight.toml (or its folder).")]
 
 
 @app.callback()
@@ -119,24 +117,27 @@ def _print_ingest(report: IngestReport, config: Config) -> None:
         if f.error is not None:
             err.print(f"[red]error:[/red] {f.error}")
     if report.total().quarantined:
-        out.print(
-            f"Quarantined records are in the workspace: `repsight quarantine -c {_shown(config.path, Path.cwd())}`"
-        )
+        shown = _shown(config.path, Path.cwd())
+        out.print(f"Quarantined records are in the workspace: `repsight quarantine -c {shown}`")
 
 
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")],
     domain: Annotated[
-        list[str], typer.Option("--domain", "-d", help="An internal mail domain (repeat for several).")
-    ] = ["acme.example"],  # noqa: B006 - typer reads the default, never mutates it
+        list[str] | None, typer.Option("--domain", "-d", help="An internal mail domain (repeat for several).")
+    ] = None,
     timezone: Annotated[str, typer.Option(help="Weeks start Monday 00:00 in this IANA zone.")] = "UTC",
 ) -> None:
     """Create a workspace: repsight.toml and a pseudonymisation key."""
     from repsight.workspace import init_workspace
 
-    config = init_workspace(directory, domains=domain, timezone=timezone)
+    if domain is None:
+        domain = ["acme.example"]
+    config = init_workspace(directory, domains=domain or ["acme.example"], timezone=timezone)
     out.print(f"Created {config.path}")
+    if not domain:
+        out.print("Its [company] domains is the placeholder acme.example: put your company's mail domains there.")
     out.print(f"Key: {config.key_path} (keep it safe and out of version control; or set REPSIGHT_KEY)")
     out.print(f"Next: put the roster, accounts, KPIs and exports beside it, then `repsight ingest -c {config.path}`")
 

@@ -44,9 +44,7 @@ class CompanyConfig(_Section):
     """Roster `function` values whose people carry quota."""
     timezone: str = "UTC"
     """Weeks start on Monday 00:00 in this time zone."""
-    personal_domains: list[str] = Field(
-        default_factory=lambda: ["gmail.com", "yahoo.com", "outlook.com", "hotmail.com"]
-    )
+    personal_domains: list[str] = Field(default_factory=lambda: ["gmail.com", "yahoo.com", "outlook.com", "hotmail.com"])
     """Free-mail domains: personal mail, excluded from the metrics."""
 
     @field_validator("domains", "personal_domains")
@@ -159,9 +157,7 @@ def load_config(path: str | Path) -> Config:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: no configuration file here; create one with `repsight init DIR`"
-        ) from None
+        raise ConfigError(f"{path}: no configuration file here; create one with `repsight init DIR`") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
     except tomllib.TOMLDecodeError as exc:

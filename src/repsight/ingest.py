@@ -290,16 +290,36 @@ class _CalendarLoader(_EventLoader):
     table, key_column, participants_table = "meetings", "meeting_key", "meeting_attendees"
 
     def rows(self, records: list[Meeting]) -> tuple[pa.Table, pa.Table]:
-        columns = ("meeting_key", "series_key", "start_at", "end_at", "organizer", "organizer_domain",
-                   "is_cancelled", "is_all_day", "is_transparent", "attendee_count")
+        columns = (
+            "meeting_key",
+            "series_key",
+            "start_at",
+            "end_at",
+            "organizer",
+            "organizer_domain",
+            "is_cancelled",
+            "is_all_day",
+            "is_transparent",
+            "attendee_count",
+        )
         events: dict[str, list[Any]] = {c: [] for c in columns}
         people: dict[str, list[Any]] = {c: [] for c in ("meeting_key", "attendee", "attendee_domain", "response")}
         for m in records:
             organizer, organizer_domain = self.person(m.organizer, "")
             for column, value in zip(
                 columns,
-                (m.key, series_key(m.uid), utc_naive(m.start), utc_naive(m.end), organizer, organizer_domain,
-                 m.is_cancelled, m.is_all_day, m.is_transparent, len(m.attendees)),
+                (
+                    m.key,
+                    series_key(m.uid),
+                    utc_naive(m.start),
+                    utc_naive(m.end),
+                    organizer,
+                    organizer_domain,
+                    m.is_cancelled,
+                    m.is_all_day,
+                    m.is_transparent,
+                    len(m.attendees),
+                ),
                 strict=True,
             ):
                 events[column].append(value)
@@ -434,4 +454,3 @@ def ingest(
                     progress.finish()
                 report.files.append(FileResult(kind, path, error=str(exc)))
     return report
-

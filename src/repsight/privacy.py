@@ -111,8 +111,7 @@ def read_key(path: Path) -> str:
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         # As ssh does with private keys: a key others can read protects nobody.
         raise KeyFileError(
-            f"{path}: the pseudonymisation key is readable by others "
-            f"(mode {stat.S_IMODE(mode):04o}); run `chmod 600 {path}`"
+            f"{path}: the pseudonymisation key is readable by others (mode {stat.S_IMODE(mode):04o}); run `chmod 600 {path}`"
         )
     return _check_key_text(text, str(path))
 

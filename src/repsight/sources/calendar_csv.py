@@ -15,8 +15,8 @@ from repsight.sources.csvfile import (
     parse_address,
     parse_address_list,
     parse_bool,
+    parse_rows,
     parse_timestamp,
-    read_csv,
 )
 from repsight.sources.files import Source
 from repsight.sources.records import Attendee, Meeting, Rejected, meeting_key
@@ -70,11 +70,4 @@ def _meeting(position: str, fields: dict[str, str]) -> Meeting:
 
 def read_calendar_csv(source: Source) -> Iterator[Meeting | Rejected]:
     """Yield each meeting row of a calendar CSV, or Rejected with the reason."""
-    for row in read_csv(source.text, source.path, required=REQUIRED_COLUMNS):
-        if row.problem is not None:
-            yield Rejected(row.position, row.problem.field, row.problem.reason)
-            continue
-        try:
-            yield _meeting(row.position, row.fields)
-        except FieldError as exc:
-            yield Rejected(row.position, exc.field, exc.reason)
+    return parse_rows(source, REQUIRED_COLUMNS, _meeting)

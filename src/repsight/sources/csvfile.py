@@ -5,14 +5,18 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parseaddr
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from repsight.errors import InputError
+from repsight.sources.files import Source
+from repsight.sources.records import Rejected
+
+T = TypeVar("T")
 
 __all__ = [
     "CsvRow",
@@ -22,6 +26,7 @@ __all__ = [
     "parse_bool",
     "parse_date",
     "parse_number",
+    "parse_rows",
     "parse_timestamp",
     "read_csv",
 ]
@@ -45,9 +50,7 @@ class CsvRow:
     problem: FieldError | None = None
 
 
-def read_csv(
-    text: IO[str], path: Path, *, required: tuple[str, ...]
-) -> Iterator[CsvRow]:
+def read_csv(text: IO[str], path: Path, *, required: tuple[str, ...]) -> Iterator[CsvRow]:
     """Yield the data rows of a CSV file whose header holds the `required` columns.
 
     Column names are matched case-insensitively; blank lines are skipped.
@@ -67,8 +70,7 @@ def read_csv(
     missing = [c for c in required if c not in names]
     if missing:
         raise InputError(
-            f"{path}: row 1: missing column(s) {', '.join(missing)}; "
-            f"the header has {', '.join(n or '(blank)' for n in names)}"
+            f"{path}: row 1: missing column(s) {', '.join(missing)}; the header has {', '.join(n or '(blank)' for n in names)}"
         )
     duplicated = sorted({n for n in names if n and names.count(n) > 1})
     if duplicated:
@@ -103,6 +105,18 @@ def read_csv(
 # A bare address, as the CSV contract has it: checked without the (slow)
 # general RFC 5322 parser, which handles every other form.
 _BARE_ADDRESS = re.compile(r"[^\s@<>\"(),;:]+@[^\s@<>\"(),;:.]+(?:\.[^\s@<>\"(),;:.]+)+")
+
+
+def parse_rows(source: Source, required: tuple[str, ...], parse: Callable[[str, dict[str, str]], T]) -> Iterator[T | Rejected]:
+    """Yield `parse(position, fields)` for each row, or Rejected where the row or `parse` finds a problem."""
+    for row in read_csv(source.text, source.path, required=required):
+        if row.problem is not None:
+            yield Rejected(row.position, row.problem.field, row.problem.reason)
+            continue
+        try:
+            yield parse(row.position, row.fields)
+        except FieldError as exc:
+            yield Rejected(row.position, exc.field, exc.reason)
 
 
 def parse_address(value: str, field: str) -> tuple[str, str]:

@@ -71,9 +71,7 @@ def open_source(path: Path) -> Iterator[Source]:
     counter = ByteCounter(raw)
     # Undecodable bytes become U+FFFD so that the one bad row is quarantined
     # instead of the whole file failing half-way.
-    text = io.TextIOWrapper(
-        io.BufferedReader(counter, buffer_size=1 << 16), encoding="utf-8-sig", errors="replace", newline=""
-    )
+    text = io.TextIOWrapper(io.BufferedReader(counter, buffer_size=1 << 16), encoding="utf-8-sig", errors="replace", newline="")
     try:
         yield Source(path, size, counter, text)
     finally:

@@ -8,11 +8,11 @@ from repsight.sources.csvfile import (
     FieldError,
     parse_address,
     parse_address_list,
+    parse_rows,
     parse_timestamp,
-    read_csv,
 )
-from repsight.sources.records import Message, Recipient, Rejected, message_key
 from repsight.sources.files import Source
+from repsight.sources.records import Message, Recipient, Rejected, message_key
 
 __all__ = ["REQUIRED_COLUMNS", "read_mail_csv"]
 
@@ -39,12 +39,4 @@ def _message(position: str, fields: dict[str, str]) -> Message:
 
 def read_mail_csv(source: Source) -> Iterator[Message | Rejected]:
     """Yield each message row of a mail CSV, or Rejected with the reason."""
-    for row in read_csv(source.text, source.path, required=REQUIRED_COLUMNS):
-        if row.problem is not None:
-            yield Rejected(row.position, row.problem.field, row.problem.reason)
-            continue
-        try:
-            yield _message(row.position, row.fields)
-        except FieldError as exc:
-            yield Rejected(row.position, exc.field, exc.reason)
-
+    return parse_rows(source, REQUIRED_COLUMNS, _message)

@@ -81,11 +81,7 @@ def _person(position: str, fields: dict[str, str]) -> Person:
 
 def _cycles(people: dict[str, Person]) -> dict[str, str]:
     """Return, for each person on a manager-chain loop, a description of the loop."""
-    parent = {
-        key: canonical_address(p.manager_email)
-        for key, p in people.items()
-        if p.manager_email is not None
-    }
+    parent = {key: canonical_address(p.manager_email) for key, p in people.items() if p.manager_email is not None}
     state: dict[str, int] = {}  # 1: on the current walk, 2: done
     looped: dict[str, str] = {}
     for start in people:
@@ -127,11 +123,8 @@ def read_roster(source: Source) -> Iterator[Person | Rejected]:
         except FieldError as exc:
             outcome.append(Rejected(row.position, exc.field, exc.reason))
     for index, item in enumerate(outcome):
-        if isinstance(item, Person) and item.manager_email is not None:
-            if canonical_address(item.manager_email) not in first_row:
-                outcome[index] = Rejected(
-                    item.position, "manager_email", "the manager is not in the roster (no row has that email)"
-                )
+        if isinstance(item, Person) and item.manager_email is not None and canonical_address(item.manager_email) not in first_row:
+            outcome[index] = Rejected(item.position, "manager_email", "the manager is not in the roster (no row has that email)")
     valid = {canonical_address(p.email): p for p in outcome if isinstance(p, Person)}
     looped = _cycles(valid)
     for index, item in enumerate(outcome):

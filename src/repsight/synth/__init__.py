@@ -63,17 +63,16 @@ def _full_quarters(start: date, end: date) -> list[tuple[str, date, date]]:
         name, first = quarter_of(following)
 
 
-def _kpis(company: Company, quarters: list[tuple[str, date, date]], skills: dict[str, dict[str, float]],
-          rng: Rng, params: Params) -> list[tuple[str, str, float, float]]:
+def _kpis(
+    company: Company, quarters: list[tuple[str, date, date]], skills: dict[str, dict[str, float]], rng: Rng, params: Params
+) -> list[tuple[str, str, float, float]]:
     rows = []
     rho = params.attainment_skill_correlation
     for rep in company.reps:
         base_quota = QUOTA_BY_SEGMENT[rep.segment or "SMB"] * math.exp(rng.normal(0, 0.1))
         for name, first, following in quarters:
             noise = rng.normal()
-            employed = rep.hire_date <= first + timedelta(days=30) and (
-                rep.leave_date is None or rep.leave_date >= following
-            )
+            employed = rep.hire_date <= first + timedelta(days=30) and (rep.leave_date is None or rep.leave_date >= following)
             if not employed:
                 continue
             signal = rho * skills[rep.email][name] + math.sqrt(1 - rho * rho) * noise
@@ -125,14 +124,24 @@ def generate(
             "quarters": [q for q, _, _ in quarters],
             "params": params.as_dict(),
             "reps": {
-                rep.email: {"skill": round(rep.skill or 0.0, 6), "quarter_skill": {q: round(s, 6) for q, s in skills[rep.email].items()}}
+                rep.email: {
+                    "skill": round(rep.skill or 0.0, 6),
+                    "quarter_skill": {q: round(s, 6) for q, s in skills[rep.email].items()},
+                }
                 for rep in company.reps
             },
         },
         folder / "truth.json",
     )
-    return SynthResult(folder, len(company.employees), len(company.reps), len(company.accounts),
-                       [q for q, _, _ in quarters], exports.messages, exports.meetings)
+    return SynthResult(
+        folder,
+        len(company.employees),
+        len(company.reps),
+        len(company.accounts),
+        [q for q, _, _ in quarters],
+        exports.messages,
+        exports.meetings,
+    )
 
 
 def _partial(start: date, end: date, full: list[tuple[str, date, date]]) -> list[str]:

@@ -117,7 +117,9 @@ class _Generator:
         self.zones: dict[str, ZoneInfo] = {}
         self.ceo = company.employees[0]
         self.seniors = [e for e in company.employees if e.level >= 7]
-        self.marketing_head = next(e for e in company.employees if e.title == "Head of Marketing" or e.title == "Chief Marketing Officer")
+        self.marketing_head = next(
+            e for e in company.employees if e.title == "Head of Marketing" or e.title == "Chief Marketing Officer"
+        )
         self.product_head = next((e for e in company.employees if e.title == "Head of Product"), self.ceo)
         self.contacts = {rep.email: self._network(rep) for rep in company.reps}
         self.partner_se = {rep.email: self._engineer(rep) for rep in company.reps}
@@ -159,9 +161,7 @@ class _Generator:
         day = rng.integer(0, 4)
         latest = 18 * 2 - math.ceil(minutes / 30)
         half_hours = rng.integer(8 * 2, max(8 * 2, latest))
-        start = datetime.combine(
-            monday + timedelta(days=day), time(half_hours // 2, 30 * (half_hours % 2)), self.zone(person)
-        )
+        start = datetime.combine(monday + timedelta(days=day), time(half_hours // 2, 30 * (half_hours % 2)), self.zone(person))
         return start, start + timedelta(minutes=minutes)
 
     # -- who works with whom ------------------------------------------------------
@@ -221,13 +221,18 @@ class _Generator:
         return SynthMessage(self.message_id(), when.astimezone(UTC), sender, to, cc or [])
 
     def meeting(
-        self, organizer: str, others: list[str], start: datetime, end: datetime, *, decline: float = 0.04,
-        uid: str | None = None, cancelled: float = 0.0,
+        self,
+        organizer: str,
+        others: list[str],
+        start: datetime,
+        end: datetime,
+        *,
+        decline: float = 0.04,
+        uid: str | None = None,
+        cancelled: float = 0.0,
     ) -> SynthMeeting:
         declined = [a for a in others if self.rng.chance(decline)]
-        return SynthMeeting(
-            uid or self.uid(), start, end, organizer, others, declined, cancelled=self.rng.chance(cancelled)
-        )
+        return SynthMeeting(uid or self.uid(), start, end, organizer, others, declined, cancelled=self.rng.chance(cancelled))
 
     def rep_week(self, rep: Employee, monday: date, quarter: str, week_of_quarter: int) -> Iterator[Event]:
         rng, p = self.rng, self.p
@@ -318,7 +323,9 @@ class _Generator:
             yield self.email(rng.choice(vendor.contacts), [person.email], self.local_time(person, monday))
 
 
-def _series_slot(generator: _Generator, person: Employee, monday: date, weekday: int, hour: int, minutes: int) -> tuple[datetime, datetime]:
+def _series_slot(
+    generator: _Generator, person: Employee, monday: date, weekday: int, hour: int, minutes: int
+) -> tuple[datetime, datetime]:
     start = datetime.combine(monday + timedelta(days=weekday), time(hour, 0), generator.zone(person))
     return start, start + timedelta(minutes=minutes)
 
@@ -336,10 +343,7 @@ def generate_activity(
         quarter, quarter_start = quarter_of(monday)
         week_of_quarter = (monday - quarter_start).days // 7
         end_of_week = monday + timedelta(days=7)
-        active = [
-            e for e in company.employees
-            if e.hire_date < end_of_week and (e.leave_date is None or e.leave_date > monday)
-        ]
+        active = [e for e in company.employees if e.hire_date < end_of_week and (e.leave_date is None or e.leave_date > monday)]
         present = {e.email for e in active}
         for manager in managers:
             reports = [e for e in manager.reports if e.email in present]
@@ -350,8 +354,9 @@ def generate_activity(
                 start, end = _series_slot(g, manager, monday, 1 + len(manager.reports) % 3, 10 + reports.index(report) % 6, 30)
                 if rng.chance(0.08):
                     start, end = start + timedelta(days=1), end + timedelta(days=1)
-                yield g.meeting(manager.email, [report.email], start, end, decline=0.02,
-                                uid=one_on_one[report.email], cancelled=0.08)
+                yield g.meeting(
+                    manager.email, [report.email], start, end, decline=0.02, uid=one_on_one[report.email], cancelled=0.08
+                )
             start, end = _series_slot(g, manager, monday, 0, 9, 45)
             yield g.meeting(manager.email, [e.email for e in reports], start, end, decline=0.05, uid=team_meeting[manager.email])
             if week_of_quarter == 6:
@@ -374,5 +379,3 @@ def generate_activity(
                 yield from g.rep_week(person, monday, quarter, week_of_quarter)
             else:
                 yield from g.background_week(person, monday)
-
-

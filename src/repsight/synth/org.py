@@ -113,9 +113,7 @@ class _Builder:
         self.used[f"{base}@{domain}"] = count + 1
         return f"{base}{count + 1 if count else ''}@{domain}"
 
-    def person(
-        self, title: str, level: int, function: str, org: str, region: str, manager: Employee | None
-    ) -> Employee:
+    def person(self, title: str, level: int, function: str, org: str, region: str, manager: Employee | None) -> Employee:
         rng = self.rng
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         tenure_days = rng.integer(120, 3000)
@@ -254,9 +252,7 @@ def _build_accounts(b: _Builder, company: Company) -> None:
         if rep.channel == "Partner":
             owned += rng.sample(partners, 2)
         rep.accounts = owned
-    company.personal = [
-        b.external_person(rng.choice(PERSONAL_DOMAINS)) for _ in range(max(20, len(company.employees) // 4))
-    ]
+    company.personal = [b.external_person(rng.choice(PERSONAL_DOMAINS)) for _ in range(max(20, len(company.employees) // 4))]
 
 
 def _plan_tenure(b: _Builder, company: Company) -> None:

@@ -21,7 +21,17 @@ __all__ = ["CsvExports", "write_accounts", "write_json", "write_kpis", "write_ro
 
 MAILBOXES_PER_FILE = 25
 MAIL_COLUMNS = ("message_id", "sent_at", "sender", "to", "cc", "bcc")
-CALENDAR_COLUMNS = ("event_id", "start", "end", "organizer", "attendees", "declined", "is_cancelled", "is_all_day", "is_transparent")
+CALENDAR_COLUMNS = (
+    "event_id",
+    "start",
+    "end",
+    "organizer",
+    "attendees",
+    "declined",
+    "is_cancelled",
+    "is_all_day",
+    "is_transparent",
+)
 
 
 def _writer(handle: IO[str]) -> Any:
@@ -29,17 +39,42 @@ def _writer(handle: IO[str]) -> Any:
 
 
 def write_roster(company: Company, path: Path) -> None:
-    columns = ("email", "name", "manager_email", "org", "level", "function", "region", "segment",
-               "channel", "hire_date", "leave_date", "timezone", "title")
+    columns = (
+        "email",
+        "name",
+        "manager_email",
+        "org",
+        "level",
+        "function",
+        "region",
+        "segment",
+        "channel",
+        "hire_date",
+        "leave_date",
+        "timezone",
+        "title",
+    )
     with path.open("w", encoding="utf-8", newline="") as handle:
         out = _writer(handle)
         out.writerow(columns)
         for e in company.employees:
-            out.writerow((
-                e.email, e.name, e.manager.email if e.manager else "", e.org, e.level, e.function, e.region,
-                e.segment or "", e.channel or "", e.hire_date.isoformat(),
-                e.leave_date.isoformat() if e.leave_date else "", e.timezone, e.title,
-            ))
+            out.writerow(
+                (
+                    e.email,
+                    e.name,
+                    e.manager.email if e.manager else "",
+                    e.org,
+                    e.level,
+                    e.function,
+                    e.region,
+                    e.segment or "",
+                    e.channel or "",
+                    e.hire_date.isoformat(),
+                    e.leave_date.isoformat() if e.leave_date else "",
+                    e.timezone,
+                    e.title,
+                )
+            )
 
 
 def write_accounts(company: Company, path: Path) -> None:
@@ -103,8 +138,17 @@ class CsvExports:
             start, end = m.start.date().isoformat(), m.end.date().isoformat()
         else:
             start, end = _moment(m.start), _moment(m.end)
-        row = (m.uid, start, end, m.organizer, ";".join(m.attendees), ";".join(m.declined),
-               str(m.cancelled).lower(), str(m.all_day).lower(), str(m.transparent).lower())
+        row = (
+            m.uid,
+            start,
+            end,
+            m.organizer,
+            ";".join(m.attendees),
+            ";".join(m.declined),
+            str(m.cancelled).lower(),
+            str(m.all_day).lower(),
+            str(m.transparent).lower(),
+        )
         for g in self.groups_of([m.organizer, *m.attendees]):
             self.calendar[g].writerow(row)
         self.meetings += 1
