@@ -83,3 +83,33 @@ def test_invalid_toml_names_the_file_and_line(tmp_path: Path) -> None:
 def test_invalid_setting_is_named_with_its_section(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, text))
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    from repsight.config import Config
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    for section_name, section in Config.model_fields.items():
+        annotation = section.annotation
+        if section_name == "path" or annotation is None or not hasattr(annotation, "model_fields"):
+            continue
+        for setting in annotation.model_fields:
+            assert f"`{section_name}.{setting}`" in readme or f"`.{setting}`" in readme, f"{section_name}.{setting}"
+
+
+def test_every_setting_has_a_docstring() -> None:
+    import ast
+    import inspect
+
+    import repsight.config as module
+
+    tree = ast.parse(inspect.getsource(module))
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name.endswith("Config") and node.name != "Config":
+            body = node.body
+            for i, item in enumerate(body):
+                if isinstance(item, ast.AnnAssign):
+                    following = body[i + 1] if i + 1 < len(body) else None
+                    assert isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant), (
+                        f"{node.name}.{ast.unparse(item.target)} has no docstring"
+                    )

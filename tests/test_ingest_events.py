@@ -279,8 +279,10 @@ def test_a_failure_half_way_through_a_file_stores_nothing_of_it(workspace: Confi
 
     rows = [[f"m{i}", "2025-01-06T09:30:00Z", "ana@acme.example", "b@c.example", "", ""] for i in range(30)]
     mail_file(workspace, "a.csv", rows)
+    loaders = importlib.import_module("repsight.loaders")
     monkeypatch.setattr(ingest_module, "BATCH_SIZE", 10)
-    original = ingest_module._MailLoader.flush
+    monkeypatch.setattr(importlib.import_module("repsight.sources.csvfile"), "CHUNK_ROWS", 10)
+    original = loaders._MailLoader.flush
     calls = {"n": 0}
 
     def failing_flush(self: object) -> int:
@@ -289,11 +291,11 @@ def test_a_failure_half_way_through_a_file_stores_nothing_of_it(workspace: Confi
             raise KeyboardInterrupt
         return original(self)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ingest_module._MailLoader, "flush", failing_flush)
+    monkeypatch.setattr(loaders._MailLoader, "flush", failing_flush)
     with pytest.raises(KeyboardInterrupt):
         load(workspace)
     assert counts(workspace, "messages", "message_recipients", "loads", "quarantine") == (0, 0, 0, 0)
-    monkeypatch.setattr(ingest_module._MailLoader, "flush", original)
+    monkeypatch.setattr(loaders._MailLoader, "flush", original)
     (result,) = load(workspace).files
     assert (result.read, result.new) == (30, 30)
 

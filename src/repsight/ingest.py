@@ -7,22 +7,22 @@ same records again adds nothing (every table is keyed).
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import pyarrow as pa
 
 from repsight.config import Config
 from repsight.errors import InputError
-from repsight.privacy import Pseudonymizer, domain_of, read_key
+from repsight.loaders import LOADERS
+from repsight.privacy import Pseudonymizer, read_key
 from repsight.sources import open_source, reader_for
-from repsight.sources.records import Account, Kpi, Meeting, Message, Person, Rejected, series_key
-from repsight.store import Store, utc_naive
+from repsight.sources.records import MeetingBatch, MessageBatch, Rejected
+from repsight.store import Store
 
 __all__ = ["FileResult", "IngestReport", "Progress", "configured_files", "ingest", "ingest_file"]
 
@@ -76,272 +76,6 @@ class Progress(Protocol):
     def finish(self) -> None: ...
 
 
-class _Loader:
-    """Turns records of one kind into rows of the store's tables, in batches."""
-
-    def __init__(self, store: Store, pseudo: Pseudonymizer, config: Config, load_id: int) -> None:
-        self.store = store
-        self.pseudo = pseudo
-        self.config = config
-        self.load_id = load_id
-        self.pending = 0
-
-    def add(self, record: Any) -> Rejected | None:
-        raise NotImplementedError
-
-    def flush(self) -> int:
-        """Store what is pending; return how many records were new."""
-        raise NotImplementedError
-
-    def identity_rows(self, found: dict[str, tuple[str, str]]) -> pa.Table:
-        return pa.table(
-            {
-                "person": list(found),
-                "email": [email for email, _ in found.values()],
-                "name": [name for _, name in found.values()],
-            }
-        )
-
-
-class _RosterLoader(_Loader):
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.people: list[Person] = []
-
-    def add(self, record: Person) -> None:
-        self.people.append(record)
-        self.pending += 1
-
-    def flush(self) -> int:
-        if not self.people:
-            return 0
-        p = self.pseudo
-        rows = pa.table(
-            {
-                "person": [p(x.email) for x in self.people],
-                "domain": [domain_of(x.email) for x in self.people],
-                "manager": [p(x.manager_email) if x.manager_email else None for x in self.people],
-                "org": [x.org for x in self.people],
-                "level": [x.level for x in self.people],
-                "function": [x.function for x in self.people],
-                "region": [x.region for x in self.people],
-                "segment": [x.segment for x in self.people],
-                "channel": [x.channel for x in self.people],
-                "hire_date": pa.array([x.hire_date for x in self.people], pa.date32()),
-                "leave_date": pa.array([x.leave_date for x in self.people], pa.date32()),
-                "timezone": [x.timezone for x in self.people],
-                "attributes": [json.dumps(x.attributes, sort_keys=True) if x.attributes else None for x in self.people],
-                "load_id": [self.load_id] * len(self.people),
-            }
-        )
-        new = self.store.upsert("people", rows)
-        identities = {p(x.email): (x.email.strip().lower(), x.name) for x in self.people}
-        self.store.upsert("identities", self.identity_rows(identities))
-        self.people, self.pending = [], 0
-        return new
-
-
-class _AccountLoader(_Loader):
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.accounts: list[Account] = []
-
-    def add(self, record: Account) -> None:
-        self.accounts.append(record)
-        self.pending += 1
-
-    def flush(self) -> int:
-        if not self.accounts:
-            return 0
-        a = self.accounts
-        rows = pa.table(
-            {
-                "account_id": [x.account_id for x in a],
-                "name": [x.name for x in a],
-                "type": [x.type for x in a],
-                "domains": [";".join(x.domains) for x in a],
-                "load_id": [self.load_id] * len(a),
-            }
-        )
-        domains = [(d, x.account_id, x.type) for x in a for d in x.domains]
-        new = self.store.upsert("accounts", rows)
-        self.store.upsert(
-            "account_domains",
-            pa.table(
-                {
-                    "domain": [d for d, _, _ in domains],
-                    "account_id": [i for _, i, _ in domains],
-                    "type": [t for _, _, t in domains],
-                }
-            ),
-        )
-        self.accounts, self.pending = [], 0
-        return new
-
-
-class _KpiLoader(_Loader):
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.kpis: list[tuple[str, Kpi]] = []
-        self.roster = set(self.store.table("people").person.to_pyarrow().to_pylist())
-
-    def add(self, record: Kpi) -> Rejected | None:
-        person = self.pseudo(record.email)
-        if person not in self.roster:
-            return Rejected(record.position, "email", "the person is not in the roster")
-        self.kpis.append((person, record))
-        self.pending += 1
-        return None
-
-    def flush(self) -> int:
-        if not self.kpis:
-            return 0
-        k = [x for _, x in self.kpis]
-        rows = pa.table(
-            {
-                "person": [person for person, _ in self.kpis],
-                "period": [x.period for x in k],
-                "period_start": pa.array([x.period_start for x in k], pa.date32()),
-                "period_end": pa.array([x.period_end for x in k], pa.date32()),
-                "quota": pa.array([x.quota for x in k], pa.float64()),
-                "bookings": pa.array([x.bookings for x in k], pa.float64()),
-                "attainment": [x.attainment for x in k],
-                "load_id": [self.load_id] * len(k),
-            }
-        )
-        self.kpis, self.pending = [], 0
-        return self.store.upsert("kpis", rows)
-
-
-class _EventLoader(_Loader):
-    """Shared batching of keyed events with participant rows (messages, meetings)."""
-
-    table = ""
-    key_column = ""
-    participants_table = ""
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.internal = set(self.config.company.domains)
-        self.batch: dict[str, Any] = {}
-        self.identities: dict[str, tuple[str, str]] = {}
-        self.known: dict[str, tuple[str, str]] = {}
-
-    def add(self, record: Message | Meeting) -> None:
-        # The same event twice in one batch (two mailboxes in one export) keeps the first.
-        if record.key not in self.batch:
-            self.batch[record.key] = record
-            self.pending += 1
-
-    def person(self, address: str, name: str) -> tuple[str, str]:
-        """Return (pseudonym, domain) of an address, noting colleagues' identities."""
-        known = self.known.get(address)
-        if known is None:
-            known = self.pseudo(address), domain_of(address)
-            if len(self.known) < 500_000:
-                self.known[address] = known
-        pseudonym, domain = known
-        if domain in self.internal and pseudonym not in self.identities:
-            self.identities[pseudonym] = (address.strip().lower(), name)
-        return known
-
-    def rows(self, records: list[Any]) -> tuple[pa.Table, pa.Table]:
-        raise NotImplementedError
-
-    def flush(self) -> int:
-        if not self.batch:
-            return 0
-        keys = pa.table({self.key_column: list(self.batch)})
-        fresh = set(self.store.unseen(self.table, keys).column(self.key_column).to_pylist())
-        records = [r for k, r in self.batch.items() if k in fresh]
-        events, participants = self.rows(records)
-        # Only new events are left, so their rows go in without a key check.
-        self.store.append(self.table, events)
-        self.store.append(self.participants_table, participants)
-        self.store.insert_new("identities", self.identity_rows(self.identities))
-        self.batch, self.identities, self.pending = {}, {}, 0
-        return len(records)
-
-
-class _MailLoader(_EventLoader):
-    table, key_column, participants_table = "messages", "message_key", "message_recipients"
-
-    def rows(self, records: list[Message]) -> tuple[pa.Table, pa.Table]:
-        events: dict[str, list[Any]] = {c: [] for c in ("message_key", "sent_at", "sender", "sender_domain", "recipient_count")}
-        people: dict[str, list[Any]] = {c: [] for c in ("message_key", "recipient", "recipient_domain", "kind")}
-        for m in records:
-            sender, sender_domain = self.person(m.sender, m.sender_name)
-            events["message_key"].append(m.key)
-            events["sent_at"].append(utc_naive(m.sent_at))
-            events["sender"].append(sender)
-            events["sender_domain"].append(sender_domain)
-            events["recipient_count"].append(len(m.recipients))
-            for r in m.recipients:
-                pseudonym, domain = self.person(r.address, r.name)
-                people["message_key"].append(m.key)
-                people["recipient"].append(pseudonym)
-                people["recipient_domain"].append(domain)
-                people["kind"].append(r.kind)
-        table = pa.table(events | {"load_id": [self.load_id] * len(records)})
-        return table, pa.table(people)
-
-
-class _CalendarLoader(_EventLoader):
-    table, key_column, participants_table = "meetings", "meeting_key", "meeting_attendees"
-
-    def rows(self, records: list[Meeting]) -> tuple[pa.Table, pa.Table]:
-        columns = (
-            "meeting_key",
-            "series_key",
-            "start_at",
-            "end_at",
-            "organizer",
-            "organizer_domain",
-            "is_cancelled",
-            "is_all_day",
-            "is_transparent",
-            "attendee_count",
-        )
-        events: dict[str, list[Any]] = {c: [] for c in columns}
-        people: dict[str, list[Any]] = {c: [] for c in ("meeting_key", "attendee", "attendee_domain", "response")}
-        for m in records:
-            organizer, organizer_domain = self.person(m.organizer, "")
-            for column, value in zip(
-                columns,
-                (
-                    m.key,
-                    series_key(m.uid),
-                    utc_naive(m.start),
-                    utc_naive(m.end),
-                    organizer,
-                    organizer_domain,
-                    m.is_cancelled,
-                    m.is_all_day,
-                    m.is_transparent,
-                    len(m.attendees),
-                ),
-                strict=True,
-            ):
-                events[column].append(value)
-            for a in m.attendees:
-                pseudonym, domain = self.person(a.address, a.name)
-                people["meeting_key"].append(m.key)
-                people["attendee"].append(pseudonym)
-                people["attendee_domain"].append(domain)
-                people["response"].append(a.response)
-        table = pa.table(events | {"load_id": [self.load_id] * len(records)})
-        return table, pa.table(people)
-
-
-_LOADERS: dict[str, Callable[..., _Loader]] = {
-    "roster": _RosterLoader,
-    "accounts": _AccountLoader,
-    "kpis": _KpiLoader,
-    "mail": _MailLoader,
-    "calendar": _CalendarLoader,
-}
-
-
 def ingest_file(
     store: Store,
     pseudo: Pseudonymizer,
@@ -358,19 +92,25 @@ def ingest_file(
     load_id = store.next_load_id()
     rejected: list[Rejected] = []
     with store.transaction():
-        loader = _LOADERS[kind](store, pseudo, config, load_id)
+        loader = LOADERS[kind](store, pseudo, config, load_id)
         with open_source(path) as source:
             if progress is not None:
                 progress.start(path, source.size)
-            for record in reader(source):
-                result.read += 1
-                problem = record if isinstance(record, Rejected) else loader.add(record)
-                if problem is not None:
-                    rejected.append(problem)
-                elif loader.pending >= BATCH_SIZE and kind in ("mail", "calendar"):
+            reported = 0
+            for item in reader(source):
+                if isinstance(item, MessageBatch | MeetingBatch):
+                    result.read += len(item)
+                    loader.add(item)
+                else:
+                    result.read += 1
+                    problem = item if isinstance(item, Rejected) else loader.add(item)
+                    if problem is not None:
+                        rejected.append(problem)
+                if loader.pending >= BATCH_SIZE and kind in ("mail", "calendar"):
                     result.new += loader.flush()
-                if progress is not None and result.read % 2048 == 0:
+                if progress is not None and result.read - reported >= 2048:
                     progress.advance(source.bytes_read, result.read)
+                    reported = result.read
             result.new += loader.flush()
             if progress is not None:
                 progress.advance(source.bytes_read, result.read)

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from repsight.errors import KeyFileError, StoreError
 from repsight.privacy import key_fingerprint
@@ -240,16 +241,19 @@ class Store:
         return ibis.memtable(keys).anti_join(self.table(name), list(KEYS[name])).to_pyarrow()
 
     def insert_new(self, name: str, rows: pa.Table) -> int:
-        """Insert the rows whose key the table does not hold yet; return how many."""
-        import ibis
-
+        """Insert the rows whose key the table does not hold yet (the first of equal keys); return how many."""
         if rows.num_rows == 0:
             return 0
+        key = list(KEYS[name])
         rows = self._conform(name, rows)
-        before = self.count(name)
-        fresh = ibis.memtable(rows).distinct(on=list(KEYS[name]), keep="first")
-        self.backend.insert(name, fresh.anti_join(self.table(name), list(KEYS[name])))
-        return self.count(name) - before
+        positions = pa.array(range(rows.num_rows), pa.int64())
+        first = rows.select(key).append_column("__position", positions).group_by(key, use_threads=False)
+        firsts = first.aggregate([("__position", "min")])["__position_min"]
+        rows = rows.take(firsts.take(pc.sort_indices(firsts)))
+        fresh = self.unseen(name, rows.select(key))
+        rows = rows.join(fresh, key, join_type="inner").select(rows.column_names) if fresh.num_rows < rows.num_rows else rows
+        self.append(name, rows)
+        return int(rows.num_rows)
 
     def append(self, name: str, rows: pa.Table) -> None:
         """Insert rows the caller knows to be new (their keys were checked with `unseen`)."""
@@ -278,4 +282,4 @@ class Store:
 
     def record_load(self, row: dict[str, Any]) -> None:
         """Append one row to `loads`."""
-        self.insert_new("loads", pa.Table.from_pylist([row]))
+        self.append("loads", pa.Table.from_pylist([row]))

@@ -10,25 +10,33 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parseaddr
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from repsight.errors import InputError
 from repsight.sources.files import Source
 from repsight.sources.records import Rejected
 
 T = TypeVar("T")
+B = TypeVar("B")
 
 __all__ = [
+    "CsvChunk",
     "CsvRow",
     "FieldError",
     "parse_address",
     "parse_address_list",
     "parse_bool",
+    "parse_chunks",
     "parse_date",
     "parse_number",
+    "parse_row",
     "parse_rows",
     "parse_timestamp",
     "read_csv",
+    "read_csv_chunks",
 ]
 
 
@@ -50,13 +58,8 @@ class CsvRow:
     problem: FieldError | None = None
 
 
-def read_csv(text: IO[str], path: Path, *, required: tuple[str, ...]) -> Iterator[CsvRow]:
-    """Yield the data rows of a CSV file whose header holds the `required` columns.
-
-    Column names are matched case-insensitively; blank lines are skipped.
-    A row with the wrong number of fields, or undecodable bytes, comes with
-    its `problem` set.
-    """
+def _open_reader(text: IO[str], path: Path, required: tuple[str, ...]) -> tuple[list[str], Any]:
+    """Return the lower-cased column names and a csv reader positioned after the header."""
     # An all-hands invitation lists thousands of addresses in one field.
     csv.field_size_limit(1 << 26)
     reader = csv.reader(text)
@@ -75,6 +78,11 @@ def read_csv(text: IO[str], path: Path, *, required: tuple[str, ...]) -> Iterato
     duplicated = sorted({n for n in names if n and names.count(n) > 1})
     if duplicated:
         raise InputError(f"{path}: row 1: column(s) {', '.join(duplicated)} appear more than once")
+    return names, reader
+
+
+def _raw_rows(names: list[str], reader: Any) -> Iterator[tuple[int, list[str] | FieldError]]:
+    """Yield (first line, values) for each non-blank row, or (line, problem) for a broken one."""
     last_line = reader.line_num
     while True:
         try:
@@ -82,41 +90,127 @@ def read_csv(text: IO[str], path: Path, *, required: tuple[str, ...]) -> Iterato
         except StopIteration:
             return
         except csv.Error as exc:
-            position = f"row {last_line + 1}"
-            last_line = reader.line_num
-            yield CsvRow(position, {}, FieldError("(row)", f"not CSV: {exc}"))
+            line, last_line = last_line + 1, reader.line_num
+            yield line, FieldError("(row)", f"not CSV: {exc}")
             continue
-        position = f"row {last_line + 1}"
-        last_line = reader.line_num
-        if not values or all(not v.strip() for v in values):
+        line, last_line = last_line + 1, reader.line_num
+        if not "".join(values).strip():
             continue
         if len(values) != len(names):
-            problem = FieldError("(row)", f"has {len(values)} fields; the header has {len(names)}")
-            yield CsvRow(position, {}, problem)
+            yield line, FieldError("(row)", f"has {len(values)} fields; the header has {len(names)}")
             continue
-        fields = {name: value.strip() for name, value in zip(names, values, strict=True)}
-        bad = next((n for n, v in fields.items() if "\ufffd" in v), None)
-        if bad is not None:
-            yield CsvRow(position, fields, FieldError(bad, "not valid UTF-8"))
+        yield line, values
+
+
+def _fields(names: list[str], values: list[str]) -> tuple[dict[str, str], FieldError | None]:
+    fields = {name: value.strip() for name, value in zip(names, values, strict=True)}
+    bad = next((n for n, v in fields.items() if "\ufffd" in v), None)
+    return fields, None if bad is None else FieldError(bad, "not valid UTF-8")
+
+
+def read_csv(text: IO[str], path: Path, *, required: tuple[str, ...]) -> Iterator[CsvRow]:
+    """Yield the data rows of a CSV file whose header holds the `required` columns.
+
+    Column names are matched case-insensitively; blank lines are skipped.
+    A row with the wrong number of fields, or undecodable bytes, comes with
+    its `problem` set.
+    """
+    names, reader = _open_reader(text, path, required)
+    for line, values in _raw_rows(names, reader):
+        if isinstance(values, FieldError):
+            yield CsvRow(f"row {line}", {}, values)
             continue
-        yield CsvRow(position, fields)
+        fields, problem = _fields(names, values)
+        yield CsvRow(f"row {line}", fields, problem)
+
+
+@dataclass
+class CsvChunk:
+    """Up to a few thousand rows of a CSV file, by column, for vectorised readers."""
+
+    names: list[str]
+    lines: list[int]
+    rows: list[list[str]]
+    rejected: list[Rejected]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str) -> pa.StringArray:
+        """Return a column's values, stripped of surrounding white space ('' where absent)."""
+        if name not in self.names:
+            return pa.array([""] * len(self.rows), pa.string())
+        index = self.names.index(name)
+        return pc.utf8_trim_whitespace(pa.array([row[index] for row in self.rows], pa.string()))
+
+    def fields(self, i: int) -> tuple[str, dict[str, str], FieldError | None]:
+        """Return the position, fields and any decoding problem of row `i`, as `read_csv` gives them."""
+        fields, problem = _fields(self.names, self.rows[i])
+        return f"row {self.lines[i]}", fields, problem
+
+
+CHUNK_ROWS = 20_000
+
+
+def read_csv_chunks(text: IO[str], path: Path, *, required: tuple[str, ...]) -> Iterator[CsvChunk]:
+    """Yield the rows of a CSV file in chunks of CHUNK_ROWS; broken rows come as the chunk's `rejected`."""
+    size = CHUNK_ROWS
+    names, reader = _open_reader(text, path, required)
+    chunk = CsvChunk(names, [], [], [])
+    for line, values in _raw_rows(names, reader):
+        if isinstance(values, FieldError):
+            chunk.rejected.append(Rejected(f"row {line}", values.field, values.reason))
+            continue
+        chunk.lines.append(line)
+        chunk.rows.append(values)
+        if len(chunk.rows) >= size:
+            yield chunk
+            chunk = CsvChunk(names, [], [], [])
+    if chunk.rows or chunk.rejected:
+        yield chunk
 
 
 # A bare address, as the CSV contract has it: checked without the (slow)
 # general RFC 5322 parser, which handles every other form.
-_BARE_ADDRESS = re.compile(r"[^\s@<>\"(),;:]+@[^\s@<>\"(),;:.]+(?:\.[^\s@<>\"(),;:.]+)+")
+BARE_ADDRESS = r"[^\s@<>\"(),;:]+@[^\s@<>\"(),;:.]+(?:\.[^\s@<>\"(),;:.]+)+"
+_BARE_ADDRESS = re.compile(BARE_ADDRESS)
+
+
+def parse_row(
+    position: str, fields: dict[str, str], problem: FieldError | None, parse: Callable[[str, dict[str, str]], T]
+) -> T | Rejected:
+    """Return `parse(position, fields)`, or Rejected where the row or `parse` finds a problem."""
+    if problem is not None:
+        return Rejected(position, problem.field, problem.reason)
+    try:
+        return parse(position, fields)
+    except FieldError as exc:
+        return Rejected(position, exc.field, exc.reason)
 
 
 def parse_rows(source: Source, required: tuple[str, ...], parse: Callable[[str, dict[str, str]], T]) -> Iterator[T | Rejected]:
     """Yield `parse(position, fields)` for each row, or Rejected where the row or `parse` finds a problem."""
     for row in read_csv(source.text, source.path, required=required):
-        if row.problem is not None:
-            yield Rejected(row.position, row.problem.field, row.problem.reason)
+        yield parse_row(row.position, row.fields, row.problem, parse)
+
+
+def parse_chunks(
+    source: Source,
+    required: tuple[str, ...],
+    vectorised: Callable[[CsvChunk], tuple[B, pa.BooleanArray]],
+    parse: Callable[[str, dict[str, str]], T],
+) -> Iterator[B | T | Rejected]:
+    """Yield batches of the rows `vectorised` reads by column, and `parse` (the reference) for the others."""
+    for chunk in read_csv_chunks(source.text, source.path, required=required):
+        yield from chunk.rejected
+        if not len(chunk):
             continue
-        try:
-            yield parse(row.position, row.fields)
-        except FieldError as exc:
-            yield Rejected(row.position, exc.field, exc.reason)
+        batch, plain = vectorised(chunk)
+        for i, ok in enumerate(plain.to_pylist()):
+            if not ok:
+                yield parse_row(*chunk.fields(i), parse)
+        if len(batch):  # type: ignore[arg-type]
+            yield batch
 
 
 def parse_address(value: str, field: str) -> tuple[str, str]:
@@ -193,3 +287,55 @@ def parse_bool(value: str, field: str) -> bool:
     if lowered in _FALSE:
         return False
     raise FieldError(field, f"{value!r} is not true or false")
+
+
+def split_list(values: pa.StringArray) -> tuple[pa.Int64Array, pa.StringArray]:
+    """Return (row index, item) for every non-empty item of `;`-separated lists, in order."""
+    lists = pc.split_pattern(values, ";")
+    parents = pc.list_parent_indices(lists)
+    items = pc.utf8_trim_whitespace(pc.list_flatten(lists))
+    keep = pc.not_equal(items, "")
+    return pc.cast(parents.filter(keep), pa.int64()), items.filter(keep)
+
+
+def is_bare_address(values: pa.StringArray) -> pa.BooleanArray:
+    """Return which values are bare mail addresses (the fast path; others take the full parser)."""
+    return pc.match_substring_regex(values, f"^{BARE_ADDRESS}$")
+
+
+# ISO 8601 with a UTC offset, in the forms both Arrow and Python parse alike.
+_ISO_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
+
+
+def parse_timestamps(values: pa.StringArray) -> tuple[pa.TimestampArray, pa.BooleanArray]:
+    """Return UTC timestamps and which values parsed; the others are null and need the full parser."""
+    ok = pc.match_substring_regex(values, _ISO_WITH_OFFSET)
+    moments = _cast_or_null(pc.if_else(ok, values, pa.scalar(None, pa.string())))
+    return moments, pc.and_(ok, pc.is_valid(moments))
+
+
+def _cast_or_null(values: pa.Array) -> pa.Array:
+    """Cast to UTC timestamps; a value Arrow cannot cast (month 13) becomes null.
+
+    One bad value fails a whole cast, so the array is halved until the bad
+    values stand alone: a few casts for a few bad values.
+    """
+    try:
+        return pc.cast(values, pa.timestamp("us", "UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        if len(values) == 1:
+            return pa.nulls(1, pa.timestamp("us", "UTC"))
+        middle = len(values) // 2
+        return pa.concat_arrays([_cast_or_null(values[:middle]), _cast_or_null(values[middle:])])
+
+
+def any_per_row(rows: int, parents: pa.Int64Array, flags: pa.BooleanArray) -> pa.BooleanArray:
+    """Return, per row, whether any of its items is flagged."""
+    return pc.greater(count_per_row(rows, parents.filter(flags)), 0)
+
+
+def count_per_row(rows: int, parents: pa.Int64Array) -> pa.Int64Array:
+    """Return how many items each row has."""
+    import numpy as np
+
+    return pa.array(np.bincount(parents.to_numpy(zero_copy_only=False), minlength=rows).astype("int64"))

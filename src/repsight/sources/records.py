@@ -6,13 +6,17 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+import pyarrow as pa
+
 __all__ = [
     "RESPONSES",
     "Account",
     "Attendee",
     "Kpi",
     "Meeting",
+    "MeetingBatch",
     "Message",
+    "MessageBatch",
     "Person",
     "Recipient",
     "Rejected",
@@ -136,3 +140,102 @@ class Meeting:
     is_cancelled: bool = False
     is_all_day: bool = False
     is_transparent: bool = False
+
+
+# Batches: many events by column, as vectorised readers give them and the
+# loader stores them. Addresses are raw here; the loader pseudonymises them.
+MESSAGE_COLUMNS = pa.schema(
+    [("key", pa.string()), ("sent_at", pa.timestamp("us", "UTC")), ("sender", pa.string()), ("sender_name", pa.string())]
+)
+RECIPIENT_COLUMNS = pa.schema([("key", pa.string()), ("address", pa.string()), ("name", pa.string()), ("kind", pa.string())])
+MEETING_COLUMNS = pa.schema(
+    [
+        ("key", pa.string()),
+        ("uid", pa.string()),
+        ("start", pa.timestamp("us", "UTC")),
+        ("end", pa.timestamp("us", "UTC")),
+        ("organizer", pa.string()),
+        ("is_cancelled", pa.bool_()),
+        ("is_all_day", pa.bool_()),
+        ("is_transparent", pa.bool_()),
+    ]
+)
+ATTENDEE_COLUMNS = pa.schema([("key", pa.string()), ("address", pa.string()), ("name", pa.string()), ("response", pa.string())])
+
+
+@dataclass(frozen=True)
+class MessageBatch:
+    """Messages by column (`MESSAGE_COLUMNS`) and their recipients (`RECIPIENT_COLUMNS`)."""
+
+    messages: pa.Table
+    recipients: pa.Table
+
+    def __len__(self) -> int:
+        return int(self.messages.num_rows)
+
+    @property
+    def events(self) -> pa.Table:
+        return self.messages
+
+    @property
+    def participants(self) -> pa.Table:
+        return self.recipients
+
+    @classmethod
+    def of(cls, records: list[Message]) -> MessageBatch:
+        """Return the batch holding `records`."""
+        messages = pa.Table.from_pydict(
+            {
+                "key": [m.key for m in records],
+                "sent_at": [m.sent_at.astimezone(UTC) for m in records],
+                "sender": [m.sender for m in records],
+                "sender_name": [m.sender_name for m in records],
+            },
+            schema=MESSAGE_COLUMNS,
+        )
+        recipients = pa.Table.from_pylist(
+            [{"key": m.key, "address": r.address, "name": r.name, "kind": r.kind} for m in records for r in m.recipients],
+            schema=RECIPIENT_COLUMNS,
+        )
+        return cls(messages, recipients)
+
+
+@dataclass(frozen=True)
+class MeetingBatch:
+    """Meeting occurrences by column (`MEETING_COLUMNS`) and their attendees (`ATTENDEE_COLUMNS`)."""
+
+    meetings: pa.Table
+    attendees: pa.Table
+
+    def __len__(self) -> int:
+        return int(self.meetings.num_rows)
+
+    @property
+    def events(self) -> pa.Table:
+        return self.meetings
+
+    @property
+    def participants(self) -> pa.Table:
+        return self.attendees
+
+    @classmethod
+    def of(cls, records: list[Meeting]) -> MeetingBatch:
+        """Return the batch holding `records`."""
+        meetings = pa.Table.from_pydict(
+            {
+                "key": [m.key for m in records],
+                "uid": [m.uid for m in records],
+                "start": [m.start.astimezone(UTC) for m in records],
+                "end": [m.end.astimezone(UTC) for m in records],
+                "organizer": [m.organizer for m in records],
+                "is_cancelled": [m.is_cancelled for m in records],
+                "is_all_day": [m.is_all_day for m in records],
+                "is_transparent": [m.is_transparent for m in records],
+            },
+            schema=MEETING_COLUMNS,
+        )
+        attendees = pa.Table.from_pylist(
+            [{"key": m.key, "address": a.address, "name": a.name, "response": a.response} for m in records for a in m.attendees],
+            schema=ATTENDEE_COLUMNS,
+        )
+        return cls(meetings, attendees)

@@ -1,0 +1,312 @@
+"""Loaders: turn reader output into rows of the store's tables, pseudonymised, in batches.
+
+One loader per kind of input. Reference data (roster, accounts, KPIs) is
+small and replaces what was stored under the same key. Events (messages,
+meetings) are immutable: an event already stored is skipped whole, and the
+event tables receive pseudonyms and domains, never addresses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from repsight.config import Config
+from repsight.privacy import Pseudonymizer, domain_of
+from repsight.sources.records import (
+    Account,
+    Kpi,
+    MeetingBatch,
+    MessageBatch,
+    Person,
+    Rejected,
+    series_key,
+)
+from repsight.store import Store
+
+__all__ = ["LOADERS", "Loader"]
+
+
+class Loader:
+    """Turns records of one kind into rows of the store's tables, in batches."""
+
+    def __init__(self, store: Store, pseudo: Pseudonymizer, config: Config, load_id: int) -> None:
+        self.store = store
+        self.pseudo = pseudo
+        self.config = config
+        self.load_id = load_id
+        self.pending = 0
+
+    def add(self, record: Any) -> Rejected | None:
+        raise NotImplementedError
+
+    def flush(self) -> int:
+        """Store what is pending; return how many records were new."""
+        raise NotImplementedError
+
+    def identity_rows(self, found: dict[str, tuple[str, str]]) -> pa.Table:
+        return pa.table(
+            {
+                "person": list(found),
+                "email": [email for email, _ in found.values()],
+                "name": [name for _, name in found.values()],
+            }
+        )
+
+
+class _RosterLoader(Loader):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.people: list[Person] = []
+
+    def add(self, record: Person) -> None:
+        self.people.append(record)
+        self.pending += 1
+
+    def flush(self) -> int:
+        if not self.people:
+            return 0
+        p = self.pseudo
+        rows = pa.table(
+            {
+                "person": [p(x.email) for x in self.people],
+                "domain": [domain_of(x.email) for x in self.people],
+                "manager": [p(x.manager_email) if x.manager_email else None for x in self.people],
+                "org": [x.org for x in self.people],
+                "level": [x.level for x in self.people],
+                "function": [x.function for x in self.people],
+                "region": [x.region for x in self.people],
+                "segment": [x.segment for x in self.people],
+                "channel": [x.channel for x in self.people],
+                "hire_date": pa.array([x.hire_date for x in self.people], pa.date32()),
+                "leave_date": pa.array([x.leave_date for x in self.people], pa.date32()),
+                "timezone": [x.timezone for x in self.people],
+                "attributes": [json.dumps(x.attributes, sort_keys=True) if x.attributes else None for x in self.people],
+                "load_id": [self.load_id] * len(self.people),
+            }
+        )
+        new = self.store.upsert("people", rows)
+        identities = {p(x.email): (x.email.strip().lower(), x.name) for x in self.people}
+        self.store.upsert("identities", self.identity_rows(identities))
+        self.people, self.pending = [], 0
+        return new
+
+
+class _AccountLoader(Loader):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.accounts: list[Account] = []
+
+    def add(self, record: Account) -> None:
+        self.accounts.append(record)
+        self.pending += 1
+
+    def flush(self) -> int:
+        if not self.accounts:
+            return 0
+        a = self.accounts
+        rows = pa.table(
+            {
+                "account_id": [x.account_id for x in a],
+                "name": [x.name for x in a],
+                "type": [x.type for x in a],
+                "domains": [";".join(x.domains) for x in a],
+                "load_id": [self.load_id] * len(a),
+            }
+        )
+        domains = [(d, x.account_id, x.type) for x in a for d in x.domains]
+        new = self.store.upsert("accounts", rows)
+        self.store.upsert(
+            "account_domains",
+            pa.table(
+                {
+                    "domain": [d for d, _, _ in domains],
+                    "account_id": [i for _, i, _ in domains],
+                    "type": [t for _, _, t in domains],
+                }
+            ),
+        )
+        self.accounts, self.pending = [], 0
+        return new
+
+
+class _KpiLoader(Loader):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.kpis: list[tuple[str, Kpi]] = []
+        self.roster = set(self.store.table("people").person.to_pyarrow().to_pylist())
+
+    def add(self, record: Kpi) -> Rejected | None:
+        person = self.pseudo(record.email)
+        if person not in self.roster:
+            return Rejected(record.position, "email", "the person is not in the roster")
+        self.kpis.append((person, record))
+        self.pending += 1
+        return None
+
+    def flush(self) -> int:
+        if not self.kpis:
+            return 0
+        k = [x for _, x in self.kpis]
+        rows = pa.table(
+            {
+                "person": [person for person, _ in self.kpis],
+                "period": [x.period for x in k],
+                "period_start": pa.array([x.period_start for x in k], pa.date32()),
+                "period_end": pa.array([x.period_end for x in k], pa.date32()),
+                "quota": pa.array([x.quota for x in k], pa.float64()),
+                "bookings": pa.array([x.bookings for x in k], pa.float64()),
+                "attainment": [x.attainment for x in k],
+                "load_id": [self.load_id] * len(k),
+            }
+        )
+        self.kpis, self.pending = [], 0
+        return self.store.upsert("kpis", rows)
+
+
+class _EventLoader(Loader):
+    """Batching, de-duplication and pseudonymisation shared by messages and meetings."""
+
+    table = ""
+    key_column = ""
+    participants_table = ""
+    batch_type: Any = None
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.internal = pa.array(self.config.company.domains, pa.string())
+        self.records: list[Any] = []
+        self.batches: list[Any] = []
+
+    def add(self, record: Any) -> None:
+        if isinstance(record, self.batch_type):
+            self.batches.append(record)
+            self.pending += len(record)
+        else:
+            self.records.append(record)
+            self.pending += 1
+
+    def pending_batch(self) -> tuple[pa.Table, pa.Table]:
+        """Return the pending events and participants, each event once (the first seen), then clear them."""
+        batches = self.batches + ([self.batch_type.of(self.records)] if self.records else [])
+        self.records, self.batches, self.pending = [], [], 0
+        events = pa.concat_tables([b.events for b in batches]).combine_chunks()
+        participants = pa.concat_tables([b.participants for b in batches]).combine_chunks()
+        # The same event twice (two mailboxes in one export) keeps the first.
+        events = events.append_column("position", pa.array(range(events.num_rows), pa.int64()))
+        first = events.group_by("key", use_threads=False).aggregate([("position", "min")])
+        events = events.take(pa.array(sorted(first["position_min"].to_pylist()), pa.int64())).drop_columns("position")
+        return events, participants
+
+    def pseudonymise(self, addresses: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+        """Return pseudonyms, domains and canonical addresses; colleagues go to `identities`."""
+        canonical = pc.utf8_lower(pc.utf8_trim_whitespace(addresses))
+        unique = pc.unique(canonical)
+        pseudonyms = pa.array([self.pseudo(a) for a in unique.to_pylist()], pa.string())
+        mapped = pc.take(pseudonyms, pc.index_in(canonical, unique))
+        domains = pc.if_else(
+            pc.match_substring(canonical, "@"), pc.replace_substring_regex(canonical, "^.*@", ""), pa.scalar("", pa.string())
+        )
+        return mapped, domains, canonical
+
+    def fresh(self, events: pa.Table, participants: pa.Table) -> tuple[pa.Table, pa.Table]:
+        """Return the events (and their participants) that the store does not hold yet."""
+        new_keys = self.store.unseen(self.table, pa.table({self.key_column: events["key"]}))[self.key_column]
+        return events.filter(pc.is_in(events["key"], new_keys)), participants.filter(pc.is_in(participants["key"], new_keys))
+
+    def store_identities(self, addresses: pa.Array, names: pa.Array) -> None:
+        pseudonyms, domains, canonical = self.pseudonymise(addresses)
+        colleagues = pa.table({"person": pseudonyms, "email": canonical, "name": names}).filter(pc.is_in(domains, self.internal))
+        if colleagues.num_rows == 0:
+            return
+        # One row per person; a display name wins over none.
+        rows = colleagues.group_by("person", use_threads=False).aggregate([("email", "first"), ("name", "max")])
+        self.store.insert_new("identities", rows.rename_columns(["person", "email", "name"]))
+
+    def participant_rows(self, participants: pa.Table, role: str, extra: str) -> pa.Table:
+        """Return participant rows keyed by (event, pseudonym), the first mention of a person winning."""
+        pseudonyms, domains, _ = self.pseudonymise(participants["address"])
+        rows = pa.table(
+            {
+                self.key_column: participants["key"],
+                role: pseudonyms,
+                f"{role}_domain": domains,
+                extra: participants[extra],
+            }
+        )
+        return (
+            rows.group_by([self.key_column, role], use_threads=False)
+            .aggregate([(f"{role}_domain", "first"), (extra, "first")])
+            .rename_columns([self.key_column, role, f"{role}_domain", extra])
+        )
+
+
+class _MailLoader(_EventLoader):
+    table, key_column, participants_table, batch_type = "messages", "message_key", "message_recipients", MessageBatch
+
+    def flush(self) -> int:
+        if not self.pending:
+            return 0
+        messages, recipients = self.fresh(*self.pending_batch())
+        recipient_rows = self.participant_rows(recipients, "recipient", "kind")
+        counts = recipient_rows.group_by("message_key").aggregate([("recipient", "count")])
+        senders, sender_domains, _ = self.pseudonymise(messages["sender"])
+        rows = pa.table(
+            {
+                "message_key": messages["key"],
+                "sent_at": pc.cast(messages["sent_at"], pa.timestamp("us")),
+                "sender": senders,
+                "sender_domain": sender_domains,
+                "load_id": pa.repeat(self.load_id, messages.num_rows),
+            }
+        ).join(counts.rename_columns(["message_key", "recipient_count"]), "message_key")
+        self.store.append("messages", rows)
+        self.store.append("message_recipients", recipient_rows)
+        self.store_identities(
+            pa.concat_arrays([messages["sender"].combine_chunks(), recipients["address"].combine_chunks()]),
+            pa.concat_arrays([messages["sender_name"].combine_chunks(), recipients["name"].combine_chunks()]),
+        )
+        return int(rows.num_rows)
+
+
+class _CalendarLoader(_EventLoader):
+    table, key_column, participants_table, batch_type = "meetings", "meeting_key", "meeting_attendees", MeetingBatch
+
+    def flush(self) -> int:
+        if not self.pending:
+            return 0
+        meetings, attendees = self.fresh(*self.pending_batch())
+        attendee_rows = self.participant_rows(attendees, "attendee", "response")
+        counts = attendee_rows.group_by("meeting_key").aggregate([("attendee", "count")])
+        organizers, organizer_domains, _ = self.pseudonymise(meetings["organizer"])
+        rows = pa.table(
+            {
+                "meeting_key": meetings["key"],
+                "series_key": pa.array([series_key(uid) for uid in meetings["uid"].to_pylist()], pa.string()),
+                "start_at": pc.cast(meetings["start"], pa.timestamp("us")),
+                "end_at": pc.cast(meetings["end"], pa.timestamp("us")),
+                "organizer": organizers,
+                "organizer_domain": organizer_domains,
+                "is_cancelled": meetings["is_cancelled"],
+                "is_all_day": meetings["is_all_day"],
+                "is_transparent": meetings["is_transparent"],
+                "load_id": pa.repeat(self.load_id, meetings.num_rows),
+            }
+        ).join(counts.rename_columns(["meeting_key", "attendee_count"]), "meeting_key")
+        self.store.append("meetings", rows)
+        self.store.append("meeting_attendees", attendee_rows)
+        self.store_identities(attendees["address"].combine_chunks(), attendees["name"].combine_chunks())
+        return int(rows.num_rows)
+
+
+LOADERS: dict[str, Callable[..., Loader]] = {
+    "roster": _RosterLoader,
+    "accounts": _AccountLoader,
+    "kpis": _KpiLoader,
+    "mail": _MailLoader,
+    "calendar": _CalendarLoader,
+}
