@@ -272,14 +272,16 @@ def test_declined_and_organizer_responses_are_recorded(workspace: Config) -> Non
     assert (meeting["attendee_count"], meeting["is_cancelled"], meeting["is_transparent"]) == (3, False, False)
 
 
-def test_a_failure_half_way_through_a_file_stores_nothing_of_it(workspace: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_interrupted_load_keeps_whole_batches_and_a_rerun_completes_it(
+    workspace: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import importlib
 
     ingest_module = importlib.import_module("repsight.ingest")
-
-    rows = [[f"m{i}", "2025-01-06T09:30:00Z", "ana@acme.example", "b@c.example", "", ""] for i in range(30)]
-    mail_file(workspace, "a.csv", rows)
     loaders = importlib.import_module("repsight.loaders")
+    rows = [[f"m{i}", "2025-01-06T09:30:00Z", "ana@acme.example", "b@c.example", "", ""] for i in range(30)]
+    rows[25][1] = "never"  # quarantined in the third batch
+    mail_file(workspace, "a.csv", rows)
     monkeypatch.setattr(ingest_module, "BATCH_SIZE", 10)
     monkeypatch.setattr(importlib.import_module("repsight.sources.csvfile"), "CHUNK_ROWS", 10)
     original = loaders._MailLoader.flush
@@ -294,10 +296,15 @@ def test_a_failure_half_way_through_a_file_stores_nothing_of_it(workspace: Confi
     monkeypatch.setattr(loaders._MailLoader, "flush", failing_flush)
     with pytest.raises(KeyboardInterrupt):
         load(workspace)
-    assert counts(workspace, "messages", "message_recipients", "loads", "quarantine") == (0, 0, 0, 0)
+    assert counts(workspace, "messages", "message_recipients", "quarantine") == (20, 20, 0)
+    (interrupted,) = table(workspace, "loads")
+    assert interrupted["finished_at"] is None and interrupted["rows_read"] is None
     monkeypatch.setattr(loaders._MailLoader, "flush", original)
     (result,) = load(workspace).files
-    assert (result.read, result.new) == (30, 30)
+    assert (result.read, result.loaded, result.new, result.quarantined) == (30, 29, 9, 1)
+    assert counts(workspace, "messages", "message_recipients", "quarantine") == (29, 29, 1)
+    finished = max(table(workspace, "loads"), key=lambda r: r["load_id"])
+    assert (finished["rows_read"], finished["rows_new"], finished["finished_at"] is not None) == (30, 9, True)
 
 
 def test_an_unreadable_file_is_reported_and_the_others_still_load(workspace: Config) -> None:

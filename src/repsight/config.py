@@ -97,6 +97,8 @@ class EngineConfig(_Section):
     """The Ibis backend that runs the computations."""
     database: str = "repsight.duckdb"
     """The workspace database file, relative to the configuration file."""
+    memory_limit: str = Field(default="2GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    """How much memory DuckDB may use (e.g. "2GB"); beyond it, it spills to disk."""
 
 
 class Config(_Section):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -84,57 +83,59 @@ def ingest_file(
     path: Path,
     progress: Progress | None = None,
 ) -> FileResult:
-    """Load one file of `kind` into the store; return what it did."""
+    """Load one file of `kind` into the store; return what it did.
+
+    Events are committed batch by batch, each batch with its quarantine
+    entries, so memory stays flat however large the file. A load that is
+    interrupted keeps whole batches and its `loads` row has no
+    `finished_at`; loading the file again adds the rest and doubles nothing.
+    """
     result = FileResult(kind, path)
     started = time.perf_counter()
-    started_at = datetime.now(UTC).replace(tzinfo=None)
     reader = reader_for(kind, path)
     load_id = store.next_load_id()
     rejected: list[Rejected] = []
-    with store.transaction():
-        loader = LOADERS[kind](store, pseudo, config, load_id)
-        with open_source(path) as source:
-            if progress is not None:
-                progress.start(path, source.size)
-            reported = 0
-            for item in reader(source):
-                if isinstance(item, MessageBatch | MeetingBatch):
-                    result.read += len(item)
-                    loader.add(item)
-                else:
-                    result.read += 1
-                    problem = item if isinstance(item, Rejected) else loader.add(item)
-                    if problem is not None:
-                        rejected.append(problem)
-                if loader.pending >= BATCH_SIZE and kind in ("mail", "calendar"):
-                    result.new += loader.flush()
-                if progress is not None and result.read - reported >= 2048:
-                    progress.advance(source.bytes_read, result.read)
-                    reported = result.read
+    loader = LOADERS[kind](store, pseudo, config, load_id)
+
+    def commit() -> None:
+        with store.transaction():
             result.new += loader.flush()
-            if progress is not None:
+            store.insert_new("quarantine", _quarantine_rows(rejected, load_id, str(path), kind))
+        result.quarantined += len(rejected)
+        rejected.clear()
+
+    with open_source(path) as source:
+        store.start_load(load_id, str(path), kind, source.size)
+        if progress is not None:
+            progress.start(path, source.size)
+        reported = 0
+        for item in reader(source):
+            if isinstance(item, MessageBatch | MeetingBatch):
+                result.read += len(item)
+                loader.add(item)
+            else:
+                result.read += 1
+                problem = item if isinstance(item, Rejected) else loader.add(item)
+                if problem is not None:
+                    rejected.append(problem)
+            if loader.streams and (loader.pending >= BATCH_SIZE or len(rejected) >= BATCH_SIZE):
+                commit()
+            if progress is not None and result.read - reported >= 2048:
                 progress.advance(source.bytes_read, result.read)
-            digest = source.counter.sha256.hexdigest()
-        result.quarantined = len(rejected)
+                reported = result.read
+        commit()
+        if progress is not None:
+            progress.advance(source.bytes_read, result.read)
+            progress.finish()
         result.loaded = result.read - result.quarantined
-        store.insert_new("quarantine", _quarantine_rows(rejected, load_id, str(path), kind))
-        store.record_load(
-            {
-                "load_id": load_id,
-                "source": str(path),
-                "kind": kind,
-                "size_bytes": source.size,
-                "sha256": digest,
-                "rows_read": result.read,
-                "rows_loaded": result.loaded,
-                "rows_new": result.new,
-                "rows_quarantined": result.quarantined,
-                "started_at": started_at,
-                "finished_at": datetime.now(UTC).replace(tzinfo=None),
-            }
+        store.finish_load(
+            load_id,
+            sha256=source.counter.sha256.hexdigest(),
+            rows_read=result.read,
+            rows_loaded=result.loaded,
+            rows_new=result.new,
+            rows_quarantined=result.quarantined,
         )
-    if progress is not None:
-        progress.finish()
     result.seconds = time.perf_counter() - started
     return result
 

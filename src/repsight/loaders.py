@@ -34,6 +34,9 @@ __all__ = ["LOADERS", "Loader"]
 class Loader:
     """Turns records of one kind into rows of the store's tables, in batches."""
 
+    streams = False
+    """Whether the loader stores batches as they fill (events), or all at the end (reference data, checked whole)."""
+
     def __init__(self, store: Store, pseudo: Pseudonymizer, config: Config, load_id: int) -> None:
         self.store = store
         self.pseudo = pseudo
@@ -171,6 +174,7 @@ class _KpiLoader(Loader):
 class _EventLoader(Loader):
     """Batching, de-duplication and pseudonymisation shared by messages and meetings."""
 
+    streams = True
     table = ""
     key_column = ""
     participants_table = ""

@@ -147,6 +147,7 @@ class Store:
         self.backend: Any = backend
         self._transactional = transactional
         self._in_transaction = False
+        self._registrations = 0
 
     @classmethod
     def open(cls, config: Config, key: str) -> Store:
@@ -163,6 +164,7 @@ class Store:
             backend = ibis.duckdb.connect(str(path))
         except Exception as exc:  # duckdb raises its own IOException, not OSError
             raise StoreError(f"{path}: cannot open the workspace database: {exc}") from None
+        backend.raw_sql(f"SET memory_limit = '{config.engine.memory_limit}'")
         store = cls(backend, transactional=True)
         store._create_tables()
         store._check_key(key, config)
@@ -232,13 +234,33 @@ class Store:
         import ibis
 
         schema = ibis.schema(TABLES[name]).to_pyarrow()
+        for field in schema:  # columns the caller leaves out are null
+            if field.name not in rows.column_names:
+                rows = rows.append_column(field.name, pa.nulls(rows.num_rows, field.type))
         return rows.select(schema.names).cast(schema)
+
+    @contextmanager
+    def _registered(self, rows: pa.Table) -> Iterator[str]:
+        """Lend `rows` to DuckDB under a fresh name for one statement, then take them back.
+
+        Ibis registers every memtable for the life of the connection, which
+        would keep each loaded batch in memory; loads register and drop their own.
+        """
+        self._registrations += 1
+        name = f"_repsight_batch_{self._registrations}"
+        self.backend.con.register(name, rows)
+        try:
+            yield name
+        finally:
+            self.backend.con.unregister(name)
 
     def unseen(self, name: str, keys: pa.Table) -> pa.Table:
         """Return the rows of `keys` (key columns of `name`) that the table does not hold yet."""
-        import ibis
-
-        return ibis.memtable(keys).anti_join(self.table(name), list(KEYS[name])).to_pyarrow()
+        on = " AND ".join(f"stored.{c} = batch.{c}" for c in KEYS[name])
+        with self._registered(keys) as batch:
+            query = f"SELECT batch.* FROM {batch} AS batch ANTI JOIN {name} AS stored ON {on}"
+            result: pa.Table = self.backend.con.execute(query).to_arrow_table()
+        return result
 
     def insert_new(self, name: str, rows: pa.Table) -> int:
         """Insert the rows whose key the table does not hold yet (the first of equal keys); return how many."""
@@ -258,28 +280,39 @@ class Store:
     def append(self, name: str, rows: pa.Table) -> None:
         """Insert rows the caller knows to be new (their keys were checked with `unseen`)."""
         if rows.num_rows:
-            self.backend.insert(name, self._conform(name, rows))
+            rows = self._conform(name, rows)
+            with self._registered(rows) as batch:
+                self.backend.con.execute(f"INSERT INTO {name} SELECT * FROM {batch}")
 
     def upsert(self, name: str, rows: pa.Table) -> int:
         """Store `rows`, replacing stored rows with the same key; return how many keys are new."""
-        import ibis
-
         if rows.num_rows == 0:
             return 0
         rows = self._conform(name, rows)
         key = list(KEYS[name])
-        kept = self.table(name).anti_join(ibis.memtable(rows.select(key)), key).to_pyarrow()
         new = int(self.unseen(name, rows.select(key)).num_rows)
-        with self.transaction():
-            self.backend.truncate_table(name)
-            self.backend.insert(name, kept)
-            self.backend.insert(name, rows)
+        on = " AND ".join(f"{name}.{c} = batch.{c}" for c in key)
+        with self.transaction(), self._registered(rows.select(key)) as batch:
+            self.backend.con.execute(f"DELETE FROM {name} WHERE EXISTS (SELECT 1 FROM {batch} AS batch WHERE {on})")
+            self.append(name, rows)
         return new
 
     def next_load_id(self) -> int:
         current = self.table("loads").load_id.max().execute()
         return 1 if current is None or current != current else int(current) + 1
 
-    def record_load(self, row: dict[str, Any]) -> None:
-        """Append one row to `loads`."""
+    def start_load(self, load_id: int, source: str, kind: str, size_bytes: int) -> None:
+        """Record that a load has begun; `finish_load` completes the row."""
+        row = {"load_id": load_id, "source": source, "kind": kind, "size_bytes": size_bytes, "started_at": _now()}
         self.append("loads", pa.Table.from_pylist([row]))
+
+    def finish_load(self, load_id: int, **counts: int | str) -> None:
+        """Record a load's hash and counts, and when it finished."""
+        # Ibis has no UPDATE; this is the store's one backend-specific statement.
+        columns = {**counts, "finished_at": _now()}
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        self.backend.con.execute(f"UPDATE loads SET {assignments} WHERE load_id = ?", [*columns.values(), load_id])
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
