@@ -40,6 +40,10 @@ def test_init_then_ingest_prints_per_file_counts(tmp_path: Path) -> None:
     assert "repsight quarantine -c ws/repsight.toml" in result.stdout
     listing = repsight("quarantine", "-c", "ws", cwd=tmp_path)
     assert "row 7" in listing.stdout and "is empty; every person needs an email" in listing.stdout
+    status = repsight("status", "-c", "ws", cwd=tmp_path)
+    lines = [" ".join(line.replace("│", " ").split()) for line in status.stdout.splitlines()]
+    assert "people 5" in lines and "kpis 1" in lines and "quarantine 1" in lines
+    assert any(line.startswith("roster.csv 6 5 1 ") for line in lines)
 
 
 def test_config_error_is_one_clear_line_without_traceback(tmp_path: Path) -> None:

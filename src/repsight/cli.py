@@ -187,12 +187,29 @@ def status(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
     cfg = load_config(config)
     with Store.open(cfg, read_key(cfg.key_path)) as store:
         counts = {name: store.count(name) for name in TABLES if name != "workspace"}
-    table = Table(title=f"Workspace {cfg.database_path}", title_justify="left")
+        loads = store.table("loads").order_by("load_id").to_pyarrow().to_pylist()
+    table = Table(title=f"Workspace {_shown(cfg.database_path, Path.cwd())}", title_justify="left")
     table.add_column("table")
     table.add_column("rows", justify="right")
     for name, count in counts.items():
         table.add_row(name, f"{count:,}")
     out.print(table)
+    latest: dict[str, dict[str, object]] = {str(row["source"]): row for row in loads}
+    history = Table(title="Files, as last loaded", title_justify="left")
+    history.add_column("file", overflow="fold")
+    for column in ("read", "new", "quarantined", "finished (UTC)"):
+        history.add_column(column, justify="right")
+    for source, row in latest.items():
+        finished = row["finished_at"]
+        history.add_row(
+            _shown(Path(source), cfg.root),
+            f"{row['rows_read'] or 0:,}",
+            f"{row['rows_new'] or 0:,}",
+            f"{row['rows_quarantined'] or 0:,}",
+            f"{finished:%Y-%m-%d %H:%M}" if finished else "[yellow]interrupted: run ingest again[/yellow]",
+        )
+    if latest:
+        out.print(history)
 
 
 @app.command()
