@@ -132,8 +132,6 @@ def init(
     """Create a workspace: repsight.toml and a pseudonymisation key."""
     from repsight.workspace import init_workspace
 
-    if domain is None:
-        domain = ["acme.example"]
     config = init_workspace(directory, domains=domain or ["acme.example"], timezone=timezone)
     out.print(f"Created {config.path}")
     if not domain:

@@ -1,8 +1,9 @@
 """The ingest stage: read the configured inputs, pseudonymise, quarantine, store.
 
-Each file loads in one transaction with its quarantine entries and its row
-in `loads`: a failure half-way stores nothing of that file, and loading the
-same records again adds nothing (every table is keyed).
+Every table is keyed, so loading the same records again adds nothing.
+Events are committed in batches, each with its quarantine entries, so
+memory stays flat whatever a file's size; an interrupted load keeps whole
+batches, and loading the file again completes it.
 """
 
 from __future__ import annotations
