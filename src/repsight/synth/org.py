@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -228,7 +229,7 @@ def _build_accounts(b: _Builder, company: Company) -> None:
     rng = b.rng
     names: dict[str, None] = {}
 
-    def new_org(kind: str, kinds: list[str], contacts: int) -> ExternalOrg:
+    def new_org(kind: str, kinds: Sequence[str], contacts: int) -> ExternalOrg:
         while True:
             name = f"{rng.choice(COMPANY_WORDS)} {rng.choice(kinds)}"
             if name not in names:
