@@ -21,6 +21,7 @@ from repsight.sources.csvfile import (
     CsvChunk,
     FieldError,
     any_per_row,
+    first_mentions,
     is_bare_address,
     parse_address,
     parse_address_list,
@@ -144,8 +145,7 @@ def _batch(chunk: CsvChunk) -> tuple[MeetingBatch, pa.BooleanArray]:
     )
     people = people.append_column("order", pa.array(range(people.num_rows), pa.int64()))
     people = people.append_column("lower", pc.utf8_lower(people["address"])).filter(pc.take(plain, people["row"]))
-    first = people.group_by(["row", "lower"], use_threads=False).aggregate([("order", "min")])
-    people = people.join(first, ["row", "lower", "order"], ["row", "lower", "order_min"], join_type="inner")
+    people = first_mentions(people)
     meetings = pa.table(
         {
             "key": keys,

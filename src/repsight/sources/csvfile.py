@@ -23,9 +23,15 @@ T = TypeVar("T")
 B = TypeVar("B")
 
 __all__ = [
+    "BARE_ADDRESS",
+    "CHUNK_ROWS",
     "CsvChunk",
     "CsvRow",
     "FieldError",
+    "any_per_row",
+    "count_per_row",
+    "first_mentions",
+    "is_bare_address",
     "parse_address",
     "parse_address_list",
     "parse_bool",
@@ -35,8 +41,10 @@ __all__ = [
     "parse_row",
     "parse_rows",
     "parse_timestamp",
+    "parse_timestamps",
     "read_csv",
     "read_csv_chunks",
+    "split_list",
 ]
 
 
@@ -332,6 +340,16 @@ def _cast_or_null(values: pa.Array) -> pa.Array:
 def any_per_row(rows: int, parents: pa.Int64Array, flags: pa.BooleanArray) -> pa.BooleanArray:
     """Return, per row, whether any of its items is flagged."""
     return pc.greater(count_per_row(rows, parents.filter(flags)), 0)
+
+
+def first_mentions(people: pa.Table) -> pa.Table:
+    """Return one row per person (`lower` address) per event `row`: the one with the lowest `order`.
+
+    The column-wise form of the row-by-row readers' rule that the first
+    mention of an address in an event wins (To before Cc, organiser first).
+    """
+    first = people.group_by(["row", "lower"], use_threads=False).aggregate([("order", "min")])
+    return people.join(first, ["row", "lower", "order"], ["row", "lower", "order_min"], join_type="inner")
 
 
 def count_per_row(rows: int, parents: pa.Int64Array) -> pa.Int64Array:

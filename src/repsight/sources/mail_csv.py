@@ -18,6 +18,7 @@ from repsight.sources.csvfile import (
     FieldError,
     any_per_row,
     count_per_row,
+    first_mentions,
     is_bare_address,
     parse_address,
     parse_address_list,
@@ -108,8 +109,7 @@ def _batch(chunk: CsvChunk) -> tuple[MessageBatch, pa.BooleanArray]:
         }
     ).filter(pc.take(plain, parent))
     # An address in both To and Cc is one recipient: the first mention wins, as row by row.
-    first = recipients.group_by(["row", "lower"], use_threads=False).aggregate([("order", "min")])
-    recipients = recipients.join(first, ["row", "lower", "order"], ["row", "lower", "order_min"], join_type="inner")
+    recipients = first_mentions(recipients)
     messages = pa.table(
         {
             "key": keys,
