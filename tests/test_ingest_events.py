@@ -332,3 +332,55 @@ def test_unmatched_globs_are_noted(workspace: Config) -> None:
     report = ingest(workspace)
     assert report.notes == ["mail: no file matches mail/*.csv", "calendar: no file matches calendar/*.csv"]
     assert [(f.kind, f.error is not None) for f in report.files] == [("roster", True), ("accounts", True), ("kpis", True)]
+
+
+def test_the_first_row_of_a_duplicated_meeting_wins_whatever_its_form(workspace: Config) -> None:
+    # Row 2 needs the full parser (a display name), row 3 is plain: row 2 still wins.
+    calendar_file(
+        workspace,
+        "a.csv",
+        [
+            [
+                "e1",
+                "2025-01-06T10:00:00Z",
+                "2025-01-06T11:00:00Z",
+                "Olga <o@acme.example>",
+                "p@acme.example",
+                "",
+                "false",
+                "false",
+            ],
+            ["e1", "2025-01-06T10:00:00Z", "2025-01-06T12:00:00Z", "o@acme.example", "p@acme.example", "", "true", "false"],
+        ],
+    )
+    (result,) = load(workspace).files
+    assert (result.read, result.new) == (2, 1)
+    (meeting,) = table(workspace, "meetings")
+    assert (meeting["is_cancelled"], meeting["end_at"]) == (False, datetime(2025, 1, 6, 11))
+
+
+@pytest.mark.parametrize("files", [1, 2])
+def test_a_duplicated_message_keeps_the_first_copys_recipients_in_one_file_or_two(workspace: Config, files: int) -> None:
+    first = ["m1", "2025-01-06T09:30:00Z", "ana@acme.example", "ben@acme.example", "", ""]
+    second = ["m1", "2025-01-06T09:30:00Z", "ana@acme.example", "ben@acme.example;cy@acme.example", "", ""]
+    if files == 1:
+        mail_file(workspace, "a.csv", [first, second])
+    else:
+        mail_file(workspace, "a.csv", [first])
+        mail_file(workspace, "b.csv", [second])
+    load(workspace)
+    (message,) = table(workspace, "messages")
+    assert message["recipient_count"] == 1
+    assert len(table(workspace, "message_recipients")) == 1
+
+
+@pytest.mark.parametrize("moment", ["0000-01-01T10:00:00Z", "0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"])
+def test_a_time_outside_the_calendar_is_quarantined_not_a_crash(workspace: Config, moment: str) -> None:
+    mail_file(workspace, "a.csv", [["m1", moment, "ana@acme.example", "b@c.example", "", ""]])
+    calendar_file(
+        workspace, "a.csv", [["e1", moment, "2025-01-06T11:00:00Z", "ana@acme.example", "b@c.example", "", "false", "false"]]
+    )
+    mail, calendar = load(workspace).files
+    assert (mail.quarantined, calendar.quarantined) == (1, 1)
+    reasons = sorted(r["reason"] for r in table(workspace, "quarantine"))
+    assert all("is out of range" in r or "is not an ISO 8601 timestamp" in r for r in reasons), reasons

@@ -195,16 +195,21 @@ class _EventLoader(Loader):
             self.pending += 1
 
     def pending_batch(self) -> tuple[pa.Table, pa.Table]:
-        """Return the pending events and participants, each event once (the first seen), then clear them."""
+        """Return the pending events, each key once (its first copy), with that copy's participants; then clear them."""
         batches = self.batches + ([self.batch_type.of(self.records)] if self.records else [])
         self.records, self.batches, self.pending = [], [], 0
+        offset, participants = 0, []
+        for batch in batches:
+            shifted = pc.add(batch.participants["event"], pa.scalar(offset, pa.int64()))
+            participants.append(batch.participants.set_column(0, "event", shifted))
+            offset += len(batch)
         events = pa.concat_tables([b.events for b in batches]).combine_chunks()
-        participants = pa.concat_tables([b.participants for b in batches]).combine_chunks()
-        # The same event twice (two mailboxes in one export) keeps the first.
-        events = events.append_column("position", pa.array(range(events.num_rows), pa.int64()))
-        first = events.group_by("key", use_threads=False).aggregate([("position", "min")])
-        events = events.take(pa.array(sorted(first["position_min"].to_pylist()), pa.int64())).drop_columns("position")
-        return events, participants
+        everyone = pa.concat_tables(participants).combine_chunks()
+        events = events.append_column("event", pa.array(range(events.num_rows), pa.int64()))
+        # Two copies of an event (two mailboxes in one export): the first is kept, whole.
+        firsts = events.group_by("key", use_threads=False).aggregate([("event", "min")])["event_min"]
+        kept = firsts.take(pc.sort_indices(firsts))
+        return events.take(kept).drop_columns("event"), everyone.filter(pc.is_in(everyone["event"], kept))
 
     def pseudonymise(self, addresses: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
         """Return pseudonyms, domains and canonical addresses; colleagues go to `identities`."""

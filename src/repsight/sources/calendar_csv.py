@@ -159,8 +159,10 @@ def _batch(chunk: CsvChunk) -> tuple[MeetingBatch, pa.BooleanArray]:
         },
         schema=MEETING_COLUMNS,
     ).filter(plain)
+    event_of_row = pc.subtract(pc.cumulative_sum(pc.cast(plain, pa.int64())), pa.scalar(1, pa.int64()))
     attendees = pa.table(
         {
+            "event": pc.take(event_of_row, people["row"]),
             "key": pc.take(keys, people["row"]),
             "address": people["address"],
             "name": pa.repeat("", people.num_rows),
@@ -171,6 +173,6 @@ def _batch(chunk: CsvChunk) -> tuple[MeetingBatch, pa.BooleanArray]:
     return MeetingBatch(meetings, attendees), plain
 
 
-def read_calendar_csv(source: Source) -> Iterator[MeetingBatch | Meeting | Rejected]:
-    """Yield the meetings of a calendar CSV in batches (rows of the plain form) and records (the rest)."""
+def read_calendar_csv(source: Source) -> Iterator[MeetingBatch | Rejected]:
+    """Yield the meetings of a calendar CSV in batches, in file order, and the rows it rejects."""
     return parse_chunks(source, REQUIRED_COLUMNS, _batch, _meeting)

@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from email.utils import parseaddr
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -17,10 +17,10 @@ import pyarrow.compute as pc
 
 from repsight.errors import InputError
 from repsight.sources.files import Source
-from repsight.sources.records import Rejected
+from repsight.sources.records import EventBatch, Rejected
 
 T = TypeVar("T")
-B = TypeVar("B")
+B = TypeVar("B", bound=EventBatch[Any])
 
 __all__ = [
     "BARE_ADDRESS",
@@ -206,18 +206,35 @@ def parse_chunks(
     source: Source,
     required: tuple[str, ...],
     vectorised: Callable[[CsvChunk], tuple[B, pa.BooleanArray]],
-    parse: Callable[[str, dict[str, str]], T],
-) -> Iterator[B | T | Rejected]:
-    """Yield batches of the rows `vectorised` reads by column, and `parse` (the reference) for the others."""
+    parse: Callable[[str, dict[str, str]], Any],
+) -> Iterator[B | Rejected]:
+    """Yield one batch per chunk, and the chunk's rejected rows.
+
+    `vectorised` reads the rows in the plain form by column; `parse` (the
+    reference) reads the others. Their events are merged back into file
+    order, so that "the first copy of an event wins" means the first row.
+    """
     for chunk in read_csv_chunks(source.text, source.path, required=required):
         yield from chunk.rejected
         if not len(chunk):
             continue
         batch, plain = vectorised(chunk)
+        fast_rows: list[int] = []
+        slow_rows: list[int] = []
+        records = []
         for i, ok in enumerate(plain.to_pylist()):
-            if not ok:
-                yield parse_row(*chunk.fields(i), parse)
-        if len(batch):  # type: ignore[arg-type]
+            if ok:
+                fast_rows.append(i)
+                continue
+            item = parse_row(*chunk.fields(i), parse)
+            if isinstance(item, Rejected):
+                yield item
+            else:
+                records.append(item)
+                slow_rows.append(i)
+        if records:
+            batch = batch.merged(fast_rows, type(batch).of(records), slow_rows)
+        if len(batch):
             yield batch
 
 
@@ -280,6 +297,10 @@ def parse_timestamp(value: str, field: str) -> datetime:
         raise FieldError(field, f"{value!r} is not an ISO 8601 timestamp") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise FieldError(field, f"{value!r} has no UTC offset (add 'Z' or '+01:00')")
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise FieldError(field, f"{value!r} is out of range (years 1 to 9999 in UTC)") from None
     return moment
 
 
@@ -307,12 +328,18 @@ def split_list(values: pa.StringArray) -> tuple[pa.Int64Array, pa.StringArray]:
 
 
 def is_bare_address(values: pa.StringArray) -> pa.BooleanArray:
-    """Return which values are bare mail addresses (the fast path; others take the full parser)."""
-    return pc.match_substring_regex(values, f"^{BARE_ADDRESS}$")
+    """Return which values are bare ASCII mail addresses (the fast path; others take the full parser).
+
+    Arrow's `\\s` knows only ASCII white space, Python's knows Unicode's: an
+    address with any non-ASCII character goes to the full parser, which decides.
+    """
+    return pc.and_(pc.string_is_ascii(values), pc.match_substring_regex(values, f"^{BARE_ADDRESS}$"))
 
 
 # ISO 8601 with a UTC offset, in the forms both Arrow and Python parse alike.
-_ISO_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
+# Years 1000-2999 only: near year 1 or 9999 an offset can leave Python's range,
+# and the full parser reports that.
+_ISO_WITH_OFFSET = r"^[12]\d{3}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
 
 
 def parse_timestamps(values: pa.StringArray) -> tuple[pa.TimestampArray, pa.BooleanArray]:

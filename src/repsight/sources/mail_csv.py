@@ -85,7 +85,8 @@ def _batch(chunk: CsvChunk) -> tuple[MessageBatch, pa.BooleanArray]:
         )
     parent = pa.chunked_array(parents).combine_chunks()
     address = pa.chunked_array(addresses).combine_chunks()
-    undecodable = pc.match_substring(pc.binary_join_element_wise(sent_text, sender, *lists, ""), "\ufffd")
+    texts = [chunk.column(name) for name in chunk.names]
+    undecodable = pc.match_substring(pc.binary_join_element_wise(*texts, ""), "\ufffd")
     plain = pc.and_(
         pc.and_(sent_ok, is_bare_address(sender)),
         pc.and_(
@@ -119,8 +120,10 @@ def _batch(chunk: CsvChunk) -> tuple[MessageBatch, pa.BooleanArray]:
         },
         schema=MESSAGE_COLUMNS,
     ).filter(plain)
+    event_of_row = pc.subtract(pc.cumulative_sum(pc.cast(plain, pa.int64())), pa.scalar(1, pa.int64()))
     recipient_table = pa.table(
         {
+            "event": pc.take(event_of_row, recipients["row"]),
             "key": pc.take(keys, recipients["row"]),
             "address": recipients["address"],
             "name": pa.repeat("", recipients.num_rows),
@@ -131,6 +134,6 @@ def _batch(chunk: CsvChunk) -> tuple[MessageBatch, pa.BooleanArray]:
     return MessageBatch(messages, recipient_table), plain
 
 
-def read_mail_csv(source: Source) -> Iterator[MessageBatch | Message | Rejected]:
-    """Yield the messages of a mail CSV in batches (rows of the plain form) and records (the rest)."""
+def read_mail_csv(source: Source) -> Iterator[MessageBatch | Rejected]:
+    """Yield the messages of a mail CSV in batches, in file order, and the rows it rejects."""
     return parse_chunks(source, REQUIRED_COLUMNS, _batch, _message)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Generic, Self, TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = [
     "RESPONSES",
     "Account",
     "Attendee",
+    "EventBatch",
     "Kpi",
     "Meeting",
     "MeetingBatch",
@@ -144,10 +147,15 @@ class Meeting:
 
 # Batches: many events by column, as vectorised readers give them and the
 # loader stores them. Addresses are raw here; the loader pseudonymises them.
+# Every participant row names its event by position (`event`) in the batch,
+# so that two copies of one event (two mailboxes) stay apart until the loader
+# keeps the first.
 MESSAGE_COLUMNS = pa.schema(
     [("key", pa.string()), ("sent_at", pa.timestamp("us", "UTC")), ("sender", pa.string()), ("sender_name", pa.string())]
 )
-RECIPIENT_COLUMNS = pa.schema([("key", pa.string()), ("address", pa.string()), ("name", pa.string()), ("kind", pa.string())])
+RECIPIENT_COLUMNS = pa.schema(
+    [("event", pa.int64()), ("key", pa.string()), ("address", pa.string()), ("name", pa.string()), ("kind", pa.string())]
+)
 MEETING_COLUMNS = pa.schema(
     [
         ("key", pa.string()),
@@ -160,29 +168,45 @@ MEETING_COLUMNS = pa.schema(
         ("is_transparent", pa.bool_()),
     ]
 )
-ATTENDEE_COLUMNS = pa.schema([("key", pa.string()), ("address", pa.string()), ("name", pa.string()), ("response", pa.string())])
+ATTENDEE_COLUMNS = pa.schema(
+    [("event", pa.int64()), ("key", pa.string()), ("address", pa.string()), ("name", pa.string()), ("response", pa.string())]
+)
+
+
+R = TypeVar("R", "Message", "Meeting")
 
 
 @dataclass(frozen=True)
-class MessageBatch:
-    """Messages by column (`MESSAGE_COLUMNS`) and their recipients (`RECIPIENT_COLUMNS`)."""
+class EventBatch(Generic[R]):
+    """Events by column and their participants, each participant row naming its event's position."""
 
-    messages: pa.Table
-    recipients: pa.Table
+    events: pa.Table
+    participants: pa.Table
 
     def __len__(self) -> int:
-        return int(self.messages.num_rows)
-
-    @property
-    def events(self) -> pa.Table:
-        return self.messages
-
-    @property
-    def participants(self) -> pa.Table:
-        return self.recipients
+        return int(self.events.num_rows)
 
     @classmethod
-    def of(cls, records: list[Message]) -> MessageBatch:
+    def of(cls, records: list[R]) -> Self:
+        """Return the batch holding `records`."""
+        raise NotImplementedError
+
+    def merged(self, rows: list[int], other: Self, other_rows: list[int]) -> Self:
+        """Return this batch and `other` as one, events in the order of their source `rows`."""
+        order = pc.sort_indices(pa.array(rows + other_rows, pa.int64()))
+        # Where each event moves to, so participant rows can follow it.
+        moved = pc.sort_indices(order)
+        shifted = other.participants.set_column(0, "event", pc.add(other.participants["event"], pa.scalar(len(self), pa.int64())))
+        participants = pa.concat_tables([self.participants, shifted])
+        participants = participants.set_column(0, "event", pc.take(moved, participants["event"]))
+        return type(self)(pa.concat_tables([self.events, other.events]).take(order), participants)
+
+
+class MessageBatch(EventBatch["Message"]):
+    """Messages (`MESSAGE_COLUMNS`) and their recipients (`RECIPIENT_COLUMNS`)."""
+
+    @classmethod
+    def of(cls, records: list[Message]) -> Self:
         """Return the batch holding `records`."""
         messages = pa.Table.from_pydict(
             {
@@ -194,32 +218,21 @@ class MessageBatch:
             schema=MESSAGE_COLUMNS,
         )
         recipients = pa.Table.from_pylist(
-            [{"key": m.key, "address": r.address, "name": r.name, "kind": r.kind} for m in records for r in m.recipients],
+            [
+                {"event": i, "key": m.key, "address": r.address, "name": r.name, "kind": r.kind}
+                for i, m in enumerate(records)
+                for r in m.recipients
+            ],
             schema=RECIPIENT_COLUMNS,
         )
         return cls(messages, recipients)
 
 
-@dataclass(frozen=True)
-class MeetingBatch:
-    """Meeting occurrences by column (`MEETING_COLUMNS`) and their attendees (`ATTENDEE_COLUMNS`)."""
-
-    meetings: pa.Table
-    attendees: pa.Table
-
-    def __len__(self) -> int:
-        return int(self.meetings.num_rows)
-
-    @property
-    def events(self) -> pa.Table:
-        return self.meetings
-
-    @property
-    def participants(self) -> pa.Table:
-        return self.attendees
+class MeetingBatch(EventBatch["Meeting"]):
+    """Meeting occurrences (`MEETING_COLUMNS`) and their attendees (`ATTENDEE_COLUMNS`)."""
 
     @classmethod
-    def of(cls, records: list[Meeting]) -> MeetingBatch:
+    def of(cls, records: list[Meeting]) -> Self:
         """Return the batch holding `records`."""
         meetings = pa.Table.from_pydict(
             {
@@ -235,7 +248,11 @@ class MeetingBatch:
             schema=MEETING_COLUMNS,
         )
         attendees = pa.Table.from_pylist(
-            [{"key": m.key, "address": a.address, "name": a.name, "response": a.response} for m in records for a in m.attendees],
+            [
+                {"event": i, "key": m.key, "address": a.address, "name": a.name, "response": a.response}
+                for i, m in enumerate(records)
+                for a in m.attendees
+            ],
             schema=ATTENDEE_COLUMNS,
         )
         return cls(meetings, attendees)
