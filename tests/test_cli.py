@@ -74,8 +74,13 @@ def test_key_from_environment_needs_no_key_file(tmp_path: Path) -> None:
     result = repsight("init", "ws", cwd=tmp_path, env={"REPSIGHT_KEY": "a-key-from-the-environment"})
     assert result.returncode == 0
     assert not (tmp_path / "ws" / ".repsight.key").exists()
-    status = repsight("status", "-c", "ws", cwd=tmp_path, env={"REPSIGHT_KEY": "a-key-from-the-environment"})
-    assert status.returncode == 0 and "people" in status.stdout
+    env = {"REPSIGHT_KEY": "a-key-from-the-environment"}
+    before = repsight("status", "-c", "ws", cwd=tmp_path, env=env)
+    assert before.returncode == 1 and "no workspace database yet; load data with `repsight ingest" in before.stderr
+    assert not (tmp_path / "ws" / "repsight.duckdb").exists(), "reading must not create the workspace"
+    repsight("ingest", "-c", "ws", cwd=tmp_path, env=env)
+    after = repsight("status", "-c", "ws", cwd=tmp_path, env=env)
+    assert after.returncode == 0 and "people" in after.stdout
 
 
 def test_demo_generates_ingests_and_says_where_to_look_next(tmp_path: Path) -> None:

@@ -113,3 +113,21 @@ def test_every_setting_has_a_docstring() -> None:
                     assert isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant), (
                         f"{node.name}.{ast.unparse(item.target)} has no docstring"
                     )
+
+
+def test_init_refuses_a_domain_that_would_break_the_config(tmp_path: Path) -> None:
+    from repsight.workspace import init_workspace
+
+    for domain in ('x".com', 'x.com","evil.org', "x y.com"):
+        with pytest.raises(ConfigError, match="is not a mail domain"):
+            init_workspace(tmp_path / "ws", domains=[domain])
+        assert not (tmp_path / "ws" / "repsight.toml").exists()
+
+
+def test_a_memory_limit_duckdb_refuses_names_the_config(tmp_path: Path) -> None:
+    from repsight.errors import StoreError
+    from repsight.store import Store
+
+    path = write(tmp_path, '[company]\ndomains = ["acme.example"]\n[engine]\nmemory_limit = "99999999999999999999TB"\n')
+    with pytest.raises(StoreError, match=r"repsight\.toml: \[engine\] memory_limit: "):
+        Store.open(load_config(path), "a-key-of-enough-length")

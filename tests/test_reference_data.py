@@ -220,3 +220,42 @@ def test_reloading_a_corrected_roster_updates_people_and_adds_no_duplicates(work
         people = store.table("people").to_pyarrow().to_pylist()
     assert len(people) == 5
     assert {p["person"]: p["level"] for p in people}[pseudonym(key, "ana@acme.example")] == 4
+
+
+def test_a_duplicate_written_with_a_display_name_is_still_a_duplicate(tmp_path: Path) -> None:
+    rows = roster_rows() + [["Ana Rep <ANA@acme.example>", "Ana", "mgr@acme.example", "X", 3, "Sales", "", "", "", ""]]
+    assert rejected(roster_outcome(write_csv(tmp_path / "roster.csv", ROSTER_HEADER, rows))) == [
+        ("row 7", "email", "duplicate person: the same email is on row 5")
+    ]
+
+
+def test_extra_roster_columns_never_keep_an_address(workspace: Config) -> None:
+    header = ROSTER_HEADER + ["assistant", "cost_center"]
+    write_csv(workspace.root / "roster.csv", header, [r + ["pa@acme.example", "CC7"] for r in roster_rows()])
+    ingest(workspace, files=[("roster", workspace.root / "roster.csv")])
+    with Store.open(workspace, read_key(workspace.key_path)) as store:
+        attributes = {r["attributes"] for r in store.table("people").to_pyarrow().to_pylist()}
+    assert attributes == {'{"cost_center": "CC7"}'}
+
+
+def test_a_value_that_looks_like_an_address_is_not_echoed_in_a_reason(tmp_path: Path) -> None:
+    rows = roster_rows() + [["di@acme.example", "Di", "mgr@acme.example", "X", "di@acme.example", "Sales", "", "", "", ""]]
+    assert rejected(roster_outcome(write_csv(tmp_path / "roster.csv", ROSTER_HEADER, rows))) == [
+        ("row 7", "level", "(a value that looks like a mail address) is not a number")
+    ]
+
+
+def test_reloading_accounts_replaces_an_accounts_domains_and_a_fixed_file_clears_its_quarantine(workspace: Config) -> None:
+    path = workspace.root / "accounts.csv"
+    header = ["account_id", "name", "domains", "type"]
+    write_csv(
+        path, header, [["A1", "Northwind", "northwind.example;nw.example", "customer"], ["A2", "Bad", "bad.example", "lead"]]
+    )
+    ingest(workspace, files=[("accounts", path)])
+    write_csv(path, header, [["A1", "Northwind", "northwind.example", "customer"], ["A2", "Bad", "bad.example", "prospect"]])
+    ingest(workspace, files=[("accounts", path)])
+    with Store.open(workspace, read_key(workspace.key_path)) as store:
+        domains = sorted(r["domain"] for r in store.table("account_domains").to_pyarrow().to_pylist())
+        quarantined = store.count("quarantine")
+    assert domains == ["bad.example", "northwind.example"]
+    assert quarantined == 0

@@ -156,14 +156,14 @@ def ingest(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
 @app.command()
 def quarantine(
     config: ConfigOption = Path(CONFIG_FILENAME),
-    limit: Annotated[int, typer.Option(help="Show at most this many records.")] = 50,
+    limit: Annotated[int, typer.Option(min=0, help="Show at most this many records.")] = 50,
 ) -> None:
     """List the records that could not be loaded, with file, position, field and reason."""
     from repsight.privacy import read_key
     from repsight.store import Store
 
     cfg = load_config(config)
-    with Store.open(cfg, read_key(cfg.key_path)) as store:
+    with Store.open(cfg, read_key(cfg.key_path), read_only=True) as store:
         rows = store.table("quarantine").order_by(["source", "load_id"]).limit(limit).to_pyarrow().to_pylist()
         total = store.count("quarantine")
     table = Table(title=f"Quarantine ({total:,} records)", title_justify="left")
@@ -183,7 +183,7 @@ def status(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
     from repsight.store import TABLES, Store
 
     cfg = load_config(config)
-    with Store.open(cfg, read_key(cfg.key_path)) as store:
+    with Store.open(cfg, read_key(cfg.key_path), read_only=True) as store:
         counts = {name: store.count(name) for name in TABLES if name != "workspace"}
         loads = store.table("loads").order_by("load_id").to_pyarrow().to_pylist()
     table = Table(title=f"Workspace {_shown(cfg.database_path, Path.cwd())}", title_justify="left")
@@ -256,7 +256,7 @@ def main() -> None:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        err.print("interrupted; every file is loaded whole or not at all")
+        err.print("interrupted: whole batches are kept; run the command again to complete the load")
         sys.exit(130)
     except Exception as exc:  # a bug: say so, without a traceback unless asked
         if _debug["on"]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import glob
+import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -24,6 +26,7 @@ __all__ = [
 ]
 
 CONFIG_FILENAME = "repsight.toml"
+_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 MIN_GROUP_SIZE_FLOOR = 3
 
 
@@ -52,7 +55,7 @@ class CompanyConfig(_Section):
     def _lower_domains(cls, value: list[str]) -> list[str]:
         cleaned = [d.strip().lower().lstrip("@") for d in value]
         for domain in cleaned:
-            if not domain or "." not in domain or " " in domain:
+            if not _DOMAIN.fullmatch(domain):
                 raise ValueError(f"{domain!r} is not a mail domain")
         return cleaned
 
@@ -171,7 +174,8 @@ def load_config(path: str | Path) -> Config:
 
 
 def _toml_list(values: list[str]) -> str:
-    return "[" + ", ".join(f'"{v}"' for v in values) + "]"
+    # A JSON string is a valid TOML basic string, escapes included.
+    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
 def render_config(
@@ -191,7 +195,7 @@ def render_config(
 domains = {_toml_list(company.domains)}          # internal mail domains
 senior_level = {company.senior_level}                    # level >= this is a senior leader
 sales_functions = {_toml_list(company.sales_functions)}         # roster `function` values that carry quota
-timezone = "{company.timezone}"                    # weeks start Monday 00:00 here
+timezone = {json.dumps(company.timezone)}                    # weeks start Monday 00:00 here
 personal_domains = {_toml_list(company.personal_domains)}
 
 [sources]

@@ -123,6 +123,8 @@ class _AccountLoader(Loader):
         )
         domains = [(d, x.account_id, x.type) for x in a for d in x.domains]
         new = self.store.upsert("accounts", rows)
+        # An account's domains are replaced whole: a domain it dropped goes.
+        self.store.delete_where("account_domains", "account_id", rows["account_id"])
         self.store.upsert(
             "account_domains",
             pa.table(

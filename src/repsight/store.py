@@ -150,8 +150,13 @@ class Store:
         self._registrations = 0
 
     @classmethod
-    def open(cls, config: Config, key: str) -> Store:
-        """Open (creating if needed) the workspace database, checking that `key` is its key."""
+    def open(cls, config: Config, key: str, *, read_only: bool = False) -> Store:
+        """Open the workspace database, checking that `key` is its key.
+
+        A writer creates the database and its tables if needed; a reader
+        (`read_only`) changes nothing and needs a database that exists.
+        """
+        import duckdb
         import ibis
 
         if config.engine.backend != "duckdb":
@@ -160,14 +165,21 @@ class Store:
                 "in this version of repsight; use 'duckdb'"
             )
         path: Path = config.database_path
+        if read_only and not path.exists():
+            raise StoreError(f"{path}: no workspace database yet; load data with `repsight ingest -c {config.path}`")
         try:
-            backend = ibis.duckdb.connect(str(path))
-        except Exception as exc:  # duckdb raises its own IOException, not OSError
+            backend = ibis.duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
             raise StoreError(f"{path}: cannot open the workspace database: {exc}") from None
-        backend.raw_sql(f"SET memory_limit = '{config.engine.memory_limit}'")
+        try:
+            backend.raw_sql(f"SET memory_limit = '{config.engine.memory_limit}'")
+        except duckdb.Error as exc:
+            backend.disconnect()
+            raise StoreError(f"{config.path}: [engine] memory_limit: {exc}") from None
         store = cls(backend, transactional=True)
-        store._create_tables()
-        store._check_key(key, config)
+        if not read_only:
+            store._create_tables()
+        store._check_key(key, config, read_only=read_only)
         return store
 
     def close(self) -> None:
@@ -189,10 +201,10 @@ class Store:
         if "workspace" not in existing:
             self.insert_new("workspace", pa.table({"name": ["schema_version"], "value": [str(SCHEMA_VERSION)]}))
 
-    def _check_key(self, key: str, config: Config) -> None:
+    def _check_key(self, key: str, config: Config, *, read_only: bool) -> None:
         fingerprint = key_fingerprint(key)
         stored = self.setting("key_fingerprint")
-        if stored is None:
+        if stored is None and not read_only:
             self.insert_new("workspace", pa.table({"name": ["key_fingerprint"], "value": [fingerprint]}))
         elif stored != fingerprint:
             raise KeyFileError(
@@ -267,11 +279,7 @@ class Store:
         if rows.num_rows == 0:
             return 0
         key = list(KEYS[name])
-        rows = self._conform(name, rows)
-        positions = pa.array(range(rows.num_rows), pa.int64())
-        first = rows.select(key).append_column("__position", positions).group_by(key, use_threads=False)
-        firsts = first.aggregate([("__position", "min")])["__position_min"]
-        rows = rows.take(firsts.take(pc.sort_indices(firsts)))
+        rows = _first_of_each_key(self._conform(name, rows), key)
         fresh = self.unseen(name, rows.select(key))
         rows = rows.join(fresh, key, join_type="inner").select(rows.column_names) if fresh.num_rows < rows.num_rows else rows
         self.append(name, rows)
@@ -288,8 +296,8 @@ class Store:
         """Store `rows`, replacing stored rows with the same key; return how many keys are new."""
         if rows.num_rows == 0:
             return 0
-        rows = self._conform(name, rows)
         key = list(KEYS[name])
+        rows = _first_of_each_key(self._conform(name, rows), key)
         new = int(self.unseen(name, rows.select(key)).num_rows)
         on = " AND ".join(f"{name}.{c} = batch.{c}" for c in key)
         with self.transaction(), self._registered(rows.select(key)) as batch:
@@ -302,9 +310,20 @@ class Store:
         return 1 if current is None or current != current else int(current) + 1
 
     def start_load(self, load_id: int, source: str, kind: str, size_bytes: int) -> None:
-        """Record that a load has begun; `finish_load` completes the row."""
+        """Record that a load has begun (`finish_load` completes the row) and clear the file's old quarantine.
+
+        The quarantine shows what is wrong with each file as last loaded: once
+        a file is fixed and loaded again, its old entries go.
+        """
         row = {"load_id": load_id, "source": source, "kind": kind, "size_bytes": size_bytes, "started_at": _now()}
-        self.append("loads", pa.Table.from_pylist([row]))
+        with self.transaction():
+            self.backend.con.execute("DELETE FROM quarantine WHERE source = ?", [source])
+            self.append("loads", pa.Table.from_pylist([row]))
+
+    def delete_where(self, name: str, column: str, values: pa.Array) -> None:
+        """Delete the rows of `name` whose `column` is one of `values`."""
+        with self._registered(pa.table({"value": values})) as batch:
+            self.backend.con.execute(f"DELETE FROM {name} WHERE {column} IN (SELECT value FROM {batch})")
 
     def finish_load(self, load_id: int, **counts: int | str) -> None:
         """Record a load's hash and counts, and when it finished."""
@@ -312,6 +331,14 @@ class Store:
         columns = {**counts, "finished_at": _now()}
         assignments = ", ".join(f"{name} = ?" for name in columns)
         self.backend.con.execute(f"UPDATE loads SET {assignments} WHERE load_id = ?", [*columns.values(), load_id])
+
+
+def _first_of_each_key(rows: pa.Table, key: list[str]) -> pa.Table:
+    """Return `rows` without later rows whose key an earlier row has."""
+    positions = pa.array(range(rows.num_rows), pa.int64())
+    first = rows.select(key).append_column("__position", positions).group_by(key, use_threads=False)
+    firsts = first.aggregate([("__position", "min")])["__position_min"]
+    return rows.take(firsts.take(pc.sort_indices(firsts)))
 
 
 def _now() -> datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from repsight.sources.csvfile import FieldError, read_csv
+from repsight.sources.csvfile import FieldError, read_csv, shown
 from repsight.sources.files import Source
 from repsight.sources.records import Account, Rejected
 
@@ -20,7 +20,7 @@ def _domains(value: str) -> tuple[str, ...]:
         raise FieldError("domains", "is empty; an account needs at least one mail domain")
     for domain in domains:
         if "." not in domain or "@" in domain or any(c.isspace() for c in domain):
-            raise FieldError("domains", f"{domain!r} is not a mail domain")
+            raise FieldError("domains", f"{shown(domain)} is not a mail domain")
     return domains
 
 
@@ -40,7 +40,7 @@ def read_accounts(source: Source) -> Iterator[Account | Rejected]:
                 raise FieldError("account_id", f"duplicate account: the same id is on {seen_ids[fields['account_id']]}")
             kind = fields["type"].lower()
             if kind not in ACCOUNT_TYPES:
-                raise FieldError("type", f"{fields['type']!r} is not one of {', '.join(ACCOUNT_TYPES)}")
+                raise FieldError("type", f"{shown(fields['type'])} is not one of {', '.join(ACCOUNT_TYPES)}")
             domains = _domains(fields["domains"])
             for domain in domains:
                 if domain in seen_domains:

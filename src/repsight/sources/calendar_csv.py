@@ -30,6 +30,7 @@ from repsight.sources.csvfile import (
     parse_rows,
     parse_timestamp,
     parse_timestamps,
+    shown,
     split_list,
 )
 from repsight.sources.files import Source
@@ -45,7 +46,7 @@ def _moment(value: str, field: str, all_day: bool) -> datetime:
         try:
             return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
         except ValueError:
-            raise FieldError(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
+            raise FieldError(field, f"{shown(value)} is not a date (YYYY-MM-DD)") from None
     return parse_timestamp(value, field)
 
 

@@ -44,8 +44,17 @@ __all__ = [
     "parse_timestamps",
     "read_csv",
     "read_csv_chunks",
+    "shown",
     "split_list",
 ]
+
+
+def shown(value: str) -> str:
+    """Return a value quoted for a quarantine reason, unless it may be a person's address.
+
+    The quarantine must not become a second identity table.
+    """
+    return "(a value that looks like a mail address)" if "@" in value else repr(value)
 
 
 class FieldError(ValueError):
@@ -275,9 +284,9 @@ def parse_number(value: str, field: str) -> float:
     try:
         number = float(cleaned)
     except ValueError:
-        raise FieldError(field, f"{value!r} is not a number") from None
+        raise FieldError(field, f"{shown(value)} is not a number") from None
     if not math.isfinite(number):
-        raise FieldError(field, f"{value!r} is not a finite number")
+        raise FieldError(field, f"{shown(value)} is not a finite number")
     return number
 
 
@@ -286,7 +295,7 @@ def parse_date(value: str, field: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise FieldError(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise FieldError(field, f"{shown(value)} is not a date (YYYY-MM-DD)") from None
 
 
 def parse_timestamp(value: str, field: str) -> datetime:
@@ -294,13 +303,13 @@ def parse_timestamp(value: str, field: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise FieldError(field, f"{value!r} is not an ISO 8601 timestamp") from None
+        raise FieldError(field, f"{shown(value)} is not an ISO 8601 timestamp") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise FieldError(field, f"{value!r} has no UTC offset (add 'Z' or '+01:00')")
+        raise FieldError(field, f"{shown(value)} has no UTC offset (add 'Z' or '+01:00')")
     try:
         moment.astimezone(UTC)
     except OverflowError:
-        raise FieldError(field, f"{value!r} is out of range (years 1 to 9999 in UTC)") from None
+        raise FieldError(field, f"{shown(value)} is out of range (years 1 to 9999 in UTC)") from None
     return moment
 
 
@@ -315,7 +324,7 @@ def parse_bool(value: str, field: str) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise FieldError(field, f"{value!r} is not true or false")
+    raise FieldError(field, f"{shown(value)} is not true or false")
 
 
 def split_list(values: pa.StringArray) -> tuple[pa.Int64Array, pa.StringArray]:

@@ -7,7 +7,7 @@ from calendar import monthrange
 from collections.abc import Iterator
 from datetime import date
 
-from repsight.sources.csvfile import FieldError, parse_address, parse_number, read_csv
+from repsight.sources.csvfile import FieldError, parse_address, parse_number, read_csv, shown
 from repsight.sources.files import Source
 from repsight.sources.records import Kpi, Rejected
 
@@ -32,7 +32,7 @@ def parse_period(value: str) -> tuple[str, date, date]:
     if match := _MONTH.match(value.strip()):
         year, month = int(match[1]), int(match[2])
         return f"{year}-{month:02d}", date(year, month, 1), date(year, month, monthrange(year, month)[1])
-    raise FieldError("period", f"{value!r} is not a quarter (2025Q1) or a month (2025-01)")
+    raise FieldError("period", f"{shown(value)} is not a quarter (2025Q1) or a month (2025-01)")
 
 
 def _attainment(fields: dict[str, str]) -> tuple[float | None, float | None, float]:
@@ -46,7 +46,7 @@ def _attainment(fields: dict[str, str]) -> tuple[float | None, float | None, flo
         quota = parse_number(quota_text, "quota")
         bookings = parse_number(bookings_text, "bookings")
         if quota <= 0:
-            raise FieldError("quota", f"{quota_text!r} is not a positive number")
+            raise FieldError("quota", f"{shown(quota_text)} is not a positive number")
         return quota, bookings, bookings / quota
     if attainment_text:
         percent = attainment_text.endswith("%")

@@ -21,6 +21,7 @@ from repsight.sources.csvfile import (
     parse_date,
     parse_number,
     read_csv,
+    shown,
 )
 from repsight.sources.files import Source
 from repsight.sources.records import Person, Rejected
@@ -36,7 +37,7 @@ def _level(value: str) -> int:
         raise FieldError("level", "is empty; every person needs a level")
     number = parse_number(value, "level")
     if number != int(number) or number < 0:
-        raise FieldError("level", f"{value!r} is not a whole number")
+        raise FieldError("level", f"{shown(value)} is not a whole number")
     return int(number)
 
 
@@ -57,7 +58,7 @@ def _person(position: str, fields: dict[str, str]) -> Person:
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise FieldError("timezone", f"{timezone!r} is not an IANA time zone") from None
+            raise FieldError("timezone", f"{shown(timezone)} is not an IANA time zone") from None
     hire = fields.get("hire_date")
     leave = fields.get("leave_date")
     known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
@@ -75,7 +76,9 @@ def _person(position: str, fields: dict[str, str]) -> Person:
         hire_date=parse_date(hire, "hire_date") if hire else None,
         leave_date=parse_date(leave, "leave_date") if leave else None,
         timezone=timezone,
-        attributes={k: v for k, v in fields.items() if k not in known and v},
+        # Extra columns are kept, but never an address (an assistant's, say):
+        # addresses belong in `identities` alone.
+        attributes={k: v for k, v in fields.items() if k not in known and v and "@" not in v},
     )
 
 
@@ -101,6 +104,14 @@ def _cycles(people: dict[str, Person]) -> dict[str, str]:
     return looped
 
 
+def _email_of(value: str) -> str | None:
+    """Return the canonical address in a roster email field, or None if it holds none."""
+    try:
+        return canonical_address(parse_address(value, "email")[0]) if value else None
+    except FieldError:
+        return None
+
+
 def read_roster(source: Source) -> Iterator[Person | Rejected]:
     """Yield each roster row as a Person, or as Rejected with the reason."""
     # The roster is checked as a whole (duplicates, managers, loops), so it is
@@ -112,11 +123,12 @@ def read_roster(source: Source) -> Iterator[Person | Rejected]:
         if row.problem is not None:
             outcome.append(Rejected(row.position, row.problem.field, row.problem.reason))
             continue
-        email = canonical_address(row.fields["email"]) if row.fields["email"] else ""
-        if email and email in first_row:
+        # The email as parsed, so `Ana <ana@x>` and `ana@x` are one person.
+        email = _email_of(row.fields["email"])
+        if email is not None and email in first_row:
             outcome.append(Rejected(row.position, "email", f"duplicate person: the same email is on {first_row[email]}"))
             continue
-        if email and "@" in email:
+        if email is not None:
             first_row[email] = row.position
         try:
             outcome.append(_person(row.position, row.fields))
