@@ -384,3 +384,12 @@ def test_a_time_outside_the_calendar_is_quarantined_not_a_crash(workspace: Confi
     assert (mail.quarantined, calendar.quarantined) == (1, 1)
     reasons = sorted(r["reason"] for r in table(workspace, "quarantine"))
     assert all("is out of range" in r or "is not an ISO 8601 timestamp" in r for r in reasons), reasons
+
+
+def test_stored_pseudonyms_follow_the_published_contract_for_any_address(workspace: Config) -> None:
+    odd = ["ZOË@Acme.Example", "İlker@acme.example", " Ana@ACME.example "]
+    mail_file(workspace, "a.csv", [[f"m{i}", "2025-01-06T09:30:00Z", a, "ben@acme.example", "", ""] for i, a in enumerate(odd)])
+    load(workspace)
+    key = read_key(workspace.key_path)
+    assert {m["sender"] for m in table(workspace, "messages")} == {pseudonym(key, a) for a in odd}
+    assert {r["email"] for r in table(workspace, "identities")} == {a.strip().lower() for a in odd} | {"ben@acme.example"}

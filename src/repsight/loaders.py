@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from repsight.config import Config
-from repsight.privacy import Pseudonymizer, domain_of
+from repsight.privacy import Pseudonymizer, canonical_address, domain_of
 from repsight.sources.records import (
     Account,
     Kpi,
@@ -215,14 +215,16 @@ class _EventLoader(Loader):
 
     def pseudonymise(self, addresses: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
         """Return pseudonyms, domains and canonical addresses; colleagues go to `identities`."""
-        canonical = pc.utf8_lower(pc.utf8_trim_whitespace(addresses))
-        unique = pc.unique(canonical)
-        pseudonyms = pa.array([self.pseudo(a) for a in unique.to_pylist()], pa.string())
-        mapped = pc.take(pseudonyms, pc.index_in(canonical, unique))
-        domains = pc.if_else(
-            pc.match_substring(canonical, "@"), pc.replace_substring_regex(canonical, "^.*@", ""), pa.scalar("", pa.string())
-        )
-        return mapped, domains, canonical
+        # Each distinct address goes through Python once, so the pseudonym is
+        # exactly the published contract (Python's strip and lower), not a
+        # look-alike built from Arrow's Unicode tables.
+        unique = pc.unique(addresses)
+        where = pc.index_in(addresses, unique)
+        raw = unique.to_pylist()
+        canonical = pa.array([canonical_address(a) for a in raw], pa.string())
+        pseudonyms = pa.array([self.pseudo(a) for a in raw], pa.string())
+        domains = pa.array([domain_of(a) for a in raw], pa.string())
+        return pc.take(pseudonyms, where), pc.take(domains, where), pc.take(canonical, where)
 
     def fresh(self, events: pa.Table, participants: pa.Table) -> tuple[pa.Table, pa.Table]:
         """Return the events (and their participants) that the store does not hold yet."""
