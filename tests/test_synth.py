@@ -108,6 +108,15 @@ def test_mail_and_calendars_carry_real_world_noise(small: Path) -> None:
     assert (series >= 20).any(), "weekly recurring meetings"
     assert calendar.start.str[-6:].nunique() >= 4, "several time zones"
     assert calendar.start[calendar.is_all_day == "true"].str.len().eq(10).all()
+    # Double bookings: someone has two timed meetings that overlap.
+    timed = calendar[calendar.is_all_day == "false"].drop_duplicates(["event_id", "start"])
+    timed = timed.assign(
+        start_at=pd.to_datetime(timed.start, utc=True, format="ISO8601"),
+        end_at=pd.to_datetime(timed.end, utc=True, format="ISO8601"),
+        person=timed.organizer,
+    ).sort_values(["person", "start_at"])
+    overlapping = timed.start_at < timed.groupby("person").end_at.shift()
+    assert overlapping.sum() > 0, "double bookings"
 
 
 def test_planted_behaviour_gaps_show_in_the_files(study: pd.DataFrame) -> None:
