@@ -145,7 +145,7 @@ def _describe(error: ValidationError) -> str:
     for item in error.errors():
         loc = [str(part) for part in item["loc"]]
         where = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else loc[0] if loc else "(top)"
-        message = item["msg"]
+        message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown setting (check the spelling)"
         elif item["type"] == "missing":

@@ -30,7 +30,7 @@ def init_workspace(
     try:
         text = render_config(domains, mail=mail, calendar=calendar, timezone=timezone)
     except ValidationError as exc:
-        raise ConfigError(f"{config_path}: {exc.errors()[0]['msg']}") from None
+        raise ConfigError(f"{config_path}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
     try:
         directory.mkdir(parents=True, exist_ok=True)
         config_path.write_text(text, encoding="utf-8")
