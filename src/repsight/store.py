@@ -135,10 +135,6 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-def utc_naive(moment: datetime) -> datetime:
-    """Return an aware moment as a naive UTC timestamp, the form the store keeps."""
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
 
 class Store:
     """An open workspace database."""

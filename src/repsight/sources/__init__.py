@@ -20,7 +20,7 @@ from repsight.sources.mail_csv import read_mail_csv
 from repsight.sources.records import Rejected
 from repsight.sources.roster import read_roster
 
-__all__ = ["KINDS", "Reader", "Source", "open_source", "reader_for"]
+__all__ = ["KINDS", "Reader", "Rejected", "Source", "open_source", "reader_for"]
 
 Reader = Callable[[Source], Iterator[Any]]
 
@@ -47,5 +47,3 @@ def reader_for(kind: str, path: Path) -> Reader:
         )
     return reader
 
-
-__all__ += ["Rejected"]
