@@ -135,7 +135,6 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-
 class Store:
     """An open workspace database."""
 

@@ -46,4 +46,3 @@ def reader_for(kind: str, path: Path) -> Reader:
             f"files (it reads: {readable})"
         )
     return reader
-
