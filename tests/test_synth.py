@@ -28,7 +28,7 @@ def digest(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("small")
-    generate(folder, people=160, months=6, seed=5)
+    generate(folder, people=160, months=6, seed=5, formats="csv")
     return folder
 
 
@@ -36,14 +36,14 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def study(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     """Six quarters of a 200-person company, measured independently per rep and quarter."""
     folder = tmp_path_factory.mktemp("study")
-    generate(folder, people=200, months=18, seed=7)
+    generate(folder, people=200, months=18, seed=7, formats="csv")
     return planted.quarter_table(folder)
 
 
 def test_same_seed_writes_the_same_bytes(small: Path, tmp_path: Path) -> None:
-    generate(tmp_path / "again", people=160, months=6, seed=5)
+    generate(tmp_path / "again", people=160, months=6, seed=5, formats="csv")
     assert digest(tmp_path / "again") == digest(small)
-    generate(tmp_path / "other", people=160, months=6, seed=6)
+    generate(tmp_path / "other", people=160, months=6, seed=6, formats="csv")
     assert digest(tmp_path / "other")["roster.csv"] != digest(small)["roster.csv"]
 
 
@@ -129,7 +129,7 @@ def test_planted_behaviour_gaps_show_in_the_files(study: pd.DataFrame) -> None:
 
 
 def test_customer_time_falls_and_networking_rises_through_the_quarter(tmp_path: Path) -> None:
-    generate(tmp_path, people=120, months=6, seed=9)
+    generate(tmp_path, people=120, months=6, seed=9, formats="csv")
     weekly = planted.person_weeks(tmp_path)
     quarter_start = weekly.week.dt.to_period("Q").dt.start_time
     week_of_quarter = (weekly.week - quarter_start).dt.days // 7

@@ -55,7 +55,8 @@ def create_demo_workspace(
         calendar=["calendar/*.csv"],
         timezone="America/New_York",
     )
-    return config, generate(folder, people=people, months=months, seed=seed)
+    # CSV until the mbox, iCalendar and Graph readers land; `generate` writes those too.
+    return config, generate(folder, people=people, months=months, seed=seed, formats="csv")
 
 
 def run_demo(

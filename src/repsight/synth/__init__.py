@@ -14,11 +14,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from repsight.synth.activity import Params, SynthMessage, generate_activity, quarter_of, quarter_skills
+from repsight.synth.formats import FORMATS
 from repsight.synth.org import MIN_PEOPLE, Company, build_company
 from repsight.synth.random import Rng
-from repsight.synth.writers import CsvExports, write_accounts, write_json, write_kpis, write_roster
+from repsight.synth.writers import Exports, write_accounts, write_json, write_kpis, write_roster
 
-__all__ = ["DEFAULT_START", "MIN_PEOPLE", "Params", "SynthResult", "generate"]
+__all__ = ["DEFAULT_START", "FORMATS", "MIN_PEOPLE", "Params", "SynthResult", "generate"]
 
 DEFAULT_START = date(2024, 7, 1)
 QUOTA_BY_SEGMENT = {"SMB": 120_000.0, "Mid-Market": 260_000.0, "Enterprise": 520_000.0}
@@ -90,8 +91,14 @@ def generate(
     seed: int = 7,
     start: date = DEFAULT_START,
     params: Params | None = None,
+    formats: str = "mixed",
 ) -> SynthResult:
-    """Write a synthetic company's inputs and `truth.json` into `folder`; same seed, same bytes."""
+    """Write a synthetic company's inputs and `truth.json` into `folder`; same seed, same bytes.
+
+    `formats="mixed"` writes each group of mailboxes the way companies export
+    them: mostly mbox and iCalendar, some Microsoft Graph JSON, some CSV.
+    `formats="csv"` writes every group as CSV.
+    """
     if months < 3:
         raise ValueError("a synthetic company needs at least 3 months of data (one quarter)")
     folder = Path(folder)
@@ -105,7 +112,7 @@ def generate(
     write_roster(company, folder / "roster.csv")
     write_accounts(company, folder / "accounts.csv")
     write_kpis(_kpis(company, quarters, skills, rng, params), folder / "kpis.csv")
-    exports = CsvExports(company, folder)
+    exports = Exports(company, folder, formats)
     try:
         for event in generate_activity(company, _weeks(start, end), rng, params, skills, seed):
             if isinstance(event, SynthMessage):

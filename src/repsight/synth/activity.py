@@ -84,6 +84,7 @@ class SynthMeeting:
     cancelled: bool = False
     all_day: bool = False
     transparent: bool = False
+    original_start: datetime | None = None  # where a moved occurrence of a series was due
 
 
 Event = SynthMessage | SynthMeeting
@@ -352,11 +353,14 @@ def generate_activity(
             for report in reports:
                 # A weekly 1:1 series, with the odd skipped or moved occurrence.
                 start, end = _series_slot(g, manager, monday, 1 + len(manager.reports) % 3, 10 + reports.index(report) % 6, 30)
+                due = None
                 if rng.chance(0.08):
-                    start, end = start + timedelta(days=1), end + timedelta(days=1)
-                yield g.meeting(
+                    due, start, end = start, start + timedelta(days=1), end + timedelta(days=1)
+                one = g.meeting(
                     manager.email, [report.email], start, end, decline=0.02, uid=one_on_one[report.email], cancelled=0.08
                 )
+                one.original_start = due
+                yield one
             start, end = _series_slot(g, manager, monday, 0, 9, 45)
             yield g.meeting(manager.email, [e.email for e in reports], start, end, decline=0.05, uid=team_meeting[manager.email])
             if week_of_quarter == 6:

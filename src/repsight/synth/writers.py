@@ -10,14 +10,14 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from repsight.synth.activity import SynthMeeting, SynthMessage
+from repsight.synth.formats import open_exports
 from repsight.synth.org import Company
 
-__all__ = ["CsvExports", "write_accounts", "write_json", "write_kpis", "write_roster"]
+__all__ = ["Exports", "write_accounts", "write_json", "write_kpis", "write_roster"]
 
 MAILBOXES_PER_FILE = 25
 MAIL_COLUMNS = ("message_id", "sent_at", "sender", "to", "cc", "bcc")
@@ -97,30 +97,13 @@ def write_json(value: object, path: Path) -> None:
     path.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def _moment(value: datetime) -> str:
-    if value.tzinfo is UTC:
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value.isoformat()
+class Exports:
+    """Mail and calendar exports, one of each per group of mailboxes, written as events stream in."""
 
-
-class CsvExports:
-    """Mail and calendar CSV files, one per group of mailboxes, written as events stream in."""
-
-    def __init__(self, company: Company, folder: Path) -> None:
+    def __init__(self, company: Company, folder: Path, formats: str = "csv") -> None:
         self.group = {e.email: i // MAILBOXES_PER_FILE for i, e in enumerate(company.employees)}
-        groups = max(self.group.values()) + 1
-        (folder / "mail").mkdir(parents=True, exist_ok=True)
-        (folder / "calendar").mkdir(parents=True, exist_ok=True)
-        self.files: list[IO[str]] = []
-        self.mail: list[Any] = []
-        self.calendar: list[Any] = []
-        for g in range(groups):
-            for kind, columns, writers in (("mail", MAIL_COLUMNS, self.mail), ("calendar", CALENDAR_COLUMNS, self.calendar)):
-                handle = (folder / kind / f"export-{g + 1:03d}.csv").open("w", encoding="utf-8", newline="")
-                self.files.append(handle)
-                writer = _writer(handle)
-                writer.writerow(columns)
-                writers.append(writer)
+        names = {e.email: e.name for e in company.employees}
+        self.mail, self.calendars = open_exports(folder, max(self.group.values()) + 1, formats, names)
         self.messages = 0
         self.meetings = 0
 
@@ -128,31 +111,17 @@ class CsvExports:
         return sorted({self.group[a] for a in addresses if a in self.group})
 
     def message(self, m: SynthMessage) -> None:
-        row = (m.message_id, _moment(m.sent_at), m.sender, ";".join(m.to), ";".join(m.cc), ";".join(m.bcc))
         for g in self.groups_of([m.sender, *m.to, *m.cc, *m.bcc]):
-            self.mail[g].writerow(row)
+            self.mail[g].message(m)
         self.messages += 1
 
     def meeting(self, m: SynthMeeting) -> None:
-        if m.all_day:
-            start, end = m.start.date().isoformat(), m.end.date().isoformat()
-        else:
-            start, end = _moment(m.start), _moment(m.end)
-        row = (
-            m.uid,
-            start,
-            end,
-            m.organizer,
-            ";".join(m.attendees),
-            ";".join(m.declined),
-            str(m.cancelled).lower(),
-            str(m.all_day).lower(),
-            str(m.transparent).lower(),
-        )
         for g in self.groups_of([m.organizer, *m.attendees]):
-            self.calendar[g].writerow(row)
+            self.calendars[g].meeting(m)
         self.meetings += 1
 
     def close(self) -> None:
-        for handle in self.files:
-            handle.close()
+        for mail in self.mail:
+            mail.close()
+        for calendar in self.calendars:
+            calendar.close()
