@@ -163,3 +163,17 @@ def test_the_mixed_export_is_byte_for_byte_repeatable(both: tuple[Path, Path], t
     generate(tmp_path, people=130, months=3, seed=11, formats="mixed")
     for path in sorted(p for p in mixed.rglob("*") if p.is_file()):
         assert (tmp_path / path.relative_to(mixed)).read_bytes() == path.read_bytes(), path.name
+
+
+def test_graph_events_of_a_series_are_occurrences_of_one_master(both: tuple[Path, Path]) -> None:
+    _, mixed = both
+    events = [json.loads(line) for path in (mixed / "calendar").glob("*.json") for line in path.read_text().splitlines()]
+    by_uid: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        by_uid.setdefault(e["iCalUId"], []).append(e)
+    repeated = [group for group in by_uid.values() if len(group) > 1]
+    assert repeated
+    for group in repeated:
+        assert {e["type"] for e in group} <= {"occurrence", "exception"}, group[0]["iCalUId"]
+        assert len({e["seriesMasterId"] for e in group}) == 1
+    assert any(e["type"] == "exception" for e in events) and any(e["type"] == "singleInstance" for e in events)

@@ -85,6 +85,7 @@ class SynthMeeting:
     all_day: bool = False
     transparent: bool = False
     original_start: datetime | None = None  # where a moved occurrence of a series was due
+    series: bool = False  # one occurrence of a recurring meeting
 
 
 Event = SynthMessage | SynthMeeting
@@ -233,7 +234,16 @@ class _Generator:
         cancelled: float = 0.0,
     ) -> SynthMeeting:
         declined = [a for a in others if self.rng.chance(decline)]
-        return SynthMeeting(uid or self.uid(), start, end, organizer, others, declined, cancelled=self.rng.chance(cancelled))
+        return SynthMeeting(
+            uid or self.uid(),
+            start,
+            end,
+            organizer,
+            others,
+            declined,
+            cancelled=self.rng.chance(cancelled),
+            series=uid is not None,
+        )
 
     def rep_week(self, rep: Employee, monday: date, quarter: str, week_of_quarter: int) -> Iterator[Event]:
         rng, p = self.rng, self.p

@@ -70,24 +70,27 @@ def _moment(value: datetime) -> str:
     return _utc(value) if value.tzinfo is UTC else value.isoformat()
 
 
-class CsvMail:
+class _CsvFile:
+    columns: tuple[str, ...] = ()
+
     def __init__(self, path: Path) -> None:
         self._file = path.open("w", encoding="utf-8", newline="")
         self._out = csv.writer(self._file, lineterminator="\n")
-        self._out.writerow(MAIL_COLUMNS)
-
-    def message(self, m: SynthMessage) -> None:
-        self._out.writerow((m.message_id, _moment(m.sent_at), m.sender, ";".join(m.to), ";".join(m.cc), ";".join(m.bcc)))
+        self._out.writerow(self.columns)
 
     def close(self) -> None:
         self._file.close()
 
 
-class CsvCalendar:
-    def __init__(self, path: Path) -> None:
-        self._file = path.open("w", encoding="utf-8", newline="")
-        self._out = csv.writer(self._file, lineterminator="\n")
-        self._out.writerow(CALENDAR_COLUMNS)
+class CsvMail(_CsvFile):
+    columns = MAIL_COLUMNS
+
+    def message(self, m: SynthMessage) -> None:
+        self._out.writerow((m.message_id, _moment(m.sent_at), m.sender, ";".join(m.to), ";".join(m.cc), ";".join(m.bcc)))
+
+
+class CsvCalendar(_CsvFile):
+    columns = CALENDAR_COLUMNS
 
     def meeting(self, m: SynthMeeting) -> None:
         if m.all_day:
@@ -96,9 +99,6 @@ class CsvCalendar:
             start, end = _moment(m.start), _moment(m.end)
         flags = (str(m.cancelled).lower(), str(m.all_day).lower(), str(m.transparent).lower())
         self._out.writerow((m.uid, start, end, m.organizer, ";".join(m.attendees), ";".join(m.declined), *flags))
-
-    def close(self) -> None:
-        self._file.close()
 
 
 class MboxMail:
@@ -180,7 +180,6 @@ class GraphCalendar:
     def __init__(self, path: Path, names: dict[str, str]) -> None:
         self._file = path.open("w", encoding="utf-8", newline="\n")
         self._names = names
-        self._series: dict[str, int] = {}
 
     def meeting(self, m: SynthMeeting) -> None:
         zone = str(m.start.tzinfo)
@@ -192,8 +191,6 @@ class GraphCalendar:
             }
             for a in m.attendees
         ]
-        recurring = m.uid in self._series or m.original_start is not None
-        self._series[m.uid] = self._series.get(m.uid, 0) + 1
         resource: dict[str, Any] = {
             "id": _graph_id(m.uid, _utc(m.start)),
             "iCalUId": m.uid,
@@ -206,9 +203,9 @@ class GraphCalendar:
             "originalStartTimeZone": WINDOWS_ZONES.get(zone, zone),
             "organizer": _graph_address(m.organizer, self._names),
             "attendees": attendees,
-            "type": ("exception" if m.original_start is not None else "occurrence") if recurring else "singleInstance",
+            "type": ("exception" if m.original_start is not None else "occurrence") if m.series else "singleInstance",
         }
-        if recurring:
+        if m.series:
             resource["seriesMasterId"] = _graph_id(m.uid)
         self._file.write(json.dumps(resource, sort_keys=True) + "\n")
 

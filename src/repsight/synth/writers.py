@@ -20,18 +20,6 @@ from repsight.synth.org import Company
 __all__ = ["Exports", "write_accounts", "write_json", "write_kpis", "write_roster"]
 
 MAILBOXES_PER_FILE = 25
-MAIL_COLUMNS = ("message_id", "sent_at", "sender", "to", "cc", "bcc")
-CALENDAR_COLUMNS = (
-    "event_id",
-    "start",
-    "end",
-    "organizer",
-    "attendees",
-    "declined",
-    "is_cancelled",
-    "is_all_day",
-    "is_transparent",
-)
 
 
 def _writer(handle: IO[str]) -> Any:
