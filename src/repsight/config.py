@@ -6,11 +6,12 @@ import glob
 import json
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from repsight.errors import ConfigError
 
@@ -82,6 +83,16 @@ class SourcesConfig(_Section):
     """Globs of mail exports; the format follows from the extension."""
     calendar: list[str] = Field(default_factory=lambda: ["calendar/*.ics"])
     """Globs of calendar exports; the format follows from the extension."""
+    calendar_from: date | None = None
+    """Recurring meetings are read from this date on (default: from each series' first occurrence)."""
+    calendar_until: date | None = None
+    """Recurring meetings are read up to this date, inclusive (default: open-ended series end where the export's other events end)."""
+
+    @model_validator(mode="after")
+    def _ordered_window(self) -> SourcesConfig:
+        if self.calendar_from and self.calendar_until and self.calendar_until < self.calendar_from:
+            raise ValueError("calendar_until is before calendar_from")
+        return self
 
 
 class PrivacyConfig(_Section):

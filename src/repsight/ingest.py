@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -20,11 +21,11 @@ from repsight.config import Config
 from repsight.errors import InputError
 from repsight.loaders import LOADERS
 from repsight.privacy import Pseudonymizer, read_key
-from repsight.sources import open_source, reader_for
+from repsight.sources import Window, open_source, reader_for
 from repsight.sources.records import MeetingBatch, MessageBatch, Rejected
 from repsight.store import Store
 
-__all__ = ["FileResult", "IngestReport", "Progress", "configured_files", "ingest", "ingest_file"]
+__all__ = ["FileResult", "IngestReport", "Progress", "calendar_window", "configured_files", "ingest", "ingest_file"]
 
 BATCH_SIZE = 20_000
 
@@ -105,7 +106,7 @@ def ingest_file(
         result.quarantined += len(rejected)
         rejected.clear()
 
-    with open_source(path) as source:
+    with open_source(path, calendar_window(config)) as source:
         store.start_load(load_id, str(path), kind, source.size)
         if progress is not None:
             progress.start(path, source.size)
@@ -139,6 +140,15 @@ def ingest_file(
         )
     result.seconds = time.perf_counter() - started
     return result
+
+
+def calendar_window(config: Config) -> Window:
+    """Return the span recurring meetings are expanded within, from `[sources] calendar_from/until`."""
+    start, until = config.sources.calendar_from, config.sources.calendar_until
+    return Window(
+        start=datetime.combine(start, datetime.min.time(), UTC) if start else None,
+        end=datetime.combine(until + timedelta(days=1), datetime.min.time(), UTC) if until else None,
+    )
 
 
 def _quarantine_rows(rejected: list[Rejected], load_id: int, source: str, kind: str) -> pa.Table:

@@ -26,6 +26,7 @@ __all__ = [
     "meeting_key",
     "message_key",
     "series_key",
+    "series_uid",
 ]
 
 # Attendee responses, as iCalendar PARTSTAT and Graph `status.response` map onto them.
@@ -49,14 +50,29 @@ def message_key(message_id: str, fallback: tuple[str, ...]) -> str:
     return _digest("headers\x1f" + "\x1f".join(fallback))
 
 
+# Outlook's UIDs are GlobalObjectIds: a class id, then 4 bytes for the date of
+# one occurrence (zero in the series' own id), then the series' identity.
+# Microsoft Graph gives each occurrence the id with its date filled in; the
+# series' id names it in every calendar and format.
+_OUTLOOK_CLASS = "040000008200E00074C5B7101A82E008"
+
+
+def series_uid(uid: str) -> str:
+    """Return the UID that every occurrence of a meeting shares (Outlook's occurrence date zeroed)."""
+    uid = uid.strip()
+    if len(uid) >= 40 and uid[:32].upper() == _OUTLOOK_CLASS:
+        return uid[:32] + "00000000" + uid[40:]
+    return uid
+
+
 def series_key(uid: str) -> str:
     """Return the key shared by every occurrence of a (possibly recurring) meeting."""
-    return _digest("uid\x1f" + uid.strip())
+    return _digest("uid\x1f" + series_uid(uid))
 
 
 def meeting_key(uid: str, start: datetime) -> str:
-    """Return the key of one occurrence of a meeting: its UID and its start in UTC."""
-    return _digest(f"occurrence\x1f{uid.strip()}\x1f{start.astimezone(UTC):%Y%m%dT%H%M%SZ}")
+    """Return the key of one occurrence of a meeting: its series' UID and its start in UTC."""
+    return _digest(f"occurrence\x1f{series_uid(uid)}\x1f{start.astimezone(UTC):%Y%m%dT%H%M%SZ}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +243,16 @@ class MessageBatch(EventBatch["Message"]):
         )
         return cls(messages, recipients)
 
+    def records(self) -> list[Message]:
+        """Return the batch's messages as records (positions are not kept in a batch)."""
+        recipients: list[list[Recipient]] = [[] for _ in range(len(self))]
+        for row in self.participants.to_pylist():
+            recipients[row["event"]].append(Recipient(row["address"], row["kind"], row["name"]))
+        return [
+            Message("", row["key"], row["sent_at"], row["sender"], tuple(recipients[i]), row["sender_name"])
+            for i, row in enumerate(self.events.to_pylist())
+        ]
+
 
 class MeetingBatch(EventBatch["Meeting"]):
     """Meeting occurrences (`MEETING_COLUMNS`) and their attendees (`ATTENDEE_COLUMNS`)."""
@@ -256,3 +282,24 @@ class MeetingBatch(EventBatch["Meeting"]):
             schema=ATTENDEE_COLUMNS,
         )
         return cls(meetings, attendees)
+
+    def records(self) -> list[Meeting]:
+        """Return the batch's meetings as records (positions are not kept in a batch)."""
+        attendees: list[list[Attendee]] = [[] for _ in range(len(self))]
+        for row in self.participants.to_pylist():
+            attendees[row["event"]].append(Attendee(row["address"], row["response"], row["name"]))
+        return [
+            Meeting(
+                "",
+                row["key"],
+                row["uid"],
+                row["start"],
+                row["end"],
+                row["organizer"],
+                tuple(attendees[i]),
+                row["is_cancelled"],
+                row["is_all_day"],
+                row["is_transparent"],
+            )
+            for i, row in enumerate(self.events.to_pylist())
+        ]
