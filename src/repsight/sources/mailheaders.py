@@ -1,0 +1,197 @@
+"""RFC 5322 message headers: the fields repsight reads, parsed from raw bytes.
+
+Only the header block of a message is ever decoded; bodies are skipped
+unread. Address lists go through the standard library's parser
+(`email.utils.getaddresses`), RFC 2047 display names through
+`email.header`, dates through `email.utils.parsedate_tz`.
+
+Address lists are split at commas first when nothing in them can hide a
+comma (no quotes, comments, groups or domain literals), and each element is
+parsed once and remembered: colleagues' addresses recur in every other
+message. The result is the standard parser's, element by element (a test
+compares the two on generated lists).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
+from email.utils import getaddresses, parsedate_tz
+
+__all__ = ["HeaderError", "MailHeaders", "parse_addresses", "parse_date", "parse_headers"]
+
+# The header fields read: a name, then the value, continued on lines that
+# begin with white space (folding). The regex engine skips the other fields.
+_FIELD = re.compile(
+    rb"^(message-id|date|from|sender|to|cc|bcc|resent-[a-z-]+)[ \t]*:(.*(?:\r?\n[ \t].*)*)",
+    re.MULTILINE | re.IGNORECASE,
+)
+_FOLD = re.compile(rb"\r?\n(?=[ \t])")
+_RESENT = b"resent-"
+ADDRESS_FIELDS = ("to", "cc", "bcc")
+
+
+class HeaderError(ValueError):
+    """A header the message cannot be read without is missing or unreadable."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def _text(raw: bytes) -> str:
+    # 8-bit headers: UTF-8 (RFC 6532) when it decodes, else the legacy Latin-1.
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+@dataclass
+class MailHeaders:
+    """The header fields repsight reads, each with every value it had, in order (unfolded, decoded)."""
+
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    resent: list[dict[str, list[str]]] = field(default_factory=list)
+    """Each resending (Resent-* fields, newest first), by field name without the prefix."""
+
+    def first(self, name: str) -> str | None:
+        values = self.fields.get(name)
+        return values[0] if values else None
+
+
+def parse_headers(block: bytes) -> MailHeaders:
+    """Return the wanted fields of a raw header block (bytes up to the blank line)."""
+    headers = MailHeaders()
+    resending: dict[str, list[str]] | None = None
+    for match in _FIELD.finditer(block):
+        name = match.group(1).lower()
+        if name.startswith(_RESENT):
+            short = name[len(_RESENT) :].decode("ascii")
+            # A resending's fields sit together, newest first; a field seen
+            # again starts the next (older) resending.
+            if resending is None or short in resending:
+                resending = {}
+                headers.resent.append(resending)
+            resending.setdefault(short, []).append(_value(match.group(2)))
+        else:
+            headers.fields.setdefault(name.decode("ascii"), []).append(_value(match.group(2)))
+    return headers
+
+
+def _value(raw: bytes) -> str:
+    if b"\n" in raw:
+        raw = _FOLD.sub(b"", raw)
+    return _text(raw).strip()
+
+
+# Commas separate addresses unless inside quotes, comments, groups or domain literals.
+_HIDES_COMMAS = re.compile(r'["()\\:;\[\]]')
+_ADDRESS_CACHE: dict[str, list[tuple[str, str]]] = {}
+_CACHE_LIMIT = 1 << 18
+
+
+def _parsed(element: str) -> list[tuple[str, str]]:
+    found = _ADDRESS_CACHE.get(element)
+    if found is None:
+        found = [(_display_name(name), address) for name, address in getaddresses([element])]
+        if len(_ADDRESS_CACHE) >= _CACHE_LIMIT:
+            _ADDRESS_CACHE.clear()
+        _ADDRESS_CACHE[element] = found
+    return found
+
+
+def _display_name(name: str) -> str:
+    if "=?" not in name:
+        return name
+    try:
+        return str(make_header(decode_header(name)))
+    except (ValueError, LookupError):  # a malformed encoded word or an unknown charset
+        return name
+
+
+def parse_addresses(values: list[str]) -> list[tuple[str, str]]:
+    """Return the (display name, address) pairs of address-list header values, as `getaddresses` gives them.
+
+    Display names are decoded (RFC 2047); entries without an address (an
+    empty group such as `undisclosed-recipients:;`) are left out.
+    """
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        if _HIDES_COMMAS.search(value):
+            pairs.extend(_parsed(value))
+        else:
+            for element in value.split(","):
+                pairs.extend(_parsed(element))
+    return [(name, address) for name, address in pairs if "@" in address]
+
+
+# Zone names that parsedate_tz does not know, where they are unambiguous.
+_ZONES = {
+    "WET": 0,
+    "WEST": 1,
+    "BST": 1,
+    "CET": 1,
+    "CEST": 2,
+    "MET": 1,
+    "MEST": 2,
+    "EET": 2,
+    "EEST": 3,
+    "MSK": 3,
+    "HKT": 8,
+    "SGT": 8,
+    "JST": 9,
+    "KST": 9,
+    "AEST": 10,
+    "AEDT": 11,
+    "NZST": 12,
+    "NZDT": 13,
+}
+_OFFSET = re.compile(r"(?:GMT|UTC|UT)?\s*([+-])(\d{1,2})(?::?(\d\d))?\s*(?:\([^)]*\))?\s*$", re.IGNORECASE)
+_ZONE_NAME = re.compile(r"\b([A-Za-z]{3,4})\s*(?:\([^)]*\))?\s*$")
+
+
+# The form nearly every mail client writes, read without parsedate_tz
+# (which gives the same moment; a test compares the two).
+_PLAIN_DATE = re.compile(r"(?:[A-Za-z]{3}, *)?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+
+
+def parse_date(value: str) -> datetime | None:
+    """Return the moment a Date header names, in UTC; None if it names none.
+
+    Numeric offsets are read in any common spelling (`+0200`, `+02:00`,
+    `GMT+2`); a zone name is read where it is unambiguous, and a time with
+    no zone, or one it does not know, is taken as UTC.
+    """
+    plain = _PLAIN_DATE.fullmatch(value)
+    if plain and plain.group(2).lower() in _MONTHS and int(plain.group(6)) < 60:
+        day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = plain.groups()
+        try:
+            written = datetime(int(year), _MONTHS[month.lower()], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
+        except ValueError:
+            return None
+        east = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
+        return written + east if sign == "-" else written - east
+    parts = parsedate_tz(value)
+    if parts is None or parts[0] < 1000:
+        return None
+    numeric = _OFFSET.search(value)
+    named = _ZONE_NAME.search(value)
+    offset: int
+    if numeric:
+        sign = -1 if numeric.group(1) == "-" else 1
+        offset = sign * (int(numeric.group(2)) * 3600 + int(numeric.group(3) or 0) * 60)
+    elif named and named.group(1).upper() in _ZONES:
+        offset = _ZONES[named.group(1).upper()] * 3600
+    else:
+        offset = parts[9] or 0  # parsedate_tz knows UT, GMT, Z and the North American zones
+    try:
+        # A leap second (:60) is read as :59.
+        year, month, day, hour, minute, second = parts[:6]
+        return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC) - timedelta(seconds=offset)
+    except (ValueError, OverflowError):
+        return None

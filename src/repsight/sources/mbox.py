@@ -1,0 +1,217 @@
+"""Mail as mbox files and as `.eml` messages (one file, or a folder tree such as a maildir).
+
+Only each message's header block is read (Message-ID, Date, From, Sender,
+To, Cc, Bcc, Resent-*); bodies are skipped line by line, never decoded.
+
+- **Separators.** A message starts at a line that begins with "From " and
+  looks like a postmark (`From <sender> <weekday> ...`), so an unquoted
+  "From here on..." in a body (mboxo) does not split a message; mboxrd
+  quotes such lines anyway (">From ").
+- **Sender.** The From address; where From names several mailboxes, the
+  Sender. **Recipients**: To, Cc, Bcc (every copy of a repeated field), an
+  address once, its first mention winning. Group syntax counts its members;
+  an empty group (`undisclosed-recipients:;`) counts none.
+- **Date.** A missing or unreadable Date falls back to the mbox postmark's
+  (the delivery time); without one the message is quarantined.
+- **Key.** The Message-ID; without one, a hash of the fields every copy of
+  the message shares (Date, From, Sender, To, Cc), so the sender's and a
+  recipient's copy still meet.
+- **Resent-\\*.** Each resending is a message of its own (the resender to
+  the new recipients, keyed by Resent-Message-ID), besides the original.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import IO
+
+import pyarrow as pa
+
+from repsight.errors import InputError
+from repsight.sources.csvfile import shown
+from repsight.sources.files import Source
+from repsight.sources.mailheaders import ADDRESS_FIELDS, HeaderError, parse_addresses, parse_date, parse_headers
+from repsight.sources.records import MESSAGE_COLUMNS, RECIPIENT_COLUMNS, MessageBatch, Rejected, message_key
+
+__all__ = ["BATCH", "mbox_messages", "read_eml", "read_mbox"]
+
+BATCH = 10_000
+"""Messages per batch a reader yields."""
+
+_SEPARATOR = re.compile(rb"^From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b[^\n]*\n?", re.MULTILINE)
+_FIRST_LINE = re.compile(rb"\s*(From [^\n]*\n?)")
+_BLANK_LINE = re.compile(rb"\n\r?\n")
+_POSTMARK_DATE = re.compile(rb"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b.*")
+_CHUNK = 1 << 22
+_HEADER_LIMIT = 1 << 20  # a "header" longer than this is a body with no blank line before it
+
+
+class _Pending:
+    """The message being read: where it starts, its postmark, and its header block so far."""
+
+    def __init__(self, start: int, postmark: bytes, text: bytes) -> None:
+        self.start, self.postmark = start, postmark
+        self.header, self.complete = b"", False
+        self.extend(text)
+
+    def extend(self, text: bytes) -> None:
+        """Take more of the message; only its header block is kept."""
+        if self.complete:
+            return
+        combined = self.header + text
+        # A leading newline lets the search find a blank first line (no header at all).
+        found = _BLANK_LINE.search(b"\n" + combined)
+        if found is None:
+            self.header, self.complete = combined, len(combined) > _HEADER_LIMIT
+        else:
+            self.header, self.complete = combined[: found.start()], True
+
+
+def mbox_messages(binary: IO[bytes]) -> Iterator[tuple[int, bytes, bytes]]:
+    """Yield (byte offset, postmark line, header block) for each message of an mbox file.
+
+    The file is scanned in large chunks that end at a line end (a separator
+    never straddles two); of each message only the header block is kept.
+    """
+    pending: _Pending | None = None
+    offset = 0
+    while chunk := binary.read(_CHUNK):
+        if not chunk.endswith(b"\n"):
+            chunk += binary.readline()
+        separators = [(m.start(), m.end()) for m in _SEPARATOR.finditer(chunk)]
+        if offset == 0:
+            first = _FIRST_LINE.match(chunk)
+            if first is None:
+                raise InputError("not an mbox file: it does not begin with a 'From ' line")
+            if not separators or separators[0][0] != first.start(1):
+                separators.insert(0, first.span(1))
+        before = separators[0][0] if separators else len(chunk)
+        if pending is not None:
+            pending.extend(chunk[:before])
+        for i, (start, end) in enumerate(separators):
+            if pending is not None:
+                yield pending.start, pending.postmark, pending.header
+            following = separators[i + 1][0] if i + 1 < len(separators) else len(chunk)
+            pending = _Pending(offset + start, chunk[start:end], chunk[end:following])
+        offset += len(chunk)
+    if pending is not None:
+        yield pending.start, pending.postmark, pending.header
+
+
+class _Batch:
+    """Messages gathered by column, for one `MessageBatch`."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.sent_at: list[datetime] = []
+        self.senders: list[str] = []
+        self.sender_names: list[str] = []
+        self.recipients: list[tuple[int, str, str, str, str]] = []  # event, key, address, name, kind
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def add(self, block: bytes, postmark: bytes) -> None:
+        """Add the message (and each resending of it) whose header block is `block`; raise HeaderError if it has none."""
+        headers = parse_headers(block)
+        self._add(headers.fields, (), postmark, "")
+        for resent in headers.resent:
+            self._add(resent, _shared(headers.fields), b"", "Resent-")
+
+    def _add(self, fields: dict[str, list[str]], original: tuple[str, ...], postmark: bytes, prefix: str) -> None:
+        date_values = fields.get("date")
+        sent_at = parse_date(date_values[0]) if date_values else None
+        if sent_at is None and postmark:
+            sent_at = _postmark_date(postmark)
+        if sent_at is None:
+            if date_values:
+                raise HeaderError(f"{prefix}Date", f"{shown(date_values[0])} is not a date")
+            raise HeaderError(f"{prefix}Date", "missing")
+        authors = parse_addresses(fields.get("from", []))
+        if len(authors) != 1:
+            authors = parse_addresses(fields.get("sender", [])) or authors
+        if not authors:
+            field = f"{prefix}From"
+            raise HeaderError(field, "has no mail address" if "from" in fields else "missing")
+        sender_name, sender = authors[0]
+        seen: dict[str, tuple[str, str, str]] = {}
+        for kind in ADDRESS_FIELDS:
+            for name, address in parse_addresses(fields.get(kind, [])):
+                seen.setdefault(address.lower(), (address, name, kind))
+        if not seen:
+            raise HeaderError(f"{prefix}To", "the message has no recipients")
+        message_id = fields.get("message-id", [""])[0]
+        key = message_key(message_id, (*original, *_shared(fields)) if not message_id.strip() else ())
+        event = len(self.keys)
+        self.keys.append(key)
+        self.sent_at.append(sent_at)
+        self.senders.append(sender)
+        self.sender_names.append(sender_name)
+        self.recipients.extend((event, key, address, name, kind) for address, name, kind in seen.values())
+
+    def batch(self) -> MessageBatch:
+        messages = pa.table([self.keys, self.sent_at, self.senders, self.sender_names], schema=MESSAGE_COLUMNS)
+        columns: list[list[object]] = [[], [], [], [], []]
+        for row in self.recipients:
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+        return MessageBatch(messages, pa.table(columns, schema=RECIPIENT_COLUMNS))
+
+
+def _shared(fields: dict[str, list[str]]) -> tuple[str, ...]:
+    """Return the fields every copy of a message has alike (a Bcc is in the sender's copy only)."""
+    return tuple("\x1e".join(fields.get(name, ())) for name in ("date", "from", "sender", "to", "cc"))
+
+
+def _read(messages: Iterator[tuple[str, bytes, bytes]]) -> Iterator[MessageBatch | Rejected]:
+    batch = _Batch()
+    for position, block, postmark in messages:
+        try:
+            batch.add(block, postmark)
+        except HeaderError as problem:
+            yield Rejected(position, problem.field, problem.reason)
+        if len(batch) >= BATCH:
+            yield batch.batch()
+            batch = _Batch()
+    if len(batch):
+        yield batch.batch()
+
+
+def _postmark_date(postmark: bytes) -> datetime | None:
+    found = _POSTMARK_DATE.search(postmark)
+    return parse_date(found.group(0).decode("latin-1")) if found else None
+
+
+def read_mbox(source: Source) -> Iterator[MessageBatch | Rejected]:
+    """Yield the messages of an mbox file in batches, and Rejected for each message that has no sender, date or recipient."""
+
+    def messages() -> Iterator[tuple[str, bytes, bytes]]:
+        try:
+            for offset, postmark, block in mbox_messages(source.binary):
+                yield f"byte {offset}", block, postmark
+        except InputError as exc:
+            raise InputError(f"{source.path}: {exc}") from None
+
+    return _read(messages())
+
+
+def _header_block(data: bytes) -> tuple[bytes, bytes]:
+    """Return a raw message's header block, and its postmark line if it starts with one."""
+    postmark = b""
+    if data.startswith(b"From "):
+        postmark, _, data = data.partition(b"\n")
+    found = re.search(rb"\r?\n\r?\n", data)
+    return (data[: found.start() + 1] if found else data), postmark
+
+
+def read_eml(source: Source) -> Iterator[MessageBatch | Rejected]:
+    """Yield the messages of an `.eml` file or a folder tree of message files, in batches, and Rejected ones."""
+
+    def messages() -> Iterator[tuple[str, bytes, bytes]]:
+        for name, data in source.members():
+            block, postmark = _header_block(data)
+            yield name, block, postmark
+
+    return _read(messages())

@@ -1,0 +1,294 @@
+"""The mbox and EML readers: messy real-world headers, exact records, quarantine, idempotence."""
+
+from __future__ import annotations
+
+import email
+import io
+import shutil
+import sys
+from datetime import UTC, datetime
+from email import policy
+from email.utils import getaddresses
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from repsight.ingest import ingest
+from repsight.sources import open_source, reader_for
+from repsight.sources.mailheaders import parse_addresses, parse_date
+from repsight.sources.mbox import mbox_messages
+from repsight.sources.records import Message, MessageBatch, Recipient, Rejected, message_key
+
+DATA = Path(__file__).parent / "data" / "mail"
+
+
+def read(path: Path) -> tuple[list[Message], list[Rejected]]:
+    messages: list[Message] = []
+    rejected: list[Rejected] = []
+    with open_source(path) as source:
+        for item in reader_for("mail", path)(source):
+            if isinstance(item, MessageBatch):
+                messages.extend(item.records())
+            else:
+                rejected.append(item)
+    return messages, rejected
+
+
+def at(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+def summary(m: Message) -> tuple[object, ...]:
+    return (m.sent_at, m.sender_name, m.sender, [(r.address, r.name, r.kind) for r in m.recipients])
+
+
+def test_messy_mbox_gives_exact_records():
+    messages, _ = read(DATA / "odd.mbox")
+    assert [summary(m) for m in messages] == [
+        # RFC 2047 name; folded To; a quoted name with a comma; a Cc repeating a To (first mention wins)
+        (
+            at(2024, 7, 1, 9),
+            "Jürgen Müller",
+            "jurgen@acme.example",
+            [
+                ("ana@acme.example", "Ana Brandt", "to"),
+                ("kim.lee@customer.example", "Lee, Kim", "to"),
+                ("bob@acme.example", "", "cc"),
+            ],
+        ),
+        # undisclosed-recipients:; counts no one; the Bcc does
+        (at(2024, 7, 1, 10), "", "ana@acme.example", [("dana@customer.example", "", "bcc")]),
+        # a group's members; a second To header; -0000 is UTC
+        (
+            at(2024, 7, 1, 11),
+            "Ana Brandt",
+            "ana@acme.example",
+            [("bob@acme.example", "", "to"), ("cy@acme.example", "Cy", "to"), ("eve@partner.example", "", "to")],
+        ),
+        # +05:30 with a colon; no Message-ID
+        (at(2024, 7, 1, 12), "", "bob@acme.example", [("ana@acme.example", "", "to")]),
+        # no Date: the postmark's time
+        (at(2024, 7, 2, 8, 15), "", "bob@acme.example", [("ana@acme.example", "", "to")]),
+        # an unreadable Date: the postmark's time
+        (at(2024, 7, 2, 9, 15), "", "bob@acme.example", [("ana@acme.example", "", "to")]),
+        # a resent message: the original, then the resending
+        (at(2024, 7, 3, 15), "Lee, Kim", "kim.lee@customer.example", [("ana@acme.example", "", "to")]),
+        (at(2024, 7, 4, 9), "Ana Brandt", "ana@acme.example", [("bob@acme.example", "", "to")]),
+        # 8-bit headers: UTF-8, and a Latin-1 byte; CEST
+        (
+            at(2024, 7, 4, 10),
+            "Zoë Ærø",
+            "zoe@acme.example",
+            [("ana@acme.example", "", "to"), ("rene@acme.example", "René", "to")],
+        ),
+        # two From mailboxes: the Sender sent it; EDT and a two-digit year
+        (at(2024, 7, 4, 11), "Ana Brandt", "ana@acme.example", [("cy@acme.example", "", "to")]),
+    ]
+    assert messages[0].key == message_key("<m1@acme.example>", ())
+    assert messages[7].key == message_key("<r9@acme.example>", ())
+
+
+def test_messy_mbox_quarantines_with_byte_offsets():
+    _, rejected = read(DATA / "odd.mbox")
+    data = (DATA / "odd.mbox").read_bytes()
+    assert [(r.field, r.reason) for r in rejected] == [
+        ("From", "has no mail address"),
+        ("To", "the message has no recipients"),
+    ]
+    offsets = [int(r.position.removeprefix("byte ")) for r in rejected]
+    assert [data[o : o + 24] for o in offsets] == [b"From cy@acme.example Wed", b"From cy@acme.example Wed"]
+    assert data[offsets[0] :].split(b"\n")[1] == b"Message-ID: <m7@acme.example>"
+    assert data[offsets[1] :].split(b"\n")[1] == b"Message-ID: <m8@acme.example>"
+
+
+def test_from_lines_in_bodies_do_not_split_messages():
+    with (DATA / "odd.mbox").open("rb") as file:
+        found = list(mbox_messages(file))
+    assert len(found) == 11
+    assert all(postmark.startswith(b"From ") for _, postmark, _ in found)
+
+
+def test_crlf_mbox_reads_like_lf():
+    messages, rejected = read(DATA / "crlf.mbox")
+    assert rejected == []
+    assert [summary(m) for m in messages] == [
+        (at(2024, 7, 5, 9), "Ana Brandt", "ana@acme.example", [("bob@acme.example", "Bob", "to"), ("cy@acme.example", "", "to")]),
+        (at(2024, 7, 5, 10), "", "bob@acme.example", [("ana@acme.example", "", "to")]),
+    ]
+
+
+def test_message_without_id_has_the_same_key_in_every_copy():
+    in_mbox, _ = read(DATA / "odd.mbox")
+    in_maildir, _ = read(DATA / "maildir")
+    assert in_maildir[0].key == in_mbox[3].key  # the recipient's copy: other Received lines, other body
+
+
+def test_maildir_skips_tmp_and_hidden_folders_and_names_files():
+    messages, rejected = read(DATA / "maildir")
+    assert len(messages) == 1
+    assert rejected == [Rejected("new/1719910800.M2P1.host", "Date", "'the day after tomorrow' is not a date")]
+
+
+def test_a_single_eml_file_with_a_postmark():
+    messages, rejected = read(DATA / "single.eml")
+    assert rejected == []
+    assert [summary(m) for m in messages] == [
+        (
+            at(2024, 7, 1, 9),
+            "",
+            "jurgen@acme.example",
+            [("ana@acme.example", "", "to"), ("kim.lee@customer.example", "", "cc"), ("bob@acme.example", "", "cc")],
+        )
+    ]
+
+
+def test_a_file_that_is_not_mbox_is_refused_with_its_name(tmp_path):
+    path = tmp_path / "notes.mbox"
+    path.write_text("Dear diary,\n")
+    with open_source(path) as source, pytest.raises(Exception, match=r"notes\.mbox: not an mbox file"):
+        list(reader_for("mail", path)(source))
+
+
+def test_mbox_without_extension_is_recognised(tmp_path):
+    path = tmp_path / "Inbox"
+    shutil.copy(DATA / "crlf.mbox", path)
+    assert len(read(path)[0]) == 2
+
+
+def test_ingest_counts_every_message_and_loads_twice_without_doubling(workspace):
+    config = workspace
+    folder = config.root / "mail"
+    folder.mkdir(exist_ok=True)
+    shutil.copy(DATA / "odd.mbox", folder / "odd.mbox")
+    shutil.copytree(DATA / "maildir", folder / "maildir")
+    first = ingest(config, files=[("mail", folder / "odd.mbox"), ("mail", folder / "maildir")])
+    assert [(f.read, f.loaded, f.new, f.quarantined) for f in first.files] == [(12, 10, 10, 2), (2, 1, 0, 1)]
+    again = ingest(config, files=[("mail", folder / "odd.mbox"), ("mail", folder / "maildir")])
+    assert [(f.read, f.loaded, f.new, f.quarantined) for f in again.files] == [(12, 10, 0, 2), (2, 1, 0, 1)]
+
+
+# The standard library is the oracle: our address lists and dates equal its own.
+
+_atoms = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size=1, max_size=8).filter(
+    lambda s: not s.startswith(".") and not s.endswith(".") and ".." not in s
+)
+_addresses = st.builds(lambda local, host: f"{local}@{host}.example", _atoms, _atoms)
+_names = st.text(alphabet="ABCabc xyzÄé'-.,\"", max_size=12)
+
+
+@st.composite
+def _address_lists(draw: st.DrawFn) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 6))):
+        address, name = draw(_addresses), draw(_names)
+        form = draw(st.sampled_from(["bare", "angle", "named", "quoted", "group", "empty"]))
+        if form == "bare":
+            parts.append(address)
+        elif form == "angle":
+            parts.append(f"<{address}>")
+        elif form == "named":
+            plain = name.replace(chr(34), "").replace(",", "")
+            parts.append(f"{plain} <{address}>")
+        elif form == "quoted":
+            quoted = name.replace(chr(34), "")
+            parts.append(f'"{quoted}" <{address}>')
+        elif form == "group":
+            parts.append(f"Team: {address};")
+        else:
+            parts.append("undisclosed-recipients:;")
+    return draw(st.sampled_from([", ", ",", ",\n "])).join(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_address_lists())
+def test_address_lists_equal_the_standard_parser(value):
+    unfolded = value.replace("\n", "")
+    expected = [(n, a) for n, a in getaddresses([unfolded]) if "@" in a]
+    assert parse_addresses([unfolded]) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 1, 1)).map(lambda d: d.replace(microsecond=0)),
+    st.integers(-14 * 60, 14 * 60),
+)
+def test_dates_equal_the_standard_parser(moment, offset_minutes):
+    sign = "-" if offset_minutes < 0 else "+"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    text = moment.strftime("%a, %d %b %Y %H:%M:%S ") + f"{sign}{hours:02d}{minutes:02d}"
+    expected = email.utils.parsedate_to_datetime(text).astimezone(UTC)
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mon, 1 Jul 2024 09:00:00 EDT", at(2024, 7, 1, 13)),
+        ("Mon, 1 Jul 2024 09:00:00 CEST", at(2024, 7, 1, 7)),
+        ("Mon, 1 Jul 2024 09:00:00 GMT+2", at(2024, 7, 1, 7)),
+        ("Mon, 1 Jul 2024 09:00:00 +02:00", at(2024, 7, 1, 7)),
+        ("Mon, 1 Jul 2024 09:00:00 +0200 (CEST)", at(2024, 7, 1, 7)),
+        ("1 Jul 2024 09:00 -0430", at(2024, 7, 1, 13, 30)),
+        ("Mon, 1 Jul 24 09:00:00 +0000", at(2024, 7, 1, 9)),
+        ("Mon Jul  1 09:00:00 2024", at(2024, 7, 1, 9)),
+        ("Mon, 1 Jul 2024 09:00:00", at(2024, 7, 1, 9)),
+        ("Mon, 1 Jul 2024 09:00:00 XYZ", at(2024, 7, 1, 9)),
+        ("31 Feb 2024 10:00:00 +0000", None),
+        ("the day after tomorrow", None),
+        ("", None),
+    ],
+)
+def test_odd_dates(text, expected):
+    assert parse_date(text) == expected
+
+
+CPYTHON_MAIL = (
+    Path(sys.base_prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "test" / "test_email" / "data"
+)
+
+
+@pytest.mark.skipif(not CPYTHON_MAIL.is_dir(), reason="this Python has no test/test_email/data")
+def test_cpython_odd_messages_match_the_email_package(tmp_path):
+    folder = tmp_path / "cpython"
+    folder.mkdir()
+    for path in CPYTHON_MAIL.glob("msg_*.txt"):
+        shutil.copy(path, folder / path.name)
+    messages: dict[str, Message] = {}
+    rejected: dict[str, Rejected] = {}
+    with open_source(folder) as source:
+        members = {name: data for name, data in source.members()}
+    for name, data in members.items():
+        one = tmp_path / "one" / (name + ".eml")
+        one.parent.mkdir(exist_ok=True)
+        one.write_bytes(data)
+        found, problems = read(one)
+        assert len(found) + len(problems) >= 1
+        if found:
+            messages[name] = found[0]
+        else:
+            rejected[name] = problems[0]
+    assert len(messages) + len(rejected) == len(members) > 40
+    for name, message in messages.items():
+        parsed = email.message_from_bytes(members[name], policy=policy.compat32)
+        expected: dict[str, None] = {}
+        for field in ("to", "cc", "bcc"):
+            for _, address in getaddresses([str(v) for v in parsed.get_all(field, [])]):
+                if "@" in address:
+                    expected.setdefault(address.lower(), None)
+        assert [r.address.lower() for r in message.recipients] == list(expected), name
+    assert all(r.field in {"From", "To", "Date"} for r in rejected.values())
+
+
+def test_reader_never_reads_bodies(monkeypatch):
+    # A body of 20 MB after a small header: the reader keeps the header only.
+    body = b"x" * 80 + b"\n"
+    data = b"From a@acme.example Mon Jul  1 09:00:00 2024\nFrom: a@acme.example\nTo: b@acme.example\n\n" + body * 250_000
+    found = list(mbox_messages(io.BytesIO(data)))
+    assert [(o, h) for o, _, h in found] == [(0, b"From: a@acme.example\nTo: b@acme.example\n")]
+
+
+def test_recipient_records_carry_display_names():
+    messages, _ = read(DATA / "crlf.mbox")
+    assert messages[0].recipients[0] == Recipient("bob@acme.example", "to", "Bob")
