@@ -5,11 +5,11 @@ unread. Address lists go through the standard library's parser
 (`email.utils.getaddresses`), RFC 2047 display names through
 `email.header`, dates through `email.utils.parsedate_tz`.
 
-Address lists are split at commas first when nothing in them can hide a
-comma (no quotes, comments, groups or domain literals), and each element is
-parsed once and remembered: colleagues' addresses recur in every other
-message. The result is the standard parser's, element by element (a test
-compares the two on generated lists).
+Address lists are split at the commas outside quoted strings and comments
+(lists with groups, domain literals or escapes are parsed whole), and each
+element is parsed once and remembered: colleagues' addresses recur in every
+other message. The result is the standard parser's on the whole list (a
+test compares the two on generated lists).
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ __all__ = ["HeaderError", "MailHeaders", "parse_addresses", "parse_date", "parse
 
 # The header fields read: a name, then the value, continued on lines that
 # begin with white space (folding). The regex engine skips the other fields.
+# (Each match starts at a newline, so the engine scans for newlines, not every position.)
 _FIELD = re.compile(
-    rb"^(message-id|date|from|sender|to|cc|bcc|resent-[a-z-]+)[ \t]*:(.*(?:\r?\n[ \t].*)*)",
-    re.MULTILINE | re.IGNORECASE,
+    rb"\n(message-id|date|from|sender|to|cc|bcc|resent-[a-z-]+)[ \t]*:(.*(?:\r?\n[ \t].*)*)",
+    re.IGNORECASE,
 )
 _FOLD = re.compile(rb"\r?\n(?=[ \t])")
 _RESENT = b"resent-"
@@ -67,7 +68,7 @@ def parse_headers(block: bytes) -> MailHeaders:
     """Return the wanted fields of a raw header block (bytes up to the blank line)."""
     headers = MailHeaders()
     resending: dict[str, list[str]] | None = None
-    for match in _FIELD.finditer(block):
+    for match in _FIELD.finditer(b"\n" + block):
         name = match.group(1).lower()
         if name.startswith(_RESENT):
             short = name[len(_RESENT) :].decode("ascii")
@@ -88,8 +89,10 @@ def _value(raw: bytes) -> str:
     return _text(raw).strip()
 
 
-# Commas separate addresses unless inside quotes, comments, groups or domain literals.
-_HIDES_COMMAS = re.compile(r'["()\\:;\[\]]')
+# Lists the element split does not handle: groups, domain literals, escapes.
+_PARSED_WHOLE = re.compile(r"[:;\[\]\\]")
+# An element: quoted strings and (unnested) comments may hold commas.
+_ELEMENT = re.compile(r'(?:"[^"]*"|\([^()]*\)|[^,"(])+')
 _ADDRESS_CACHE: dict[str, list[tuple[str, str]]] = {}
 _CACHE_LIMIT = 1 << 18
 
@@ -97,7 +100,9 @@ _CACHE_LIMIT = 1 << 18
 def _parsed(element: str) -> list[tuple[str, str]]:
     found = _ADDRESS_CACHE.get(element)
     if found is None:
-        found = [(_display_name(name), address) for name, address in getaddresses([element])]
+        # Entries without an address (an empty group such as
+        # `undisclosed-recipients:;`) are left out.
+        found = [(_display_name(name), address) for name, address in getaddresses([element]) if "@" in address]
         if len(_ADDRESS_CACHE) >= _CACHE_LIMIT:
             _ADDRESS_CACHE.clear()
         _ADDRESS_CACHE[element] = found
@@ -121,12 +126,15 @@ def parse_addresses(values: list[str]) -> list[tuple[str, str]]:
     """
     pairs: list[tuple[str, str]] = []
     for value in values:
-        if _HIDES_COMMAS.search(value):
-            pairs.extend(_parsed(value))
-        else:
-            for element in value.split(","):
-                pairs.extend(_parsed(element))
-    return [(name, address) for name, address in pairs if "@" in address]
+        if "," not in value:
+            pairs.extend(_parsed(value.strip()))
+            continue
+        elements = [] if _PARSED_WHOLE.search(value) else _ELEMENT.findall(value)
+        if len(",".join(elements)) != len(value):  # not cleanly split: parse it whole
+            elements = [value]
+        for element in elements:
+            pairs.extend(_parsed(element.strip()))
+    return pairs
 
 
 # Zone names that parsedate_tz does not know, where they are unambiguous.

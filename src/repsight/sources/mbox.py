@@ -40,7 +40,8 @@ __all__ = ["BATCH", "mbox_messages", "read_eml", "read_mbox"]
 BATCH = 10_000
 """Messages per batch a reader yields."""
 
-_SEPARATOR = re.compile(rb"^From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b[^\n]*\n?", re.MULTILINE)
+# Starting at the newline before it lets the engine scan for the literal "\nFrom ".
+_SEPARATOR = re.compile(rb"\n(From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b[^\n]*\n?)")
 _FIRST_LINE = re.compile(rb"\s*(From [^\n]*\n?)")
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 _POSTMARK_DATE = re.compile(rb"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b.*")
@@ -80,7 +81,8 @@ def mbox_messages(binary: IO[bytes]) -> Iterator[tuple[int, bytes, bytes]]:
     while chunk := binary.read(_CHUNK):
         if not chunk.endswith(b"\n"):
             chunk += binary.readline()
-        separators = [(m.start(), m.end()) for m in _SEPARATOR.finditer(chunk)]
+        # The newline before a chunk's first line ended the previous chunk.
+        separators = [(m.start(1) - 1, m.end(1) - 1) for m in _SEPARATOR.finditer(b"\n" + chunk)]
         if offset == 0:
             first = _FIRST_LINE.match(chunk)
             if first is None:
@@ -108,7 +110,8 @@ class _Batch:
         self.sent_at: list[datetime] = []
         self.senders: list[str] = []
         self.sender_names: list[str] = []
-        self.recipients: list[tuple[int, str, str, str, str]] = []  # event, key, address, name, kind
+        # Recipients by column: their message's position in the batch and key, address, name, kind.
+        self.recipients: tuple[list[int], list[str], list[str], list[str], list[str]] = ([], [], [], [], [])
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -149,15 +152,17 @@ class _Batch:
         self.sent_at.append(sent_at)
         self.senders.append(sender)
         self.sender_names.append(sender_name)
-        self.recipients.extend((event, key, address, name, kind) for address, name, kind in seen.values())
+        events, keys, addresses, names, kinds = self.recipients
+        for address, name, kind in seen.values():
+            events.append(event)
+            keys.append(key)
+            addresses.append(address)
+            names.append(name)
+            kinds.append(kind)
 
     def batch(self) -> MessageBatch:
         messages = pa.table([self.keys, self.sent_at, self.senders, self.sender_names], schema=MESSAGE_COLUMNS)
-        columns: list[list[object]] = [[], [], [], [], []]
-        for row in self.recipients:
-            for column, value in zip(columns, row, strict=True):
-                column.append(value)
-        return MessageBatch(messages, pa.table(columns, schema=RECIPIENT_COLUMNS))
+        return MessageBatch(messages, pa.table(list(self.recipients), schema=RECIPIENT_COLUMNS))
 
 
 def _shared(fields: dict[str, list[str]]) -> tuple[str, ...]:
