@@ -58,8 +58,9 @@ def csv_messages(folder: Path) -> dict[str, tuple[str, str, frozenset[str], froz
 
 def mixed_messages(folder: Path) -> dict[str, tuple[str, str, frozenset[str], frozenset[str]]]:
     found = csv_messages(folder)
-    for path in sorted((folder / "mail").glob("*.mbox")):
-        for message in mailbox.mbox(path):
+    maildirs = [mailbox.Maildir(path, create=False) for path in sorted((folder / "mail").iterdir()) if path.is_dir()]
+    for box in [*(mailbox.mbox(path) for path in sorted((folder / "mail").glob("*.mbox"))), *maildirs]:
+        for message in box:
             key = message["Message-ID"].strip("<>")
             found[key] = (
                 _utc(parsedate_to_datetime(message["Date"])),
@@ -130,7 +131,8 @@ def _graph_event(e: dict[str, Any]) -> Event:
 def test_mixed_export_uses_every_format(both: tuple[Path, Path]) -> None:
     _, mixed = both
     suffixes = {p.suffix for p in (mixed / "mail").iterdir()} | {p.suffix for p in (mixed / "calendar").iterdir()}
-    assert suffixes == {".mbox", ".ics", ".json", ".csv"}
+    assert suffixes == {".mbox", "", ".ics", ".json", ".csv"}  # "": a maildir folder
+    assert any((mixed / "mail").glob("*/cur/*:2,S"))
     text = "\n".join(p.read_text() for p in (mixed / "calendar").glob("*.ics"))
     for feature in (
         "RRULE:FREQ=WEEKLY",

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from repsight.synth.activity import SynthMeeting, SynthMessage
 
-__all__ = ["FORMATS", "CalendarExport", "MailExport", "open_exports"]
+__all__ = ["FORMATS", "CalendarExport", "MailExport", "open_exports", "raw_message"]
 
 MAIL_COLUMNS = ("message_id", "sent_at", "sender", "to", "cc", "bcc")
 CALENDAR_COLUMNS = (
@@ -108,32 +108,59 @@ class MboxMail:
         self._file = path.open("w", encoding="utf-8", newline="\n")
         self._names = names
 
-    def _address(self, address: str) -> str:
-        return formataddr((self._names.get(address, ""), address))
-
     def message(self, m: SynthMessage) -> None:
-        lines = [
-            f"From {m.sender} {m.sent_at.astimezone(UTC):%a %b %d %H:%M:%S %Y}",
-            f"Message-ID: <{m.message_id}>",
-            f"Date: {format_datetime(m.sent_at.astimezone(UTC))}",
-            f"From: {self._address(m.sender)}",
-            "To: " + ",\n ".join(self._address(a) for a in m.to),  # folded, as long headers are
-        ]
-        if m.cc:
-            lines.append("Cc: " + ", ".join(self._address(a) for a in m.cc))
-        lines += [
-            "Subject: Follow-up",
-            "MIME-Version: 1.0",
-            'Content-Type: text/plain; charset="utf-8"',
-            "",
-            "Thanks, see below.",
-            ">From the notes of our last call: nothing for the metadata to read.",
-            "",
-        ]
-        self._file.write("\n".join(lines) + "\n")
+        postmark = f"From {m.sender} {m.sent_at.astimezone(UTC):%a %b %d %H:%M:%S %Y}\n"
+        self._file.write(postmark + raw_message(m, self._names))
 
     def close(self) -> None:
         self._file.close()
+
+
+def raw_message(m: SynthMessage, names: dict[str, str]) -> str:
+    """Return the message as a mail client writes it (RFC 5322 headers, a short body)."""
+
+    def address(a: str) -> str:
+        return formataddr((names.get(a, ""), a))
+
+    lines = [
+        f"Message-ID: <{m.message_id}>",
+        f"Date: {format_datetime(m.sent_at.astimezone(UTC))}",
+        f"From: {address(m.sender)}",
+        "To: " + ",\n ".join(address(a) for a in m.to),  # folded, as long headers are
+    ]
+    if m.cc:
+        lines.append("Cc: " + ", ".join(address(a) for a in m.cc))
+    if m.bcc:  # the sender's copy keeps its Bcc
+        lines.append("Bcc: " + ", ".join(address(a) for a in m.bcc))
+    lines += [
+        "Subject: Follow-up",
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain; charset="utf-8"',
+        "",
+        "Thanks, see below.",
+        ">From the notes of our last call: nothing for the metadata to read.",
+        "",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+class MaildirMail:
+    """A maildir: one file per message under `cur/`, as mail servers and clients keep them."""
+
+    def __init__(self, folder: Path, names: dict[str, str]) -> None:
+        for part in ("cur", "new", "tmp"):
+            (folder / part).mkdir(parents=True, exist_ok=True)
+        self._folder = folder / "cur"
+        self._names = names
+        self._count = 0
+
+    def message(self, m: SynthMessage) -> None:
+        self._count += 1
+        name = f"{int(m.sent_at.timestamp())}.M{self._count}P1.mail.acme.example:2,S"
+        (self._folder / name).write_text(raw_message(m, self._names), encoding="utf-8", newline="\n")
+
+    def close(self) -> None:
+        pass
 
 
 def _graph_address(address: str, names: dict[str, str]) -> dict[str, Any]:
@@ -306,8 +333,8 @@ class IcsCalendar:
 
 FORMATS = ("csv", "mixed")
 # In a mixed export, group g uses MIX[g % len(MIX)]: mostly mbox and iCalendar,
-# some Microsoft Graph JSON, some CSV.
-MIX = ("mbox", "mbox", "graph", "mbox", "csv", "mbox", "mbox", "graph", "mbox", "csv")
+# some maildir and iCalendar, some Microsoft Graph JSON, some CSV.
+MIX = ("mbox", "maildir", "graph", "mbox", "csv", "mbox", "mbox", "graph", "maildir", "csv")
 
 
 def open_exports(folder: Path, groups: int, formats: str, names: dict[str, str]) -> tuple[list[MailExport], list[CalendarExport]]:
@@ -323,6 +350,9 @@ def open_exports(folder: Path, groups: int, formats: str, names: dict[str, str])
         stem = f"export-{g + 1:03d}"
         if kind == "mbox":
             mail.append(MboxMail(folder / "mail" / f"{stem}.mbox", names))
+            calendars.append(IcsCalendar(folder / "calendar" / f"{stem}.ics", names))
+        elif kind == "maildir":
+            mail.append(MaildirMail(folder / "mail" / stem, names))
             calendars.append(IcsCalendar(folder / "calendar" / f"{stem}.ics", names))
         elif kind == "graph":
             mail.append(GraphMail(folder / "mail" / f"{stem}.json", names))
