@@ -51,12 +51,13 @@ def create_demo_workspace(
     config = init_workspace(
         folder,
         domains=["acme.example"],
-        mail=["mail/*.csv"],
-        calendar=["calendar/*.csv"],
+        # Every export the synthetic company writes: mbox files, maildir
+        # folders, Graph JSON and CSV; iCalendar, Graph JSON and CSV.
+        mail=["mail/*"],
+        calendar=["calendar/*"],
         timezone="America/New_York",
     )
-    # CSV until the mbox, iCalendar and Graph readers land; `generate` writes those too.
-    return config, generate(folder, people=people, months=months, seed=seed, formats="csv")
+    return config, generate(folder, people=people, months=months, seed=seed, formats="mixed")
 
 
 def run_demo(
