@@ -183,7 +183,7 @@ def _address_lists(draw: st.DrawFn) -> str:
     parts = []
     for _ in range(draw(st.integers(0, 6))):
         address, name = draw(_addresses), draw(_names)
-        form = draw(st.sampled_from(["bare", "angle", "named", "quoted", "group", "empty"]))
+        form = draw(st.sampled_from(["bare", "angle", "named", "quoted", "group", "empty", "comment", "nested", "stray"]))
         if form == "bare":
             parts.append(address)
         elif form == "angle":
@@ -196,6 +196,12 @@ def _address_lists(draw: st.DrawFn) -> str:
             parts.append(f'"{quoted}" <{address}>')
         elif form == "group":
             parts.append(f"Team: {address};")
+        elif form == "comment":
+            parts.append(f"{address} ({name.replace('(', '').replace(')', '')})")
+        elif form == "nested":
+            parts.append(f"{address} (a ({name}), b)")
+        elif form == "stray":
+            parts.append(draw(st.sampled_from(['"', "(", ")", "<", ""])) + address)
         else:
             parts.append("undisclosed-recipients:;")
     return draw(st.sampled_from([", ", ",", ",\n "])).join(parts)
@@ -292,3 +298,176 @@ def test_reader_never_reads_bodies(monkeypatch):
 def test_recipient_records_carry_display_names():
     messages, _ = read(DATA / "crlf.mbox")
     assert messages[0].recipients[0] == Recipient("bob@acme.example", "to", "Bob")
+
+
+# Found in review: inputs that must neither stop a load nor change with the chunk size.
+
+
+def mbox_bytes(*messages: bytes) -> bytes:
+    return b"".join(messages)
+
+
+def read_bytes(tmp_path: Path, data: bytes, name: str = "box.mbox") -> tuple[list[Message], list[Rejected]]:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return read(path)
+
+
+POSTMARK = b"From a@acme.example Mon Jul  1 09:00:00 2024\n"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"To: =?utf-8?b?a?= <b@acme.example>\n",  # bad base64 in an encoded word
+        "To: =?utf-é?q?x?= <b@acme.example>\n".encode(),  # an 8-bit charset name
+        b"To: " + b"(" * 500 + b"b@acme.example\n",  # nesting deeper than the parser's recursion
+        b"Date: Mon, 01 Jan 0001 00:00:00 +0100\nTo: b@acme.example\n",  # .NET's DateTime.MinValue
+        b"Date: Fri, 31 Dec 9999 23:00:00 -0200\nTo: b@acme.example\n",
+    ],
+)
+def test_unreadable_headers_are_quarantined_or_read_never_raised(tmp_path, header):
+    data = (
+        POSTMARK + b"From: a@acme.example\n" + header + b"\nbody\n" + POSTMARK + b"From: a@acme.example\nTo: c@acme.example\n\n"
+    )
+    messages, rejected = read_bytes(tmp_path, data)
+    assert len(messages) + len(rejected) == 2
+    assert messages[-1].recipients == (Recipient("c@acme.example", "to"),)
+
+
+def test_dates_out_of_range_fall_back_to_the_postmark(tmp_path):
+    data = POSTMARK + b"From: a@acme.example\nDate: Mon, 01 Jan 0001 00:00:00 +0100\nTo: b@acme.example\n\n"
+    messages, _ = read_bytes(tmp_path, data)
+    assert messages[0].sent_at == at(2024, 7, 1, 9)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ana@acme.example (x (y), bob@acme.example), cy@acme.example",
+        "Ana (team (EMEA), see also <bob@acme.example>) <ana@acme.example>",
+        "ana@acme.example (Ana (Sales), EMEA)",
+        '"unbalanced <ana@acme.example>, bob@acme.example',
+        "ana@acme.example,, bob@acme.example,",
+        '"Lee \\"K\\", Kim" <kim@customer.example>, bob@acme.example',
+    ],
+)
+def test_odd_lists_equal_the_standard_parser(value):
+    assert parse_addresses([value]) == [(n, a) for n, a in getaddresses([value]) if "@" in a]
+
+
+def _postmarked(sender: bytes, day: bytes, headers: bytes) -> bytes:
+    return b"From " + sender + b" " + day + b" Jul  2 08:00:00 2024\n" + headers + b"\n"
+
+
+def test_a_weekday_in_the_envelope_sender_does_not_hide_the_postmark_date(tmp_path):
+    data = _postmarked(b"Sat@acme.example", b"Tue", b"From: a@acme.example\nTo: b@acme.example\n")
+    messages, _ = read_bytes(tmp_path, data)
+    assert messages[0].sent_at == at(2024, 7, 2, 8)
+
+
+def test_a_numeric_offset_wins_over_a_zone_name():
+    assert parse_date("Mon, 1 Jul 2024 09:00:00 +0200 CET") == at(2024, 7, 1, 7)
+    assert parse_date("Mon, 1 Jul 2024 09:00:00 +0000 BST") == at(2024, 7, 1, 9)
+    assert parse_date("Thu Jul  4 10:00:00 CEST 2024") == at(2024, 7, 4, 8)
+
+
+def test_an_eml_beginning_with_obsolete_from_space_colon_is_a_header(tmp_path):
+    data = b"From : ana@acme.example\nDate: Mon, 1 Jul 2024 09:00:00 +0000\nTo: b@acme.example\n\n"
+    messages, rejected = read_bytes(tmp_path, data, "one.eml")
+    assert rejected == [] and messages[0].sender == "ana@acme.example"
+
+
+def test_an_eml_with_a_byte_order_mark(tmp_path):
+    data = b"\xef\xbb\xbfFrom: ana@acme.example\nDate: Mon, 1 Jul 2024 09:00:00 +0000\nTo: b@acme.example\n\n"
+    assert read_bytes(tmp_path, data, "one.eml")[0][0].sender == "ana@acme.example"
+
+
+def test_copies_folded_differently_share_their_key(tmp_path):
+    base = b"From: ana@acme.example\nDate: Mon, 1 Jul 2024 09:00:00 +0000\nTo: b@acme.example,\n"
+    spaced, _ = read_bytes(tmp_path, base + b" c@acme.example\n\n", "a.eml")
+    tabbed, _ = read_bytes(tmp_path, base + b"\tc@acme.example\n\n", "b.eml")
+    assert spaced[0].key == tabbed[0].key
+
+
+def test_two_resent_to_fields_are_one_resending(tmp_path):
+    data = POSTMARK + (
+        b"Resent-From: ana@acme.example\nResent-Date: Tue, 2 Jul 2024 09:00:00 +0000\n"
+        b"Resent-To: bob@acme.example\nResent-To: cy@acme.example\n"
+        b"From: kim@customer.example\nDate: Mon, 1 Jul 2024 09:00:00 +0000\nTo: ana@acme.example\n\n"
+    )
+    messages, rejected = read_bytes(tmp_path, data)
+    assert rejected == []
+    assert [[r.address for r in m.recipients] for m in messages] == [
+        ["ana@acme.example"],
+        ["bob@acme.example", "cy@acme.example"],
+    ]
+
+
+def test_a_resending_is_read_when_the_original_cannot_be(tmp_path):
+    data = POSTMARK + (
+        b"Resent-From: ana@acme.example\nResent-Date: Tue, 2 Jul 2024 09:00:00 +0000\nResent-To: bob@acme.example\n"
+        b"From: kim@customer.example\nDate: Mon, 1 Jul 2024 09:00:00 +0000\n\n"
+    )
+    messages, rejected = read_bytes(tmp_path, data)
+    assert [(r.field, r.reason) for r in rejected] == [("To", "the message has no recipients")]
+    assert [m.sender for m in messages] == ["ana@acme.example"]
+
+
+_lines = st.sampled_from(
+    [
+        POSTMARK,
+        b"From b@acme.example Tue Jul  2 10:00:00 2024\r\n",
+        b"From: a@acme.example\n",
+        b"To: b@acme.example,\n c@acme.example\n",
+        b"Cc: leak@acme.example\n",
+        b"\n",
+        b"\r\n",
+        b">From the body\n",
+        b"From here on, a body line\n",
+        b"From Bob Sat 3pm, a body line\n",
+        b"x" * 150 + b"\n",
+        b"Date: Mon, 1 Jul 2024 09:00:00 +0000",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_lines, max_size=40), st.sampled_from([1, 7, 64, 100]))
+def test_messages_do_not_depend_on_the_chunk_size(lines, chunk):
+    import repsight.sources.mbox as mbox
+
+    data = POSTMARK + b"".join(lines)
+    whole = list(mbox_messages(io.BytesIO(data)))
+    saved = mbox._CHUNK
+    mbox._CHUNK = chunk
+    try:
+        assert list(mbox_messages(io.BytesIO(data))) == whole
+    finally:
+        mbox._CHUNK = saved
+
+
+def test_two_postmarks_in_a_row_are_two_messages():
+    data = POSTMARK + b"From b@acme.example Tue Jul  2 10:00:00 2024\nFrom: b@acme.example\n\n"
+    assert [offset for offset, _, _ in mbox_messages(io.BytesIO(data))] == [0, len(POSTMARK)]
+
+
+def test_a_header_without_a_blank_line_is_cut_at_the_limit_whatever_the_chunks(monkeypatch):
+    import repsight.sources.mbox as mbox
+
+    data = POSTMARK + b"From: a@acme.example\nTo: b@acme.example\n" + (b"y" * 99 + b"\n") * 30 + b"Cc: leak@acme.example\n"
+    monkeypatch.setattr(mbox, "_HEADER_LIMIT", 1000)
+    results = []
+    for chunk in (64, 1000, 1 << 22):
+        monkeypatch.setattr(mbox, "_CHUNK", chunk)
+        results.append(list(mbox_messages(io.BytesIO(data))))
+    assert results[0] == results[1] == results[2]
+    assert b"leak" not in results[0][0][2] and len(results[0][0][2]) <= 1000
+
+
+def test_blank_lines_before_the_first_message_longer_than_a_chunk(monkeypatch):
+    import repsight.sources.mbox as mbox
+
+    monkeypatch.setattr(mbox, "_CHUNK", 8)
+    data = b"\n" * 50 + POSTMARK + b"From: a@acme.example\n\n"
+    assert [offset for offset, _, _ in mbox_messages(io.BytesIO(data))] == [50]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.utils import getaddresses, parsedate_tz
 
@@ -72,9 +73,9 @@ def parse_headers(block: bytes) -> MailHeaders:
         name = match.group(1).lower()
         if name.startswith(_RESENT):
             short = name[len(_RESENT) :].decode("ascii")
-            # A resending's fields sit together, newest first; a field seen
-            # again starts the next (older) resending.
-            if resending is None or short in resending:
+            # A resending's fields sit together, newest first; a single-valued
+            # field seen again starts the next (older) resending.
+            if resending is None or (short in resending and short not in ADDRESS_FIELDS):
                 resending = {}
                 headers.resent.append(resending)
             resending.setdefault(short, []).append(_value(match.group(2)))
@@ -91,21 +92,32 @@ def _value(raw: bytes) -> str:
 
 # Lists the element split does not handle: groups, domain literals, escapes.
 _PARSED_WHOLE = re.compile(r"[:;\[\]\\]")
-# An element: quoted strings and (unnested) comments may hold commas.
-_ELEMENT = re.compile(r'(?:"[^"]*"|\([^()]*\)|[^,"(])+')
+# Without these (nor the above), every comma separates two elements.
+_QUOTES_OR_COMMENTS = re.compile(r'["():;\[\]\\]')
+# An element: quoted strings and (unnested) comments may hold commas. A list
+# is split only where it is all such elements between single commas.
+_ELEMENT = r'(?:"[^"]*"|\([^()]*\)|[^,"()])+'
+_ELEMENTS = re.compile(_ELEMENT)
+_SPLITTABLE = re.compile(f"{_ELEMENT}(?:,{_ELEMENT})*")
 _ADDRESS_CACHE: dict[str, list[tuple[str, str]]] = {}
 _CACHE_LIMIT = 1 << 18
+_CACHED_LENGTH = 320
 
 
 def _parsed(element: str) -> list[tuple[str, str]]:
     found = _ADDRESS_CACHE.get(element)
     if found is None:
+        try:
+            parsed = getaddresses([element])
+        except RecursionError:  # thousands of nested comments
+            raise HeaderError("address", "is nested too deeply to read") from None
         # Entries without an address (an empty group such as
         # `undisclosed-recipients:;`) are left out.
-        found = [(_display_name(name), address) for name, address in getaddresses([element]) if "@" in address]
-        if len(_ADDRESS_CACHE) >= _CACHE_LIMIT:
-            _ADDRESS_CACHE.clear()
-        _ADDRESS_CACHE[element] = found
+        found = [(_display_name(name), address) for name, address in parsed if "@" in address]
+        if len(element) <= _CACHED_LENGTH:  # one element, not a whole list: memory stays bounded
+            if len(_ADDRESS_CACHE) >= _CACHE_LIMIT:
+                _ADDRESS_CACHE.clear()
+            _ADDRESS_CACHE[element] = found
     return found
 
 
@@ -114,7 +126,7 @@ def _display_name(name: str) -> str:
         return name
     try:
         return str(make_header(decode_header(name)))
-    except (ValueError, LookupError):  # a malformed encoded word or an unknown charset
+    except (ValueError, LookupError, MessageError):  # a malformed encoded word or an unknown charset
         return name
 
 
@@ -125,15 +137,20 @@ def parse_addresses(values: list[str]) -> list[tuple[str, str]]:
     empty group such as `undisclosed-recipients:;`) are left out.
     """
     pairs: list[tuple[str, str]] = []
+    cache = _ADDRESS_CACHE
     for value in values:
         if "," not in value:
-            pairs.extend(_parsed(value.strip()))
-            continue
-        elements = [] if _PARSED_WHOLE.search(value) else _ELEMENT.findall(value)
-        if len(",".join(elements)) != len(value):  # not cleanly split: parse it whole
+            elements = [value]
+        elif not _QUOTES_OR_COMMENTS.search(value):
+            elements = value.split(",")  # every comma separates
+        elif not _PARSED_WHOLE.search(value) and _SPLITTABLE.fullmatch(value):
+            elements = _ELEMENTS.findall(value)
+        else:
             elements = [value]
         for element in elements:
-            pairs.extend(_parsed(element.strip()))
+            element = element.strip()
+            found = cache.get(element)
+            pairs += _parsed(element) if found is None else found
     return pairs
 
 
@@ -158,8 +175,10 @@ _ZONES = {
     "NZST": 12,
     "NZDT": 13,
 }
-_OFFSET = re.compile(r"(?:GMT|UTC|UT)?\s*([+-])(\d{1,2})(?::?(\d\d))?\s*(?:\([^)]*\))?\s*$", re.IGNORECASE)
-_ZONE_NAME = re.compile(r"\b([A-Za-z]{3,4})\s*(?:\([^)]*\))?\s*$")
+# The zone follows the time of day: a numeric offset (authoritative, RFC
+# 5322) or a name (ctime puts the year between them or after it).
+_OFFSET = re.compile(r"\d:\d\d(?::\d\d)?\s*(?:(?:GMT|UTC|UT)\s*)?([+-])(\d{1,2})(?::?(\d\d))?(?!\d)", re.IGNORECASE)
+_ZONE_NAME = re.compile(r"\d:\d\d(?::\d\d)?(?:\s+\d{4})?\s+\(?([A-Za-z]{3,4})\b")
 
 
 # The form nearly every mail client writes, read without parsedate_tz
@@ -178,12 +197,14 @@ def parse_date(value: str) -> datetime | None:
     plain = _PLAIN_DATE.fullmatch(value)
     if plain and plain.group(2).lower() in _MONTHS and int(plain.group(6)) < 60:
         day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = plain.groups()
+        if int(year) < 1000:
+            return None
         try:
             written = datetime(int(year), _MONTHS[month.lower()], int(day), int(hour), int(minute), int(second), tzinfo=UTC)
-        except ValueError:
+            east = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
+            return written + east if sign == "-" else written - east
+        except (ValueError, OverflowError):
             return None
-        east = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
-        return written + east if sign == "-" else written - east
     parts = parsedate_tz(value)
     if parts is None or parts[0] < 1000:
         return None

@@ -40,11 +40,18 @@ __all__ = ["BATCH", "mbox_messages", "read_eml", "read_mbox"]
 BATCH = 10_000
 """Messages per batch a reader yields."""
 
-# Starting at the newline before it lets the engine scan for the literal "\nFrom ".
-_SEPARATOR = re.compile(rb"\n(From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b[^\n]*\n?)")
-_FIRST_LINE = re.compile(rb"\s*(From [^\n]*\n?)")
+# A postmark: "From", the envelope sender, then a ctime date (weekday, month,
+# day, time, and a year after it). Starting at the newline before it lets the
+# engine scan for the literal "\nFrom "; the newline after it is left for
+# the next match.
+_POSTMARK = (
+    rb"From [^\s:]\S* +((?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) +(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    rb" +\d{1,2} +\d{1,2}:\d\d[^\n]*?\d{4}[^\n]*)"
+)
+_SEPARATOR = re.compile(rb"\n(" + _POSTMARK + rb")")
+_POSTMARK_LINE = re.compile(_POSTMARK)
+_FIRST_LINE = re.compile(rb"\s*(From [^\s:][^\n]*\n?)")
 _BLANK_LINE = re.compile(rb"\n\r?\n")
-_POSTMARK_DATE = re.compile(rb"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b.*")
 _CHUNK = 1 << 22
 _HEADER_LIMIT = 1 << 20  # a "header" longer than this is a body with no blank line before it
 
@@ -64,10 +71,13 @@ class _Pending:
         combined = self.header + text
         # A leading newline lets the search find a blank first line (no header at all).
         found = _BLANK_LINE.search(b"\n" + combined)
-        if found is None:
-            self.header, self.complete = combined, len(combined) > _HEADER_LIMIT
-        else:
+        if found is not None:
             self.header, self.complete = combined[: found.start()], True
+        elif len(combined) > _HEADER_LIMIT:
+            # No blank line: the header block ends at the last line end within the limit.
+            self.header, self.complete = combined[: combined.rfind(b"\n", 0, _HEADER_LIMIT) + 1], True
+        else:
+            self.header = combined
 
 
 def mbox_messages(binary: IO[bytes]) -> Iterator[tuple[int, bytes, bytes]]:
@@ -75,6 +85,7 @@ def mbox_messages(binary: IO[bytes]) -> Iterator[tuple[int, bytes, bytes]]:
 
     The file is scanned in large chunks that end at a line end (a separator
     never straddles two); of each message only the header block is kept.
+    The first line may be any "From " line; later ones must be postmarks.
     """
     pending: _Pending | None = None
     offset = 0
@@ -82,8 +93,11 @@ def mbox_messages(binary: IO[bytes]) -> Iterator[tuple[int, bytes, bytes]]:
         if not chunk.endswith(b"\n"):
             chunk += binary.readline()
         # The newline before a chunk's first line ended the previous chunk.
-        separators = [(m.start(1) - 1, m.end(1) - 1) for m in _SEPARATOR.finditer(b"\n" + chunk)]
-        if offset == 0:
+        separators = [_line_span(chunk, m.start(1) - 1, m.end(1) - 1) for m in _SEPARATOR.finditer(b"\n" + chunk)]
+        if pending is None:
+            if not chunk.strip():  # blank lines before the first message
+                offset += len(chunk)
+                continue
             first = _FIRST_LINE.match(chunk)
             if first is None:
                 raise InputError("not an mbox file: it does not begin with a 'From ' line")
@@ -102,6 +116,11 @@ def mbox_messages(binary: IO[bytes]) -> Iterator[tuple[int, bytes, bytes]]:
         yield pending.start, pending.postmark, pending.header
 
 
+def _line_span(chunk: bytes, start: int, end: int) -> tuple[int, int]:
+    """Return the span of a postmark line, its line end included."""
+    return start, end + 1 if chunk[end : end + 1] == b"\n" else end
+
+
 class _Batch:
     """Messages gathered by column, for one `MessageBatch`."""
 
@@ -116,12 +135,19 @@ class _Batch:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def add(self, block: bytes, postmark: bytes) -> None:
-        """Add the message (and each resending of it) whose header block is `block`; raise HeaderError if it has none."""
+    def add(self, block: bytes, postmark: bytes) -> list[HeaderError]:
+        """Add the message and each resending of it (each a record) whose header block is `block`; return the problems of those that cannot be added."""
         headers = parse_headers(block)
-        self._add(headers.fields, (), postmark, "")
-        for resent in headers.resent:
-            self._add(resent, _shared(headers.fields), b"", "Resent-")
+        problems = []
+        for fields, original, prefix in [
+            (headers.fields, (), ""),
+            *((r, _shared(headers.fields), "Resent-") for r in headers.resent),
+        ]:
+            try:
+                self._add(fields, original, postmark if not prefix else b"", prefix)
+            except HeaderError as problem:
+                problems.append(problem)
+        return problems
 
     def _add(self, fields: dict[str, list[str]], original: tuple[str, ...], postmark: bytes, prefix: str) -> None:
         date_values = fields.get("date")
@@ -132,16 +158,16 @@ class _Batch:
             if date_values:
                 raise HeaderError(f"{prefix}Date", f"{shown(date_values[0])} is not a date")
             raise HeaderError(f"{prefix}Date", "missing")
-        authors = parse_addresses(fields.get("from", []))
+        authors = _addresses(fields, "from", prefix)
         if len(authors) != 1:
-            authors = parse_addresses(fields.get("sender", [])) or authors
+            authors = _addresses(fields, "sender", prefix) or authors
         if not authors:
             field = f"{prefix}From"
             raise HeaderError(field, "has no mail address" if "from" in fields else "missing")
         sender_name, sender = authors[0]
         seen: dict[str, tuple[str, str, str]] = {}
         for kind in ADDRESS_FIELDS:
-            for name, address in parse_addresses(fields.get(kind, [])):
+            for name, address in _addresses(fields, kind, prefix):
                 seen.setdefault(address.lower(), (address, name, kind))
         if not seen:
             raise HeaderError(f"{prefix}To", "the message has no recipients")
@@ -165,17 +191,31 @@ class _Batch:
         return MessageBatch(messages, pa.table(list(self.recipients), schema=RECIPIENT_COLUMNS))
 
 
+def _addresses(fields: dict[str, list[str]], name: str, prefix: str) -> list[tuple[str, str]]:
+    try:
+        return parse_addresses(fields.get(name, []))
+    except HeaderError as problem:
+        raise HeaderError(prefix + name.capitalize(), problem.reason) from None
+
+
 def _shared(fields: dict[str, list[str]]) -> tuple[str, ...]:
-    """Return the fields every copy of a message has alike (a Bcc is in the sender's copy only)."""
-    return tuple("\x1e".join(fields.get(name, ())) for name in ("date", "from", "sender", "to", "cc"))
+    """Return the fields every copy of a message has alike (a Bcc is in the sender's copy only).
+
+    White space is collapsed: copies may be folded differently.
+    """
+    return tuple(
+        "\x1e".join(" ".join(v.split()) for v in fields.get(name, ())) for name in ("date", "from", "sender", "to", "cc")
+    )
 
 
 def _read(messages: Iterator[tuple[str, bytes, bytes]]) -> Iterator[MessageBatch | Rejected]:
     batch = _Batch()
     for position, block, postmark in messages:
         try:
-            batch.add(block, postmark)
-        except HeaderError as problem:
+            problems = batch.add(block, postmark)
+        except Exception as exc:
+            problems = [HeaderError("(headers)", f"cannot be read ({type(exc).__name__})")]
+        for problem in problems:
             yield Rejected(position, problem.field, problem.reason)
         if len(batch) >= BATCH:
             yield batch.batch()
@@ -185,8 +225,8 @@ def _read(messages: Iterator[tuple[str, bytes, bytes]]) -> Iterator[MessageBatch
 
 
 def _postmark_date(postmark: bytes) -> datetime | None:
-    found = _POSTMARK_DATE.search(postmark)
-    return parse_date(found.group(0).decode("latin-1")) if found else None
+    found = _POSTMARK_LINE.match(postmark)
+    return parse_date(found.group(1).decode("latin-1")) if found else None
 
 
 def read_mbox(source: Source) -> Iterator[MessageBatch | Rejected]:
@@ -204,11 +244,13 @@ def read_mbox(source: Source) -> Iterator[MessageBatch | Rejected]:
 
 def _header_block(data: bytes) -> tuple[bytes, bytes]:
     """Return a raw message's header block, and its postmark line if it starts with one."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
     postmark = b""
-    if data.startswith(b"From "):
+    if _POSTMARK_LINE.match(data):
         postmark, _, data = data.partition(b"\n")
-    found = re.search(rb"\r?\n\r?\n", data)
-    return (data[: found.start() + 1] if found else data), postmark
+    # A leading newline lets the search find a blank first line (no header at all).
+    found = _BLANK_LINE.search(b"\n" + data)
+    return (data[: found.start()] if found else data[:_HEADER_LIMIT]), postmark
 
 
 def read_eml(source: Source) -> Iterator[MessageBatch | Rejected]:
