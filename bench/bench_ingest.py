@@ -33,7 +33,8 @@ def step_generate(folder: Path, people: int, months: int) -> dict[str, float]:
     from repsight.demo import create_demo_workspace
 
     started = time.perf_counter()
-    _, synth = create_demo_workspace(folder, people=people, months=months, seed=7)
+    # CSV, so that the pandas baseline reads the very same exports.
+    _, synth = create_demo_workspace(folder, people=people, months=months, seed=7, formats="csv")
     seconds = time.perf_counter() - started
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     return {"seconds": seconds, "peak_mb": _peak_mb(), "events": synth.messages + synth.meetings, "input_mb": size / 2**20}

@@ -39,9 +39,13 @@ def prepare_folder(folder: Path) -> None:
 
 
 def create_demo_workspace(
-    folder: str | Path, *, people: int = 200, months: int = 18, seed: int = 7
+    folder: str | Path, *, people: int = 200, months: int = 18, seed: int = 7, formats: str = "mixed"
 ) -> tuple[Config, SynthResult]:
-    """Create a workspace at `folder` holding a newly generated synthetic company."""
+    """Create a workspace at `folder` holding a newly generated synthetic company.
+
+    `formats` is "mixed" (mbox, maildir, iCalendar, Graph JSON and CSV, as
+    companies export them) or "csv".
+    """
     if people < MIN_PEOPLE:
         raise ConfigError(f"--people {people}: a demo company needs at least {MIN_PEOPLE} people")
     if months < 3:
@@ -57,7 +61,7 @@ def create_demo_workspace(
         calendar=["calendar/*"],
         timezone="America/New_York",
     )
-    return config, generate(folder, people=people, months=months, seed=seed, formats="mixed")
+    return config, generate(folder, people=people, months=months, seed=seed, formats=formats)
 
 
 def run_demo(
