@@ -318,14 +318,19 @@ def test_an_unreadable_file_is_reported_and_the_others_still_load(workspace: Con
 
 
 def test_a_file_with_no_reader_for_its_format_says_so(workspace: Config) -> None:
-    path = workspace.root / "inbox.mbox"
-    path.write_text("From x\n")
-    with pytest.raises(
-        InputError, match=r"inbox\.mbox: this version of repsight has no mail reader for '\.mbox' files \(it reads: \.csv\)"
-    ):
-        from repsight.sources import reader_for
+    from repsight.sources import reader_for
 
+    path = workspace.root / "notes.txt"
+    path.write_text("Dear diary, today I met a customer.\n")
+    with pytest.raises(
+        InputError,
+        match=r"notes\.txt: this version of repsight has no mail reader for '\.txt' files \(it reads: csv, eml, graph, mbox\)",
+    ):
         reader_for("mail", path)
+    invite = workspace.root / "invite.ics"
+    invite.write_text("BEGIN:VCALENDAR\n")
+    with pytest.raises(InputError, match=r"invite\.ics: this version of repsight has no mail reader for ics files"):
+        reader_for("mail", invite)
 
 
 def test_unmatched_globs_are_noted(workspace: Config) -> None:
