@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench bench-readers clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP) lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py
+
+bench-readers: $(STAMP)
+	$(BIN)/python bench/bench_mbox.py
+	$(BIN)/python bench/bench_ics.py
 
 clean:
 	rm -rf $(VENV) demo bench/out .pytest_cache .mypy_cache

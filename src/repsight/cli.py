@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -94,11 +95,11 @@ def _shown(path: Path, root: Path) -> str:
 
 
 def _print_ingest(report: IngestReport, config: Config) -> None:
-    table = Table(title="Ingest", title_justify="left")
-    table.add_column("kind")
-    table.add_column("file", overflow="fold")
+    table = Table(title="Ingest", title_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("file", overflow="fold", min_width=16)
     for column in ("read", "loaded", "new", "quarantined", "seconds"):
-        table.add_column(column, justify="right")
+        table.add_column(column, justify="right", no_wrap=True)
     for f in report.files:
         name = _shown(f.path, config.root)
         if f.error is not None:
