@@ -398,3 +398,25 @@ def test_stored_pseudonyms_follow_the_published_contract_for_any_address(workspa
     key = read_key(workspace.key_path)
     assert {m["sender"] for m in table(workspace, "messages")} == {pseudonym(key, a) for a in odd}
     assert {r["email"] for r in table(workspace, "identities")} == {a.strip().lower() for a in odd} | {"ben@acme.example"}
+
+
+def test_a_reader_that_fails_unexpectedly_stops_its_file_only(workspace: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    import repsight.sources.mail_csv as mail_csv
+
+    mail_file(workspace, "a.csv", [["m1", "2025-01-06T09:30:00Z", "ana@acme.example", "b@c.example", "", ""]])
+    mail_file(workspace, "b.csv", [["m2", "2025-01-06T09:30:00Z", "ana@acme.example", "b@c.example", "", ""]])
+    real = mail_csv.read_mail_csv
+
+    def broken(source):  # type: ignore[no-untyped-def]
+        if source.path.name == "a.csv":
+            raise ZeroDivisionError("a bug in a reader")
+        return real(source)
+
+    monkeypatch.setattr(mail_csv, "read_mail_csv", broken)
+    report = load(workspace)
+    first, second = report.files
+    assert (
+        first.error is not None and "a.csv: internal error while reading it (ZeroDivisionError: a bug in a reader)" in first.error
+    )
+    assert isinstance(first.exception, ZeroDivisionError)
+    assert (second.read, second.new, second.error) == (1, 1, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -117,6 +118,8 @@ def _print_ingest(report: IngestReport, config: Config) -> None:
     for f in report.files:
         if f.error is not None:
             err.print(f"[red]error:[/red] {f.error}")
+            if f.exception is not None and _debug["on"]:
+                err.print("".join(traceback.format_exception(f.exception)), markup=False, highlight=False)
     if report.total().quarantined:
         shown = _shown(config.path, Path.cwd())
         out.print(f"Quarantined records are in the workspace: `repsight quarantine -c {shown}`")

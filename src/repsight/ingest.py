@@ -42,6 +42,8 @@ class FileResult:
     quarantined: int = 0
     seconds: float = 0.0
     error: str | None = None
+    exception: Exception | None = field(default=None, repr=False)
+    """The unexpected error behind `error`, kept for `--debug`."""
 
 
 @dataclass
@@ -205,4 +207,12 @@ def ingest(
                 if progress is not None:
                     progress.finish()
                 report.files.append(FileResult(kind, path, error=str(exc)))
+            except Exception as exc:  # a reader's bug must not stop the other files
+                if progress is not None:
+                    progress.finish()
+                error = (
+                    f"{path}: internal error while reading it ({type(exc).__name__}: {exc}); the batches stored "
+                    "before it are kept, and loading the file again completes it once the cause is fixed"
+                )
+                report.files.append(FileResult(kind, path, error=error, exception=exc))
     return report

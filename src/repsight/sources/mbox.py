@@ -213,7 +213,7 @@ def _read(messages: Iterator[tuple[str, bytes, bytes]]) -> Iterator[MessageBatch
     for position, block, postmark in messages:
         try:
             problems = batch.add(block, postmark)
-        except Exception as exc:
+        except Exception as exc:  # a parser bug on one message must not stop the file
             problems = [HeaderError("(headers)", f"cannot be read ({type(exc).__name__})")]
         for problem in problems:
             yield Rejected(position, problem.field, problem.reason)
