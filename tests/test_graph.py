@@ -19,7 +19,7 @@ from repsight.ingest import ingest
 from repsight.sources import Window, open_source, reader_for
 from repsight.sources.calendar_csv import read_calendar_csv_rows
 from repsight.sources.graph import graph_time_zone, read_graph_events, read_graph_messages
-from repsight.sources.jsonstream import read_resources
+from repsight.sources.jsonstream import Resource, read_resources
 from repsight.sources.mail_csv import read_mail_csv_rows
 from repsight.sources.records import Attendee, Meeting, Message, Recipient, Rejected, meeting_key, message_key
 
@@ -592,3 +592,173 @@ def test_the_synthetic_graph_exports_give_the_records_of_the_csv_exports(exports
         assert len(found) > 100
         # Exceptions come after the rest of the file: compare the records whatever their order.
         assert sorted(found, key=by_key) == sorted(expected, key=by_key), path.name
+
+
+# Fuzzed inputs: each bad resource is one Rejected, reading goes on, nothing runs away.
+
+REPRO = DATA / "repro"
+
+
+@pytest.mark.parametrize("path", sorted([*DATA.glob("*.json*"), *REPRO.glob("*.json*")]), ids=lambda p: p.name)
+def test_results_never_depend_on_the_block_size(path: Path) -> None:
+    def resources(block_chars: int) -> list[Any]:
+        with path.open(encoding="utf-8") as text:
+            return list(read_resources(text, path, block_chars=block_chars))
+
+    whole = resources(65536)
+    for block_chars in (1, 2, 7, 64):
+        assert resources(block_chars) == whole, block_chars
+
+
+def test_a_number_cut_by_the_block_end_is_read_whole() -> None:
+    path = REPRO / "graph_float_split.json"  # [12345.5, {"id": "a"}]
+    for block_chars in (1, 7, 65536):
+        with path.open(encoding="utf-8") as text:
+            assert list(read_resources(text, path, block_chars=block_chars)) == [
+                Rejected("line 1", "(json)", "not a Graph resource (a JSON object)"),
+                Resource("line 1", {"id": "a"}),
+            ]
+
+
+def test_a_page_failing_in_json_lines_yields_no_resource_twice() -> None:
+    path = REPRO / "graph_jsonl_pretty_envelope_resync.jsonl"
+    with path.open(encoding="utf-8") as text:
+        items = list(read_resources(text, path, block_chars=65536))
+    positions = [i.position for i in items if isinstance(i, Resource)]
+    assert positions[:2] == ["line 4", "line 16"]
+    assert len(positions) == len(set(positions))
+    # Reading goes on at the line after the failing resource's start (line 17), not inside the page again.
+    assert [i.position for i in items if isinstance(i, Rejected)][:2] == ["line 1", "line 18"]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("graph_deep.jsonl", "not valid JSON: the value is nested too deeply (column 1)"),
+        ("graph_bigint.jsonl", "not valid JSON: a number has too many digits (column 1)"),
+        ("graph_bigint_array.json", "not valid JSON: a number has too many digits (column 2)"),
+    ],
+)
+def test_json_python_cannot_decode_is_malformed_json(name: str, reason: str) -> None:
+    assert read("calendar", REPRO / name) == [Rejected("line 1", "(json)", reason)]
+
+
+def test_json_lines_go_on_after_json_python_cannot_decode(tmp_path: Path) -> None:
+    good = json.dumps(
+        {"iCalUId": "uid-1", "start": {"dateTime": "2024-07-01T09:00:00"}, "end": {"dateTime": "2024-07-01T10:00:00"}}
+    )
+    good = good[:-1] + ', "organizer": {"emailAddress": {"address": "ana@acme.example"}}}'
+    path = write_text(tmp_path / "e.jsonl", "[" * 100_000 + "\n" + '{"a": ' + "9" * 5000 + "}\n" + good + "\n")
+    items = read("calendar", path)
+    assert [type(i).__name__ for i in items] == ["Rejected", "Rejected", "Meeting"]
+
+
+def test_a_time_zone_is_only_a_known_name_never_a_path() -> None:
+    assert graph_time_zone("A/" * 600 + "B") is None
+    assert graph_time_zone("/etc/localtime") is None
+    assert graph_time_zone("../../etc/localtime") is None
+    assert graph_time_zone("Europe/Berlin") is not None
+    assert graph_time_zone("W. Europe Standard Time") is not None
+    items = read("calendar", REPRO / "graph_tz_long.jsonl")
+    assert len(items) == 1 and isinstance(items[0], Rejected) and items[0].reason.endswith("is unknown")
+
+
+def test_a_long_zone_name_in_a_series_range_falls_back_to_its_start_zone(tmp_path: Path) -> None:
+    daily = {"type": "daily", "interval": 1}
+    range_ = {**numbered(2, "2024-07-01"), "recurrenceTimeZone": "A/" * 600 + "B"}
+    path = write_lines(tmp_path / "series.jsonl", [master(daily, range_, "2024-07-01T09:00:00")])
+    assert starts(read("calendar", path)) == [at(2024, 7, 1, 9), at(2024, 7, 2, 9)]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        (
+            {"type": "absoluteMonthly", "interval": 1, "dayOfMonth": 10**20},
+            "the day of the month '100000000000000000000' is not 1 to 31",
+        ),
+        ({"type": "absoluteMonthly", "interval": 1, "dayOfMonth": 32}, "the day of the month '32' is not 1 to 31"),
+        (
+            {"type": "absoluteMonthly", "interval": 1, "dayOfMonth": 0},
+            "the pattern 'absolutemonthly' is not one repsight can expand",
+        ),
+        ({"type": "daily", "interval": 1, "dayOfMonth": 10**8}, "the day of the month '100000000' is not 1 to 31"),
+        ({"type": "absoluteYearly", "interval": 1, "dayOfMonth": 1, "month": 13}, "'13' is not a month"),
+        ({"type": "daily", "interval": 0}, "the interval '0' is not a whole number from 1"),
+        (
+            {"type": "relativeMonthly", "interval": 1, "daysOfWeek": ["monday"], "index": "fifth"},
+            "the index 'fifth' is not first, second, third, fourth or last",
+        ),
+    ],
+)
+def test_a_pattern_out_of_range_is_rejected_before_anything_is_built(
+    tmp_path: Path, pattern: dict[str, Any], reason: str
+) -> None:
+    path = write_lines(tmp_path / "series.jsonl", [master(pattern, numbered(2, "2024-07-01"), "2024-07-01T09:00:00")])
+    assert starts(read("calendar", path)) == [f"recurrence: {reason}"]
+
+
+@pytest.mark.parametrize("name", ["graph_dayofmonth_1e20.jsonl", "graph_dayofmonth_1e8.jsonl"])
+def test_the_fuzzed_days_of_the_month_are_rejected(name: str) -> None:
+    items = read("calendar", REPRO / name)
+    assert len(items) == 1 and isinstance(items[0], Rejected) and items[0].reason.endswith("is not 1 to 31")
+
+
+TOO_MANY = (
+    "recurrence: the series has more than 10,000 occurrences in the window;"
+    " set [sources] calendar_from/calendar_until to a narrower window"
+)
+
+
+def test_a_series_beyond_the_occurrence_limit_is_rejected_whole(tmp_path: Path) -> None:
+    assert starts(read("calendar", REPRO / "graph_count_1e9.jsonl")) == [TOO_MANY]
+    daily = {"type": "daily", "interval": 1}
+    forever = {"type": "endDate", "startDate": "2024-07-01", "endDate": "9999-12-31"}
+    path = write_lines(tmp_path / "series.jsonl", [master(daily, forever, "2024-07-01T09:00:00")])
+    assert starts(read("calendar", path)) == [TOO_MANY]
+    # Within a window the same series is expanded.
+    assert len(read("calendar", path, Window(at(2024, 7, 1), at(2025, 7, 1)))) == 365
+    at_limit = write_lines(tmp_path / "limit.jsonl", [master(daily, numbered(10_000, "2024-07-01"), "2024-07-01T09:00:00")])
+    assert len(read("calendar", at_limit)) == 10_000
+
+
+def test_a_series_is_expanded_at_most_fifty_years(tmp_path: Path) -> None:
+    yearly = {"type": "absoluteYearly", "interval": 1, "dayOfMonth": 1, "month": 7}
+    forever = {"type": "endDate", "startDate": "2024-07-01", "endDate": "9999-12-31"}
+    path = write_lines(tmp_path / "series.jsonl", [master(yearly, forever, "2024-07-01T09:00:00")])
+    assert starts(read("calendar", path))[-1] == at(2073, 7, 1, 9)
+    assert len(read("calendar", path)) == 50
+    # Fifty years counted from the window's start.
+    assert starts(read("calendar", path, Window(at(2100, 1, 1), None)))[:2] == [at(2100, 7, 1, 9), at(2101, 7, 1, 9)]
+
+
+def test_an_occurrence_across_a_dst_change_lasts_as_long_as_its_master() -> None:
+    # 22:00 to 06:00 Pacific, over the night DST starts: 7 hours elapsed.
+    items = read("calendar", REPRO / "g_overnight_dst.jsonl")
+    assert [(i.start.astimezone(UTC), i.end.astimezone(UTC)) for i in items if isinstance(i, Meeting)] == [
+        (at(2024, 3, 10, 6), at(2024, 3, 10, 13)),
+        (at(2024, 3, 11, 5), at(2024, 3, 11, 12)),
+        (at(2024, 3, 12, 5), at(2024, 3, 12, 12)),
+    ]
+
+
+def test_a_range_starting_before_the_master_gives_nothing_before_the_master() -> None:
+    # Mondays and Wednesdays from Monday 4 March, the master on Wednesday 6 March.
+    assert starts(read("calendar", REPRO / "g_startdate_diff.jsonl")) == [
+        at(2024, 3, 6, 9),
+        at(2024, 3, 11, 9),
+        at(2024, 3, 13, 9),
+    ]
+
+
+def test_a_series_that_cannot_be_expanded_costs_only_that_series(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import repsight.sources.graph as graph
+
+    def broken(*args: Any) -> Any:
+        raise OverflowError("date value out of range")
+
+    daily = {"type": "daily", "interval": 1}
+    single = {**master(daily, {}, "2024-07-01T09:00:00", id="s"), "type": "singleInstance", "iCalUId": "uid-single"}
+    path = write_lines(tmp_path / "series.jsonl", [master(daily, numbered(2, "2024-07-01"), "2024-07-01T09:00:00"), single])
+    monkeypatch.setattr(graph, "_rule", broken)
+    assert starts(read("calendar", path)) == [at(2024, 7, 1, 9), "recurrence: cannot be expanded (OverflowError)"]

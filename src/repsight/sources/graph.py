@@ -45,6 +45,19 @@ Recurring meetings:
   series with no end is expanded up to the latest end of any other event
   in the file, and to its own first occurrence where nothing later exists.
   Single instances, occurrences and exceptions are never dropped.
+- An occurrence lasts as long as its master in elapsed time, so one that
+  spans a DST change keeps the master's length in hours, not on the clock.
+  A range whose `startDate` is before the master's start gives no
+  occurrence before the master's own start.
+- Limits, so that no file runs away: a pattern's dayOfMonth (1-31), month
+  (1-12), interval (from 1) and index are checked before anything is built;
+  a series may give at most MAX_OCCURRENCES (10,000) occurrences and is
+  expanded at most SPAN_YEARS (50) years past the window's start (or its
+  own first occurrence). A series with more occurrences is rejected, naming
+  the limit and `[sources] calendar_from/calendar_until`; so is a series
+  that cannot be expanded for any other reason, and reading goes on.
+- A `timeZone` is looked up only when it is a Windows name or one of the
+  IANA names the system lists (never a file path).
 """
 
 from __future__ import annotations
@@ -55,7 +68,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from dateutil import rrule
 
@@ -79,6 +92,15 @@ _EVENT_TYPES = ("singleinstance", "occurrence", "exception", "seriesmaster")
 _RECIPIENTS = (("toRecipients", "to"), ("ccRecipients", "cc"), ("bccRecipients", "bcc"))
 _WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
 _WEEK_INDEX = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
+
+MAX_OCCURRENCES = 10_000
+"""The most occurrences one series may give (a daily meeting for 27 years); a series with more is rejected."""
+SPAN_YEARS = 50
+"""A series is expanded up to this many years after the window's start (or its own first occurrence)."""
+_TOO_MANY = (
+    f"the series has more than {MAX_OCCURRENCES:,} occurrences in the window;"
+    " set [sources] calendar_from/calendar_until to a narrower window"
+)
 
 
 def _enum(value: Any, field: str) -> str:
@@ -112,6 +134,12 @@ def _instant(value: Any, field: str) -> datetime:
     return parse_timestamp(text, field)
 
 
+@lru_cache(maxsize=1)
+def _zone_names() -> frozenset[str]:
+    """The IANA names this system knows: only these reach ZoneInfo (never a path, never a name it recurses on)."""
+    return frozenset(available_timezones())
+
+
 @lru_cache(maxsize=512)
 def graph_time_zone(name: str) -> tzinfo | None:
     """Return the zone a Graph `timeZone` names (a Windows name, an IANA name or UTC), or None if unknown."""
@@ -120,9 +148,12 @@ def graph_time_zone(name: str) -> tzinfo | None:
     name = name.strip()
     if name.upper() in ("UTC", "TZONE://MICROSOFT/UTC"):
         return UTC
+    iana = WINDOWS_TO_OLSON.get(name, name)
+    if iana not in _zone_names():
+        return None
     try:
-        return ZoneInfo(WINDOWS_TO_OLSON.get(name, name))
-    except (KeyError, ValueError, OSError):  # not a zone's name; KeyError is ZoneInfoNotFoundError
+        return ZoneInfo(iana)
+    except (KeyError, ValueError, OSError):  # not a zone's file after all; KeyError is ZoneInfoNotFoundError
         return None
 
 
@@ -266,8 +297,11 @@ def _series_zone(fields: dict[str, Any]) -> tzinfo:
     return UTC
 
 
-def _rule(recurrence: Any, first: datetime) -> tuple[Any, bool]:
-    """Return the dateutil rule of a Graph `recurrence` (naive local times from `first`) and whether it never ends."""
+def _rule(recurrence: Any, first: datetime, bound: datetime) -> tuple[Any, bool]:
+    """Return the dateutil rule of a Graph `recurrence` (naive local times from `first`) and whether it never ends.
+
+    A rule that is not counted ends by `bound` at the latest.
+    """
     recurrence = field_object(recurrence, "recurrence")
     pattern = field_object(recurrence.get("pattern"), "recurrence")
     range_ = field_object(recurrence.get("range"), "recurrence")
@@ -275,12 +309,23 @@ def _rule(recurrence: Any, first: datetime) -> tuple[Any, bool]:
     days = [_WEEKDAYS.get(_enum(d, "recurrence")) for d in field_list(pattern.get("daysOfWeek"), "recurrence")]
     if None in days:
         raise FieldError("recurrence", "daysOfWeek holds a value that is not a day of the week")
-    index = _WEEK_INDEX.get(_enum(pattern.get("index"), "recurrence") or "first")
+    index_name = _enum(pattern.get("index"), "recurrence") or "first"
+    index = _WEEK_INDEX.get(index_name)
+    if index is None:
+        raise FieldError("recurrence", f"the index {shown(index_name)} is not first, second, third, fourth or last")
+    # Checked before anything is built from them: Graph writes 0 where a pattern uses no day or month.
     day = field_number(pattern.get("dayOfMonth"), "recurrence", 0)
+    if not 0 <= day <= 31:
+        raise FieldError("recurrence", f"the day of the month {shown(str(day))} is not 1 to 31")
     month = field_number(pattern.get("month"), "recurrence", 0)
+    if not 0 <= month <= 12:
+        raise FieldError("recurrence", f"{shown(str(month))} is not a month")
+    interval = field_number(pattern.get("interval"), "recurrence", 1)
+    if interval < 1:
+        raise FieldError("recurrence", f"the interval {shown(str(interval))} is not a whole number from 1")
     options: dict[str, Any] = {
         "dtstart": first,
-        "interval": max(field_number(pattern.get("interval"), "recurrence", 1), 1),
+        "interval": interval,
         "wkst": _WEEKDAYS.get(_enum(pattern.get("firstDayOfWeek"), "recurrence") or "sunday", 6),
     }
     # Outlook puts "day 31" on the last day of a shorter month: the last of days 28..31 the month has.
@@ -294,7 +339,7 @@ def _rule(recurrence: Any, first: datetime) -> tuple[Any, bool]:
     elif kind in ("absolutemonthly", "absoluteyearly") and 1 <= day <= 31:
         frequency = rrule.MONTHLY if kind == "absolutemonthly" else rrule.YEARLY
         options.update(month_day)
-    elif kind in ("relativemonthly", "relativeyearly") and days and index is not None:
+    elif kind in ("relativemonthly", "relativeyearly") and days:
         frequency = rrule.MONTHLY if kind == "relativemonthly" else rrule.YEARLY
         options.update(byweekday=days, bysetpos=index)
     else:
@@ -311,14 +356,24 @@ def _rule(recurrence: Any, first: datetime) -> tuple[Any, bool]:
         except ValueError:
             raise FieldError("recurrence", f"the end date {shown(last)} is not a date (YYYY-MM-DD)") from None
     elif end_kind == "numbered":
-        options["count"] = max(field_number(range_.get("numberOfOccurrences"), "recurrence", 1), 1)
+        count = max(field_number(range_.get("numberOfOccurrences"), "recurrence", 1), 1)
+        if count > MAX_OCCURRENCES:
+            raise FieldError("recurrence", _TOO_MANY)
+        options["count"] = count
     elif end_kind != "noend":
         raise FieldError("recurrence", f"the range {shown(end_kind)} is not endDate, numbered or noEnd")
+    if "count" not in options:  # a counted rule must be counted from its start; MAX_OCCURRENCES bounds it
+        options["until"] = min(options.get("until", bound), bound)
     return rrule.rrule(frequency, **options), end_kind == "noend"
 
 
 def _expand(master: _Event, zone: tzinfo, window: Window, horizon: datetime | None) -> Iterator[Meeting]:
-    """Yield a master's occurrences within the window (and up to `horizon` for a series with no end)."""
+    """Yield a master's occurrences within the window (and up to `horizon` for a series with no end).
+
+    Every iteration has an explicit end: the window's end, the horizon, the series' own end, and at
+    most SPAN_YEARS after the window's start (or the series' first occurrence). More than
+    MAX_OCCURRENCES occurrences raise FieldError.
+    """
     assert master.fields is not None
     meeting = master.meeting
     local_start = meeting.start.astimezone(zone).replace(tzinfo=None)
@@ -329,20 +384,40 @@ def _expand(master: _Event, zone: tzinfo, window: Window, horizon: datetime | No
         first = datetime.combine(date.fromisoformat(first_day), local_start.time()) if first_day else local_start
     except ValueError:
         raise FieldError("recurrence", f"the start date {shown(first_day)} is not a date (YYYY-MM-DD)") from None
-    rule, endless = _rule(recurrence, first)
-    duration = meeting.end - meeting.start
+    # The master's start is its first occurrence: a range starting earlier gives none before it.
+    first = max(first, local_start)
+    # The window's start in local time, a day early for any UTC offset; the exact bound is checked below.
+    since = window.start.astimezone(zone).replace(tzinfo=None) - timedelta(days=1) if window.start else first
+    since = max(since, first)
+    bound = _years_later(since, SPAN_YEARS)
+    if window.end is not None:
+        bound = min(bound, window.end.astimezone(zone).replace(tzinfo=None) + timedelta(days=1))
+    # Elapsed time, as Outlook keeps an occurrence's length across a DST change.
+    duration = meeting.end.astimezone(UTC) - meeting.start.astimezone(UTC)
+    rule, endless = _rule(recurrence, first, bound)
     last = window.end
     if last is None and endless:
         last = max(horizon or meeting.start, meeting.start) + timedelta(microseconds=1)
-    # The window's start in local time, a day early for any UTC offset; the exact bound is checked below.
-    since = window.start.astimezone(zone).replace(tzinfo=None) - timedelta(days=1) if window.start else first
-    for local in rule.xafter(max(since, first), inc=True):
+    produced = 0
+    for local in rule.xafter(since, inc=True):
+        if local >= bound:
+            return
         start = local.replace(tzinfo=zone)
         if last is not None and start >= last:
             return
         if window.start is None or start >= window.start:
+            produced += 1
+            if produced > MAX_OCCURRENCES:
+                raise FieldError("recurrence", _TOO_MANY)
             end = (start.astimezone(UTC) + duration).astimezone(zone)
             yield replace(meeting, key=meeting_key(meeting.uid, start), start=start, end=end)
+
+
+def _years_later(moment: datetime, years: int) -> datetime:
+    """Return `moment` some years later, the last of February for the 29th, capped at the end of year 9999."""
+    if moment.year + years > 9999:
+        return datetime.combine(date(9999, 12, 31), time.max)
+    return moment.replace(year=moment.year + years, day=min(moment.day, 28) if moment.month == 2 else moment.day)
 
 
 def _due(moment: datetime, zone: tzinfo, all_day: bool) -> datetime | date:
@@ -414,13 +489,21 @@ def _finish(
             replacing.setdefault(_due(original, zone, master.meeting.is_all_day), i)
         try:
             # All-day occurrences are dates, kept at midnight UTC like every other reader's.
-            for occurrence in _expand(master, UTC if master.meeting.is_all_day else zone, window, horizon):
-                found = replacing.get(_due(occurrence.start, zone, occurrence.is_all_day))
-                if found is None:
-                    yield occurrence
-                elif found not in placed:
-                    placed.add(found)
-                    yield exceptions[found].meeting
+            # Collected first (at most MAX_OCCURRENCES), so a series rejected part way gives nothing.
+            occurrences = list(_expand(master, UTC if master.meeting.is_all_day else zone, window, horizon))
         except FieldError as exc:
             yield Rejected(master.meeting.position, exc.field, exc.reason)
+            continue
+        except Exception as exc:
+            # A last resort: a pattern dateutil or datetime cannot handle must cost this series, not the
+            # whole ingest; InputError is never raised here, and the reason names no value of the file.
+            yield Rejected(master.meeting.position, "recurrence", f"cannot be expanded ({type(exc).__name__})")
+            continue
+        for occurrence in occurrences:
+            found = replacing.get(_due(occurrence.start, zone, occurrence.is_all_day))
+            if found is None:
+                yield occurrence
+            elif found not in placed:
+                placed.add(found)
+                yield exceptions[found].meeting
     yield from (e.meeting for i, e in enumerate(exceptions) if i not in placed)

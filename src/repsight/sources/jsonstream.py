@@ -14,7 +14,12 @@ keys are skipped.
 A malformed value that starts and fails on one line is quarantined as that
 line and reading goes on at the next line; so is an object that fails on a
 later line in JSON Lines (a `.jsonl` or `.ndjson` file, or one whose values
-so far each took one line): a line cut short. Any other value that spans
+so far each took one line): a line cut short. Where resources of that
+object (a page) were already yielded, reading goes on at the line after
+the last one consumed, so no resource is yielded twice. Nesting deeper than
+Python's recursion limit and integers too long to convert are malformed
+JSON too. A number that reaches the end of a block is decoded again with
+the next block, so the results never depend on the block size. Any other value that spans
 lines (a pretty-printed array or page) cannot be resynchronised: reading
 stops with one Rejected for the rest of the file ("from line N").
 
@@ -47,6 +52,8 @@ _PLAIN_OBJECT = re.compile(r'\{[ \t\n\r]*"(?!@|value")')
 _PLAIN_LOOKAHEAD = 256
 # A comma between two values of an array, and the first character of the second.
 _COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*([^ \t\n\r])")
+# What may still belong to a number that ends at the end of the buffer.
+_NUMBER_TAIL = re.compile(r"[0-9.eE+\-]*")
 # An error this close to the end of the buffer may only mean the value goes on in the next block.
 _NEAR_END = 16
 
@@ -89,6 +96,11 @@ class _Stream:
     def release(self, offset: int) -> None:
         """Let the text before `offset` go: nothing will read it again."""
         self._keep = offset
+
+    @property
+    def released(self) -> int:
+        """The offset before which everything was consumed (yielded or skipped); it is still in the buffer."""
+        return self._keep
 
     def line_of(self, offset: int) -> int:
         """Return the 1-based line of a file offset that is still in the buffer."""
@@ -160,8 +172,14 @@ class _Stream:
                     chars *= 2  # a long resource: read in growing blocks, so re-decoding stays linear
                     continue
                 raise _Malformed(exc.msg, self._base + exc.pos, offset) from None
-            # A number at the end of the buffer may go on in the next block.
-            if end == len(self._buffer) and self._more(chars):
+            except RecursionError:
+                # Nesting deeper than Python's recursion limit: malformed for repsight, whatever the block size.
+                raise _Malformed("the value is nested too deeply", offset, offset) from None
+            except ValueError:
+                # An integer longer than Python converts (`sys.get_int_max_str_digits`).
+                raise _Malformed("a number has too many digits", offset, offset) from None
+            # A number that reaches the end of the buffer (`12345` of `12345.5`) may go on in the next block.
+            if not isinstance(value, (dict, list, str)) and _NUMBER_TAIL.fullmatch(self._buffer, end) and self._more(chars):
                 continue
             return value, self._base + end
 
@@ -302,7 +320,9 @@ def read_resources(text: IO[str], path: Path, *, block_chars: int = BLOCK_CHARS)
                     f"not valid JSON: {exc.message} (line {error_line}, column {column}); the rest of the file is not read",
                 )
                 return
-            offset = stream.next_line(start)
+            # Resume on the line after the last one consumed: never before the value's start, nor
+            # inside what was already yielded from it (a page spanning lines), whatever the block size.
+            offset = stream.next_line(max(start, stream.released))
         char, offset = stream.peek(offset)
 
 
