@@ -193,7 +193,7 @@ def _component(position: str, event: IcsEvent, zones: CalendarZones, final: bool
     if recurrence_id is None:
         for text in event.rrules:
             rule, until, ends = recurrence_rule(text, start)
-            rules.append(rule)
+            rules += [rule] if rule is not None else []
             untils += [until] if until is not None else []
             open_ended = open_ended or not ends
     return Component(
@@ -211,6 +211,7 @@ def _component(position: str, event: IcsEvent, zones: CalendarZones, final: bool
         last_until=max(untils, default=None),
         has_rule=recurrence_id is not None and bool(event.rrules),
         open_ended=open_ended,
+        ruled=recurrence_id is None and bool(event.rrules),
         rdates=tuple(rdates) if recurrence_id is None else (),
         exdates=exdates if recurrence_id is None else (),
     )
@@ -233,13 +234,20 @@ def _read(source: Source, parse: Callable[[list[tuple[str, str]]], IcsEvent]) ->
             return Rejected(position, problem.field, problem.reason)
         except OverflowError:  # datetime's range ends at the years 1 and 9999
             return Rejected(position, "DTSTART", "is too near the year 1 or 9999 to compute with")
-        if component.recurs:
-            series.setdefault(series_uid(component.uid), Series()).add(component)
-            return None
+        # Last resort: dateutil (rules, VTIMEZONEs read lazily) raises all sorts on untrusted input,
+        # and one bad event must not abort the whole file.
+        except Exception as exc:
+            return Rejected(position, "VEVENT", f"cannot be read ({type(exc).__name__})")
         try:
+            if component.recurs:
+                series.setdefault(series_uid(component.uid), Series()).add(component)
+                return None
             meeting = component.meeting()
         except OverflowError:
-            return Rejected(position, "DTSTART", "is too near the year 1 or 9999 to compute with")
+            field = "DTSTART" if component.recurrence_id is None else "RECURRENCE-ID"
+            return Rejected(position, field, "is too near the year 1 or 9999 to compute with")
+        except Exception as exc:  # as above: a last resort, so that reading goes on
+            return Rejected(position, "VEVENT", f"cannot be read ({type(exc).__name__})")
         latest = max(latest or meeting.end, meeting.end, meeting.start)
         return meeting
 

@@ -250,8 +250,8 @@ def parse_fast(used: list[tuple[str, str]]) -> IcsEvent | None:
         elif name == "TRANSP":
             event.transp = value
         elif name == "SEQUENCE":
-            if not value.isdigit():
-                return None
+            if not (value.isascii() and value.isdigit()) or len(value) > 18:
+                return None  # icalendar reads it (a huge SEQUENCE is a problem Python's int digit limit raises)
             event.sequence = int(value)
     return event
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import MAXYEAR, UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from repsight.sources.csvfile import FieldError, shown
@@ -33,7 +33,10 @@ from repsight.sources.records import Attendee, Meeting, Rejected, meeting_key
 if TYPE_CHECKING:
     from dateutil.rrule import rrule
 
-__all__ = ["Component", "Series", "expand", "instant", "recurrence_rule"]
+__all__ = ["MAX_OCCURRENCES", "Component", "Series", "expand", "instant", "recurrence_rule"]
+
+MAX_OCCURRENCES = 10_000  # a series walked further is rejected: a daily meeting for 27 years; bounds time and memory
+_CYCLE_YEARS = 400  # the Gregorian calendar (weekdays included) repeats every 400 years
 
 Moment = datetime | date  # aware date-time, a date (all-day), or naive (no zone written: the series' zone applies)
 
@@ -65,12 +68,13 @@ class Component:
     last_until: datetime | None = None  # the latest UNTIL of the rules (DTSTART after it is no occurrence)
     has_rule: bool = False  # an override with an RRULE of its own: a copy from before its series was split
     open_ended: bool = False  # a rule without UNTIL or COUNT
+    ruled: bool = False  # an RRULE was written (one that never occurs is dropped from `rules`, the series stays one)
     rdates: tuple[tuple[Moment, Moment | timedelta | None], ...] = ()
     exdates: tuple[Moment, ...] = ()
 
     @property
     def recurs(self) -> bool:
-        return self.recurrence_id is not None or bool(self.rules) or bool(self.rdates)
+        return self.recurrence_id is not None or self.ruled or bool(self.rules) or bool(self.rdates)
 
     def meeting(self, start: Moment | None = None, end: Moment | None = None) -> Meeting:
         """Return the occurrence starting at `start` (default: the component's own), as a Meeting in UTC."""
@@ -89,8 +93,10 @@ class Component:
         )
 
 
-def recurrence_rule(text: str, start: Moment) -> tuple[rrule, datetime | None, bool]:
+def recurrence_rule(text: str, start: Moment) -> tuple[rrule | None, datetime | None, bool]:
     """Return a dateutil rule from DTSTART, its UNTIL and whether it ends (UNTIL or COUNT).
+
+    The rule is None where it never occurs (it adds nothing to DTSTART).
 
     UNTIL is made to fit DTSTART as recurring-ical-events does: a date for
     all-day series, UTC for zoned ones (a value without `Z` is read as UTC).
@@ -115,7 +121,57 @@ def recurrence_rule(text: str, start: Moment) -> tuple[rrule, datetime | None, b
         rule = None
     if not isinstance(rule, rrule):
         raise FieldError("RRULE", f"{shown(text)} is not a recurrence rule")
-    return rule, getattr(rule, "_until", None), "UNTIL" in names or "COUNT" in names  # UNTIL as dateutil read it
+    _check_rule(rule, text)
+    return (
+        (None if _never_occurs(rule) else rule),
+        getattr(rule, "_until", None),
+        "UNTIL" in names or "COUNT" in names,
+    )  # UNTIL as dateutil read it
+
+
+def _check_rule(rule: rrule, text: str) -> None:
+    """Raise FieldError for a rule that cannot be expanded in bounded time (dateutil would loop or scan for ages)."""
+    from dateutil.rrule import DAILY, HOURLY, MINUTELY, SECONDLY
+
+    # dateutil yields DTSTART forever at INTERVAL=0.
+    if rule._interval <= 0:  # type: ignore[attr-defined]
+        raise FieldError("RRULE", f"{shown(text)} is not a recurrence rule (INTERVAL must be positive)")
+    if rule._count is not None and rule._count <= 0:  # type: ignore[attr-defined]
+        raise FieldError("RRULE", f"{shown(text)} is not a recurrence rule (COUNT must be positive)")
+    # No meeting recurs every minute or second; such rules give millions of occurrences a month.
+    if rule._freq in (MINUTELY, SECONDLY):  # type: ignore[attr-defined]
+        raise FieldError("RRULE", "repeats more often than hourly, as no meeting does")
+    # BYSETPOS picks among the times of one day or hour there: dateutil may scan hour by hour to the year 9999.
+    if rule._bysetpos and rule._freq in (DAILY, HOURLY):  # type: ignore[attr-defined]
+        raise FieldError("RRULE", "has BYSETPOS with FREQ=DAILY or HOURLY, which this reader does not expand")
+
+
+def _never_occurs(rule: rrule) -> bool:
+    """Return whether a rule gives no occurrence at all (BYMONTH=2;BYMONTHDAY=31, say).
+
+    dateutil scans such a rule up to the year 9999 (seconds); this scans one
+    400-year calendar cycle (weekdays included) near that end instead, the
+    rule shifted by whole cycles, which keeps its INTERVAL's phase. Where no
+    one cycle keeps it, the probe drops the INTERVAL: it then yields every
+    occurrence of the rule and more, so an empty probe still proves it empty.
+    """
+    from dateutil.rrule import DAILY, HOURLY, MONTHLY, WEEKLY, YEARLY
+
+    # Periods of each frequency in 400 years: a shift by a whole cycle keeps the INTERVAL's phase if it divides them.
+    periods = {YEARLY: 400, MONTHLY: 4800, WEEKLY: 20871, DAILY: 146097, HOURLY: 146097 * 24}.get(rule._freq)  # type: ignore[attr-defined]
+    if periods is None:
+        return False
+    interval = rule._interval  # type: ignore[attr-defined]
+    if periods % interval:
+        interval = 1  # every occurrence of the rule is one of this probe's
+    start = rule._dtstart.replace(tzinfo=None)  # type: ignore[attr-defined]
+    span = _CYCLE_YEARS
+    year = start.year + (MAXYEAR - span - start.year) // span * span
+    try:
+        probe = rule.replace(dtstart=start.replace(year=year), interval=interval, count=None, until=None)
+        return probe.after(probe._dtstart, inc=True) is None  # type: ignore[attr-defined]
+    except Exception:  # dateutil on an untrusted rule: expanding it will tell
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +247,7 @@ class Series:
             moments = [instant(m) for c in self.overrides.values() for m in (c.start, c.end)]
             if self.master is not None:
                 moments += [instant(frame.local(start)) for start, _ in self.master.rdates]
-        except OverflowError:  # a moment past the year 9999 in UTC: expanding the series will say so
+        except Exception:  # past the year 9999 in UTC, or a VTIMEZONE dateutil fails on: expanding the series will say so
             return None
         return max(moments, default=None)
 
@@ -214,9 +270,11 @@ class Series:
         first = frame.local(master.start)
         if master.last_until is None or first <= master.last_until:
             merged.rdate(first)
-        for start in merged:
+        for walked, start in enumerate(merged):
             if not _before(instant(start), limit, inclusive):
                 return
+            if walked >= MAX_OCCURRENCES:
+                raise _TooMany
             yield start
 
     def occurrences(self, limit: datetime | None, inclusive: bool) -> Iterator[Meeting]:
@@ -242,6 +300,8 @@ class Series:
                 override = overrides.pop(key, master)
                 if override is not master:
                     meeting = override.meeting()
+                    if not _before(meeting.start, limit, inclusive):
+                        continue  # moved past the limit (the window's end): it starts outside
                 else:
                     # An RDATE written as a PERIOD brings its own end.
                     period = periods.get(key)
@@ -282,11 +342,24 @@ def _latest(*moments: datetime | None) -> datetime | None:
     return max((m for m in moments if m is not None), default=None)
 
 
+class _TooMany(Exception):
+    """A series has more than MAX_OCCURRENCES occurrences up to where it is read."""
+
+
 def _guarded(each: Series, meetings: Iterator[Meeting]) -> Iterator[Meeting | Rejected]:
     """Yield the meetings; a series that cannot be expanded (years past 9999, say) ends in a Rejected."""
     try:
         yield from meetings
-    except (OverflowError, ValueError, TypeError) as exc:  # from dateutil or datetime, on untrusted rules
+    except _TooMany:
+        yield Rejected(
+            each.position,
+            "RRULE",
+            f"has more than {MAX_OCCURRENCES:,} occurrences from DTSTART to where reading stops; "
+            "set [sources] calendar_from/calendar_until to read a shorter span",
+        )
+    # Last resort: dateutil and datetime raise all sorts (IndexError, OverflowError, ...) on untrusted rules and
+    # VTIMEZONEs, and one bad series must not abort the whole file.
+    except Exception as exc:
         yield Rejected(each.position, "RRULE", f"the series cannot be expanded ({type(exc).__name__})")
 
 

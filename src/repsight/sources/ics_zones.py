@@ -1,6 +1,7 @@
 """The time zones an iCalendar event can name: IANA and Windows names, and its calendar's VTIMEZONEs.
 
-A TZID is read as an IANA zone name, else as a Windows zone name (as
+A TZID is read as an IANA zone name (one `zoneinfo.available_timezones()`
+lists: never a file path), else as a Windows zone name (as
 Outlook writes them; the table is the one icalendar ships, from Unicode
 CLDR), else through the calendar's VTIMEZONE of that name, else as a
 "globally unique" `/vendor/Area/City` name. A known name wins over a
@@ -18,10 +19,22 @@ from zoneinfo import ZoneInfo
 __all__ = ["CalendarZones", "named_zone"]
 
 
+@functools.cache
+def _iana_names() -> frozenset[str]:
+    """Return the IANA zone names this host (or the tzdata package) knows."""
+    from zoneinfo import available_timezones
+
+    # localtime and posixrules are links to whatever zone the host is set to, not names of a zone.
+    return frozenset(available_timezones()) - {"localtime", "posixrules"}
+
+
 def _iana_zone(name: str) -> tzinfo | None:
+    # Only a known name reaches ZoneInfo: it would read a file path (host-dependent) and recurse on long names.
+    if name not in _iana_names():
+        return None
     try:
         return ZoneInfo(name)
-    except (ValueError, KeyError, OSError):  # not a zone name (KeyError: ZoneInfoNotFoundError)
+    except Exception:  # a damaged zone file: the name stays unknown
         return None
 
 
