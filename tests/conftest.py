@@ -7,11 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from repsight.config import Config
 from repsight.privacy import KEY_ENV
 from repsight.store import Store
 from repsight.workspace import init_workspace
+
+# The same examples on every run: a CI failure can be reproduced, and a
+# shared machine's speed does not fail a test (no deadline).
+settings.register_profile("repsight", derandomize=True, deadline=None, database=None)
+settings.load_profile("repsight")
 
 TEST_KEY = "repsight-test-key"
 

@@ -356,9 +356,14 @@ def test_single_events_are_yielded_as_the_file_is_read(tmp_path: Path) -> None:
 # The fast path against icalendar
 
 
+# icalendar drops the lines of a TZID it cannot resolve, so it names another
+# field than the fast path does; both reject the event.
+REFERENCE_DIFFERS = {"fuzz_tzid_long.ics"}
+
+
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
 def test_the_fast_path_reads_every_fixture_as_icalendar_does(path: Path) -> None:
-    if path.name == "fuzz_tzid_long.ics":  # icalendar drops the lines of a TZID it cannot resolve: both reject it
+    if path.name in REFERENCE_DIFFERS:
         assert [type(r) for r in read(path)] == [type(r) for r in read(path, reader=read_ics_reference)] == [Rejected]
         return
     assert read(path) == read(path, reader=read_ics_reference)
@@ -423,7 +428,7 @@ _INSERTS = [
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.sampled_from(FIXTURES),
+    st.sampled_from([p for p in FIXTURES if p.name not in REFERENCE_DIFFERS]),
     st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from([None, *_INSERTS])), min_size=1, max_size=6),
     st.booleans(),
 )

@@ -143,6 +143,16 @@ def _split(line: str) -> tuple[dict[str, str], str] | None:
     return parameters, match.group(2)
 
 
+def _set_moment(event: IcsEvent, name: str, stamp: Stamp) -> None:
+    """Set DTSTART, DTEND or RECURRENCE-ID (by `name`) on the event."""
+    if name == "DTSTART":
+        event.start = stamp
+    elif name == "DTEND":
+        event.end = stamp
+    else:
+        event.recurrence_id = stamp
+
+
 def _stamp(value: str, parameters: dict[str, str]) -> Stamp | None:
     """Return a plain DATE or DATE-TIME value; None for anything else."""
     kind = parameters.get("VALUE")
@@ -218,12 +228,7 @@ def parse_fast(used: list[tuple[str, str]]) -> IcsEvent | None:
             stamp = _stamp(value, parameters)
             if stamp is None:
                 return None
-            if name == "DTSTART":
-                event.start = stamp
-            elif name == "DTEND":
-                event.end = stamp
-            else:
-                event.recurrence_id = stamp
+            _set_moment(event, name, stamp)
         elif name == "RDATE" and not value:
             continue  # icalendar adds nothing for an empty RDATE
         elif name == "RDATE" or name == "EXDATE":
@@ -302,13 +307,7 @@ def _read_property(event: IcsEvent, name: str, prop: Any, value: str) -> None:
     if name == "UID":
         event.uid = str(prop)
     elif name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
-        stamp = _as_stamp(prop.dt, prop.params.get("TZID"))
-        if name == "DTSTART":
-            event.start = stamp
-        elif name == "DTEND":
-            event.end = stamp
-        else:
-            event.recurrence_id = stamp
+        _set_moment(event, name, _as_stamp(prop.dt, prop.params.get("TZID")))
     elif name == "DURATION":
         if not isinstance(prop.dt, timedelta):
             raise _Unreadable(name)
