@@ -29,11 +29,10 @@ from hypothesis import strategies as st
 from repsight.errors import InputError
 from repsight.sources import open_source
 from repsight.sources.calendar_csv import read_calendar_csv
-from repsight.sources.files import Source, Window
+from repsight.sources.files import MAX_OCCURRENCES, Source, Window
 from repsight.sources.ics import read_ics, read_ics_reference
 from repsight.sources.ics_lines import EVENT, blocks
 from repsight.sources.ics_parse import USED, parse_fast, parse_reference, used_lines
-from repsight.sources.ics_series import MAX_OCCURRENCES
 from repsight.sources.records import Attendee, Meeting, MeetingBatch, Rejected, meeting_key
 from repsight.synth import generate
 

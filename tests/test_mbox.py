@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from repsight.errors import InputError
 from repsight.ingest import ingest
 from repsight.sources import open_source, reader_for
 from repsight.sources.mailheaders import parse_addresses, parse_date
@@ -147,7 +148,7 @@ def test_a_single_eml_file_with_a_postmark():
 def test_a_file_that_is_not_mbox_is_refused_with_its_name(tmp_path):
     path = tmp_path / "notes.mbox"
     path.write_text("Dear diary,\n")
-    with open_source(path) as source, pytest.raises(Exception, match=r"notes\.mbox: not an mbox file"):
+    with open_source(path) as source, pytest.raises(InputError, match=r"notes\.mbox: not an mbox file"):
         list(reader_for("mail", path)(source))
 
 

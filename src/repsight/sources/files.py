@@ -19,7 +19,7 @@ from typing import IO
 
 from repsight.errors import InputError
 
-__all__ = ["ByteCounter", "Source", "Window", "folder_members", "open_source"]
+__all__ = ["MAX_OCCURRENCES", "ByteCounter", "Source", "Window", "folder_members", "open_source"]
 
 
 class ByteCounter(io.RawIOBase):
@@ -57,6 +57,10 @@ class ByteCounter(io.RawIOBase):
         super().close()
 
 
+MAX_OCCURRENCES = 10_000
+"""The most occurrences a reader expands one recurring meeting into (a daily meeting for 27 years); bounds time and memory."""
+
+
 @dataclass(frozen=True)
 class Window:
     """The span of time recurring meetings are expanded within; None is open-ended."""
@@ -84,10 +88,6 @@ class Source:
     @property
     def bytes_read(self) -> int:
         return self.counter.bytes_read
-
-    @property
-    def is_folder(self) -> bool:
-        return self._files is not None
 
     @property
     def binary(self) -> io.BufferedReader:

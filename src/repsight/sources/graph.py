@@ -73,7 +73,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from dateutil import rrule
 
 from repsight.sources.csvfile import FieldError, parse_address, parse_timestamp, shown
-from repsight.sources.files import Source, Window
+from repsight.sources.files import MAX_OCCURRENCES, Source, Window
 from repsight.sources.jsonstream import field_flag, field_list, field_number, field_object, field_text, read_resources
 from repsight.sources.records import Attendee, Meeting, Message, Recipient, Rejected, meeting_key, message_key
 
@@ -93,8 +93,6 @@ _RECIPIENTS = (("toRecipients", "to"), ("ccRecipients", "cc"), ("bccRecipients",
 _WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
 _WEEK_INDEX = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
 
-MAX_OCCURRENCES = 10_000
-"""The most occurrences one series may give (a daily meeting for 27 years); a series with more is rejected."""
 SPAN_YEARS = 50
 """A series is expanded up to this many years after the window's start (or its own first occurrence)."""
 _TOO_MANY = (

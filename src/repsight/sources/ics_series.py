@@ -27,15 +27,14 @@ from datetime import MAXYEAR, UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from repsight.sources.csvfile import FieldError, shown
-from repsight.sources.files import Window
+from repsight.sources.files import MAX_OCCURRENCES, Window
 from repsight.sources.records import Attendee, Meeting, Rejected, meeting_key
 
 if TYPE_CHECKING:
     from dateutil.rrule import rrule
 
-__all__ = ["MAX_OCCURRENCES", "Component", "Series", "expand", "instant", "recurrence_rule"]
+__all__ = ["Component", "Series", "expand", "instant", "recurrence_rule"]
 
-MAX_OCCURRENCES = 10_000  # a series walked further is rejected: a daily meeting for 27 years; bounds time and memory
 _CYCLE_YEARS = 400  # the Gregorian calendar (weekdays included) repeats every 400 years
 
 Moment = datetime | date  # aware date-time, a date (all-day), or naive (no zone written: the series' zone applies)

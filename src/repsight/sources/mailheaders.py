@@ -60,10 +60,6 @@ class MailHeaders:
     resent: list[dict[str, list[str]]] = field(default_factory=list)
     """Each resending (Resent-* fields, newest first), by field name without the prefix."""
 
-    def first(self, name: str) -> str | None:
-        values = self.fields.get(name)
-        return values[0] if values else None
-
 
 def parse_headers(block: bytes) -> MailHeaders:
     """Return the wanted fields of a raw header block (bytes up to the blank line)."""
