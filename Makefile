@@ -4,11 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench bench-readers clean
+.PHONY: demo test lint typecheck java bench bench-readers clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,spark]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -21,7 +21,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+java:
+	@sh scripts/ensure-java.sh
+
+test: $(STAMP) lint typecheck java
 	$(BIN)/pytest -n 2
 
 bench: $(STAMP)

@@ -20,6 +20,7 @@ __all__ = [
     "CompanyConfig",
     "Config",
     "EngineConfig",
+    "MetricsConfig",
     "PrivacyConfig",
     "SourcesConfig",
     "load_config",
@@ -104,6 +105,76 @@ class PrivacyConfig(_Section):
     """The pseudonymisation key (unless REPSIGHT_KEY is set)."""
 
 
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_HOURS = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)")
+
+
+class MetricsConfig(_Section):
+    """How behaviour is measured: every threshold of docs/metrics.md."""
+
+    period: Literal["auto", "quarter", "month"] = "auto"
+    """Periods the weeks are averaged over; "auto" follows the KPIs (months if any KPI period is a month)."""
+    meeting_max_hours: float = Field(default=8.0, gt=0)
+    """Meetings this long or longer are not counted (placeholders, blocked days)."""
+    email_sent_minutes: float = Field(default=5.0, ge=0)
+    """Time credited for each email a person sends."""
+    email_received_minutes: float = Field(default=2.5, ge=0)
+    """Time credited for each email a person receives."""
+    broadcast_recipients: int = Field(default=50, ge=1)
+    """A message to more than this many recipients is a broadcast: email time only, no ties."""
+    meaningful_max_people: int = Field(default=5, ge=2)
+    """An interaction with at most this many people makes network ties."""
+    small_meeting_max_people: int = Field(default=8, ge=2)
+    """Senior-leader and manager time counts interactions with at most this many people."""
+    network_window_weeks: int = Field(default=4, ge=1)
+    """The internal network of a week looks back over this many weeks, that week included."""
+    network_min_interactions: int = Field(default=2, ge=1)
+    """Meaningful interactions within the window that make a colleague part of the network."""
+    working_hours: str = "08:00-18:00"
+    """Local working hours (start inclusive, end exclusive); time outside them is after hours."""
+    working_days: list[str] = Field(default_factory=lambda: ["Mon", "Tue", "Wed", "Thu", "Fri"])
+    """Local working days."""
+    betweenness_exact_max_people: int = Field(default=20_000, ge=2)
+    """Above this many people in a period's network, betweenness is estimated from samples."""
+    betweenness_samples: int = Field(default=1_000, ge=1)
+    """Source nodes sampled for estimated betweenness."""
+    betweenness_seed: int = 0
+    """Seed of the betweenness sample: the same data give the same estimate."""
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        match = _HOURS.fullmatch(value.replace(" ", ""))
+        if not match or match.group(3, 4) > ("24", "00") or match.group(1, 2) >= match.group(3, 4):
+            raise ValueError(f"{value!r} is not a working-hours range like '08:00-18:00'")
+        return value.replace(" ", "")
+
+    @field_validator("working_days")
+    @classmethod
+    def _days(cls, value: list[str]) -> list[str]:
+        days = [d.strip()[:3].title() for d in value]
+        for day, given in zip(days, value, strict=True):
+            if day not in _WEEKDAYS:
+                raise ValueError(f"{given!r} is not a weekday (Mon, Tue, Wed, Thu, Fri, Sat, Sun)")
+        return sorted(set(days), key=_WEEKDAYS.index)
+
+    @property
+    def working_seconds(self) -> tuple[int, int]:
+        """Return the start and end of working hours as seconds after local midnight."""
+        start, end = self.working_hours.split("-")
+        return _seconds(start), _seconds(end)
+
+    @property
+    def working_weekdays(self) -> list[int]:
+        """Return the working days as numbers, Monday 0 to Sunday 6."""
+        return [_WEEKDAYS.index(d) for d in self.working_days]
+
+
+def _seconds(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 3600 + int(minutes) * 60
+
+
 class EngineConfig(_Section):
     """Where the data lives and what computes on it."""
 
@@ -113,6 +184,10 @@ class EngineConfig(_Section):
     """The workspace database file, relative to the configuration file."""
     memory_limit: str = Field(default="2GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
     """How much memory DuckDB may use (e.g. "2GB"); beyond it, it spills to disk."""
+    spark_master: str | None = None
+    """With backend "pyspark": the Spark master (e.g. "local[4]", "spark://host:7077"); default: Spark's own settings, else local[*]."""
+    spark_staging: str = ".repsight-spark"
+    """With backend "pyspark": where input tables are staged as Parquet for Spark (on a cluster: a path every node can read)."""
 
 
 class Config(_Section):
@@ -121,6 +196,7 @@ class Config(_Section):
     company: CompanyConfig
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     path: Path = Field(default=Path(CONFIG_FILENAME), exclude=True)
 

@@ -4,7 +4,8 @@
     ├── ConfigError               repsight.toml is missing, unreadable or wrong
     ├── KeyFileError              the pseudonymisation key is missing or wrong
     ├── InputError                an input file cannot be read at all
-    └── StoreError                the workspace database refuses an operation
+    ├── StoreError                the workspace database refuses an operation
+    └── MetricsError              the stored data cannot be measured (no events, broken dates)
 
 A bad *record* is not an exception: it goes to the quarantine table and the
 load goes on. These exceptions are for problems that stop a command; their
@@ -14,7 +15,7 @@ command line can print them without a traceback.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "InputError", "KeyFileError", "RepsightError", "StoreError"]
+__all__ = ["ConfigError", "InputError", "KeyFileError", "MetricsError", "RepsightError", "StoreError"]
 
 
 class RepsightError(Exception):
@@ -41,3 +42,7 @@ class InputError(RepsightError):
 
 class StoreError(RepsightError):
     """The workspace database is unusable or refuses an operation."""
+
+
+class MetricsError(RepsightError):
+    """The stored data cannot be measured: nothing loaded yet, or dates that cannot be right."""

@@ -119,6 +119,37 @@ TABLES: dict[str, dict[str, str]] = {
     },
 }
 
+# The metrics stage's tables (docs/metrics.md), replaced whole on every run.
+_WEEKLY = {
+    "meeting_hours": "float64",
+    "email_hours": "float64",
+    "collaboration_hours": "float64",
+    "customer_hours": "float64",
+    "external_hours": "float64",
+    "senior_leader_hours": "float64",
+    "manager_hours": "float64",
+    "manager_1on1_hours": "float64",
+    "after_hours_collaboration_hours": "float64",
+}
+_COUNTS = ("meetings", "emails_sent", "emails_received", "internal_network_size", "org_span")
+TABLES["person_week"] = {
+    "person": "string",
+    "week": "date",
+    "period": "string",
+    **_WEEKLY,
+    **dict.fromkeys(_COUNTS, "int64"),
+}
+TABLES["person_period"] = {
+    "person": "string",
+    "period": "string",
+    "period_start": "date",
+    "weeks": "int64",
+    **_WEEKLY,
+    **dict.fromkeys(_COUNTS, "float64"),
+    "network_prominence": "float64",
+    "network_brokerage": "float64",
+}
+
 KEYS: dict[str, tuple[str, ...]] = {
     "workspace": ("name",),
     "loads": ("load_id",),
@@ -132,6 +163,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "message_recipients": ("message_key", "recipient"),
     "meetings": ("meeting_key",),
     "meeting_attendees": ("meeting_key", "attendee"),
+    "person_week": ("person", "week"),
+    "person_period": ("person", "period"),
 }
 
 
@@ -154,11 +187,8 @@ class Store:
         import duckdb
         import ibis
 
-        if config.engine.backend != "duckdb":
-            raise StoreError(
-                f"{config.path}: [engine] backend = {config.engine.backend!r} is not available "
-                "in this version of repsight; use 'duckdb'"
-            )
+        # The workspace is always a DuckDB file; `engine.backend` chooses
+        # where the metrics are computed (repsight.metrics.engine).
         path: Path = config.database_path
         if read_only and not path.exists():
             raise StoreError(f"{path}: no workspace database yet; load data with `repsight ingest -c {config.path}`")
@@ -299,6 +329,12 @@ class Store:
             self.backend.con.execute(f"DELETE FROM {name} WHERE EXISTS (SELECT 1 FROM {batch} AS batch WHERE {on})")
             self.append(name, rows)
         return new
+
+    def replace(self, name: str, rows: pa.Table) -> None:
+        """Replace the whole content of table `name` with `rows`."""
+        with self.transaction():
+            self.backend.con.execute(f"DELETE FROM {name}")
+            self.append(name, rows)
 
     def next_load_id(self) -> int:
         current = self.table("loads").load_id.max().execute()

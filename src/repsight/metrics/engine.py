@@ -1,0 +1,242 @@
+"""Runs the metric expressions on the configured backend and stores the two tables.
+
+The workspace store is always DuckDB. With `engine.backend = "duckdb"` the
+expressions run in it directly; with `"pyspark"` the input tables are staged
+as Parquet, Spark runs the same expressions, and the results come back to
+the store.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from repsight.errors import MetricsError, StoreError
+from repsight.metrics.calendar import EPOCH, calendar_table, monday_of, period_grain, valid_zone, zone_days_table
+from repsight.metrics.events import Inputs, counted_meetings, counted_messages, domain_classes, fixed_classes_table
+from repsight.metrics.graph import period_scores
+from repsight.metrics.network import period_edges, shifts_table, ties, weekly_network
+from repsight.metrics.weekly import person_period, person_week
+
+if TYPE_CHECKING:
+    import ibis
+    import ibis.expr.types as ir
+
+    from repsight.config import Config
+    from repsight.store import Store
+
+__all__ = ["INPUT_TABLES", "MetricsReport", "compute_metrics"]
+
+INPUT_TABLES = ("people", "account_domains", "kpis", "messages", "message_recipients", "meetings", "meeting_attendees")
+
+
+@dataclass(frozen=True)
+class MetricsReport:
+    """What `compute_metrics` measured and stored."""
+
+    backend: str
+    grain: str
+    first_week: date
+    last_week: date
+    people: int
+    person_weeks: int
+    person_periods: int
+    periods: list[str]
+    seconds: float
+    estimated_betweenness: dict[str, int] = field(default_factory=dict)
+    """period → people in its graph, where betweenness was estimated from samples."""
+
+
+class _Compute:
+    """One backend the expressions run on, with the stored tables it reads."""
+
+    def __init__(self, backend: ibis.BaseBackend, tables: dict[str, ir.Table]) -> None:
+        self.backend: Any = backend
+        self.tables = tables
+        self._cached: list[ir.Table] = []
+
+    def cache(self, expr: ir.Table) -> ir.Table:
+        """Return `expr` computed once and kept (a temporary table) until `release`."""
+        cached = expr.cache()
+        self._cached.append(cached)
+        return cached
+
+    def release(self) -> None:
+        """Drop every table `cache` kept, while the connection is still open."""
+        while self._cached:
+            self._cached.pop().release()
+
+    def small_table(self, name: str, rows: pa.Table) -> ir.Table:
+        """Return `rows` (a small table built here) as a table of the backend."""
+        import ibis
+
+        if self.backend.name == "pyspark":
+            # Spark sees an Ibis memtable only in the query that registers it,
+            # not in a cached intermediate: make it a named view instead.
+            return self.backend.create_view(f"repsight_{name}", ibis.memtable(rows), overwrite=True)
+        return ibis.memtable(rows)
+
+    def to_arrow(self, expr: ir.Table) -> pa.Table:
+        result: pa.Table = self.backend.to_pyarrow(expr)
+        return result
+
+
+class _SparkCompute(_Compute):
+    """Spark: intermediates are checkpointed, so that each query's plan starts from them.
+
+    Spark's own cache keeps a view's whole lineage; plans built on several
+    cached views grow until printing them exhausts the driver's memory.
+    """
+
+    def __init__(self, backend: ibis.BaseBackend, tables: dict[str, ir.Table]) -> None:
+        super().__init__(backend, tables)
+        self._views: list[tuple[str, Any]] = []
+
+    def cache(self, expr: ir.Table) -> ir.Table:
+        name = f"repsight_step_{len(self._views)}"
+        frame = self.backend._session.sql(self.backend.compile(expr)).localCheckpoint(eager=True)
+        frame.createOrReplaceTempView(name)
+        self._views.append((name, frame))
+        return self.backend.table(name)
+
+    def release(self) -> None:
+        while self._views:
+            name, frame = self._views.pop()
+            self.backend._session.catalog.dropTempView(name)
+            frame.unpersist()
+
+
+@contextmanager
+def _duckdb(store: Store) -> Iterator[_Compute]:
+    compute = _Compute(store.backend, {name: store.table(name) for name in INPUT_TABLES})
+    try:
+        yield compute
+    finally:
+        compute.release()
+
+
+@contextmanager
+def _pyspark(store: Store, config: Config) -> Iterator[_Compute]:
+    try:
+        import ibis
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise MetricsError(f"{config.path}: [engine] backend = 'pyspark' needs PySpark: pip install 'repsight[spark]'") from None
+    staging = config.resolve(config.engine.spark_staging)
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    builder = SparkSession.builder.appName("repsight")
+    master = config.engine.spark_master
+    if master:
+        builder = builder.master(master)
+    if not master or master.startswith("local"):
+        # One machine: a few partitions per core, not Spark's cluster-sized 200.
+        builder = builder.config("spark.sql.shuffle.partitions", "8").config("spark.ui.enabled", "false")
+    # Stored times are UTC; Spark must not read them in the machine's zone.
+    session = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        backend = ibis.pyspark.connect(session)
+        tables = {}
+        for name in INPUT_TABLES:
+            path = staging / f"{name}.parquet"
+            store.backend.con.execute(f"COPY (SELECT * FROM {name}) TO '{path}' (FORMAT parquet)")
+            tables[name] = backend.read_parquet(str(path), table_name=f"repsight_{name}")
+        compute = _SparkCompute(backend, tables)
+        try:
+            yield compute
+        finally:
+            compute.release()
+    except Exception as exc:
+        if type(exc).__module__.startswith(("pyspark", "py4j")):
+            raise StoreError(f"Spark failed: {str(exc).splitlines()[0]}") from exc
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _span(store: Store) -> tuple[int, int]:
+    """Return the first and last UTC epoch day of any stored message or meeting."""
+    query = """
+        SELECT CAST(floor(min(moment) / 86400) AS BIGINT), CAST(floor(max(moment) / 86400) AS BIGINT) FROM (
+            SELECT epoch(min(sent_at)) AS moment FROM messages UNION ALL SELECT epoch(max(sent_at)) FROM messages
+            UNION ALL SELECT epoch(min(start_at)) FROM meetings UNION ALL SELECT epoch(max(end_at)) FROM meetings
+        )
+    """
+    first, last = store.backend.con.execute(query).fetchone()
+    if first is None:
+        raise MetricsError("no messages or meetings are stored yet; load some with `repsight ingest`")
+    return int(first), int(last)
+
+
+def _inputs(compute: _Compute, store: Store, config: Config) -> tuple[Inputs, str, int, int]:
+    first_day, last_day = _span(store)
+    # A week starts up to a day off its UTC day; one day either side covers every zone.
+    first_week, last_week = monday_of(first_day - 1), monday_of(last_day + 1)
+    roster = store.backend.con.execute("SELECT person, timezone FROM people").to_arrow_table()
+    company = config.company.timezone
+    given = roster["timezone"].to_pylist()
+    zones = [zone if valid_zone(zone) else company for zone in given]
+    person_zones = pa.table({"person": roster["person"], "zone": pa.array(zones, pa.string())})
+    kpi_periods = [row[0] for row in store.backend.con.execute("SELECT DISTINCT period FROM kpis").fetchall()]
+    grain = period_grain(config.metrics.period, kpi_periods)
+    t = compute.tables
+    inputs = Inputs(
+        people=t["people"],
+        account_domains=t["account_domains"],
+        messages=t["messages"],
+        message_recipients=t["message_recipients"],
+        meetings=t["meetings"],
+        meeting_attendees=t["meeting_attendees"],
+        zone_days=compute.small_table("zone_days", zone_days_table(sorted({company, *zones}), first_day - 1, last_day + 1)),
+        calendar=compute.small_table("calendar", calendar_table(first_week, last_week, grain)),
+        person_zones=compute.small_table("person_zones", person_zones),
+        fixed_classes=compute.small_table("fixed_classes", fixed_classes_table(config)),
+        network_shifts=compute.small_table("network_shifts", shifts_table(config)),
+        keep=compute.cache,
+    )
+    return inputs, grain, first_week, last_week
+
+
+def compute_metrics(store: Store, config: Config) -> MetricsReport:
+    """Compute `person_week` and `person_period` from the stored events and store them (replacing earlier ones)."""
+    started = time.perf_counter()
+    backend = config.engine.backend
+    runner = _pyspark(store, config) if backend == "pyspark" else _duckdb(store)
+    with runner as compute:
+        inputs, grain, first_week, last_week = _inputs(compute, store, config)
+        classes = compute.cache(domain_classes(inputs))
+        mail = counted_messages(inputs, config, classes)
+        meetings = counted_meetings(inputs, config, classes)
+        tie_weeks = compute.cache(ties(mail, meetings, config))
+        network = compute.cache(weekly_network(tie_weeks, inputs.people, inputs.network_shifts, config))
+        weeks = compute.cache(person_week(inputs, config, mail, meetings, network))
+        week_rows = compute.to_arrow(weeks.order_by("person", "week"))
+        period_rows = compute.to_arrow(person_period(weeks, inputs.calendar).order_by("person", "period"))
+        edges = compute.to_arrow(period_edges(tie_weeks, inputs.calendar))
+    scores = period_scores(edges, period_rows.select(["person", "period"]), config.metrics)
+    period_rows = period_rows.join(scores.table, ["person", "period"], join_type="left outer").sort_by(
+        [("person", "ascending"), ("period", "ascending")]
+    )
+    with store.transaction():
+        store.replace("person_week", week_rows)
+        store.replace("person_period", period_rows)
+    return MetricsReport(
+        backend=backend,
+        grain=grain,
+        first_week=EPOCH + timedelta(days=first_week),
+        last_week=EPOCH + timedelta(days=last_week),
+        people=len(set(week_rows["person"].to_pylist())),
+        person_weeks=week_rows.num_rows,
+        person_periods=period_rows.num_rows,
+        periods=sorted(set(period_rows["period"].to_pylist())),
+        seconds=time.perf_counter() - started,
+        estimated_betweenness=scores.estimated,
+    )

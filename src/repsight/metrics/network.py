@@ -1,0 +1,83 @@
+"""Ties between colleagues, the weekly internal network, and the period graphs' edges.
+
+docs/metrics.md, *Network*, as Ibis expressions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import ibis
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from repsight.config import Config
+    from repsight.metrics.events import MailRows, MeetingRows
+
+__all__ = ["period_edges", "shifts_table", "ties", "weekly_network"]
+
+
+def _pairs(participants: ir.Table, key: str, first: str | None = None) -> ir.Table:
+    """Return `a`, `b` (a < b), `key`: pairs of internal participants of one event.
+
+    With `first` (a boolean column), pairs are a participant where it is true
+    with each where it is false: a message's sender with each recipient.
+    Without it, every pair: a meeting's counted people.
+    """
+    internal = participants.filter(participants.cls == "internal")
+    flag = internal[first] if first is not None else ibis.literal(True)
+    left = internal.select(_key=internal[key], _a=internal.address, _first=flag)
+    right = internal.select(_key2=internal[key], _b=internal.address, _first2=flag)
+    if first is not None:
+        joined = left.filter(left._first).join(right.filter(~right._first2), left._key == right._key2)
+        joined = joined.filter(joined._a != joined._b)
+    else:
+        joined = left.join(right, [left._key == right._key2, left._a < right._b])
+    return joined.select(**{key: joined._key}, a=ibis.least(joined._a, joined._b), b=ibis.greatest(joined._a, joined._b))
+
+
+def ties(mail: MailRows, meetings: MeetingRows, config: Config) -> ir.Table:
+    """Return `a`, `b`, `week_day`, `interactions`: meaningful interactions of two internal addresses in a week."""
+    most = config.metrics.meaningful_max_people
+    messages = mail.messages.filter(lambda t: ~t.broadcast & (t.people <= most))
+    sent = mail.participants.semi_join(messages, "message_key")
+    by_mail = _pairs(sent, "message_key", "is_sender").join(messages.select("message_key", "week_day"), "message_key")
+    small = meetings.meetings.filter(lambda t: t.people <= most)
+    met = meetings.participants.semi_join(small, "meeting_key")
+    by_meeting = _pairs(met, "meeting_key").join(small.select("meeting_key", "week_day"), "meeting_key")
+    both = by_mail.select("a", "b", "week_day").union(by_meeting.select("a", "b", "week_day"), distinct=False)
+    return both.group_by("a", "b", "week_day").aggregate(interactions=lambda t: t.count())
+
+
+def shifts_table(config: Config) -> pa.Table:
+    """Return `shift`: the days by which a week's ties count in the later weeks of the network window."""
+    return pa.table({"shift": pa.array([7 * k for k in range(config.metrics.network_window_weeks)], pa.int64())})
+
+
+def weekly_network(tie_weeks: ir.Table, people: ir.Table, shifts: ir.Table, config: Config) -> ir.Table:
+    """Return `person`, `week_day`, `internal_network_size`, `org_span` for roster people with a network."""
+    rules = config.metrics
+    directed = tie_weeks.select(person="a", other="b", week_day="week_day", interactions="interactions").union(
+        tie_weeks.select(person="b", other="a", week_day="week_day", interactions="interactions"), distinct=False
+    )
+    directed = directed.semi_join(people, "person")
+    spread = directed.cross_join(shifts)
+    spread = spread.select("person", "other", "interactions", week_day=spread.week_day + spread.shift)
+    window = spread.group_by("person", "other", "week_day").aggregate(interactions=lambda t: t.interactions.sum())
+    network = window.filter(window.interactions >= rules.network_min_interactions)
+    own = people.select("person", own_org="org")
+    others = people.select(other="person", other_org="org")
+    network = network.join(own, "person").left_join(others, "other")
+    outside = (network.other_org != network.own_org) | network.own_org.isnull()
+    return network.group_by("person", "week_day").aggregate(
+        internal_network_size=network.other.count(),
+        org_span=network.other_org.nunique(where=outside),
+    )
+
+
+def period_edges(tie_weeks: ir.Table, calendar: ir.Table) -> ir.Table:
+    """Return `period`, `a`, `b`, `weight`: the edges of each period's internal graph."""
+    joined = tie_weeks.join(calendar.select("week_day", "period"), "week_day")
+    return joined.group_by("period", "a", "b").aggregate(weight=joined.interactions.sum())

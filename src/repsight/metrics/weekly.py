@@ -1,0 +1,209 @@
+"""The `person_week` and `person_period` tables, as Ibis expressions.
+
+docs/metrics.md, *Weeks and periods*, *Weekly metrics* and *Period metrics*.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import ibis
+
+from repsight.metrics.calendar import DAY, EPOCH, EPOCH_WEEKDAY, WEEK
+from repsight.metrics.events import local_seconds, seconds, week_of
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from repsight.config import Config
+    from repsight.metrics.events import Inputs, MailRows, MeetingRows
+
+__all__ = ["WEEKLY_COLUMNS", "activity_weeks", "email_time", "meeting_time", "person_period", "person_week"]
+
+# The weekly metrics, in the order the tables hold them.
+WEEKLY_COLUMNS = (
+    "meeting_hours",
+    "email_hours",
+    "collaboration_hours",
+    "customer_hours",
+    "external_hours",
+    "senior_leader_hours",
+    "manager_hours",
+    "manager_1on1_hours",
+    "after_hours_collaboration_hours",
+    "meetings",
+    "emails_sent",
+    "emails_received",
+    "internal_network_size",
+    "org_span",
+)
+# Meeting hours are unions of intervals, one union per category of meeting.
+CATEGORIES = {
+    "meeting": None,
+    "customer": "with_customer",
+    "external": "with_external",
+    "senior_leader": "with_senior",
+    "manager": "with_manager",
+    "manager_1on1": "one_on_one",
+}
+
+
+def _is_working(local: ir.IntegerValue, config: Config) -> ir.BooleanValue:
+    """Return whether a local epoch second falls in working hours."""
+    start, end = config.metrics.working_seconds
+    days = config.metrics.working_weekdays
+    if not days:
+        return ibis.literal(False)
+    weekday = (local // DAY + EPOCH_WEEKDAY) % 7
+    second = local % DAY
+    return weekday.isin(days) & (second >= start) & (second < end)
+
+
+def _working_before(local: ir.IntegerValue, config: Config) -> ir.IntegerValue:
+    """Return the working seconds between a fixed Monday long ago and a local epoch second."""
+    start, end = config.metrics.working_seconds
+    days = config.metrics.working_weekdays
+    per_day = end - start
+    shifted = local + EPOCH_WEEKDAY * DAY  # 0 is Monday 1969-12-29 00:00
+    weekday = (shifted % WEEK) // DAY
+    second = shifted % DAY
+    earlier_days = ibis.cases(*((weekday == k, per_day * sum(1 for d in days if d < k)) for k in range(7)))
+    today = ibis.ifelse(weekday.isin(days), (second - start).clip(lower=0, upper=per_day), 0) if days else 0
+    return (shifted // WEEK) * (len(days) * per_day) + earlier_days + today
+
+
+def _islands(meetings: ir.Table) -> ir.Table:
+    """Return the union of each group's `[start, end)` intervals, one row per disjoint interval.
+
+    Groups are (person, zone, week_day, category). Gaps and islands: sorted
+    by start, an interval opens a new island when it starts after every
+    earlier interval has ended.
+    """
+    group = ["person", "zone", "week_day", "category"]
+    order = ["start", "end"]
+    running = meetings.mutate(reach=meetings.end.max().over(ibis.cumulative_window(group_by=group, order_by=order)))
+    opened = running.mutate(previous=running.reach.lag().over(ibis.window(group_by=group, order_by=order)))
+    opened = opened.mutate(opens=(opened.previous.isnull() | (opened.start > opened.previous)).cast("int64"))
+    numbered = opened.mutate(island=opened.opens.sum().over(ibis.cumulative_window(group_by=group, order_by=order)))
+    return numbered.group_by(*group, "island").aggregate(start=numbered.start.min(), end=numbered.end.max())
+
+
+def meeting_time(meetings: MeetingRows, inputs: Inputs, config: Config) -> ir.Table:
+    """Return per person and week the seconds of each category of meeting, after-hours seconds, and meetings."""
+    rows = meetings.rows
+    parts = []
+    for category, flag in CATEGORIES.items():
+        chosen = rows if flag is None else rows.filter(rows[flag])
+        parts.append(chosen.select("person", "zone", "week_day", "start", "end", category=ibis.literal(category)))
+    long = parts[0]
+    for part in parts[1:]:
+        long = long.union(part, distinct=False)
+    islands = inputs.keep(_islands(long))
+    length = islands.end - islands.start
+    totals = islands.group_by("person", "week_day").aggregate(
+        **{f"{category}_seconds": length.sum(where=islands.category == category) for category in CATEGORIES}
+    )
+    union = islands.filter(islands.category == "meeting")
+    union = local_seconds(union, "start", union.zone, inputs.zone_days, "local_start")
+    local_end = union.local_start + (union.end - union.start)
+    working = _working_before(local_end, config) - _working_before(union.local_start, config)
+    after = union.group_by("person", "week_day").aggregate(after_hours_seconds=(union.end - union.start - working).sum())
+    counts = rows.group_by("person", "week_day").aggregate(meetings=rows.count())
+    return totals.join(after, ["person", "week_day"]).join(counts, ["person", "week_day"])
+
+
+def email_time(mail: MailRows, config: Config) -> ir.Table:
+    """Return per person and week the email minutes of each kind, and messages sent and received."""
+    rules = config.metrics
+    rows = mail.rows
+    minutes = ibis.ifelse(rows.sent, rules.email_sent_minutes, rules.email_received_minutes)
+    small = rows.people <= rules.small_meeting_max_people
+    return rows.group_by("person", "week_day").aggregate(
+        email_minutes=minutes.sum(),
+        customer_minutes=minutes.sum(where=~rows.broadcast & rows.with_customer),
+        external_minutes=minutes.sum(where=~rows.broadcast & rows.with_external),
+        senior_leader_minutes=minutes.sum(where=small & rows.with_senior),
+        manager_minutes=minutes.sum(where=small & rows.with_manager),
+        after_hours_minutes=minutes.sum(where=~rows.broadcast & ~_is_working(rows.local, config)),
+        emails_sent=rows.sent.sum(),
+        emails_received=(~rows.sent).sum(),
+    )
+
+
+def _epoch_day(day: ir.DateValue) -> ir.IntegerValue:
+    return day.delta(ibis.date(EPOCH.year, EPOCH.month, EPOCH.day), unit="day")
+
+
+def activity_weeks(inputs: Inputs, config: Config) -> ir.Table:
+    """Return `person`, `first_week`, `last_week`: each roster person's weeks (docs/metrics.md, *Weeks and periods*)."""
+    zone = config.company.timezone
+    messages = inputs.messages.select("message_key", "sender", second=seconds(inputs.messages.sent_at))
+    messages = local_seconds(messages, "second", zone, inputs.zone_days, "local")
+    messages = messages.select("message_key", "sender", week_day=week_of(messages.local))
+    meetings = inputs.meetings.select("meeting_key", "organizer", second=seconds(inputs.meetings.start_at))
+    meetings = local_seconds(meetings, "second", zone, inputs.zone_days, "local")
+    meetings = meetings.select("meeting_key", "organizer", week_day=week_of(meetings.local))
+    recipients = inputs.message_recipients.join(messages, "message_key")
+    attendees = inputs.meeting_attendees.join(meetings, "meeting_key")
+    seen = (
+        messages.select(person="sender", week_day="week_day")
+        .union(recipients.select(person="recipient", week_day="week_day"), distinct=False)
+        .union(meetings.select(person="organizer", week_day="week_day"), distinct=False)
+        .union(attendees.select(person="attendee", week_day="week_day"), distinct=False)
+    )
+    spans = seen.group_by("person").aggregate(first_week=seen.week_day.min(), last_week=seen.week_day.max())
+    people = inputs.people
+    spans = spans.join(people.select("person", "hire_date", "leave_date"), "person")
+    hired = _epoch_day(spans.hire_date)
+    left = _epoch_day(spans.leave_date)
+    first = ibis.greatest(spans.first_week, (hired - (hired + EPOCH_WEEKDAY) % 7).fill_null(spans.first_week))
+    last = ibis.least(spans.last_week, (left - (left + EPOCH_WEEKDAY) % 7).fill_null(spans.last_week))
+    return spans.select("person", first_week=first, last_week=last).filter(lambda t: t.first_week <= t.last_week)
+
+
+def person_week(inputs: Inputs, config: Config, mail: MailRows, meetings: MeetingRows, network: ir.Table) -> ir.Table:
+    """Return the `person_week` table: one row per roster person and week of their range."""
+    spans = inputs.keep(activity_weeks(inputs, config))
+    calendar = inputs.calendar
+    grid = spans.join(calendar, (calendar.week_day >= spans.first_week) & (calendar.week_day <= spans.last_week))
+    grid = grid.select("person", "week_day", "week", "period")
+    keys = ["person", "week_day"]
+    email = inputs.keep(email_time(mail, config))
+    meeting = inputs.keep(meeting_time(meetings, inputs, config))
+    joined = grid.left_join(email, keys).left_join(meeting, keys)
+    joined = joined.left_join(network, keys)
+
+    def hours(seconds_column: str, minutes_column: str | None = None) -> ir.FloatingValue:
+        value = joined[seconds_column].fill_null(0).cast("float64") / 3600
+        return value + joined[minutes_column].fill_null(0) / 60 if minutes_column else value
+
+    meeting_hours = hours("meeting_seconds")
+    email_hours = joined.email_minutes.fill_null(0) / 60
+    return joined.select(
+        "person",
+        "week",
+        "period",
+        meeting_hours=meeting_hours,
+        email_hours=email_hours,
+        collaboration_hours=meeting_hours + email_hours,
+        customer_hours=hours("customer_seconds", "customer_minutes"),
+        external_hours=hours("external_seconds", "external_minutes"),
+        senior_leader_hours=hours("senior_leader_seconds", "senior_leader_minutes"),
+        manager_hours=hours("manager_seconds", "manager_minutes"),
+        manager_1on1_hours=hours("manager_1on1_seconds"),
+        after_hours_collaboration_hours=hours("after_hours_seconds", "after_hours_minutes"),
+        meetings=joined.meetings.fill_null(0),
+        emails_sent=joined.emails_sent.fill_null(0),
+        emails_received=joined.emails_received.fill_null(0),
+        internal_network_size=joined.internal_network_size.fill_null(0),
+        org_span=joined.org_span.fill_null(0),
+    )
+
+
+def person_period(weeks: ir.Table, calendar: ir.Table) -> ir.Table:
+    """Return the `person_period` table without the graph columns: weekly values averaged per period."""
+    starts = calendar.select("period", "period_start").distinct()
+    means = weeks.group_by("person", "period").aggregate(
+        weeks=weeks.count(), **{column: weeks[column].cast("float64").mean() for column in WEEKLY_COLUMNS}
+    )
+    return means.join(starts, "period").select("person", "period", "period_start", "weeks", *WEEKLY_COLUMNS)
