@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -24,6 +25,9 @@ from rich.table import Table
 from repsight.config import CONFIG_FILENAME, Config, load_config
 from repsight.errors import RepsightError
 from repsight.ingest import IngestReport
+
+if TYPE_CHECKING:
+    from repsight.metrics import MetricsReport
 
 __all__ = ["app", "main"]
 
@@ -214,6 +218,94 @@ def status(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
         out.print(history)
 
 
+class TableName(StrEnum):
+    person_week = "person_week"
+    person_period = "person_period"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+    viva = "viva"
+
+
+def _print_metrics(report: MetricsReport) -> None:
+    out.print(
+        f"Measured [bold]{report.people:,}[/bold] people: {report.person_weeks:,} person-weeks "
+        f"({report.first_week} to {report.last_week}) and {report.person_periods:,} person-{report.grain}s "
+        f"({', '.join(report.periods)}) on {report.backend} in {report.seconds:.1f} s"
+    )
+    for period, people in report.estimated_betweenness.items():
+        out.print(
+            f"[yellow]note:[/yellow] {period}: network_brokerage is estimated from sampled paths "
+            f"({people:,} people in the network; exact up to [metrics] betweenness_exact_max_people)"
+        )
+
+
+def _print_headline(rows: list[dict[str, object]], min_group_size: int) -> None:
+    from repsight.metrics import HEADLINE
+
+    table = Table(
+        title="Headline behaviours by attainment quartile (sellers' person-periods)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    table.add_column("attainment quartile")
+    table.add_column("people", justify="right")
+    labels_of = {
+        "customer_hours": "customer hours/week",
+        "internal_network_size": "internal network",
+        "senior_leader_hours": "senior-leader hours/week",
+    }
+    for name in HEADLINE:
+        table.add_column(labels_of.get(name, name), justify="right")
+    labels = {1: "1 (lowest)", 4: "4 (top)"}
+    for row in rows:
+        values = [row[name] for name in HEADLINE]
+        cells = [f"{v:.2f}" if isinstance(v, float) else "[dim]fewer than {min_group_size}[/dim]" for v in values]
+        table.add_row(labels.get(int(str(row["quartile"])), str(row["quartile"])), f"{row['people']:,}", *cells)
+    if rows and all(isinstance(rows[i][n], float) for i in (0, -1) for n in HEADLINE):
+        gaps = [1 - float(str(rows[0][n])) / float(str(rows[-1][n])) if rows[-1][n] else 0.0 for n in HEADLINE]
+        table.add_section()
+        table.add_row("lowest vs top", "", *[f"{-gap:+.0%}" for gap in gaps])
+    out.print(table)
+
+
+@app.command()
+def metrics(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
+    """Compute the behaviour metrics per person and week, and per person and period (docs/metrics.md)."""
+    from repsight.metrics import headline_by_quartile, run_metrics
+    from repsight.privacy import read_key
+    from repsight.store import Store
+
+    cfg = load_config(config)
+    with err.status(f"Computing the metrics on {cfg.engine.backend}…"):
+        report = run_metrics(cfg)
+    _print_metrics(report)
+    with Store.open(cfg, read_key(cfg.key_path), read_only=True) as store:
+        _print_headline(headline_by_quartile(store, cfg).to_pylist(), cfg.privacy.min_group_size)
+
+
+@app.command()
+def export(
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The file to write.")],
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    table: Annotated[TableName, typer.Option("--table", help="Which metric table.")] = TableName.person_period,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="csv, parquet, or viva (Viva Insights person-query columns, CSV).")
+    ] = ExportFormat.csv,
+) -> None:
+    """Export a metric table, people as pseudonyms with their HR attributes and attainment."""
+    from repsight.export import export_table
+    from repsight.privacy import read_key
+    from repsight.store import Store
+
+    cfg = load_config(config)
+    with Store.open(cfg, read_key(cfg.key_path), read_only=True) as store:
+        result = export_table(store, table.value, fmt.value, out_file)
+    out.print(f"Wrote {result.rows:,} rows of {table.value} ({len(result.columns)} columns) to {result.path}")
+
+
 @app.command()
 def demo(
     people: Annotated[int, typer.Option(help="Employees of the synthetic company.")] = 200,
@@ -224,11 +316,19 @@ def demo(
     """Generate a synthetic sales organisation and run every stage of repsight on it."""
     from repsight.demo import DemoResult, create_demo_workspace
     from repsight.ingest import ingest as run_ingest
+    from repsight.metrics import headline_by_quartile, run_metrics
+    from repsight.privacy import read_key
+    from repsight.store import Store
 
     with err.status(f"Generating {people:,} people and {months} months of mail and meetings…"):
         config, synth = create_demo_workspace(out_dir, people=people, months=months, seed=seed)
     with _FileProgress(err) as progress:
-        result = DemoResult(config, synth, run_ingest(config, progress=progress))
+        report = run_ingest(config, progress=progress)
+    measured = None
+    if report.ok:
+        with err.status("Computing the metrics…"):
+            measured = run_metrics(config)
+    result = DemoResult(config, synth, report, measured)
     s = result.synth
     out.print(
         f"Generated [bold]{s.people:,}[/bold] people ({s.reps:,} quota-carrying reps), {s.accounts:,} CRM accounts, "
@@ -236,6 +336,10 @@ def demo(
         f"({', '.join(s.quarters)}) into {out_dir}"
     )
     _print_ingest(result.ingest, result.config)
+    if result.metrics is not None:
+        _print_metrics(result.metrics)
+        with Store.open(config, read_key(config.key_path), read_only=True) as store:
+            _print_headline(headline_by_quartile(store, config).to_pylist(), config.privacy.min_group_size)
     config_path = _shown(result.config.path, Path.cwd())
     out.print("\n[bold]Where to look next[/bold]")
     hints = Table.grid(padding=(0, 2))
@@ -243,6 +347,7 @@ def demo(
     hints.add_column()
     hints.add_row(f"repsight status -c {config_path}", "what the workspace holds")
     hints.add_row(f"repsight quarantine -c {config_path}", "records that could not be loaded, and why")
+    hints.add_row(f"repsight export -c {config_path} --out metrics.csv", "the metrics, for a spreadsheet")
     hints.add_row(_shown(out_dir / "truth.json", Path.cwd()), "the planted effects and each rep's hidden skill")
     hints.add_row(_shown(result.config.database_path, Path.cwd()), "the tables, for SQL (DuckDB)")
     out.print(hints)

@@ -9,6 +9,7 @@ from pathlib import Path
 from repsight.config import CONFIG_FILENAME, Config
 from repsight.errors import ConfigError
 from repsight.ingest import IngestReport, Progress, ingest
+from repsight.metrics import MetricsReport, run_metrics
 from repsight.synth import MIN_PEOPLE, SynthResult, generate
 from repsight.workspace import init_workspace
 
@@ -22,6 +23,7 @@ class DemoResult:
     config: Config
     synth: SynthResult
     ingest: IngestReport
+    metrics: MetricsReport | None = None
 
 
 def prepare_folder(folder: Path) -> None:
@@ -74,4 +76,5 @@ def run_demo(
 ) -> DemoResult:
     """Generate a synthetic company into a new workspace at `folder` and run every stage on it."""
     config, synth = create_demo_workspace(folder, people=people, months=months, seed=seed)
-    return DemoResult(config, synth, ingest(config, progress=progress))
+    report = ingest(config, progress=progress)
+    return DemoResult(config, synth, report, run_metrics(config) if report.ok else None)

@@ -18,6 +18,8 @@ import secrets
 import stat
 from pathlib import Path
 
+import pyarrow as pa
+
 from repsight.errors import KeyFileError
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "key_fingerprint",
     "pseudonym",
     "read_key",
+    "suppress_small_groups",
     "write_new_key",
 ]
 
@@ -122,3 +125,19 @@ def write_new_key(path: Path) -> None:
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(secrets.token_hex(32) + "\n")
     os.chmod(path, 0o600)
+
+
+def suppress_small_groups(rows: pa.Table, people_column: str, value_columns: list[str], min_group_size: int) -> pa.Table:
+    """Return `rows` with `value_columns` emptied (null) in every row that aggregates fewer than `min_group_size` people.
+
+    Every aggregate shown to anyone but an analyst goes through here, so no
+    output can show a group small enough to single a person out.
+    """
+    import pyarrow.compute as pc
+
+    small = pc.less(rows[people_column], min_group_size)
+    for name in value_columns:
+        index = rows.column_names.index(name)
+        column = rows[name]
+        rows = rows.set_column(index, name, pc.if_else(small, pa.scalar(None, column.type), column))
+    return rows

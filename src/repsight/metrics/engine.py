@@ -23,7 +23,7 @@ from repsight.metrics.calendar import EPOCH, calendar_table, monday_of, period_g
 from repsight.metrics.events import Inputs, counted_meetings, counted_messages, domain_classes, fixed_classes_table
 from repsight.metrics.graph import period_scores
 from repsight.metrics.network import period_edges, shifts_table, ties, weekly_network
-from repsight.metrics.weekly import person_period, person_week
+from repsight.metrics.weekly import person_period, person_week, weekly_counts
 
 if TYPE_CHECKING:
     import ibis
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from repsight.config import Config
     from repsight.store import Store
 
-__all__ = ["INPUT_TABLES", "MetricsReport", "compute_metrics"]
+__all__ = ["INPUT_TABLES", "MetricsReport", "compute_metrics", "run_metrics"]
 
 INPUT_TABLES = ("people", "account_domains", "kpis", "messages", "message_recipients", "meetings", "meeting_attendees")
 
@@ -217,9 +217,9 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
         meetings = counted_meetings(inputs, config, classes)
         tie_weeks = compute.cache(ties(mail, meetings, config))
         network = compute.cache(weekly_network(tie_weeks, inputs.people, inputs.network_shifts, config))
-        weeks = compute.cache(person_week(inputs, config, mail, meetings, network))
-        week_rows = compute.to_arrow(weeks.order_by("person", "week"))
-        period_rows = compute.to_arrow(person_period(weeks, inputs.calendar).order_by("person", "period"))
+        counts = compute.cache(weekly_counts(inputs, config, mail, meetings, network))
+        week_rows = compute.to_arrow(person_week(counts, config).order_by("person", "week"))
+        period_rows = compute.to_arrow(person_period(counts, config).order_by("person", "period"))
         edges = compute.to_arrow(period_edges(tie_weeks, inputs.calendar))
     scores = period_scores(edges, period_rows.select(["person", "period"]), config.metrics)
     period_rows = period_rows.join(scores.table, ["person", "period"], join_type="left outer").sort_by(
@@ -240,3 +240,12 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
         seconds=time.perf_counter() - started,
         estimated_betweenness=scores.estimated,
     )
+
+
+def run_metrics(config: Config) -> MetricsReport:
+    """Open the workspace of `config`, compute its metrics and store them."""
+    from repsight.privacy import read_key
+    from repsight.store import Store
+
+    with Store.open(config, read_key(config.key_path)) as store:
+        return compute_metrics(store, config)

@@ -47,7 +47,7 @@ def percentiles(values: np.ndarray, top: float) -> np.ndarray:
 
 def _average_ranks(values: np.ndarray) -> np.ndarray:
     """Return ranks 1 … n of `values`, ascending, equal values sharing their average rank."""
-    distinct, group, counts = np.unique(values, return_inverse=True, return_counts=True)
+    _, group, counts = np.unique(values, return_inverse=True, return_counts=True)
     last = np.cumsum(counts)  # the rank of each distinct value's last copy
     first = last - counts + 1
     return np.asarray(((first + last) / 2.0)[group], dtype=float)

@@ -18,7 +18,15 @@ if TYPE_CHECKING:
     from repsight.config import Config
     from repsight.metrics.events import Inputs, MailRows, MeetingRows
 
-__all__ = ["WEEKLY_COLUMNS", "activity_weeks", "email_time", "meeting_time", "person_period", "person_week"]
+__all__ = [
+    "WEEKLY_COLUMNS",
+    "activity_weeks",
+    "email_time",
+    "meeting_time",
+    "person_period",
+    "person_week",
+    "weekly_counts",
+]
 
 # The weekly metrics, in the order the tables hold them.
 WEEKLY_COLUMNS = (
@@ -46,6 +54,7 @@ CATEGORIES = {
     "manager": "with_manager",
     "manager_1on1": "one_on_one",
 }
+EMAIL_KINDS = ("email", "customer", "external", "senior_leader", "manager", "after_hours")
 
 
 def _is_working(local: ir.IntegerValue, config: Config) -> ir.BooleanValue:
@@ -113,21 +122,30 @@ def meeting_time(meetings: MeetingRows, inputs: Inputs, config: Config) -> ir.Ta
 
 
 def email_time(mail: MailRows, config: Config) -> ir.Table:
-    """Return per person and week the email minutes of each kind, and messages sent and received."""
+    """Return per person and week how many messages of each kind the person sent and received.
+
+    Counts, not minutes: integer sums are the same in any order on any
+    engine; `person_week` turns them into hours.
+    """
     rules = config.metrics
     rows = mail.rows
-    minutes = ibis.ifelse(rows.sent, rules.email_sent_minutes, rules.email_received_minutes)
     small = rows.people <= rules.small_meeting_max_people
-    return rows.group_by("person", "week_day").aggregate(
-        email_minutes=minutes.sum(),
-        customer_minutes=minutes.sum(where=~rows.broadcast & rows.with_customer),
-        external_minutes=minutes.sum(where=~rows.broadcast & rows.with_external),
-        senior_leader_minutes=minutes.sum(where=small & rows.with_senior),
-        manager_minutes=minutes.sum(where=small & rows.with_manager),
-        after_hours_minutes=minutes.sum(where=~rows.broadcast & ~_is_working(rows.local, config)),
-        emails_sent=rows.sent.sum(),
-        emails_received=(~rows.sent).sum(),
-    )
+    kinds: dict[str, ir.BooleanValue | None] = {
+        "email": None,
+        "customer": ~rows.broadcast & rows.with_customer,
+        "external": ~rows.broadcast & rows.with_external,
+        "senior_leader": small & rows.with_senior,
+        "manager": small & rows.with_manager,
+        "after_hours": ~rows.broadcast & ~_is_working(rows.local, config),
+    }
+    assert tuple(kinds) == EMAIL_KINDS
+    counts = {}
+    for kind, where in kinds.items():
+        sent = rows.sent if where is None else rows.sent & where
+        received = ~rows.sent if where is None else ~rows.sent & where
+        counts[f"{kind}_sent"] = sent.cast("int64").sum()
+        counts[f"{kind}_received"] = received.cast("int64").sum()
+    return rows.group_by("person", "week_day").aggregate(**counts)
 
 
 def _epoch_day(day: ir.DateValue) -> ir.IntegerValue:
@@ -161,49 +179,81 @@ def activity_weeks(inputs: Inputs, config: Config) -> ir.Table:
     return spans.select("person", first_week=first, last_week=last).filter(lambda t: t.first_week <= t.last_week)
 
 
-def person_week(inputs: Inputs, config: Config, mail: MailRows, meetings: MeetingRows, network: ir.Table) -> ir.Table:
-    """Return the `person_week` table: one row per roster person and week of their range."""
+# The integer columns behind the metrics: seconds of meetings, counts of messages.
+_COUNT_COLUMNS = (
+    *(f"{kind}_seconds" for kind in CATEGORIES),
+    "after_hours_seconds",
+    *(f"{kind}_{way}" for kind in EMAIL_KINDS for way in ("sent", "received")),
+    "meetings",
+    "internal_network_size",
+    "org_span",
+)
+
+
+def weekly_counts(inputs: Inputs, config: Config, mail: MailRows, meetings: MeetingRows, network: ir.Table) -> ir.Table:
+    """Return per roster person and week of their range the integer sums the metrics are made of.
+
+    Both tables are computed from these integers (seconds, counts), so their
+    values do not depend on the order an engine adds them in.
+    """
     spans = inputs.keep(activity_weeks(inputs, config))
     calendar = inputs.calendar
     grid = spans.join(calendar, (calendar.week_day >= spans.first_week) & (calendar.week_day <= spans.last_week))
-    grid = grid.select("person", "week_day", "week", "period")
+    grid = grid.select("person", "week_day", "week", "period", "period_start")
     keys = ["person", "week_day"]
     email = inputs.keep(email_time(mail, config))
     meeting = inputs.keep(meeting_time(meetings, inputs, config))
-    joined = grid.left_join(email, keys).left_join(meeting, keys)
-    joined = joined.left_join(network, keys)
-
-    def hours(seconds_column: str, minutes_column: str | None = None) -> ir.FloatingValue:
-        value = joined[seconds_column].fill_null(0).cast("float64") / 3600
-        return value + joined[minutes_column].fill_null(0) / 60 if minutes_column else value
-
-    meeting_hours = hours("meeting_seconds")
-    email_hours = joined.email_minutes.fill_null(0) / 60
+    joined = grid.left_join(email, keys).left_join(meeting, keys).left_join(network, keys)
     return joined.select(
-        "person",
-        "week",
-        "period",
-        meeting_hours=meeting_hours,
-        email_hours=email_hours,
-        collaboration_hours=meeting_hours + email_hours,
-        customer_hours=hours("customer_seconds", "customer_minutes"),
-        external_hours=hours("external_seconds", "external_minutes"),
-        senior_leader_hours=hours("senior_leader_seconds", "senior_leader_minutes"),
-        manager_hours=hours("manager_seconds", "manager_minutes"),
-        manager_1on1_hours=hours("manager_1on1_seconds"),
-        after_hours_collaboration_hours=hours("after_hours_seconds", "after_hours_minutes"),
-        meetings=joined.meetings.fill_null(0),
-        emails_sent=joined.emails_sent.fill_null(0),
-        emails_received=joined.emails_received.fill_null(0),
-        internal_network_size=joined.internal_network_size.fill_null(0),
-        org_span=joined.org_span.fill_null(0),
+        "person", "week", "period", "period_start", **{c: joined[c].fill_null(0).cast("int64") for c in _COUNT_COLUMNS}
     )
 
 
-def person_period(weeks: ir.Table, calendar: ir.Table) -> ir.Table:
+def _metrics(counts: ir.Table, config: Config, weeks: ir.IntegerValue | None = None) -> dict[str, ir.Value]:
+    """Return the metric columns of `counts`: per week, or (with `weeks`) means of sums over that many weeks."""
+    per = weeks.cast("float64") if weeks is not None else ibis.literal(1.0, type="float64")
+    sent_minutes = ibis.literal(config.metrics.email_sent_minutes, type="float64")
+    received_minutes = ibis.literal(config.metrics.email_received_minutes, type="float64")
+
+    def value(column: str) -> ir.FloatingValue:
+        return counts[column].cast("float64") / per
+
+    def email(kind: str) -> ir.FloatingValue:
+        return (value(f"{kind}_sent") * sent_minutes + value(f"{kind}_received") * received_minutes) / 60
+
+    def hours(kind: str, with_email: bool = True) -> ir.FloatingValue:
+        meeting = value(f"{kind}_seconds") / 3600
+        return meeting + email(kind) if with_email else meeting
+
+    meeting_hours = hours("meeting", with_email=False)
+    email_hours = email("email")
+    integer = (lambda column: counts[column]) if weeks is None else value
+    return {
+        "meeting_hours": meeting_hours,
+        "email_hours": email_hours,
+        "collaboration_hours": meeting_hours + email_hours,
+        "customer_hours": hours("customer"),
+        "external_hours": hours("external"),
+        "senior_leader_hours": hours("senior_leader"),
+        "manager_hours": hours("manager"),
+        "manager_1on1_hours": hours("manager_1on1", with_email=False),
+        "after_hours_collaboration_hours": hours("after_hours"),
+        "meetings": integer("meetings"),
+        "emails_sent": integer("email_sent"),
+        "emails_received": integer("email_received"),
+        "internal_network_size": integer("internal_network_size"),
+        "org_span": integer("org_span"),
+    }
+
+
+def person_week(counts: ir.Table, config: Config) -> ir.Table:
+    """Return the `person_week` table: one row per roster person and week of their range."""
+    return counts.select("person", "week", "period", **_metrics(counts, config))
+
+
+def person_period(counts: ir.Table, config: Config) -> ir.Table:
     """Return the `person_period` table without the graph columns: weekly values averaged per period."""
-    starts = calendar.select("period", "period_start").distinct()
-    means = weeks.group_by("person", "period").aggregate(
-        weeks=weeks.count(), **{column: weeks[column].cast("float64").mean() for column in WEEKLY_COLUMNS}
+    sums = counts.group_by("person", "period").aggregate(
+        period_start=counts.period_start.min(), weeks=counts.count(), **{c: counts[c].sum() for c in _COUNT_COLUMNS}
     )
-    return means.join(starts, "period").select("person", "period", "period_start", "weeks", *WEEKLY_COLUMNS)
+    return sums.select("person", "period", "period_start", "weeks", **_metrics(sums, config, sums.weeks))

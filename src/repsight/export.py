@@ -1,0 +1,109 @@
+"""`repsight export`: the metric tables as CSV, Parquet or a Viva Insights-style person query.
+
+Every export names people by pseudonym only and carries their HR attributes
+and, per period, their attainment, so the file stands alone for analysis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from repsight.errors import MetricsError, StoreError
+from repsight.metrics.weekly import WEEKLY_COLUMNS
+
+if TYPE_CHECKING:
+    from repsight.store import Store
+
+__all__ = ["EXPORT_TABLES", "VIVA_NAMES", "ExportResult", "export_table", "metric_rows"]
+
+EXPORT_TABLES = ("person_week", "person_period")
+ExportFormat = Literal["csv", "parquet", "viva"]
+
+# HR attributes, as the roster names them and as Viva Insights does.
+HR_COLUMNS = {
+    "org": "Organization",
+    "level": "LevelDesignation",
+    "function": "FunctionType",
+    "region": "Region",
+    "segment": "Segment",
+    "channel": "Channel",
+    "hire_date": "HireDate",
+}
+# Metrics with a Viva Insights person-query name; the others keep repsight's.
+VIVA_NAMES = {
+    "collaboration_hours": "Collaboration_hours",
+    "email_hours": "Email_hours",
+    "meeting_hours": "Meeting_hours",
+    "external_hours": "External_collaboration_hours",
+    "after_hours_collaboration_hours": "After_hours_collaboration_hours",
+    "internal_network_size": "Internal_network_size",
+    "org_span": "Networking_outside_organization",
+    "manager_1on1_hours": "Meeting_hours_with_manager_1_on_1",
+    "meetings": "Meetings",
+    "emails_sent": "Emails_sent",
+}
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    rows: int
+    columns: list[str]
+
+
+def metric_rows(store: Store, table: str) -> pa.Table:
+    """Return `table` (person_week or person_period) with HR attributes and attainment, one row per person and week or period."""
+    if table not in EXPORT_TABLES:
+        raise StoreError(f"--table {table}: not a metric table; choose one of {', '.join(EXPORT_TABLES)}")
+    if store.count(table) == 0:
+        raise MetricsError(f"the {table} table is empty; compute the metrics first with `repsight metrics`")
+    date_column = "week" if table == "person_week" else "period_start"
+    extra = ["network_prominence", "network_brokerage"] if table == "person_period" else []
+    metrics = ", ".join(f"m.{c}" for c in [*WEEKLY_COLUMNS, *extra])
+    hr = ", ".join(f"p.{c}" for c in HR_COLUMNS)
+    query = f"""
+        SELECT m.person, m.{date_column} AS {date_column}, m.period, {hr}, p.manager,
+               k.attainment, {metrics}
+        FROM {table} AS m
+        LEFT JOIN people AS p USING (person)
+        LEFT JOIN kpis AS k ON k.person = m.person AND k.period = m.period
+        ORDER BY m.person, m.{date_column}
+    """
+    result: pa.Table = store.backend.con.execute(query).to_arrow_table()
+    return result
+
+
+def _viva(rows: pa.Table, date_column: str) -> pa.Table:
+    """Return `rows` with Viva Insights person-query column names and dates (M/D/YYYY)."""
+    dates = pc.strftime(rows[date_column].cast(pa.timestamp("s")), format="%m/%d/%Y")
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {"PersonId": rows["person"], "MetricDate": dates}
+    for name in rows.column_names:
+        if name in ("person", date_column):
+            continue
+        columns[HR_COLUMNS.get(name) or VIVA_NAMES.get(name) or name] = rows[name]
+    return pa.table(columns)
+
+
+def export_table(store: Store, table: str, fmt: ExportFormat, out: Path) -> ExportResult:
+    """Write the metric table `table` to `out` in format `fmt`; return what was written."""
+    rows = metric_rows(store, table)
+    if fmt == "viva":
+        rows = _viva(rows, "week" if table == "person_week" else "period_start")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(rows, out)
+        else:
+            import pyarrow.csv as csv
+
+            csv.write_csv(rows, out)
+    except OSError as exc:
+        raise StoreError(f"{out}: cannot write the export: {exc.strerror or exc}") from None
+    return ExportResult(out, rows.num_rows, rows.column_names)
