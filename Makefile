@@ -25,7 +25,7 @@ java:
 	@sh scripts/ensure-java.sh
 
 test: $(STAMP) lint typecheck java
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py
