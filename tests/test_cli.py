@@ -89,6 +89,8 @@ def test_demo_generates_ingests_and_says_where_to_look_next(tmp_path: Path) -> N
     assert "Generated 60 people" in result.stdout
     assert "Where to look next" in result.stdout and "repsight status -c d/repsight.toml" in result.stdout
     assert (tmp_path / "d" / "truth.json").exists() and (tmp_path / "d" / "repsight.duckdb").exists()
+    assert "Measured 60 people" in result.stdout
+    assert "Headline behaviours by attainment quartile" in result.stdout and "lowest vs top" in result.stdout
     # A second demo into the same folder replaces the first.
     again = repsight("demo", "--people", "60", "--months", "3", "--out", "d", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
@@ -101,3 +103,35 @@ def test_demo_refuses_a_folder_that_is_not_an_earlier_demo(tmp_path: Path) -> No
     assert result.returncode == 2
     assert "precious: not empty and not an earlier demo; choose another --out folder" in result.stderr
     assert (tmp_path / "precious" / "thesis.txt").read_text() == "do not delete"
+
+
+def test_metrics_then_export_in_every_format(tmp_path: Path) -> None:
+    assert repsight("demo", "--people", "60", "--months", "3", "--out", "d", cwd=tmp_path).returncode == 0
+    result = repsight("metrics", "-c", "d", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Measured 60 people" in result.stdout and "on duckdb" in result.stdout
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    quartiles = [line for line in lines if line.startswith(("1 (lowest)", "2 ", "3 ", "4 (top)"))]
+    assert len(quartiles) == 4
+    for fmt, name in (("csv", "m.csv"), ("parquet", "m.parquet"), ("viva", "viva.csv")):
+        exported = repsight("export", "-c", "d", "--format", fmt, "--out", name, cwd=tmp_path)
+        assert exported.returncode == 0, exported.stderr
+        assert f"to {name}" in exported.stdout
+    header = (tmp_path / "viva.csv").read_text().splitlines()[0]
+    assert header.startswith('"PersonId","MetricDate"')
+    for column in ("Collaboration_hours", "Internal_network_size", "Networking_outside_organization", "Organization"):
+        assert f'"{column}"' in header
+    weeks = repsight("export", "-c", "d", "--table", "person_week", "--out", "w.csv", cwd=tmp_path)
+    assert weeks.returncode == 0, weeks.stderr
+
+
+def test_export_before_metrics_says_what_to_run(tmp_path: Path) -> None:
+    assert repsight("init", "ws", "--domain", "acme.example", cwd=tmp_path).returncode == 0
+    write_csv(tmp_path / "ws" / "roster.csv", ROSTER_HEADER, roster_rows())
+    repsight("ingest", "-c", "ws", cwd=tmp_path)  # roster only: accounts, KPIs and exports are missing
+    result = repsight("export", "-c", "ws", "--out", "x.csv", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "the person_period table is empty; compute the metrics first with `repsight metrics`" in result.stderr
+    metrics = repsight("metrics", "-c", "ws", cwd=tmp_path)
+    assert metrics.returncode == 1
+    assert "no messages or meetings are stored yet" in metrics.stderr and "Traceback" not in metrics.stderr

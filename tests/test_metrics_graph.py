@@ -1,0 +1,77 @@
+"""Network prominence and brokerage: percentiles of igraph centralities, checked against networkx."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pyarrow as pa
+
+from repsight.config import MetricsConfig
+from repsight.metrics.graph import percentiles, period_scores
+
+
+def edges(rows: list[tuple[str, str, str, int]]) -> pa.Table:
+    return pa.table(
+        {
+            "period": [r[0] for r in rows],
+            "a": [r[1] for r in rows],
+            "b": [r[2] for r in rows],
+            "weight": pa.array([r[3] for r in rows], pa.int64()),
+        }
+    )
+
+
+def people(period: str, names: list[str]) -> pa.Table:
+    return pa.table({"person": names, "period": [period] * len(names)})
+
+
+def test_percentiles_share_tied_ranks() -> None:
+    assert percentiles(np.array([0.0, 0.0, 1.0, 2.0, 2.0, 2.0]), 2.0).tolist() == [10.0, 10.0, 40.0, 80.0, 80.0, 80.0]
+    assert percentiles(np.array([3.0]), 3.0).tolist() == [50.0]
+    assert percentiles(np.array([0.0, 0.0]), 0.0).tolist() == [50.0, 50.0]
+
+
+def test_a_path_puts_its_middle_on_top_for_brokerage() -> None:
+    scores = period_scores(edges([("Q", "a", "b", 1), ("Q", "b", "c", 1)]), people("Q", ["a", "b", "c"]), MetricsConfig())
+    rows = {r["person"]: r for r in scores.table.to_pylist()}
+    assert rows["b"]["network_brokerage"] == 100.0
+    assert rows["a"]["network_brokerage"] == rows["c"]["network_brokerage"] == 25.0
+    assert rows["b"]["network_prominence"] == 100.0
+    assert scores.estimated == {}
+
+
+def test_someone_outside_the_graph_scores_lowest() -> None:
+    scores = period_scores(edges([("Q", "a", "b", 3)]), people("Q", ["a", "b", "z"]), MetricsConfig())
+    rows = {r["person"]: r for r in scores.table.to_pylist()}
+    # Nobody lies between two others: every brokerage ties at the middle.
+    assert rows["z"]["network_prominence"] == 0.0 and rows["z"]["network_brokerage"] == 50.0
+    assert rows["a"]["network_prominence"] == rows["b"]["network_prominence"] == 75.0
+
+
+def test_weighted_prominence_follows_networkx() -> None:
+    graph = nx.karate_club_graph()
+    rows = [("Q", f"p{a:02d}", f"p{b:02d}", int(w)) for a, b, w in graph.edges(data="weight")]
+    names = [f"p{n:02d}" for n in graph.nodes]
+    scores = {r["person"]: r for r in period_scores(edges(rows), people("Q", names), MetricsConfig()).table.to_pylist()}
+    centrality = nx.eigenvector_centrality_numpy(graph, weight="weight")
+    raw = np.array([centrality[n] for n in graph.nodes])
+    expected = percentiles(raw, float(raw.max()))
+    assert [scores[name]["network_prominence"] for name in names] == expected.tolist()
+
+
+def test_large_networks_estimate_brokerage_from_samples_and_say_so() -> None:
+    graph = nx.connected_watts_strogatz_graph(400, 6, 0.1, seed=3)
+    rows = [("Q", f"p{a:03d}", f"p{b:03d}", 1) for a, b in graph.edges]
+    names = [f"p{n:03d}" for n in graph.nodes]
+    sampled = period_scores(
+        edges(rows), people("Q", names), MetricsConfig(betweenness_exact_max_people=100, betweenness_samples=200)
+    )
+    assert sampled.estimated == {"Q": 400}
+    exact = period_scores(edges(rows), people("Q", names), MetricsConfig())
+    estimate = np.array([r["network_brokerage"] for r in sampled.table.to_pylist()])
+    truth = np.array([r["network_brokerage"] for r in exact.table.to_pylist()])
+    assert np.corrcoef(estimate, truth)[0, 1] > 0.9
+    again = period_scores(
+        edges(rows), people("Q", names), MetricsConfig(betweenness_exact_max_people=100, betweenness_samples=200)
+    )
+    assert again.table.equals(sampled.table)
