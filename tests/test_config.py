@@ -77,6 +77,18 @@ def test_invalid_toml_names_the_file_and_line(tmp_path: Path) -> None:
             '[company]\ndomains = ["acme.example"]\n[engine]\nbackend = "oracle"\n',
             r"\[engine\] backend: Input should be 'duckdb' or 'pyspark'",
         ),
+        (
+            '[company]\ndomains = ["acme.example"]\n[metrics]\nworking_hours = "18:00-08:00"\n',
+            r"\[metrics\] working_hours: '18:00-08:00' is not a working-hours range",
+        ),
+        (
+            '[company]\ndomains = ["acme.example"]\n[metrics]\nworking_days = ["Mon", "Funday"]\n',
+            r"\[metrics\] working_days: 'Funday' is not a weekday",
+        ),
+        (
+            '[company]\ndomains = ["acme.example"]\n[metrics]\nperiod = "year"\n',
+            r"\[metrics\] period: Input should be 'auto', 'quarter' or 'month'",
+        ),
         ("[sources]\n", r"company: required setting is missing"),
     ],
 )
@@ -131,3 +143,10 @@ def test_a_memory_limit_duckdb_refuses_names_the_config(tmp_path: Path) -> None:
     path = write(tmp_path, '[company]\ndomains = ["acme.example"]\n[engine]\nmemory_limit = "99999999999999999999TB"\n')
     with pytest.raises(StoreError, match=r"repsight\.toml: \[engine\] memory_limit: "):
         Store.open(load_config(path), "a-key-of-enough-length")
+
+
+def test_metrics_settings_read_as_seconds_and_weekday_numbers(tmp_path: Path) -> None:
+    text = '[company]\ndomains = ["acme.example"]\n[metrics]\nworking_hours = "07:30-16:00"\nworking_days = ["sunday", "Mon"]\n'
+    rules = load_config(write(tmp_path, text)).metrics
+    assert rules.working_seconds == (7 * 3600 + 1800, 16 * 3600)
+    assert rules.working_days == ["Mon", "Sun"] and rules.working_weekdays == [0, 6]

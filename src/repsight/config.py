@@ -296,7 +296,12 @@ calendar = {_toml_list(calendar if calendar is not None else defaults.calendar)}
 min_group_size = 5
 key_file = ".repsight.key"          # or set REPSIGHT_KEY
 
+[metrics]                           # every rule and threshold: docs/metrics.md
+period = "auto"                     # "quarter", "month", or as the KPIs use
+working_hours = "08:00-18:00"       # local, in each person's roster time zone
+working_days = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+
 [engine]
-backend = "duckdb"                  # or "pyspark"
+backend = "duckdb"                  # or "pyspark" (pip install 'repsight[spark]')
 database = "repsight.duckdb"
 """
