@@ -198,6 +198,8 @@ class Store:
             raise StoreError(f"{path}: cannot open the workspace database: {exc}") from None
         try:
             backend.raw_sql(f"SET memory_limit = '{config.engine.memory_limit}'")
+            # Long queries would draw DuckDB's own bar over the command's output.
+            backend.raw_sql("SET enable_progress_bar = false")
         except duckdb.Error as exc:
             backend.disconnect()
             raise StoreError(f"{config.path}: [engine] memory_limit: {exc}") from None

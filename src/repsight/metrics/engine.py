@@ -52,6 +52,8 @@ class MetricsReport:
     seconds: float
     estimated_betweenness: dict[str, int] = field(default_factory=dict)
     """period → people in its graph, where betweenness was estimated from samples."""
+    steps: dict[str, float] = field(default_factory=dict)
+    """Seconds each step took: events, network, tables, graph, store."""
 
 
 class _Compute:
@@ -208,6 +210,14 @@ def _inputs(compute: _Compute, store: Store, config: Config) -> tuple[Inputs, st
 def compute_metrics(store: Store, config: Config) -> MetricsReport:
     """Compute `person_week` and `person_period` from the stored events and store them (replacing earlier ones)."""
     started = time.perf_counter()
+    steps: dict[str, float] = {}
+    clock = [started]
+
+    def step(name: str) -> None:
+        now = time.perf_counter()
+        steps[name] = now - clock[0]
+        clock[0] = now
+
     backend = config.engine.backend
     runner = _pyspark(store, config) if backend == "pyspark" else _duckdb(store)
     with runner as compute:
@@ -215,19 +225,24 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
         classes = compute.cache(domain_classes(inputs))
         mail = counted_messages(inputs, config, classes)
         meetings = counted_meetings(inputs, config, classes)
+        step("events")
         tie_weeks = compute.cache(ties(mail, meetings, config))
         network = compute.cache(weekly_network(tie_weeks, inputs.people, inputs.network_shifts, config))
+        step("network")
         counts = compute.cache(weekly_counts(inputs, config, mail, meetings, network))
         week_rows = compute.to_arrow(person_week(counts, config).order_by("person", "week"))
         period_rows = compute.to_arrow(person_period(counts, config).order_by("person", "period"))
         edges = compute.to_arrow(period_edges(tie_weeks, inputs.calendar))
+        step("tables")
     scores = period_scores(edges, period_rows.select(["person", "period"]), config.metrics)
     period_rows = period_rows.join(scores.table, ["person", "period"], join_type="left outer").sort_by(
         [("person", "ascending"), ("period", "ascending")]
     )
+    step("graph")
     with store.transaction():
         store.replace("person_week", week_rows)
         store.replace("person_period", period_rows)
+    step("store")
     return MetricsReport(
         backend=backend,
         grain=grain,
@@ -239,6 +254,7 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
         periods=sorted(set(period_rows["period"].to_pylist())),
         seconds=time.perf_counter() - started,
         estimated_betweenness=scores.estimated,
+        steps=steps,
     )
 
 
