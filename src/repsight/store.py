@@ -150,6 +150,8 @@ TABLES["person_period"] = {
     "network_brokerage": "float64",
 }
 
+TABLES["period_edges"] = {"period": "string", "a": "string", "b": "string", "weight": "int64"}
+
 KEYS: dict[str, tuple[str, ...]] = {
     "workspace": ("name",),
     "loads": ("load_id",),
@@ -165,6 +167,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "meeting_attendees": ("meeting_key", "attendee"),
     "person_week": ("person", "week"),
     "person_period": ("person", "period"),
+    "period_edges": ("period", "a", "b"),
 }
 
 

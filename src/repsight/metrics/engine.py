@@ -242,6 +242,7 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
     with store.transaction():
         store.replace("person_week", week_rows)
         store.replace("person_period", period_rows)
+        store.replace("period_edges", edges)
     step("store")
     return MetricsReport(
         backend=backend,
