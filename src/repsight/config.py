@@ -134,8 +134,8 @@ class MetricsConfig(_Section):
     """Local working hours (start inclusive, end exclusive); time outside them is after hours."""
     working_days: list[str] = Field(default_factory=lambda: ["Mon", "Tue", "Wed", "Thu", "Fri"])
     """Local working days."""
-    betweenness_exact_max_people: int = Field(default=20_000, ge=2)
-    """Above this many people in a period's network, betweenness is estimated from samples."""
+    betweenness_exact_max_people: int = Field(default=5_000, ge=2)
+    """Above this many people in a period's network, betweenness is estimated from samples (exact costs people × ties)."""
     betweenness_samples: int = Field(default=1_000, ge=1)
     """Source nodes sampled for estimated betweenness."""
     betweenness_seed: int = 0

@@ -20,10 +20,18 @@ import pyarrow as pa
 
 from repsight.errors import MetricsError, StoreError
 from repsight.metrics.calendar import EPOCH, calendar_table, monday_of, period_grain, valid_zone, zone_days_table
-from repsight.metrics.events import Inputs, counted_meetings, counted_messages, domain_classes, fixed_classes_table
+from repsight.metrics.events import (
+    Inputs,
+    counted_meetings,
+    counted_messages,
+    domain_classes,
+    fixed_classes_table,
+    timed_meetings,
+    timed_messages,
+)
 from repsight.metrics.graph import period_scores
 from repsight.metrics.network import period_edges, shifts_table, ties, weekly_network
-from repsight.metrics.weekly import person_period, person_week, weekly_counts
+from repsight.metrics.weekly import activity_weeks, person_period, person_week, weekly_counts
 
 if TYPE_CHECKING:
     import ibis
@@ -223,13 +231,16 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
     with runner as compute:
         inputs, grain, first_week, last_week = _inputs(compute, store, config)
         classes = compute.cache(domain_classes(inputs))
-        mail = counted_messages(inputs, config, classes)
-        meetings = counted_meetings(inputs, config, classes)
+        messages = compute.cache(timed_messages(inputs, config))
+        calendar = compute.cache(timed_meetings(inputs, config))
+        spans = compute.cache(activity_weeks(inputs, messages, calendar))
+        mail = counted_messages(inputs, config, classes, messages)
+        meetings = counted_meetings(inputs, config, classes, calendar)
         step("events")
         tie_weeks = compute.cache(ties(mail, meetings, config))
         network = compute.cache(weekly_network(tie_weeks, inputs.people, inputs.network_shifts, config))
         step("network")
-        counts = compute.cache(weekly_counts(inputs, config, mail, meetings, network))
+        counts = compute.cache(weekly_counts(inputs, config, mail, meetings, network, spans))
         week_rows = compute.to_arrow(person_week(counts, config).order_by("person", "week"))
         period_rows = compute.to_arrow(person_period(counts, config).order_by("person", "period"))
         edges = compute.to_arrow(period_edges(tie_weeks, inputs.calendar))

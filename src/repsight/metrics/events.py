@@ -32,6 +32,8 @@ __all__ = [
     "fixed_classes_table",
     "local_seconds",
     "seconds",
+    "timed_meetings",
+    "timed_messages",
     "week_of",
 ]
 
@@ -167,12 +169,38 @@ def _as_person(participants: ir.Table, roster: ir.Table, counts: ir.Table, key: 
     )
 
 
-def counted_messages(inputs: Inputs, config: Config, classes: ir.Table) -> MailRows:
-    """Return the counted messages (docs/metrics.md, *Emails*) and each roster person's view of them."""
-    rules = config.metrics
-    stored = inputs.messages.filter(lambda t: t.sender.notnull())
+def timed_messages(inputs: Inputs, config: Config) -> ir.Table:
+    """Return every stored message with its `second` (UTC epoch) and `week_day` (its week in the company's zone)."""
+    stored = inputs.messages
     messages = stored.select("message_key", "sender", "sender_domain", second=seconds(stored.sent_at))
     messages = local_seconds(messages, "second", config.company.timezone, inputs.zone_days, "company_local")
+    return messages.select("message_key", "sender", "sender_domain", "second", week_day=week_of(messages.company_local))
+
+
+def timed_meetings(inputs: Inputs, config: Config) -> ir.Table:
+    """Return every stored meeting with `start`, `end` (UTC epoch seconds) and `week_day` (the week of its start)."""
+    stored = inputs.meetings
+    meetings = stored.select(
+        "meeting_key",
+        "organizer",
+        "organizer_domain",
+        "is_cancelled",
+        "is_all_day",
+        "is_transparent",
+        start=seconds(stored.start_at),
+        end=seconds(stored.end_at),
+    )
+    meetings = local_seconds(meetings, "start", config.company.timezone, inputs.zone_days, "company_local")
+    return meetings.select(*[c for c in meetings.columns if c != "company_local"], week_day=week_of(meetings.company_local))
+
+
+def counted_messages(inputs: Inputs, config: Config, classes: ir.Table, timed: ir.Table) -> MailRows:
+    """Return the counted messages (docs/metrics.md, *Emails*) and each roster person's view of them.
+
+    `timed` is `timed_messages`.
+    """
+    rules = config.metrics
+    messages = timed.filter(timed.sender.notnull())
     senders = _classified(messages, "sender_domain", classes)
     recipients = inputs.message_recipients.join(senders.select("message_key", "sender"), "message_key")
     recipients = recipients.filter(recipients.recipient != recipients.sender)
@@ -182,7 +210,7 @@ def counted_messages(inputs: Inputs, config: Config, classes: ir.Table) -> MailR
     counted = counted.select(
         "message_key",
         "second",
-        week_day=week_of(counted.company_local),
+        "week_day",
         broadcast=counted.recipients > rules.broadcast_recipients,
         sender=counted.sender,
         sender_cls=counted.cls,
@@ -214,14 +242,14 @@ def counted_messages(inputs: Inputs, config: Config, classes: ir.Table) -> MailR
     return MailRows(inputs.keep(rows), participants, messages_out)
 
 
-def counted_meetings(inputs: Inputs, config: Config, classes: ir.Table) -> MeetingRows:
-    """Return the counted meetings (docs/metrics.md, *Meetings*) and each roster person's view of them."""
+def counted_meetings(inputs: Inputs, config: Config, classes: ir.Table, timed: ir.Table) -> MeetingRows:
+    """Return the counted meetings (docs/metrics.md, *Meetings*) and each roster person's view of them.
+
+    `timed` is `timed_meetings`.
+    """
     rules = config.metrics
-    stored = inputs.meetings.filter(
+    meetings = timed.filter(
         lambda t: ~t.is_cancelled.fill_null(False) & ~t.is_all_day.fill_null(False) & ~t.is_transparent.fill_null(False)
-    )
-    meetings = stored.select(
-        "meeting_key", "organizer", "organizer_domain", start=seconds(stored.start_at), end=seconds(stored.end_at)
     )
     length = meetings.end - meetings.start
     meetings = meetings.filter((length > 0) & (length < round(rules.meeting_max_hours * 3600)))
@@ -237,8 +265,7 @@ def counted_meetings(inputs: Inputs, config: Config, classes: ir.Table) -> Meeti
     roster = inputs.keep(_roster(inputs, config))
     counts = inputs.keep(_with_people(people, roster, "meeting_key").filter(lambda t: t.people >= 2))
     counted = meetings.join(counts.select("meeting_key"), "meeting_key")
-    counted = local_seconds(counted, "start", config.company.timezone, inputs.zone_days, "company_local")
-    counted = inputs.keep(counted.select("meeting_key", "start", "end", week_day=week_of(counted.company_local)))
+    counted = inputs.keep(counted.select("meeting_key", "start", "end", "week_day"))
     participants = inputs.keep(people.semi_join(counted, "meeting_key"))
     rows = _as_person(participants, roster, counts, "meeting_key").join(counted, "meeting_key")
     small = rows.people <= rules.small_meeting_max_people

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import ibis
 
 from repsight.metrics.calendar import DAY, EPOCH, EPOCH_WEEKDAY, WEEK
-from repsight.metrics.events import local_seconds, seconds, week_of
+from repsight.metrics.events import local_seconds
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -152,17 +152,13 @@ def _epoch_day(day: ir.DateValue) -> ir.IntegerValue:
     return day.delta(ibis.date(EPOCH.year, EPOCH.month, EPOCH.day), unit="day")
 
 
-def activity_weeks(inputs: Inputs, config: Config) -> ir.Table:
-    """Return `person`, `first_week`, `last_week`: each roster person's weeks (docs/metrics.md, *Weeks and periods*)."""
-    zone = config.company.timezone
-    messages = inputs.messages.select("message_key", "sender", second=seconds(inputs.messages.sent_at))
-    messages = local_seconds(messages, "second", zone, inputs.zone_days, "local")
-    messages = messages.select("message_key", "sender", week_day=week_of(messages.local))
-    meetings = inputs.meetings.select("meeting_key", "organizer", second=seconds(inputs.meetings.start_at))
-    meetings = local_seconds(meetings, "second", zone, inputs.zone_days, "local")
-    meetings = meetings.select("meeting_key", "organizer", week_day=week_of(meetings.local))
-    recipients = inputs.message_recipients.join(messages, "message_key")
-    attendees = inputs.meeting_attendees.join(meetings, "meeting_key")
+def activity_weeks(inputs: Inputs, messages: ir.Table, meetings: ir.Table) -> ir.Table:
+    """Return `person`, `first_week`, `last_week`: each roster person's weeks (docs/metrics.md, *Weeks and periods*).
+
+    `messages` and `meetings` are `timed_messages` and `timed_meetings`: every stored event.
+    """
+    recipients = inputs.message_recipients.join(messages.select("message_key", "week_day"), "message_key")
+    attendees = inputs.meeting_attendees.join(meetings.select("meeting_key", "week_day"), "meeting_key")
     seen = (
         messages.select(person="sender", week_day="week_day")
         .union(recipients.select(person="recipient", week_day="week_day"), distinct=False)
@@ -190,13 +186,15 @@ _COUNT_COLUMNS = (
 )
 
 
-def weekly_counts(inputs: Inputs, config: Config, mail: MailRows, meetings: MeetingRows, network: ir.Table) -> ir.Table:
+def weekly_counts(
+    inputs: Inputs, config: Config, mail: MailRows, meetings: MeetingRows, network: ir.Table, spans: ir.Table
+) -> ir.Table:
     """Return per roster person and week of their range the integer sums the metrics are made of.
 
     Both tables are computed from these integers (seconds, counts), so their
-    values do not depend on the order an engine adds them in.
+    values do not depend on the order an engine adds them in. `spans` is
+    `activity_weeks`.
     """
-    spans = inputs.keep(activity_weeks(inputs, config))
     calendar = inputs.calendar
     grid = spans.join(calendar, (calendar.week_day >= spans.first_week) & (calendar.week_day <= spans.last_week))
     grid = grid.select("person", "week_day", "week", "period", "period_start")
