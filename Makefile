@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck java bench bench-readers clean
+.PHONY: demo test lint typecheck java bench bench-readers bench-metrics clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ test: $(STAMP) lint typecheck java
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py
+
+bench-metrics: $(STAMP)
+	$(BIN)/python bench/bench_metrics.py
 
 bench-readers: $(STAMP)
 	$(BIN)/python bench/bench_mbox.py

@@ -1,0 +1,218 @@
+"""Benchmark: the metrics engine against pandas and networkx, at the study's scale and at 10,000 people.
+
+    .venv/bin/python bench/bench_metrics.py                       # 1,500 and 10,000 people, 18 months
+    .venv/bin/python bench/bench_metrics.py --people 1500         # one size
+    .venv/bin/python bench/bench_metrics.py --baseline-limit 1200 # give pandas/networkx at most 20 minutes each
+
+Each company is generated straight into a workspace (`repsight.synth.bulk`,
+no text exports). Every step runs in its own process, so its time and peak
+memory (max RSS) are its own:
+
+- `engine`: `repsight.metrics.run_metrics` on DuckDB, all of it: both
+  tables, the graphs, storing the results; its steps are timed too, and
+  "tables" (everything but the graphs) is what pandas is compared with.
+- `pandas`: the same rules written in plain pandas (`oracle_person_week` of
+  `tests/metrics_oracle.py`, the oracle the tests compare the engine with), on
+  tables read from the same workspace; the reading is not counted. It stops
+  at `--baseline-limit`.
+- `igraph` and `networkx`: network prominence and brokerage on the same
+  period edge tables (exported by the engine's run): the engine's igraph code
+  against networkx (`eigenvector_centrality_numpy`, `betweenness_centrality`),
+  which is what a user of networkx would write.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from repsight.config import Config
+    from repsight.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = "benchmark-key-0123456789abcdef"
+
+
+def _run_step(step: str, folder: Path, limit: float | None = None) -> dict[str, object]:
+    """Run one step in a new process; return its result with wall seconds and peak RSS (MB)."""
+    command = [sys.executable, __file__, "--step", step, "--folder", str(folder)]
+    env = {**os.environ, "REPSIGHT_KEY": KEY}
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        stdout, _ = process.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, _, usage = os.wait4(process.pid, 0)
+        return {"seconds": time.perf_counter() - started, "peak_mb": usage.ru_maxrss / 1024, "stopped": True}
+    if process.returncode != 0:
+        raise SystemExit(f"step {step} failed")
+    result: dict[str, object] = json.loads(stdout.strip().splitlines()[-1])
+    result["wall_seconds"] = time.perf_counter() - started
+    return result
+
+
+def _peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def step_generate(folder: Path, people: int, months: int) -> dict[str, object]:
+    from repsight import load_config
+    from repsight.synth.bulk import main as generate
+
+    started = time.perf_counter()
+    generate([str(folder), "--people", str(people), "--months", str(months), "--quiet"])
+    seconds = time.perf_counter() - started
+    config = load_config(folder)
+    with _open(config) as store:
+        rows = {name: store.count(name) for name in ("messages", "message_recipients", "meetings", "meeting_attendees")}
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "rows": rows}
+
+
+def _open(config: Config) -> Store:
+    from repsight.privacy import read_key
+    from repsight.store import Store
+
+    return Store.open(config, read_key(config.key_path), read_only=True)
+
+
+def step_engine(folder: Path) -> dict[str, object]:
+    from repsight import load_config
+    from repsight.metrics import run_metrics
+
+    report = run_metrics(load_config(folder))
+    return {
+        "seconds": report.seconds,
+        "peak_mb": _peak_mb(),
+        "steps": report.steps,
+        "person_weeks": report.person_weeks,
+        "person_periods": report.person_periods,
+        "estimated": report.estimated_betweenness,
+    }
+
+
+def step_pandas(folder: Path) -> dict[str, object]:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from metrics_oracle import oracle_person_week  # type: ignore[import-not-found]
+    from repsight import load_config
+    from repsight.metrics.engine import INPUT_TABLES
+
+    config = load_config(folder)
+    with _open(config) as store:
+        tables = {name: store.table(name).to_pyarrow() for name in INPUT_TABLES}
+    started = time.perf_counter()
+    weeks = oracle_person_week(tables, config)
+    return {"seconds": time.perf_counter() - started, "peak_mb": _peak_mb(), "person_weeks": len(weeks)}
+
+
+def _stored(folder: Path, table: str) -> pa.Table:
+    from repsight import load_config
+
+    with _open(load_config(folder)) as store:
+        rows: pa.Table = store.table(table).to_pyarrow()
+    return rows
+
+
+def step_igraph(folder: Path) -> dict[str, object]:
+    from repsight import load_config
+    from repsight.metrics.graph import period_scores
+
+    config = load_config(folder)
+    edges = _stored(folder, "period_edges")
+    people = _stored(folder, "person_period").select(["person", "period"])
+    started = time.perf_counter()
+    scores = period_scores(edges, people, config.metrics)
+    return {"seconds": time.perf_counter() - started, "peak_mb": _peak_mb(), "rows": scores.table.num_rows}
+
+
+def step_networkx(folder: Path) -> dict[str, object]:
+    import networkx as nx
+
+    edges = _stored(folder, "period_edges").to_pandas()
+    started = time.perf_counter()
+    rows = 0
+    for _, part in edges.groupby("period"):
+        graph = nx.Graph()
+        graph.add_weighted_edges_from(part[["a", "b", "weight"]].itertuples(index=False))
+        for component in nx.connected_components(graph):  # numpy eigenvectors need one component
+            if len(component) > 2:
+                nx.eigenvector_centrality_numpy(graph.subgraph(component), weight="weight")
+        rows += len(nx.betweenness_centrality(graph))
+    return {"seconds": time.perf_counter() - started, "peak_mb": _peak_mb(), "rows": rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, nargs="*", default=[1500, 10_000])
+    parser.add_argument("--months", type=int, default=18)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "metrics")
+    parser.add_argument("--baseline-limit", type=float, default=1800.0, help="seconds each baseline may run")
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step:
+        steps = {"engine": step_engine, "pandas": step_pandas, "igraph": step_igraph, "networkx": step_networkx}
+        result = step_generate(args.folder, *args.size) if args.step == "generate" else steps[args.step](args.folder)
+        print(json.dumps(result))
+        return
+    results = []
+    for people in args.people:
+        folder = args.out / f"people-{people}"
+        shutil.rmtree(folder, ignore_errors=True)
+        generated = _run_generate(folder, people, args.months)
+        row: dict[str, object] = {"people": people, "months": args.months, "generate": generated}
+        print(f"{people:,} people: generated {generated['rows']} in {float(str(generated['seconds'])):.0f} s", flush=True)
+        for step in ("engine", "pandas", "igraph", "networkx"):
+            limit = None if step in ("engine", "igraph") else args.baseline_limit
+            row[step] = _run_step(step, folder, limit)
+            print(f"  {step}: {json.dumps(row[step])}", flush=True)
+        results.append(row)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    _print_table(results)
+
+
+def _run_generate(folder: Path, people: int, months: int) -> dict[str, object]:
+    command = [sys.executable, __file__, "--step", "generate", "--folder", str(folder), "--size", str(people), str(months)]
+    process = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "REPSIGHT_KEY": KEY}, check=True)
+    result: dict[str, object] = json.loads(process.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _print_table(results: list[dict[str, object]]) -> None:
+    print("\n| people | step | seconds | peak MB | engine is faster by |")
+    print("|---:|---|---:|---:|---|")
+    for row in results:
+        engine, pandas, igraph, networkx = (row[s] for s in ("engine", "pandas", "igraph", "networkx"))
+        assert isinstance(engine, dict) and isinstance(pandas, dict) and isinstance(igraph, dict) and isinstance(networkx, dict)
+        steps = engine["steps"]
+        assert isinstance(steps, dict)
+        tables = sum(float(v) for k, v in steps.items() if k != "graph")
+        lines = [
+            ("engine, all", float(engine["seconds"]), engine, ""),
+            ("engine, tables (no graphs)", tables, engine, ""),
+            ("pandas, person_week", float(pandas["seconds"]), pandas, tables),
+            ("engine, graphs (igraph)", float(igraph["seconds"]), igraph, ""),
+            ("networkx, graphs", float(networkx["seconds"]), networkx, float(igraph["seconds"])),
+        ]
+        for name, seconds, result, base in lines:
+            stopped = result.get("stopped") and base != ""
+            ratio = f"{'more than ' if stopped else ''}{seconds / float(base):.0f}×" if base != "" else ""
+            shown = f"{seconds:,.1f}" + (" (stopped)" if stopped else "")
+            print(f"| {row['people']:,} | {name} | {shown} | {float(str(result['peak_mb'])):,.0f} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
