@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "benchmark-key-0123456789abcdef"
+BASELINE_MEMORY = 16 << 30  # of the machine's 24 GiB
 
 
 def _run_step(step: str, folder: Path, limit: float | None = None) -> dict[str, object]:
@@ -162,10 +163,22 @@ def main() -> None:
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--table", action="store_true", help="print the table of the last run's results.json")
     args = parser.parse_args()
+    if args.table:
+        _print_table(json.loads((args.out / "results.json").read_text()))
+        return
     if args.step:
         steps = {"engine": step_engine, "pandas": step_pandas, "igraph": step_igraph, "networkx": step_networkx}
-        result = step_generate(args.folder, *args.size) if args.step == "generate" else steps[args.step](args.folder)
+        if args.step in ("pandas", "networkx"):
+            # A baseline that outgrows the machine fails alone, not by the kernel's OOM killer.
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, (BASELINE_MEMORY, BASELINE_MEMORY))
+        try:
+            result = step_generate(args.folder, *args.size) if args.step == "generate" else steps[args.step](args.folder)
+        except MemoryError:
+            result = {"seconds": 0.0, "peak_mb": _peak_mb(), "stopped": f"out of memory at {BASELINE_MEMORY >> 30} GiB"}
         print(json.dumps(result))
         return
     results = []
@@ -208,9 +221,11 @@ def _print_table(results: list[dict[str, object]]) -> None:
             ("networkx, graphs", float(networkx["seconds"]), networkx, float(igraph["seconds"])),
         ]
         for name, seconds, result, base in lines:
-            stopped = result.get("stopped") and base != ""
+            stopped = result.get("stopped") if base != "" else None
             ratio = f"{'more than ' if stopped else ''}{seconds / float(base):.0f}×" if base != "" else ""
-            shown = f"{seconds:,.1f}" + (" (stopped)" if stopped else "")
+            shown = f"{seconds:,.1f}" + (" (stopped at the time limit)" if stopped is True else "")
+            if isinstance(stopped, str):
+                shown, ratio = f"({stopped})", ""
             print(f"| {row['people']:,} | {name} | {shown} | {float(str(result['peak_mb'])):,.0f} | {ratio} |")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from repsight.config import MetricsConfig
 from repsight.metrics.graph import percentiles, period_scores
@@ -75,3 +76,17 @@ def test_large_networks_estimate_brokerage_from_samples_and_say_so() -> None:
         edges(rows), people("Q", names), MetricsConfig(betweenness_exact_max_people=100, betweenness_samples=200)
     )
     assert again.table.equals(sampled.table)
+
+
+def test_periods_in_worker_processes_give_the_same_scores(monkeypatch: pytest.MonkeyPatch) -> None:
+    import repsight.metrics.graph as graph_module
+
+    graph = nx.connected_watts_strogatz_graph(120, 4, 0.2, seed=5)
+    rows = [(period, f"p{a:03d}", f"p{b:03d}", 1 + (a + b) % 3) for period in ("Q1", "Q2") for a, b in graph.edges]
+    names = [f"p{n:03d}" for n in graph.nodes]
+    members = pa.concat_tables([people("Q1", names), people("Q2", names[:60])])
+    serial = period_scores(edges(rows), members, MetricsConfig())
+    monkeypatch.setattr(graph_module, "PARALLEL_MIN_EDGES", 0)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    parallel = period_scores(edges(rows), members, MetricsConfig())
+    assert parallel.table.equals(serial.table)

@@ -53,6 +53,22 @@ def _average_ranks(values: np.ndarray) -> np.ndarray:
     return np.asarray(((first + last) / 2.0)[group], dtype=float)
 
 
+def _centralities(
+    nodes: int, pairs: np.ndarray, weights: np.ndarray, rules: MetricsConfig
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Return eigenvector centrality, betweenness, and whether betweenness was estimated, of one graph.
+
+    `pairs` holds the edges as rows of two node numbers. A module-level
+    function of plain arrays, so that periods can run in worker processes.
+    """
+    import igraph
+
+    graph = igraph.Graph(n=nodes, edges=pairs.tolist())
+    graph.es["weight"] = weights.tolist()
+    brokerage, sampled = _betweenness(graph, rules)
+    return _eigenvector(graph), brokerage, sampled
+
+
 def _eigenvector(graph: object) -> np.ndarray:
     import igraph
 
@@ -84,30 +100,34 @@ def _betweenness(graph: object, rules: MetricsConfig) -> tuple[np.ndarray, bool]
 
 
 def period_scores(edges: pa.Table, people: pa.Table, rules: MetricsConfig) -> GraphScores:
-    """Return the percentile scores of `people` (person, period) in each period's graph of `edges` (period, a, b, weight)."""
-    import igraph
+    """Return the percentile scores of `people` (person, period) in each period's graph of `edges` (period, a, b, weight).
 
-    parts: list[pa.Table] = []
-    estimated: dict[str, int] = {}
+    Periods are independent graphs: with several of them and several cores,
+    they are computed in parallel worker processes.
+    """
     edge_periods = edges["period"].to_numpy(zero_copy_only=False)
     people_periods = people["period"].to_numpy(zero_copy_only=False)
-    for period in sorted(set(people_periods.tolist())):
+    periods = sorted(set(people_periods.tolist()))
+    graphs = []
+    for period in periods:
         chosen = edges.filter(pa.array(edge_periods == period))
-        members = people.filter(pa.array(people_periods == period))["person"].to_numpy(zero_copy_only=False)
         a = chosen["a"].to_numpy(zero_copy_only=False)
         b = chosen["b"].to_numpy(zero_copy_only=False)
         names, index = np.unique(np.concatenate([a, b]), return_inverse=True)
-        graph = igraph.Graph(n=len(names), edges=np.column_stack([index[: len(a)], index[len(a) :]]).tolist())
-        graph.es["weight"] = chosen["weight"].to_numpy(zero_copy_only=False).astype(float).tolist()
-        prominence = _eigenvector(graph)
-        brokerage, sampled = _betweenness(graph, rules)
+        pairs = np.column_stack([index[: len(a)], index[len(a) :]])
+        graphs.append((names, pairs, chosen["weight"].to_numpy(zero_copy_only=False).astype(float)))
+    results = _map_graphs([(len(names), pairs, weights, rules) for names, pairs, weights in graphs])
+    parts: list[pa.Table] = []
+    estimated: dict[str, int] = {}
+    for period, (names, _, _), (prominence, brokerage, sampled) in zip(periods, graphs, results, strict=True):
         if sampled:
             estimated[period] = len(names)
-        position = np.searchsorted(names, members)
-        found = (position < len(names)) & (names[np.minimum(position, max(len(names) - 1, 0))] == members) if len(names) else None
+        members = people.filter(pa.array(people_periods == period))["person"].to_numpy(zero_copy_only=False)
         member_prominence = np.zeros(len(members))
         member_brokerage = np.zeros(len(members))
-        if found is not None:
+        if len(names):
+            position = np.minimum(np.searchsorted(names, members), len(names) - 1)
+            found = names[position] == members
             member_prominence[found] = prominence[position[found]]
             member_brokerage[found] = brokerage[position[found]]
         # Percentiles are among the people measured, scaled by the graph's top value.
@@ -130,6 +150,27 @@ def period_scores(edges: pa.Table, people: pa.Table, rules: MetricsConfig) -> Gr
         ]
     )
     return GraphScores(pa.concat_tables(parts) if parts else schema.empty_table(), estimated)
+
+
+# Below this many edges in all, starting worker processes costs more than it saves.
+PARALLEL_MIN_EDGES = 50_000
+
+
+def _map_graphs(
+    jobs: list[tuple[int, np.ndarray, np.ndarray, MetricsConfig]],
+) -> list[tuple[np.ndarray, np.ndarray, bool]]:
+    """Return `_centralities` of each job, in parallel processes where that pays."""
+    import os
+
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers < 2 or sum(len(pairs) for _, pairs, _, _ in jobs) < PARALLEL_MIN_EDGES:
+        return [_centralities(*job) for job in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # "spawn": the parent holds database and engine threads, which a fork would copy mid-flight.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_centralities, *zip(*jobs, strict=True)))
 
 
 def _percentiles_scaled(members: np.ndarray, everyone: np.ndarray) -> pa.Array:
