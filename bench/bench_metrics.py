@@ -212,6 +212,9 @@ def main() -> None:
             row[step] = _run_step(step, folder, limit)
             print(f"  {step}: {json.dumps(row[step])}", flush=True)
         results.append(row)
+    if args.only:  # keep the other companies of the earlier run
+        results = [*(r for n, r in earlier.items() if n not in args.people), *results]
+        results.sort(key=lambda r: int(str(r["people"])))
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
     _print_table(results)
 
@@ -243,6 +246,8 @@ def _print_table(results: list[dict[str, object]]) -> None:
             stopped = result.get("stopped") if base != "" else None
             ratio = f"{'more than ' if stopped else ''}{seconds / float(base):.0f}×" if base != "" else ""
             shown = f"{seconds:,.1f}" + (f" (stopped: {stopped} limit)" if stopped else "")
+            if stopped == "memory":
+                ratio = "did not finish within 16 GiB"
             print(f"| {row['people']:,} | {name} | {shown} | {float(str(result['peak_mb'])):,.0f} | {ratio} |")
 
 
