@@ -150,6 +150,8 @@ def _pyspark(store: Store, config: Config) -> Iterator[_Compute]:
         # One machine: a few partitions per core, not Spark's cluster-sized 200.
         builder = builder.config("spark.sql.shuffle.partitions", "8").config("spark.ui.enabled", "false")
     # Stored times are UTC; Spark must not read them in the machine's zone.
+    # Nothing of Spark's own (a warehouse folder) lands in the user's working folder.
+    builder = builder.config("spark.sql.warehouse.dir", str(staging / "warehouse"))
     session = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     try:
