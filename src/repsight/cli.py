@@ -28,6 +28,7 @@ from repsight.ingest import IngestReport
 
 if TYPE_CHECKING:
     from repsight.metrics import MetricsReport
+    from repsight.study import StudyResult
 
 __all__ = ["app", "main"]
 
@@ -262,12 +263,14 @@ def _print_headline(rows: list[dict[str, object]], min_group_size: int) -> None:
     labels = {1: "1 (lowest)", 4: "4 (top)"}
     for row in rows:
         values = [row[name] for name in HEADLINE]
-        cells = [f"{v:.2f}" if isinstance(v, float) else "[dim]fewer than {min_group_size}[/dim]" for v in values]
+        cells = [f"{v:.2f}" if isinstance(v, float) else f"[dim]fewer than {min_group_size}[/dim]" for v in values]
         table.add_row(labels.get(int(str(row["quartile"])), str(row["quartile"])), f"{row['people']:,}", *cells)
-    if rows and all(isinstance(rows[i][n], float) for i in (0, -1) for n in HEADLINE):
-        gaps = [1 - float(str(rows[0][n])) / float(str(rows[-1][n])) if rows[-1][n] else 0.0 for n in HEADLINE]
+    by_quartile = {int(str(row["quartile"])): row for row in rows}
+    lowest, top = by_quartile.get(1), by_quartile.get(4)
+    if lowest and top and all(isinstance(lowest[n], float) and isinstance(top[n], float) for n in HEADLINE):
+        gaps = [float(str(lowest[n])) / float(str(top[n])) - 1 if top[n] else 0.0 for n in HEADLINE]
         table.add_section()
-        table.add_row("lowest vs top", "", *[f"{-gap:+.0%}" for gap in gaps])
+        table.add_row("lowest vs top", "", *[f"{gap:+.0%}" for gap in gaps])
     out.print(table)
 
 
@@ -284,6 +287,116 @@ def metrics(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
     _print_metrics(report)
     with Store.open(cfg, read_key(cfg.key_path), read_only=True) as store:
         _print_headline(headline_by_quartile(store, cfg).to_pylist(), cfg.privacy.min_group_size)
+
+
+_LABELS = {
+    "customer_hours": "customer time (h/week)",
+    "internal_network_size": "internal network (people)",
+    "senior_leader_hours": "senior-leader time (h/week)",
+    "manager_hours": "manager time (h/week)",
+    "org_span": "org units reached",
+    "network_prominence": "network prominence (pct)",
+    "network_brokerage": "network brokerage (pct)",
+    "collaboration_hours": "collaboration (h/week)",
+    "external_hours": "external time (h/week)",
+    "after_hours_collaboration_hours": "after-hours (h/week)",
+}
+
+
+def _phase2_verdict(document: dict[str, object], metric: str) -> str:
+    phase2 = document["phase2"]
+    assert isinstance(phase2, dict)
+    specific = [
+        f"{attribute} ({', '.join(part['heterogeneity'][metric]['differing_segments']) or 'no single segment'})"
+        for attribute, part in phase2.items()
+        if part["heterogeneity"][metric]["verdict"] == "segment-specific"
+    ]
+    untested = [a for a, part in phase2.items() if part["heterogeneity"][metric]["verdict"] == "untested"]
+    if specific:
+        return "[yellow]segment-specific:[/yellow] " + "; ".join(specific)
+    if untested and len(untested) == len(phase2):
+        return "[dim]not testable (too few segments)[/dim]"
+    return "[green]consistent[/green]" if phase2 else "[dim]no segments[/dim]"
+
+
+def _print_study(result: StudyResult) -> None:
+    from repsight.metrics import HEADLINE
+
+    doc = result.document
+    population, phase1 = doc["population"], doc["phase1"]
+    threshold = doc["thresholds"]["q_threshold"]
+    table = Table(
+        title=(
+            f"The study: bottom vs top quarter of sellers, {population['reps']:,} reps over "
+            f"{len(population['periods'])} periods ({population['periods'][0]} to {population['periods'][-1]})"
+        ),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    for name, justify in (
+        ("behaviour", "left"),
+        ("top", "right"),
+        ("bottom", "right"),
+        ("bottom vs top [95% CI]", "right"),
+        ("rho", "right"),
+        ("q", "right"),
+        ("by region, segment, channel", "left"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    headline = [m for m in HEADLINE if m in phase1]
+    others = [m for m in phase1 if m not in HEADLINE]
+    for metric in [*headline, *others]:
+        if metric == (others[0] if others else None):
+            table.add_section()
+        row = phase1[metric]
+        low, high = row["ci95"]
+        gap = "–" if row["bottom_vs_top_pct"] != row["bottom_vs_top_pct"] else f"{row['bottom_vs_top_pct']:+.0f}%"
+        interval = "" if low != low else f" [{low:+.0f}, {high:+.0f}]"
+        q = row["q"]
+        style = "bold" if q == q and q < threshold else "dim"
+        table.add_row(
+            f"[{style}]{_LABELS.get(metric, metric)}[/{style}]",
+            f"{row['top_mean']:.2f}",
+            f"{row['bottom_mean']:.2f}",
+            gap + interval,
+            "–" if row["rho"] != row["rho"] else f"{row['rho']:+.2f}",
+            "–" if q != q else ("<0.001" if q < 0.001 else f"{q:.3f}"),
+            _phase2_verdict(doc, metric),
+        )
+    out.print(table)
+    out.print(
+        f"[dim]Top and bottom: the highest and lowest quarter of each period's reps by attainment. q: Benjamini-Hochberg; "
+        f"bold where q < {threshold}. Phase 2 compares the segments of each attribute; see --json for every figure.[/dim]"
+    )
+    out.print(f"[bold]Caveat:[/bold] {doc['caveat']}")
+
+
+@app.command()
+def analyze(
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    json_file: Annotated[Path | None, typer.Option("--json", help="Write the whole study as JSON to this file.")] = None,
+) -> None:
+    """Run the study: top vs bottom sellers' behaviour, whole org then segment by segment (docs/study.md)."""
+    from repsight.study import analyze as run_analysis
+
+    cfg = load_config(config)
+    with err.status("Running the study…"):
+        result = run_analysis(cfg)
+    if json_file is not None:
+        _write_text(json_file, result.to_json())
+        out.print(f"Wrote the study ({result.document['population']['rep_periods']:,} rep-periods) to {json_file}")
+        return
+    _print_study(result)
+
+
+def _write_text(path: Path, text: str) -> None:
+    from repsight.errors import StudyError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise StudyError(f"{path}: cannot write the study: {exc.strerror or exc}") from None
 
 
 @app.command()
@@ -316,19 +429,20 @@ def demo(
     """Generate a synthetic sales organisation and run every stage of repsight on it."""
     from repsight.demo import DemoResult, create_demo_workspace
     from repsight.ingest import ingest as run_ingest
-    from repsight.metrics import headline_by_quartile, run_metrics
-    from repsight.privacy import read_key
-    from repsight.store import Store
+    from repsight.metrics import run_metrics
+    from repsight.study import analyze as run_analysis
 
     with err.status(f"Generating {people:,} people and {months} months of mail and meetings…"):
         config, synth = create_demo_workspace(out_dir, people=people, months=months, seed=seed)
     with _FileProgress(err) as progress:
         report = run_ingest(config, progress=progress)
-    measured = None
+    measured = studied = None
     if report.ok:
         with err.status("Computing the metrics…"):
             measured = run_metrics(config)
-    result = DemoResult(config, synth, report, measured)
+        with err.status("Running the study…"):
+            studied = run_analysis(config)
+    result = DemoResult(config, synth, report, measured, studied)
     s = result.synth
     out.print(
         f"Generated [bold]{s.people:,}[/bold] people ({s.reps:,} quota-carrying reps), {s.accounts:,} CRM accounts, "
@@ -338,8 +452,6 @@ def demo(
     _print_ingest(result.ingest, result.config)
     if result.metrics is not None:
         _print_metrics(result.metrics)
-        with Store.open(config, read_key(config.key_path), read_only=True) as store:
-            _print_headline(headline_by_quartile(store, config).to_pylist(), config.privacy.min_group_size)
     config_path = _shown(result.config.path, Path.cwd())
     out.print("\n[bold]Where to look next[/bold]")
     hints = Table.grid(padding=(0, 2))
@@ -347,10 +459,14 @@ def demo(
     hints.add_column()
     hints.add_row(f"repsight status -c {config_path}", "what the workspace holds")
     hints.add_row(f"repsight quarantine -c {config_path}", "records that could not be loaded, and why")
+    hints.add_row(f"repsight analyze -c {config_path} --json study.json", "every figure of the study, as JSON")
     hints.add_row(f"repsight export -c {config_path} --out metrics.csv", "the metrics, for a spreadsheet")
     hints.add_row(_shown(out_dir / "truth.json", Path.cwd()), "the planted effects and each rep's hidden skill")
     hints.add_row(_shown(result.config.database_path, Path.cwd()), "the tables, for SQL (DuckDB)")
     out.print(hints)
+    if result.study is not None:
+        out.print()
+        _print_study(result.study)
     if not result.ingest.ok:
         raise typer.Exit(1)
 

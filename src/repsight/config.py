@@ -17,12 +17,14 @@ from repsight.errors import ConfigError
 
 __all__ = [
     "CONFIG_FILENAME",
+    "STUDY_METRICS",
     "CompanyConfig",
     "Config",
     "EngineConfig",
     "MetricsConfig",
     "PrivacyConfig",
     "SourcesConfig",
+    "StudyConfig",
     "load_config",
     "render_config",
 ]
@@ -175,6 +177,76 @@ def _seconds(hhmm: str) -> int:
     return int(hours) * 3600 + int(minutes) * 60
 
 
+STUDY_METRICS = (
+    "customer_hours",
+    "internal_network_size",
+    "org_span",
+    "network_prominence",
+    "network_brokerage",
+    "senior_leader_hours",
+    "manager_hours",
+    "collaboration_hours",
+    "external_hours",
+    "after_hours_collaboration_hours",
+)
+_PERIOD_METRICS = (
+    "meeting_hours",
+    "email_hours",
+    "collaboration_hours",
+    "customer_hours",
+    "external_hours",
+    "senior_leader_hours",
+    "manager_hours",
+    "manager_1on1_hours",
+    "after_hours_collaboration_hours",
+    "meetings",
+    "emails_sent",
+    "emails_received",
+    "internal_network_size",
+    "org_span",
+    "network_prominence",
+    "network_brokerage",
+)
+SEGMENT_ATTRIBUTES = ("region", "segment", "channel", "org", "function", "level", "timezone")
+
+
+class StudyConfig(_Section):
+    """How the study compares top and bottom sellers: every threshold of docs/study.md."""
+
+    metrics: list[str] = Field(default_factory=lambda: list(STUDY_METRICS), min_length=1)
+    """The person-period metrics the study tests."""
+    segment_by: list[str] = Field(default_factory=lambda: ["region", "segment", "channel"])
+    """Roster attributes that phase 2 splits the sellers by."""
+    tier_fraction: float = Field(default=0.25, gt=0, le=0.5)
+    """Share of each period's sellers in the top tier, and in the bottom tier."""
+    bootstrap_resamples: int = Field(default=2_000, ge=100)
+    """Resamples of sellers behind each confidence interval."""
+    confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    """Coverage of the confidence intervals."""
+    seed: int = 0
+    """Seed of the bootstrap: the same data give the same intervals."""
+    q_threshold: float = Field(default=0.05, gt=0, lt=1)
+    """A Benjamini-Hochberg q-value below this is a finding."""
+    heterogeneity_i2: float = Field(default=0.5, ge=0, le=1)
+    """I-squared at or above this (with a significant interaction) makes a metric segment-specific."""
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in _PERIOD_METRICS:
+                raise ValueError(f"{name!r} is not a person-period metric ({', '.join(_PERIOD_METRICS)})")
+        return list(dict.fromkeys(value))
+
+    @field_validator("segment_by")
+    @classmethod
+    def _known_attributes(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if name not in SEGMENT_ATTRIBUTES:
+                raise ValueError(f"{name!r} is not a roster attribute ({', '.join(SEGMENT_ATTRIBUTES)})")
+        return list(dict.fromkeys(value))
+
+
 class EngineConfig(_Section):
     """Where the data lives and what computes on it."""
 
@@ -197,6 +269,7 @@ class Config(_Section):
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    study: StudyConfig = Field(default_factory=StudyConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     path: Path = Field(default=Path(CONFIG_FILENAME), exclude=True)
 
@@ -300,6 +373,11 @@ key_file = ".repsight.key"          # or set REPSIGHT_KEY
 period = "auto"                     # "quarter", "month", or as the KPIs use
 working_hours = "08:00-18:00"       # local, in each person's roster time zone
 working_days = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+
+[study]                             # every rule and threshold: docs/study.md
+segment_by = ["region", "segment", "channel"]
+bootstrap_resamples = 2000
+seed = 0
 
 [engine]
 backend = "duckdb"                  # or "pyspark" (pip install 'repsight[spark]')

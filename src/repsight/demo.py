@@ -10,6 +10,7 @@ from repsight.config import CONFIG_FILENAME, Config
 from repsight.errors import ConfigError
 from repsight.ingest import IngestReport, Progress, ingest
 from repsight.metrics import MetricsReport, run_metrics
+from repsight.study import StudyResult, analyze
 from repsight.synth import MIN_PEOPLE, SynthResult, generate
 from repsight.workspace import init_workspace
 
@@ -24,6 +25,7 @@ class DemoResult:
     synth: SynthResult
     ingest: IngestReport
     metrics: MetricsReport | None = None
+    study: StudyResult | None = None
 
 
 def prepare_folder(folder: Path) -> None:
@@ -77,4 +79,6 @@ def run_demo(
     """Generate a synthetic company into a new workspace at `folder` and run every stage on it."""
     config, synth = create_demo_workspace(folder, people=people, months=months, seed=seed)
     report = ingest(config, progress=progress)
-    return DemoResult(config, synth, report, run_metrics(config) if report.ok else None)
+    if not report.ok:
+        return DemoResult(config, synth, report)
+    return DemoResult(config, synth, report, run_metrics(config), analyze(config))

@@ -5,7 +5,8 @@
     ├── KeyFileError              the pseudonymisation key is missing or wrong
     ├── InputError                an input file cannot be read at all
     ├── StoreError                the workspace database refuses an operation
-    └── MetricsError              the stored data cannot be measured (no events, broken dates)
+    ├── MetricsError              the stored data cannot be measured (no events, broken dates)
+    └── StudyError                the metrics cannot be studied (no reps with attainment, too few for tiers)
 
 A bad *record* is not an exception: it goes to the quarantine table and the
 load goes on. These exceptions are for problems that stop a command; their
@@ -15,7 +16,7 @@ command line can print them without a traceback.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "InputError", "KeyFileError", "MetricsError", "RepsightError", "StoreError"]
+__all__ = ["ConfigError", "InputError", "KeyFileError", "MetricsError", "RepsightError", "StoreError", "StudyError"]
 
 
 class RepsightError(Exception):
@@ -46,3 +47,7 @@ class StoreError(RepsightError):
 
 class MetricsError(RepsightError):
     """The stored data cannot be measured: nothing loaded yet, or dates that cannot be right."""
+
+
+class StudyError(RepsightError):
+    """The metrics cannot be studied: no reps with both metrics and attainment, or too few for tiers."""

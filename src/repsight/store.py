@@ -152,6 +152,10 @@ TABLES["person_period"] = {
 
 TABLES["period_edges"] = {"period": "string", "a": "string", "b": "string", "weight": "int64"}
 
+# The study's tables (docs/study.md), replaced whole on every run.
+TABLES["study_tiers"] = {"person": "string", "period": "string", "attainment": "float64", "tier": "int64"}
+TABLES["study_results"] = {"created_at": "timestamp", "document": "string"}
+
 KEYS: dict[str, tuple[str, ...]] = {
     "workspace": ("name",),
     "loads": ("load_id",),
@@ -168,6 +172,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "person_week": ("person", "week"),
     "person_period": ("person", "period"),
     "period_edges": ("period", "a", "b"),
+    "study_tiers": ("person", "period"),
+    "study_results": ("created_at",),
 }
 
 

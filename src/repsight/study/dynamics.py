@@ -1,0 +1,125 @@
+"""How behaviour moves: top and bottom tiers week by week through the period, and metrics as leading indicators."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from repsight.study.phases import period_dummies, rep_codes
+from repsight.study.stats import bh_qvalues, clustered_ols, standardised
+from repsight.study.table import TIER_BOTTOM, TIER_TOP
+
+if TYPE_CHECKING:
+    from repsight.config import StudyConfig
+
+__all__ = ["dynamics", "leading_indicators", "weeks_per_period"]
+
+
+def weeks_per_period(periods: list[str]) -> int:
+    """Return how many weeks of a period the dynamics show: 13 for quarters, 5 for months."""
+    return 13 if any("Q" in p for p in periods) else 5
+
+
+def dynamics(weeks: pd.DataFrame, metrics: list[str], periods: list[str], min_group_size: int) -> dict[str, Any]:
+    """Return, per metric, the top and bottom tiers' mean weekly value by week of the period.
+
+    `weeks` holds the tiered rep-periods' person-week rows (`rep_weeks`). A
+    week's mean is over the tier's reps with that week in their data; a week
+    with fewer reps than `min_group_size` in a tier shows no value. Weeks past
+    the period's usual length (a quarter's rare 14th Monday) are left out.
+    """
+    length = weeks_per_period(periods)
+    shown = weeks[weeks["week_of_period"].between(1, length)]
+    grouped = shown.groupby(["tier", "week_of_period"])
+    means = grouped[metrics].mean()
+    reps = grouped["person"].nunique()
+    found: dict[str, Any] = {"weeks": list(range(1, length + 1))}
+    for name, tier in (("top", TIER_TOP), ("bottom", TIER_BOTTOM)):
+        found[f"{name}_reps"] = [int(reps.get((tier, w), 0)) for w in range(1, length + 1)]
+    for metric in metrics:
+        found[metric] = {
+            name: [
+                float(means.loc[(tier, w), metric]) if reps.get((tier, w), 0) >= min_group_size else None
+                for w in range(1, length + 1)
+            ]
+            for name, tier in (("top", TIER_TOP), ("bottom", TIER_BOTTOM))
+        }
+    return found
+
+
+def _next_period_pairs(rows: pd.DataFrame) -> pd.DataFrame:
+    """Return one row per rep and period t that has the rep's attainment in the next period too."""
+    order = {name: i for i, name in enumerate(sorted(rows["period"].unique()))}
+    indexed = rows.assign(period_index=rows["period"].map(order))
+    following = indexed[["person", "period_index", "attainment"]].rename(columns={"attainment": "next_attainment"})
+    following = following.assign(period_index=following["period_index"] - 1)
+    return indexed.merge(following, on=["person", "period_index"]).sort_values(["period", "person"]).reset_index(drop=True)
+
+
+def _demeaned(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Return each column less its mean within its group (the within transformation)."""
+    if values.size == 0:
+        return values
+    matrix = values.reshape(len(values), -1)
+    sums = np.zeros((int(groups.max()) + 1, matrix.shape[1]))
+    np.add.at(sums, groups, matrix)
+    sizes = np.bincount(groups).astype(np.float64)
+    result: np.ndarray = matrix - (sums / sizes[:, None])[groups]
+    return result.reshape(values.shape)
+
+
+def leading_indicators(rows: pd.DataFrame, study: StudyConfig) -> dict[str, Any]:
+    """Return, per metric, two tests of whether behaviour leads results.
+
+    `next_period`: attainment in period t+1 on the standardised metric in t,
+    controlling for attainment in t, with period fixed effects. `within_person`:
+    attainment on the standardised metric with person and period fixed
+    effects (the within transformation), so that a stable trait of a rep
+    cannot pass for a lever. Errors clustered by rep; q-values over the
+    metrics, per test.
+    """
+    pairs = _next_period_pairs(rows)
+    # A rep seen in one period only has no change to learn from.
+    repeated = rows[rows.groupby("person")["period"].transform("nunique") > 1].reset_index(drop=True)
+    groups = rep_codes(repeated)
+    found: dict[str, Any] = {
+        "next_period": {"n": len(pairs), "reps": int(pairs["person"].nunique()), "metrics": {}},
+        "within_person": {"n": len(repeated), "reps": int(repeated["person"].nunique()), "metrics": {}},
+    }
+    within_periods = _demeaned(period_dummies(repeated["period"]), groups) if len(repeated) else None
+    within_outcome = _demeaned(repeated["attainment"].to_numpy(np.float64), groups) if len(repeated) else None
+    for metric in study.metrics:
+        if len(pairs) > 2 and pairs[metric].nunique() > 1:
+            design = np.column_stack(
+                [
+                    np.ones(len(pairs)),
+                    standardised(pairs[metric].to_numpy(np.float64)),
+                    pairs["attainment"].to_numpy(np.float64),
+                    period_dummies(pairs["period"]),
+                ]
+            )
+            fit = clustered_ols(pairs["next_attainment"].to_numpy(np.float64), design, rep_codes(pairs))
+            found["next_period"]["metrics"][metric] = _coefficient(fit, 1, study)
+        if len(repeated) <= 2 or within_outcome is None or within_periods is None:
+            continue
+        metric_within = _demeaned(standardised(repeated[metric].to_numpy(np.float64)), groups)
+        if np.abs(metric_within).max() > 1e-12:
+            fit = clustered_ols(within_outcome, np.column_stack([metric_within, within_periods]), groups)
+            found["within_person"]["metrics"][metric] = _coefficient(fit, 0, study)
+    for test in ("next_period", "within_person"):
+        results = list(found[test]["metrics"].values())
+        for result, q in zip(results, bh_qvalues(np.array([r["p"] for r in results])), strict=True):
+            result["q"] = float(q)
+    return found
+
+
+def _coefficient(fit: Any, column: int, study: StudyConfig) -> dict[str, Any]:
+    return {
+        "coef": float(fit.params[column]),
+        "se": fit.se(column),
+        "ci95": list(fit.interval(column, study.confidence)),
+        "p": fit.p(column),
+        "q": float("nan"),
+    }

@@ -1,0 +1,138 @@
+"""Runs the whole study on a workspace and keeps its result: the JSON document and the reps' tiers."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+
+from repsight.errors import StudyError
+from repsight.study.dynamics import dynamics, leading_indicators
+from repsight.study.phases import multivariable_model, phase1, phase2
+from repsight.study.table import assign_tiers, rep_periods, rep_weeks
+
+if TYPE_CHECKING:
+    from repsight.config import Config
+    from repsight.store import Store
+
+__all__ = ["StudyResult", "analyze", "run_study", "study_document"]
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    """The study of one workspace: the document of `repsight analyze --json`, and each rep-period's tier."""
+
+    document: dict[str, Any]
+    tiers: pd.DataFrame
+    """person, period, attainment, tier (+1 top, −1 bottom, 0 neither)."""
+    seconds: float
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """Return the document as JSON; a value that does not exist (NaN) is null."""
+        return json.dumps(_plain(self.document), indent=indent, allow_nan=False)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if hasattr(value, "item"):  # a numpy scalar
+        return _plain(value.item())
+    return value
+
+
+def study_document(rows: pd.DataFrame, config: Config, weeks: pd.DataFrame | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Return the study of rep-period `rows` (see `rep_periods`) and the rows' tiers.
+
+    `weeks` (the tiered reps' person-week rows, `rep_weeks`) feeds the
+    dynamics; without it the document has none.
+    """
+    study = config.study
+    min_group = config.privacy.min_group_size
+    # One order whatever the input's: the same data give the same figures to the last digit.
+    rows = rows.sort_values(["period", "person"], kind="stable").reset_index(drop=True)
+    periods = sorted(rows["period"].unique())
+    _check_tiers(rows, config)
+    tiers, found = phase1(rows, study)
+    tiered = rows[["person", "period", "attainment"]].assign(tier=tiers, period_start=rows["period_start"])
+    document: dict[str, Any] = {
+        "population": {"reps": int(rows["person"].nunique()), "rep_periods": len(rows), "periods": periods},
+        "thresholds": {
+            "sales_functions": list(config.company.sales_functions),
+            "tier_fraction": study.tier_fraction,
+            "bootstrap_resamples": study.bootstrap_resamples,
+            "confidence": study.confidence,
+            "seed": study.seed,
+            "q_threshold": study.q_threshold,
+            "heterogeneity_i2": study.heterogeneity_i2,
+            "min_group_size": min_group,
+            "segment_by": list(study.segment_by),
+            "metrics": list(study.metrics),
+        },
+        "tiers": {
+            "top_rep_periods": int((tiers > 0).sum()),
+            "bottom_rep_periods": int((tiers < 0).sum()),
+            "top_reps": int(rows.loc[tiers > 0, "person"].nunique()),
+            "bottom_reps": int(rows.loc[tiers < 0, "person"].nunique()),
+        },
+        "phase1": found,
+        "model": multivariable_model(rows, study),
+        "phase2": phase2(rows, study, min_group),
+        "dynamics": dynamics(weeks, [m for m in study.metrics if m in weeks.columns], periods, min_group)
+        if weeks is not None
+        else {},
+        "leading": leading_indicators(rows, study),
+        "caveat": (
+            "These are associations between behaviour and attainment, not proof that changing a behaviour "
+            "changes results; the leading-indicator and within-person tests are the closest the data come."
+        ),
+    }
+    return document, tiered.drop(columns="period_start")
+
+
+def _check_tiers(rows: pd.DataFrame, config: Config) -> None:
+    fraction = config.study.tier_fraction
+    per_period = rows.groupby("period")["person"].nunique()
+    if int((per_period * fraction + 1e-9).min()) < 1:
+        raise StudyError(
+            f"too few reps to form tiers: {int(per_period.min())} in period {per_period.idxmin()}; "
+            f"each period needs at least {math.ceil(1 / fraction - 1e-9)} reps with metrics and attainment"
+        )
+
+
+def run_study(store: Store, config: Config) -> StudyResult:
+    """Return the study of the workspace's stored metrics, KPIs and roster, and store it (tables `study_tiers`, `study_results`)."""
+    started = time.perf_counter()
+    rows, unmeasured = rep_periods(store, config)
+    _check_tiers(rows, config)
+    tiered = rows[["person", "period", "period_start"]].assign(tier=assign_tiers(rows, config.study.tier_fraction))
+    document, tiers = study_document(rows, config, rep_weeks(store, config, tiered))
+    document["population"] = {
+        "people": store.table("person_period").person.nunique().execute(),
+        **document["population"],
+        "rep_periods_without_metrics": unmeasured,
+    }
+    result = StudyResult(document, tiers, time.perf_counter() - started)
+    created = datetime.now(UTC).replace(tzinfo=None)
+    with store.transaction():
+        store.replace("study_tiers", pa.Table.from_pandas(tiers, preserve_index=False))
+        store.replace("study_results", pa.table({"created_at": [created], "document": [result.to_json(indent=None)]}))
+    return result
+
+
+def analyze(config: Config) -> StudyResult:
+    """Open the workspace of `config`, run the study and store it."""
+    from repsight.privacy import read_key
+    from repsight.store import Store
+
+    with Store.open(config, read_key(config.key_path)) as store:
+        return run_study(store, config)

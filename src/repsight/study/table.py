@@ -1,0 +1,88 @@
+"""The study's input: one row per rep and period, with attainment, tier and HR attributes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from repsight.errors import StudyError
+
+if TYPE_CHECKING:
+    from repsight.config import Config
+    from repsight.store import Store
+
+__all__ = ["MISSING", "TIER_BOTTOM", "TIER_TOP", "assign_tiers", "rep_periods", "rep_weeks"]
+
+TIER_TOP = 1
+TIER_BOTTOM = -1
+MISSING = "(missing)"
+"""The segment of reps whose roster leaves the attribute empty."""
+
+
+def rep_periods(store: Store, config: Config) -> tuple[pd.DataFrame, int]:
+    """Return the reps' person-period rows (metrics, attainment, period_start, segment attributes) and how many rep-periods had a KPI but no metrics.
+
+    A rep is a roster person of `company.sales_functions`; a rep-period is
+    one with an attainment in the KPIs. A rep-period without a person_period
+    row (no mail or meetings of that person in the data) cannot be measured
+    and is left out; its count is returned so that it can be said.
+    """
+    study = config.study
+    people = store.table("people").filter(lambda t: t.function.isin(config.company.sales_functions))
+    kpis = store.table("kpis").filter(lambda t: t.attainment.notnull()).select("person", "period", "attainment")
+    kpis = kpis.semi_join(people, "person")
+    periods = store.table("person_period").select("person", "period", "period_start", *study.metrics)
+    attributes = people.select("person", *[people[a].cast("string").name(a) for a in study.segment_by])
+    joined = periods.join(kpis, ["person", "period"]).join(attributes, "person")
+    rows: pd.DataFrame = store.backend.to_pyarrow(joined.order_by("period", "person")).to_pandas()
+    unmeasured = int(kpis.anti_join(periods, ["person", "period"]).count().execute())
+    if rows.empty:
+        measured = store.count("person_period")
+        raise StudyError(
+            "no rep has both metrics and an attainment for a period: "
+            + (
+                "run `repsight metrics -c CFG` first"
+                if measured == 0
+                else f"check that [company] sales_functions ({', '.join(config.company.sales_functions)}) "
+                "matches the roster's `function` and that the KPI periods match the metrics' periods"
+            )
+        )
+    for attribute in study.segment_by:
+        rows[attribute] = rows[attribute].fillna(MISSING).replace("", MISSING)
+    for metric in study.metrics:
+        rows[metric] = rows[metric].astype(np.float64).fillna(0.0)
+    rows["attainment"] = rows["attainment"].astype(np.float64)
+    return rows.reset_index(drop=True), unmeasured
+
+
+def assign_tiers(rows: pd.DataFrame, fraction: float) -> np.ndarray:
+    """Return each row's tier within its period: +1 top, −1 bottom, 0 neither.
+
+    Within a period the rows are sorted by attainment, ties broken by
+    pseudonym; the bottom tier is the first floor(n × fraction), the top tier
+    the last as many.
+    """
+    tiers = np.zeros(len(rows), dtype=np.int8)
+    ordered = rows.reset_index(drop=True).sort_values(["period", "attainment", "person"], kind="stable")
+    for _, positions in ordered.groupby("period", sort=False).indices.items():
+        index = ordered.index.to_numpy()[positions]
+        size = int(np.floor(len(index) * fraction + 1e-9))
+        if size == 0:
+            continue
+        tiers[index[:size]] = TIER_BOTTOM
+        tiers[index[-size:]] = TIER_TOP
+    return tiers
+
+
+def rep_weeks(store: Store, config: Config, tiers: pd.DataFrame) -> pd.DataFrame:
+    """Return the person-week rows of the tiered rep-periods, with `tier` and `week_of_period` (1 = the period's first week)."""
+    metrics = [m for m in config.study.metrics if m not in ("network_prominence", "network_brokerage")]
+    weeks = store.table("person_week").select("person", "week", "period", *metrics)
+    chosen = ibis.memtable(tiers[["person", "period", "tier", "period_start"]].reset_index(drop=True))
+    rows: pd.DataFrame = store.backend.to_pyarrow(weeks.join(chosen, ["person", "period"])).to_pandas()
+    offset = pd.to_datetime(rows["week"]) - pd.to_datetime(rows["period_start"])
+    rows["week_of_period"] = (offset.dt.days // 7 + 1).astype(np.int64)
+    return rows
