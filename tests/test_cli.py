@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -90,7 +91,9 @@ def test_demo_generates_ingests_and_says_where_to_look_next(tmp_path: Path) -> N
     assert "Where to look next" in result.stdout and "repsight status -c d/repsight.toml" in result.stdout
     assert (tmp_path / "d" / "truth.json").exists() and (tmp_path / "d" / "repsight.duckdb").exists()
     assert "Measured 60 people" in result.stdout
-    assert "Headline behaviours by attainment quartile" in result.stdout and "lowest vs top" in result.stdout
+    # The demo ends with the study's headline table and its caveat.
+    assert "The study: bottom vs top quarter of sellers" in result.stdout
+    assert "customer time" in result.stdout and "Caveat: These are associations" in result.stdout
     # A second demo into the same folder replaces the first.
     again = repsight("demo", "--people", "60", "--months", "3", "--out", "d", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
@@ -131,7 +134,41 @@ def test_export_before_metrics_says_what_to_run(tmp_path: Path) -> None:
     repsight("ingest", "-c", "ws", cwd=tmp_path)  # roster only: accounts, KPIs and exports are missing
     result = repsight("export", "-c", "ws", "--out", "x.csv", cwd=tmp_path)
     assert result.returncode == 1
-    assert "the person_period table is empty; compute the metrics first with `repsight metrics`" in result.stderr
+    assert "the person_period table is empty; compute the metrics first with `repsight metrics -c CFG`" in result.stderr
     metrics = repsight("metrics", "-c", "ws", cwd=tmp_path)
     assert metrics.returncode == 1
     assert "no messages or meetings are stored yet" in metrics.stderr and "Traceback" not in metrics.stderr
+
+
+def test_analyze_prints_the_headline_table_and_writes_the_json_contract(tmp_path: Path) -> None:
+    assert repsight("demo", "--people", "60", "--months", "3", "--out", "d", cwd=tmp_path).returncode == 0
+    result = repsight("analyze", "-c", "d", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    assert any(line.startswith("customer time (h/week)") for line in lines), result.stdout
+    assert "Caveat:" in result.stdout
+    written = repsight("analyze", "-c", "d", "--json", "out/study.json", cwd=tmp_path)
+    assert written.returncode == 0, written.stderr
+    document = json.loads((tmp_path / "out" / "study.json").read_text())
+    assert set(document) >= {"population", "thresholds", "phase1", "model", "phase2", "dynamics", "leading"}
+    assert document["population"]["periods"] == ["2024Q3"]
+    assert document["phase1"]["customer_hours"]["ci95"][0] <= document["phase1"]["customer_hours"]["ci95"][1]
+
+
+def test_analyze_before_metrics_says_what_to_run(tmp_path: Path) -> None:
+    assert repsight("demo", "--people", "60", "--months", "3", "--out", "d", cwd=tmp_path).returncode == 0
+    subprocess.run(
+        [sys.executable, "-c", "import duckdb; duckdb.connect('d/repsight.duckdb').execute('DELETE FROM person_period')"],
+        cwd=tmp_path,
+        check=True,
+    )
+    result = repsight("analyze", "-c", "d", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "no rep has both metrics and an attainment for a period: run `repsight metrics -c CFG` first" in result.stderr
+    assert "Traceback" not in result.stderr
+    unwritable = repsight("metrics", "-c", "d", cwd=tmp_path)
+    assert unwritable.returncode == 0
+    (tmp_path / "blocked").write_text("a file, not a folder")
+    result = repsight("analyze", "-c", "d", "--json", "blocked/study.json", cwd=tmp_path)
+    assert result.returncode == 1 and "blocked/study.json: cannot write the study" in result.stderr
+    assert "Traceback" not in result.stderr
