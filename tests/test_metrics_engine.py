@@ -9,20 +9,22 @@ hours and percentiles to 1e-9. DuckDB and Spark must give identical tables.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from conftest import TEST_KEY
 from metrics_oracle import oracle_metrics
-from metrics_org import EDGE_CASE_ACTIVE, edge_case_config, edge_case_tables
+from metrics_org import EDGE_CASE_ACTIVE, OrgBuilder, edge_case_config, edge_case_tables, make_config
 from repsight.config import Config, EngineConfig
 from repsight.errors import MetricsError
 from repsight.metrics import compute_metrics
-from repsight.metrics.engine import INPUT_TABLES
+from repsight.metrics.engine import INPUT_TABLES, _stage_table, _staging_folder
 from repsight.store import Store
 
 BACKENDS = [
@@ -140,3 +142,96 @@ def test_metrics_replace_the_previous_run(edge_store: tuple[Store, Config]) -> N
 def test_an_empty_workspace_is_a_clear_error(store: Store, workspace: Config) -> None:
     with pytest.raises(MetricsError, match="no messages or meetings are stored yet"):
         compute_metrics(store, workspace)
+
+
+def test_spark_staging_uses_a_new_folder_and_deletes_only_it(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with _staging_folder(tmp_path) as folder:
+        assert folder.parent == tmp_path and folder.name.startswith("repsight-spark-")
+        (folder / "people.parquet").write_bytes(b"staged")
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_spark_staging_creates_a_missing_folder(tmp_path: Path) -> None:
+    with _staging_folder(tmp_path / "a" / "b") as folder:
+        assert folder.is_dir() and folder.parent == tmp_path / "a" / "b"
+    assert list((tmp_path / "a" / "b").iterdir()) == []
+
+
+def test_staging_a_table_to_a_path_with_an_apostrophe(store: Store, tmp_path: Path) -> None:
+    builder = OrgBuilder()
+    builder.person("ana")
+    store.append("people", builder.tables()["people"])
+    path = tmp_path / "o'brien" / "people.parquet"
+    path.parent.mkdir()
+    _stage_table(store, "people", path)
+    assert pq.read_table(path)["person"].to_pylist() == ["ana"]
+
+
+def org_before_1970() -> OrgBuilder:
+    """A company in New York with events around the epoch (negative epoch seconds), hire and leave dates in 1969."""
+    o = OrgBuilder(timezone="America/New_York")
+    o.person("ana")
+    o.person("bob", hire_date=date(1969, 12, 17))
+    o.person("cid", leave_date=date(1969, 12, 24))
+    o.message("1969-12-16 09:00", "ana", ["bob", "cid"])
+    o.message("1969-12-26 12:00", "ana", ["cid"])
+    o.message("1969-12-28 23:30", "ana", ["bob"])
+    o.message("1970-01-01 00:00", "ana", ["bob", "cid"])
+    o.meeting("1969-12-23 07:00", 120, "ana", ["bob"])
+    o.meeting("1969-12-31 23:00", 120, "ana", ["bob"])  # across the epoch
+    return o
+
+
+def on_spark_staged_in(config: Config, staging: str) -> Config:
+    engine = EngineConfig(backend="pyspark", spark_master="local[2]", spark_staging=staging)
+    return config.model_copy(update={"engine": engine})
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_spark_staged_in_the_users_own_folder_leaves_it_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "it's mine"  # an apostrophe in the path, too
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    config = on_spark_staged_in(make_config(folder, timezone="America/New_York"), ".")
+    with Store.open(config, TEST_KEY) as store:
+        for name, table in org_before_1970().tables().items():
+            store.append(name, table)
+        compute_metrics(store, config)
+        assert store.count("person_week") == 8
+    assert (folder / "notes.txt").read_text() == "mine"
+    assert not [p.name for p in folder.iterdir() if p.name.startswith("repsight-spark-")]
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_duckdb_and_spark_agree_before_1970(tmp_path: Path) -> None:
+    config = make_config(tmp_path, timezone="America/New_York")
+    with Store.open(config, TEST_KEY) as store:
+        for name, table in org_before_1970().tables().items():
+            store.append(name, table)
+        duck = engine_metrics(store, config)
+        spark = engine_metrics(store, on_spark_staged_in(config, ".repsight-spark"))
+        oracle_weeks, _ = oracle_metrics(stored_tables(store), config)
+    for mine, theirs in zip(duck, spark, strict=True):
+        pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
+    assert_same(spark[0], oracle_weeks, ["person", "week"])
+    weeks = sorted({pd.Timestamp(week).date().isoformat() for week in spark[0]["week"]})
+    assert weeks == ["1969-12-15", "1969-12-22", "1969-12-29"]
+
+
+def test_a_meeting_too_long_to_count_does_not_stretch_the_span(tmp_path: Path) -> None:
+    o = OrgBuilder()
+    o.person("ana")
+    o.person("bob")
+    o.meeting("2025-01-07 09:00", 60, "ana", ["bob"])
+    o.meeting("2025-01-08 09:00", 60 * 24 * 366 * 50, "ana", ["bob"])  # ends 50 years later: not counted
+    config = make_config(tmp_path)
+    with Store.open(config, TEST_KEY) as store:
+        for name, table in o.tables().items():
+            store.append(name, table)
+        weeks, _ = engine_metrics(store, config)
+    ana = weeks[weeks["person"] == "ana"]
+    assert (len(ana), ana["meetings"].tolist(), ana["meeting_hours"].tolist()) == (1, [1], [1.0])

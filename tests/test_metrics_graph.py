@@ -90,3 +90,12 @@ def test_periods_in_worker_processes_give_the_same_scores(monkeypatch: pytest.Mo
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     parallel = period_scores(edges(rows), members, MetricsConfig())
     assert parallel.table.equals(serial.table)
+
+
+def test_prominence_goes_to_the_larger_eigenvalue_not_the_larger_degree() -> None:
+    star = [("Q", "hub", f"leaf{i}", 1) for i in range(5)]  # eigenvalue sqrt(5), hub degree 5
+    triangle = [("Q", "x", "y", 2), ("Q", "x", "z", 2), ("Q", "y", "z", 2)]  # eigenvalue 4, degrees 4
+    names = ["hub", *(f"leaf{i}" for i in range(5)), "x", "y", "z"]
+    scores = period_scores(edges(star + triangle), people("Q", names), MetricsConfig()).table.to_pylist()
+    # The star scores 0 (ranks 1-6, average 3.5), the triangle 1 (ranks 7-9, average 8): 100 × (rank − 1) / 8.
+    assert {r["person"]: r["network_prominence"] for r in scores} == dict.fromkeys(names[:6], 31.25) | dict.fromkeys("xyz", 87.5)

@@ -364,6 +364,28 @@ def test_weeks_range_is_filled_with_zeros_and_cut_by_hire_and_leave(tmp_path: Pa
     assert row(weekly, "bob", "2025-01-13")["emails_received"] == 0  # his message was before the hire week
 
 
+def test_weeks_before_1970_start_on_monday_local(tmp_path: Path) -> None:
+    # Epoch seconds and days are negative here: weeks, weekdays, working hours and hire/leave weeks must still hold.
+    o = org(timezone="America/New_York", people=("ana",))
+    o.person("bob", hire_date=date(1969, 12, 17))  # a Wednesday: hire week 12-15
+    o.person("cid", leave_date=date(1969, 12, 24))  # a Wednesday: leave week 12-22
+    o.message("1969-12-16 09:00", "ana", ["bob", "cid"])  # Tuesday, working hours: week 12-15, bob's hire week
+    o.message("1969-12-26 12:00", "ana", ["cid"])  # Friday noon, working hours: week 12-22
+    o.message("1969-12-28 23:30", "ana", ["bob"])  # Sunday 23:30 EST (04:30Z Monday), after hours: week 12-22
+    o.message("1969-12-29 00:00", "ana", ["bob", "cid"])  # Monday 00:00 EST, after hours: week 12-29, cid has left
+    o.meeting("1969-12-23 07:00", 120, "ana", ["bob"])  # Tuesday 07:00-09:00: one hour after hours
+    weekly, _ = run(o, tmp_path)
+    assert weeks_of(weekly, "ana") == ["1969-12-15", "1969-12-22", "1969-12-29"]
+    assert weekly.loc[weekly["person"] == "ana", "emails_sent"].tolist() == [1, 2, 1]
+    assert weeks_of(weekly, "bob") == ["1969-12-15", "1969-12-22", "1969-12-29"]
+    assert weekly.loc[weekly["person"] == "bob", "emails_received"].tolist() == [1, 1, 1]
+    assert weeks_of(weekly, "cid") == ["1969-12-15", "1969-12-22"]
+    ana = weekly.loc[weekly["person"] == "ana", "after_hours_collaboration_hours"].tolist()
+    assert ana == [0.0, pytest.approx(1.0 + SENT), pytest.approx(SENT)]
+    assert row(weekly, "bob", "1969-12-22")["after_hours_collaboration_hours"] == pytest.approx(1.0 + RECEIVED)
+    assert row(weekly, "ana", "1969-12-22")["meeting_hours"] == 2.0
+
+
 def test_person_without_activity_has_no_rows(tmp_path: Path) -> None:
     o = org()
     o.meeting("2025-01-07 09:00", 60, "ana", ["bob"], cancelled=True)  # any stored event gives rows
@@ -500,6 +522,19 @@ def test_eigenvector_keeps_only_the_component_with_the_largest_eigenvalue(tmp_pa
     assert scores["network_prominence"].to_dict() == {"ana": 87.5, "bob": 87.5, "cid": 25.0, "dee": 25.0, "eli": 25.0}
     # Betweenness: dee 1 (cid–eli), everyone else 0.
     assert scores["network_brokerage"].to_dict() == {"ana": 37.5, "bob": 37.5, "cid": 37.5, "dee": 100.0, "eli": 37.5}
+
+
+def test_eigenvector_keeps_every_component_tied_for_the_largest_eigenvalue(tmp_path: Path) -> None:
+    o = org(people=("ana", "bob", "cid", "dee", "eli", "fay", "gil", "hub"))
+    for i, (a, b) in enumerate([("ana", "bob"), ("bob", "cid"), ("dee", "eli"), ("eli", "fay"), ("gil", "hub")]):
+        o.message(f"2025-01-07 09:{i:02d}", a, [b])
+    _, period = run(o, tmp_path)
+    # Two identical paths ana–bob–cid and dee–eli–fay (eigenvalue sqrt(2)) tie: each keeps its own
+    # vector, ends 1/sqrt(2) and centre 1. The pair gil–hub (eigenvalue 1) scores 0.
+    # Ranks: gil, hub 1.5; the four ends 4.5; bob, eli 7.5 -> 100 × (rank − 1) / 7.
+    scores = period.set_index("person")["network_prominence"].to_dict()
+    expected = dict.fromkeys(["ana", "cid", "dee", "fay"], 50.0) | {"bob": 650 / 7, "eli": 650 / 7, "gil": 50 / 7, "hub": 50 / 7}
+    assert scores == pytest.approx(expected)
 
 
 def test_betweenness_shares_unweighted_shortest_paths(tmp_path: Path) -> None:

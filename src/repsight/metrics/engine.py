@@ -9,11 +9,13 @@ the store.
 from __future__ import annotations
 
 import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -133,15 +135,40 @@ def _duckdb(store: Store) -> Iterator[_Compute]:
 
 
 @contextmanager
+def _staging_folder(staging: Path) -> Iterator[Path]:
+    """Yield a new, empty folder inside `staging` (created if missing) for one run; delete only that folder afterwards.
+
+    `staging` is the user's setting and may be a folder that holds their own
+    files (".", their home): nothing else in it is touched.
+    """
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="repsight-spark-", dir=staging))
+    except OSError as exc:
+        raise StoreError(f"{staging}: cannot create the Spark staging folder: {exc.strerror or exc}") from None
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sql_text(text: str) -> str:
+    """Return `text` as an SQL string literal (single quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _stage_table(store: Store, name: str, path: Path) -> None:
+    """Write the stored table `name` to the Parquet file `path`."""
+    store.backend.con.execute(f"COPY (SELECT * FROM {name}) TO {_sql_text(str(path))} (FORMAT parquet)")
+
+
+@contextmanager
 def _pyspark(store: Store, config: Config) -> Iterator[_Compute]:
     try:
         import ibis
         from pyspark.sql import SparkSession
     except ImportError:
         raise MetricsError(f"{config.path}: [engine] backend = 'pyspark' needs PySpark: pip install 'repsight[spark]'") from None
-    staging = config.resolve(config.engine.spark_staging)
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
     builder = SparkSession.builder.appName("repsight")
     master = config.engine.spark_master
     if master:
@@ -149,37 +176,39 @@ def _pyspark(store: Store, config: Config) -> Iterator[_Compute]:
     if not master or master.startswith("local"):
         # One machine: a few partitions per core, not Spark's cluster-sized 200.
         builder = builder.config("spark.sql.shuffle.partitions", "8").config("spark.ui.enabled", "false")
-    # Stored times are UTC; Spark must not read them in the machine's zone.
-    # Nothing of Spark's own (a warehouse folder) lands in the user's working folder.
-    builder = builder.config("spark.sql.warehouse.dir", str(staging / "warehouse"))
-    session = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        backend = ibis.pyspark.connect(session)
-        tables = {}
-        for name in INPUT_TABLES:
-            path = staging / f"{name}.parquet"
-            store.backend.con.execute(f"COPY (SELECT * FROM {name}) TO '{path}' (FORMAT parquet)")
-            tables[name] = backend.read_parquet(str(path), table_name=f"repsight_{name}")
-        compute = _SparkCompute(backend, tables)
+    with _staging_folder(config.resolve(config.engine.spark_staging)) as staging:
+        # Stored times are UTC; Spark must not read them in the machine's zone.
+        # Nothing of Spark's own (a warehouse folder) lands in the user's working folder.
+        builder = builder.config("spark.sql.warehouse.dir", str(staging / "warehouse"))
+        session = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")
         try:
-            yield compute
-        finally:
-            compute.release()
-    except Exception as exc:
-        if type(exc).__module__.startswith(("pyspark", "py4j")):
-            raise StoreError(f"Spark failed: {str(exc).splitlines()[0]}") from exc
-        raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            backend = ibis.pyspark.connect(session)
+            tables = {}
+            for name in INPUT_TABLES:
+                path = staging / f"{name}.parquet"
+                _stage_table(store, name, path)
+                tables[name] = backend.read_parquet(str(path), table_name=f"repsight_{name}")
+            compute = _SparkCompute(backend, tables)
+            try:
+                yield compute
+            finally:
+                compute.release()
+        except Exception as exc:
+            if type(exc).__module__.startswith(("pyspark", "py4j")):
+                raise StoreError(f"Spark failed: {str(exc).splitlines()[0]}") from exc
+            raise
 
 
 def _span(store: Store) -> tuple[int, int]:
-    """Return the first and last UTC epoch day of any stored message or meeting."""
+    """Return the first and last UTC epoch day on which a stored message was sent or a stored meeting starts."""
+    # Starts only: they alone are turned into local time and weeks (a meeting's
+    # end is its start plus its length), and a meeting too long to count may
+    # end decades later without being a broken date.
     query = """
         SELECT CAST(floor(min(moment) / 86400) AS BIGINT), CAST(floor(max(moment) / 86400) AS BIGINT) FROM (
             SELECT epoch(min(sent_at)) AS moment FROM messages UNION ALL SELECT epoch(max(sent_at)) FROM messages
-            UNION ALL SELECT epoch(min(start_at)) FROM meetings UNION ALL SELECT epoch(max(end_at)) FROM meetings
+            UNION ALL SELECT epoch(min(start_at)) FROM meetings UNION ALL SELECT epoch(max(start_at)) FROM meetings
         )
     """
     first, last = store.backend.con.execute(query).fetchone()

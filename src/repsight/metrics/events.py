@@ -30,7 +30,9 @@ __all__ = [
     "counted_messages",
     "domain_classes",
     "fixed_classes_table",
+    "floor_mod",
     "local_seconds",
+    "monday",
     "seconds",
     "timed_meetings",
     "timed_messages",
@@ -127,10 +129,21 @@ def local_seconds(table: ir.Table, second: str, zone: ir.StringValue | str, zone
     return joined.select(*table.columns, **{name: joined[second] + offset.fill_null(0)})
 
 
+def floor_mod(value: ir.IntegerValue, divisor: int) -> ir.IntegerValue:
+    """Return `value` modulo `divisor`, from 0 to `divisor` - 1 also where `value` is negative (before 1970)."""
+    # DuckDB's and Spark's `%` keep the sign of `value`; Ibis compiles `//` to
+    # floor(value / divisor) on both, so this is the floor modulo everywhere.
+    return value - (value // divisor) * divisor
+
+
+def monday(day: ir.IntegerValue) -> ir.IntegerValue:
+    """Return the epoch day of the Monday of the week holding epoch day `day`."""
+    return day - floor_mod(day + EPOCH_WEEKDAY, 7)
+
+
 def week_of(local: ir.IntegerValue) -> ir.IntegerValue:
     """Return the week (epoch day of its Monday) of a local epoch second."""
-    day = local // DAY
-    return day - (day + EPOCH_WEEKDAY) % 7
+    return monday(local // DAY)
 
 
 def _roster(inputs: Inputs, config: Config) -> ir.Table:

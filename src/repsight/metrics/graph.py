@@ -6,7 +6,6 @@ period), small next to the events; igraph computes on it in compiled code.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +18,8 @@ __all__ = ["GraphScores", "percentiles", "period_scores"]
 # Raw centralities are compared after scaling to the largest and rounding to
 # this many decimals, so that equal values computed along different paths tie.
 DECIMALS = 9
+# Leading eigenvalues of components closer than this (relative) are equal: the components tie.
+EIGENVALUE_TIE = 1e-9
 
 
 @dataclass
@@ -70,17 +71,37 @@ def _centralities(
 
 
 def _eigenvector(graph: object) -> np.ndarray:
+    """Return eigenvector centrality: per component with the largest leading eigenvalue, scaled to a largest entry of 1.
+
+    Components whose leading eigenvalue ties with the largest (relative
+    difference under `EIGENVALUE_TIE`) all keep their own vector; everyone
+    else scores 0 (docs/metrics.md). Asked for the whole graph, igraph would
+    return an arbitrary mix of the tied components' vectors.
+    """
     import igraph
 
     assert isinstance(graph, igraph.Graph)
+    values = np.zeros(graph.vcount())
     if graph.ecount() == 0:
-        return np.zeros(graph.vcount())
-    with warnings.catch_warnings():
-        # igraph warns that centralities outside the dominant component are
-        # zero; that is the definition (docs/metrics.md), not a problem.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        values = graph.eigenvector_centrality(weights="weight")
-    return np.asarray(np.clip(np.asarray(values, dtype=float), 0.0, None), dtype=float)
+        return values
+    strength = np.asarray(graph.strength(weights="weight"), dtype=float)
+    components = sorted((sorted(c) for c in graph.connected_components()), key=lambda members: -strength[members].max())
+    top = 0.0
+    kept: list[tuple[float, list[int], np.ndarray]] = []
+    for members in components:
+        # A leading eigenvalue is at most the largest weighted degree: past
+        # that, no component can reach the top one.
+        if strength[members].max() < top * (1 - EIGENVALUE_TIE):
+            break
+        if len(members) < 2:
+            continue
+        vector, value = graph.induced_subgraph(members).eigenvector_centrality(weights="weight", return_eigenvalue=True)
+        top = max(top, value)
+        kept.append((value, members, np.clip(np.asarray(vector, dtype=float), 0.0, None)))
+    for value, members, vector in kept:
+        if value >= top * (1 - EIGENVALUE_TIE):
+            values[members] = vector / vector.max()
+    return values
 
 
 def _betweenness(graph: object, rules: MetricsConfig) -> tuple[np.ndarray, bool]:

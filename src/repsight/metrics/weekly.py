@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import ibis
 
 from repsight.metrics.calendar import DAY, EPOCH, EPOCH_WEEKDAY, WEEK
-from repsight.metrics.events import local_seconds
+from repsight.metrics.events import floor_mod, local_seconds, monday
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -63,8 +63,8 @@ def _is_working(local: ir.IntegerValue, config: Config) -> ir.BooleanValue:
     days = config.metrics.working_weekdays
     if not days:
         return ibis.literal(False)
-    weekday = (local // DAY + EPOCH_WEEKDAY) % 7
-    second = local % DAY
+    weekday = floor_mod(local // DAY + EPOCH_WEEKDAY, 7)
+    second = floor_mod(local, DAY)
     return weekday.isin(days) & (second >= start) & (second < end)
 
 
@@ -74,8 +74,8 @@ def _working_before(local: ir.IntegerValue, config: Config) -> ir.IntegerValue:
     days = config.metrics.working_weekdays
     per_day = end - start
     shifted = local + EPOCH_WEEKDAY * DAY  # 0 is Monday 1969-12-29 00:00
-    weekday = (shifted % WEEK) // DAY
-    second = shifted % DAY
+    weekday = floor_mod(shifted, WEEK) // DAY
+    second = floor_mod(shifted, DAY)
     earlier_days = ibis.cases(*((weekday == k, per_day * sum(1 for d in days if d < k)) for k in range(7)))
     today = ibis.ifelse(weekday.isin(days), (second - start).clip(lower=0, upper=per_day), 0) if days else 0
     return (shifted // WEEK) * (len(days) * per_day) + earlier_days + today
@@ -170,8 +170,8 @@ def activity_weeks(inputs: Inputs, messages: ir.Table, meetings: ir.Table) -> ir
     spans = spans.join(people.select("person", "hire_date", "leave_date"), "person")
     hired = _epoch_day(spans.hire_date)
     left = _epoch_day(spans.leave_date)
-    first = ibis.greatest(spans.first_week, (hired - (hired + EPOCH_WEEKDAY) % 7).fill_null(spans.first_week))
-    last = ibis.least(spans.last_week, (left - (left + EPOCH_WEEKDAY) % 7).fill_null(spans.last_week))
+    first = ibis.greatest(spans.first_week, monday(hired).fill_null(spans.first_week))
+    last = ibis.least(spans.last_week, monday(left).fill_null(spans.last_week))
     return spans.select("person", first_week=first, last_week=last).filter(lambda t: t.first_week <= t.last_week)
 
 
