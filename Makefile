@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck java bench bench-readers bench-metrics clean
+.PHONY: demo test lint typecheck java bench bench-readers bench-metrics bench-study clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ bench: $(STAMP)
 
 bench-metrics: $(STAMP)
 	$(BIN)/python bench/bench_metrics.py
+
+bench-study: $(STAMP)
+	$(BIN)/python bench/bench_study.py
 
 bench-readers: $(STAMP)
 	$(BIN)/python bench/bench_mbox.py

@@ -134,7 +134,8 @@ def test_export_before_metrics_says_what_to_run(tmp_path: Path) -> None:
     repsight("ingest", "-c", "ws", cwd=tmp_path)  # roster only: accounts, KPIs and exports are missing
     result = repsight("export", "-c", "ws", "--out", "x.csv", cwd=tmp_path)
     assert result.returncode == 1
-    assert "the person_period table is empty; compute the metrics first with `repsight metrics -c CFG`" in result.stderr
+    advice = f"the person_period table is empty; compute the metrics first with `repsight metrics -c {tmp_path / 'ws' / 'repsight.toml'}`"
+    assert advice in " ".join(result.stderr.split())
     metrics = repsight("metrics", "-c", "ws", cwd=tmp_path)
     assert metrics.returncode == 1
     assert "no messages or meetings are stored yet" in metrics.stderr and "Traceback" not in metrics.stderr
@@ -164,7 +165,8 @@ def test_analyze_before_metrics_says_what_to_run(tmp_path: Path) -> None:
     )
     result = repsight("analyze", "-c", "d", cwd=tmp_path)
     assert result.returncode == 1
-    assert "no rep has both metrics and an attainment for a period: run `repsight metrics -c CFG` first" in result.stderr
+    advice = f"no rep has both metrics and an attainment for a period: run `repsight metrics -c {tmp_path / 'd' / 'repsight.toml'}` first"
+    assert advice in " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr
     unwritable = repsight("metrics", "-c", "d", cwd=tmp_path)
     assert unwritable.returncode == 0

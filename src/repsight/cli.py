@@ -415,7 +415,7 @@ def export(
 
     cfg = load_config(config)
     with Store.open(cfg, read_key(cfg.key_path), read_only=True) as store:
-        result = export_table(store, table.value, fmt.value, out_file)
+        result = export_table(store, table.value, fmt.value, out_file, config_path=cfg.path)
     out.print(f"Wrote {result.rows:,} rows of {table.value} ({len(result.columns)} columns) to {result.path}")
 
 

@@ -56,12 +56,19 @@ class ExportResult:
     columns: list[str]
 
 
-def metric_rows(store: Store, table: str) -> pa.Table:
-    """Return `table` (person_week or person_period) with HR attributes and attainment, one row per person and week or period."""
+def metric_rows(store: Store, table: str, config_path: Path | None = None) -> pa.Table:
+    """Return `table` (person_week or person_period) with HR attributes and attainment, one row per person and week or period.
+
+    `config_path`, where given, is named in the advice to compute the metrics first.
+    """
     if table not in EXPORT_TABLES:
         raise StoreError(f"--table {table}: not a metric table; choose one of {', '.join(EXPORT_TABLES)}")
+    advice = f"compute the metrics first with `repsight metrics -c {config_path or 'CFG'}`"
+    # A workspace made before the metrics existed has no such table at all.
+    if table not in store.backend.list_tables():
+        raise MetricsError(f"the workspace has no {table} table; {advice}")
     if store.count(table) == 0:
-        raise MetricsError(f"the {table} table is empty; compute the metrics first with `repsight metrics`")
+        raise MetricsError(f"the {table} table is empty; {advice}")
     date_column = "week" if table == "person_week" else "period_start"
     extra = ["network_prominence", "network_brokerage"] if table == "person_period" else []
     metrics = ", ".join(f"m.{c}" for c in [*WEEKLY_COLUMNS, *extra])
@@ -79,23 +86,34 @@ def metric_rows(store: Store, table: str) -> pa.Table:
 
 
 def _viva(rows: pa.Table, date_column: str) -> pa.Table:
-    """Return `rows` with Viva Insights person-query column names and dates (M/D/YYYY)."""
-    dates = pc.strftime(rows[date_column].cast(pa.timestamp("s")), format="%m/%d/%Y")
-    columns: dict[str, pa.Array | pa.ChunkedArray] = {"PersonId": rows["person"], "MetricDate": dates}
+    """Return `rows` with Viva Insights person-query column names, every date as MM/DD/YYYY text."""
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {"PersonId": rows["person"], "MetricDate": _us_date(rows[date_column])}
     for name in rows.column_names:
         if name in ("person", date_column):
             continue
-        columns[HR_COLUMNS.get(name) or VIVA_NAMES.get(name) or name] = rows[name]
+        values = rows[name]
+        if pa.types.is_date(values.type):
+            values = _us_date(values)
+        columns[HR_COLUMNS.get(name) or VIVA_NAMES.get(name) or name] = values
     return pa.table(columns)
 
 
-def export_table(store: Store, table: str, fmt: ExportFormat, out: Path) -> ExportResult:
-    """Write the metric table `table` to `out` in format `fmt`; return what was written."""
-    rows = metric_rows(store, table)
+def _us_date(dates: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Return dates as MM/DD/YYYY text, as Viva Insights writes them (nulls stay null)."""
+    text: pa.ChunkedArray = pc.strftime(dates.cast(pa.timestamp("s")), format="%m/%d/%Y")
+    return text
+
+
+def export_table(store: Store, table: str, fmt: ExportFormat, out: Path, config_path: Path | None = None) -> ExportResult:
+    """Write the metric table `table` to `out` in format `fmt`; return what was written.
+
+    `config_path`, where given, is named in the advice to compute the metrics first.
+    """
+    rows = metric_rows(store, table, config_path)
     if fmt == "viva":
         rows = _viva(rows, "week" if table == "person_week" else "period_start")
-    out.parent.mkdir(parents=True, exist_ok=True)
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "parquet":
             import pyarrow.parquet as pq
 

@@ -44,7 +44,7 @@ def rep_periods(store: Store, config: Config) -> tuple[pd.DataFrame, int]:
         raise StudyError(
             "no rep has both metrics and an attainment for a period: "
             + (
-                "run `repsight metrics -c CFG` first"
+                f"run `repsight metrics -c {config.path}` first"
                 if measured == 0
                 else f"check that [company] sales_functions ({', '.join(config.company.sales_functions)}) "
                 "matches the roster's `function` and that the KPI periods match the metrics' periods"
