@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck java bench bench-readers bench-metrics bench-study clean
+.PHONY: demo test lint typecheck java chromium bench bench-readers bench-metrics bench-study clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,10 @@ typecheck: $(STAMP)
 java:
 	@sh scripts/ensure-java.sh
 
-test: $(STAMP) lint typecheck java
+chromium:
+	@sh scripts/ensure-chromium.sh
+
+test: $(STAMP) lint typecheck java chromium
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 bench: $(STAMP)

@@ -25,6 +25,7 @@ __all__ = [
     "PrivacyConfig",
     "SourcesConfig",
     "StudyConfig",
+    "WebConfig",
     "load_config",
     "render_config",
 ]
@@ -105,6 +106,8 @@ class PrivacyConfig(_Section):
     """No aggregate over fewer people is shown to anyone but an analyst."""
     key_file: str = ".repsight.key"
     """The pseudonymisation key (unless REPSIGHT_KEY is set)."""
+    manager_sees_individuals: bool = False
+    """Whether a manager's dashboard shows each team member's row, not only the team's aggregates."""
 
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -247,6 +250,31 @@ class StudyConfig(_Section):
         return list(dict.fromkeys(value))
 
 
+class WebConfig(_Section):
+    """The dashboard: where it listens, who may sign in and how."""
+
+    host: str = "127.0.0.1"
+    """Address `repsight serve` listens on."""
+    port: int = Field(default=8000, ge=1, le=65535)
+    """Port `repsight serve` listens on."""
+    accounts_file: str = "accounts.sqlite"
+    """Accounts, role grants and the audit log (SQLite, next to the workspace)."""
+    session_hours: float = Field(default=12.0, gt=0)
+    """A signed-in session lasts this long."""
+    secure_cookies: bool = False
+    """Send the session cookie over HTTPS only (set it when serving behind TLS)."""
+    trusted_header: str | None = None
+    """Single sign-on: take the signed-in user's email from this header (e.g. "X-Forwarded-Email")..."""
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """...but only on requests from these addresses (the authenticating reverse proxy)."""
+
+    @model_validator(mode="after")
+    def _proxy_for_header(self) -> WebConfig:
+        if self.trusted_header and not self.trusted_proxies:
+            raise ValueError("trusted_header needs trusted_proxies: the addresses of the proxy that sets it")
+        return self
+
+
 class EngineConfig(_Section):
     """Where the data lives and what computes on it."""
 
@@ -270,6 +298,7 @@ class Config(_Section):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     study: StudyConfig = Field(default_factory=StudyConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     path: Path = Field(default=Path(CONFIG_FILENAME), exclude=True)
 
@@ -290,6 +319,10 @@ class Config(_Section):
     @property
     def key_path(self) -> Path:
         return self.resolve(self.privacy.key_file)
+
+    @property
+    def accounts_path(self) -> Path:
+        return self.resolve(self.web.accounts_file)
 
     def expand(self, patterns: list[str]) -> list[Path]:
         """Return the files matched by `patterns`, sorted, each once."""

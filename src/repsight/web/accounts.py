@@ -1,0 +1,167 @@
+"""Dashboard accounts, role grants and the audit log, in a small SQLite file next to the workspace.
+
+SQLite, not the workspace's DuckDB: `repsight users …` must work while
+`repsight serve` runs, and DuckDB lets one process write at a time. Passwords
+are stored only as Argon2id hashes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from repsight.errors import ConfigError
+
+__all__ = ["GRANTABLE_ROLES", "Account", "Accounts", "new_password"]
+
+GRANTABLE_ROLES = ("analyst", "admin", "executive", "manager")
+"""Roles an admin may grant; `rep`, `manager` and `executive` also follow from the roster."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    email TEXT PRIMARY KEY,
+    password_hash TEXT,
+    roles TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS audit (
+    at TEXT NOT NULL,
+    email TEXT,
+    action TEXT NOT NULL,
+    target TEXT,
+    address TEXT
+);
+"""
+# A hash to verify against when the email is unknown, so that the time taken does not tell who has an account.
+_HASHER = PasswordHasher()
+_DUMMY_HASH = _HASHER.hash("repsight: no such account")
+
+
+def new_password() -> str:
+    """Return a new random password (about 96 bits), for a user to change or keep."""
+    return secrets.token_urlsafe(12)
+
+
+@dataclass(frozen=True)
+class Account:
+    """One dashboard account: an email, the roles granted to it by an admin."""
+
+    email: str
+    roles: frozenset[str]
+    disabled: bool
+
+
+class Accounts:
+    """The accounts file of a workspace."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(f"{path}: cannot open the accounts file: {exc}") from None
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=10)
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def add(self, email: str, password: str, roles: frozenset[str] = frozenset()) -> Account:
+        """Create an account; an email that has one already is refused."""
+        email = _canonical(email)
+        _check_roles(roles)
+        try:
+            with self._connect() as db:
+                db.execute(
+                    "INSERT INTO accounts (email, password_hash, roles, created_at) VALUES (?, ?, ?, ?)",
+                    (email, _HASHER.hash(password), ",".join(sorted(roles)), _now()),
+                )
+        except sqlite3.IntegrityError:
+            raise ConfigError(
+                f"{email}: has an account already (reset its password with `repsight users reset-password`)"
+            ) from None
+        return Account(email, roles, False)
+
+    def get(self, email: str) -> Account | None:
+        with self._connect() as db:
+            row = db.execute("SELECT email, roles, disabled FROM accounts WHERE email = ?", (_canonical(email),)).fetchone()
+        return None if row is None else Account(row[0], frozenset(r for r in row[1].split(",") if r), bool(row[2]))
+
+    def all(self) -> list[Account]:
+        with self._connect() as db:
+            rows = db.execute("SELECT email, roles, disabled FROM accounts ORDER BY email").fetchall()
+        return [Account(e, frozenset(r for r in roles.split(",") if r), bool(d)) for e, roles, d in rows]
+
+    def ensure(self, email: str) -> Account:
+        """Return the account of `email`, creating one without a password (single sign-on users)."""
+        found = self.get(email)
+        if found is not None:
+            return found
+        with self._connect() as db:
+            db.execute("INSERT OR IGNORE INTO accounts (email, created_at) VALUES (?, ?)", (_canonical(email), _now()))
+        return Account(_canonical(email), frozenset(), False)
+
+    def verify(self, email: str, password: str) -> Account | None:
+        """Return the account when `password` is right for `email`; None otherwise (unknown email included)."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT password_hash FROM accounts WHERE email = ? AND disabled = 0", (_canonical(email),)
+            ).fetchone()
+        stored = row[0] if row and row[0] else _DUMMY_HASH
+        try:
+            _HASHER.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        return self.get(email) if row and row[0] else None
+
+    def set_password(self, email: str, password: str) -> None:
+        self._update(email, "password_hash = ?", _HASHER.hash(password))
+
+    def set_roles(self, email: str, roles: frozenset[str]) -> None:
+        _check_roles(roles)
+        self._update(email, "roles = ?", ",".join(sorted(roles)))
+
+    def _update(self, email: str, assignment: str, value: str) -> None:
+        with self._connect() as db:
+            changed = db.execute(f"UPDATE accounts SET {assignment} WHERE email = ?", (value, _canonical(email))).rowcount
+        if not changed:
+            raise ConfigError(f"{email}: no such account (create it with `repsight users add`)")
+
+    def audit(self, email: str | None, action: str, target: str | None = None, address: str | None = None) -> None:
+        """Record what someone did or tried: sign-ins, refusals, changes of roles."""
+        with self._connect() as db:
+            db.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?)", (_now(), email, action, target, address))
+
+    def audit_log(self, limit: int = 200) -> list[tuple[str, str | None, str, str | None, str | None]]:
+        with self._connect() as db:
+            rows = db.execute("SELECT at, email, action, target, address FROM audit ORDER BY rowid DESC LIMIT ?", (limit,))
+            return [tuple(r) for r in rows.fetchall()]  # type: ignore[misc]
+
+
+def _canonical(email: str) -> str:
+    return email.strip().lower()
+
+
+def _check_roles(roles: frozenset[str]) -> None:
+    unknown = sorted(roles - set(GRANTABLE_ROLES))
+    if unknown:
+        raise ConfigError(f"unknown role {', '.join(unknown)}: grant one of {', '.join(GRANTABLE_ROLES)}")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,208 @@
+"""What the dashboard shows, loaded once from the workspace: people, weekly and period metrics, tiers, the study.
+
+The workspace's tables are read at start-up and the DuckDB file is released
+at once, so that `repsight metrics` or `analyze` can run while the dashboard
+serves; restart it to show their new results. Everything here is plain
+pandas on small tables (people × weeks), answered from memory.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from repsight.errors import StudyError
+
+if TYPE_CHECKING:
+    from repsight.config import Config
+    from repsight.store import Store
+
+__all__ = ["BEHAVIOURS", "LABELS", "Band", "WorkspaceData", "load_data"]
+
+BEHAVIOURS = ("customer_hours", "internal_network_size", "senior_leader_hours", "manager_hours")
+"""The behaviours each view charts: the study's three, and manager time."""
+LABELS = {
+    "customer_hours": "Customer time (hours/week)",
+    "internal_network_size": "Internal network (people)",
+    "senior_leader_hours": "Senior-leader time (hours/week)",
+    "manager_hours": "Manager time (hours/week)",
+    "collaboration_hours": "Collaboration (hours/week)",
+    "external_hours": "External time (hours/week)",
+    "org_span": "Org units reached",
+    "after_hours_collaboration_hours": "After-hours collaboration (hours/week)",
+    "network_prominence": "Network prominence (percentile)",
+    "network_brokerage": "Network brokerage (percentile)",
+}
+_PEOPLE = ["person", "manager", "org", "level", "function", "region", "segment", "channel"]
+
+
+@dataclass(frozen=True)
+class Band:
+    """The top tier's weekly spread: quartiles over the top-tier reps of a group, week by week."""
+
+    group: str
+    """The group the band is drawn from ("segment Enterprise", or "the company" when a segment is too small)."""
+    weeks: list[str]
+    low: list[float | None]
+    median: list[float | None]
+    high: list[float | None]
+
+
+@dataclass
+class WorkspaceData:
+    """The workspace's tables the dashboard reads, in memory."""
+
+    config: Config
+    people: pd.DataFrame
+    """One row per roster person (index: pseudonym) with email, name and HR attributes."""
+    weeks: pd.DataFrame
+    periods: pd.DataFrame
+    tiers: pd.DataFrame
+    edges: pd.DataFrame
+    study: dict[str, Any] | None
+    _bands: dict[tuple[str, str], Band] = field(default_factory=dict)
+
+    @cached_property
+    def person_of_email(self) -> dict[str, str]:
+        emails = self.people["email"].dropna()
+        return dict(zip(emails.str.lower(), emails.index, strict=True))
+
+    @cached_property
+    def reports(self) -> dict[str, list[str]]:
+        """Manager pseudonym → direct reports' pseudonyms."""
+        managed = self.people.dropna(subset=["manager"])
+        return {m: sorted(group.index) for m, group in managed.groupby("manager")}
+
+    def subtree(self, person: str) -> list[str]:
+        """Return everyone who reports to `person`, directly or not."""
+        found: list[str] = []
+        queue = list(self.reports.get(person, []))
+        seen = {person}
+        while queue:
+            member = queue.pop()
+            if member in seen:
+                continue
+            seen.add(member)
+            found.append(member)
+            queue.extend(self.reports.get(member, []))
+        return sorted(found)
+
+    def is_rep(self, person: str) -> bool:
+        return bool(person in self.people.index and self.people.at[person, "function"] in self.config.company.sales_functions)
+
+    def name(self, person: str) -> str:
+        if person in self.people.index and isinstance(self.people.at[person, "name"], str):
+            return str(self.people.at[person, "name"])
+        return person[:8]
+
+    def series(self, people: list[str], metric: str) -> pd.DataFrame:
+        """Return the weekly rows (week, metric) of `people`."""
+        rows = self.weeks[self.weeks["person"].isin(people)]
+        return rows[["person", "week", metric]]
+
+    def top_band(self, person: str, metric: str) -> Band:
+        """Return the top tier's weekly quartiles among reps of `person`'s segment; the company's when the segment is too small."""
+        segment = self.people.at[person, "segment"] if person in self.people.index else None
+        band = self._band(f"segment {segment}", metric, segment) if isinstance(segment, str) else None
+        if band is None or all(v is None for v in band.median):
+            band = self._band("the company", metric, None)
+        assert band is not None
+        return band
+
+    def _band(self, group: str, metric: str, segment: str | None) -> Band | None:
+        key = (group, metric)
+        if key not in self._bands:
+            top = self.tiers[self.tiers["tier"] == 1][["person", "period"]]
+            if segment is not None:
+                top = top[top["person"].map(self.people["segment"]) == segment]
+            rows = self.weeks.merge(top, on=["person", "period"])[["week", "person", metric]]
+            weeks = sorted(self.weeks["week"].unique())
+            grouped = rows.groupby("week")[metric]
+            counts = grouped.size()
+            quartiles = grouped.quantile([0.25, 0.5, 0.75]).unstack() if len(rows) else pd.DataFrame()
+            minimum = self.config.privacy.min_group_size
+
+            def value(week: Any, q: float) -> float | None:
+                if counts.get(week, 0) < minimum:
+                    return None
+                return float(quartiles.at[week, q])
+
+            self._bands[key] = Band(
+                group,
+                [str(w) for w in weeks],
+                [value(w, 0.25) for w in weeks],
+                [value(w, 0.5) for w in weeks],
+                [value(w, 0.75) for w in weeks],
+            )
+        return self._bands[key]
+
+    def latest_period(self, person: str) -> str | None:
+        rows = self.periods[self.periods["person"] == person]
+        return None if rows.empty else str(rows["period"].max())
+
+    def standing(self, person: str) -> list[dict[str, Any]]:
+        """Return, per study metric, the person's value in their latest period and their percentile among that period's reps."""
+        period = self.latest_period(person)
+        if period is None:
+            return []
+        reps = self.periods[(self.periods["period"] == period) & self.periods["person"].map(self.is_rep)]
+        mine = self.periods[(self.periods["period"] == period) & (self.periods["person"] == person)].iloc[0]
+        found = []
+        for metric in self.config.study.metrics:
+            values = reps[metric].to_numpy(dtype=float)
+            below = float(np.mean(values < mine[metric]) + 0.5 * np.mean(values == mine[metric])) if len(values) else 0.5
+            found.append(
+                {
+                    "metric": metric,
+                    "label": LABELS.get(metric, metric),
+                    "value": float(mine[metric]),
+                    "percentile": 100 * below,
+                    "period": period,
+                }
+            )
+        return found
+
+    def network(self, person: str) -> dict[str, Any]:
+        """Return the person's ties in their latest period: colleagues (named) with the interactions, and counts by org unit."""
+        period = self.latest_period(person)
+        if period is None:
+            return {"period": None, "contacts": [], "by_org": {}}
+        edges = self.edges[self.edges["period"] == period]
+        mine = edges[(edges["a"] == person) | (edges["b"] == person)]
+        other = np.where(mine["a"] == person, mine["b"], mine["a"])
+        contacts = pd.DataFrame({"person": other, "interactions": mine["weight"].to_numpy()})
+        contacts["name"] = [self.name(p) for p in contacts["person"]]
+        contacts["org"] = contacts["person"].map(self.people["org"]).fillna("outside the roster")
+        contacts = contacts.sort_values(["interactions", "name"], ascending=[False, True])
+        by_org = contacts.groupby("org")["person"].size().sort_values(ascending=False)
+        return {
+            "period": period,
+            "contacts": contacts[["name", "org", "interactions"]].to_dict("records"),
+            "by_org": {str(k): int(v) for k, v in by_org.items()},
+        }
+
+
+def load_data(store: Store, config: Config) -> WorkspaceData:
+    """Return the workspace's dashboard data; the study must have run (`repsight analyze`)."""
+    metrics = [m for m in config.study.metrics if m not in ("network_prominence", "network_brokerage")]
+    people = store.backend.to_pyarrow(store.table("people").select(*_PEOPLE)).to_pandas()
+    identities = store.backend.to_pyarrow(store.table("identities")).to_pandas()
+    people = people.merge(identities[["person", "email", "name"]], on="person", how="left").set_index("person")
+    weeks = store.backend.to_pyarrow(store.table("person_week").select("person", "week", "period", *metrics)).to_pandas()
+    periods = store.backend.to_pyarrow(store.table("person_period")).to_pandas()
+    tiers = store.backend.to_pyarrow(store.table("study_tiers")).to_pandas()
+    edges = store.backend.to_pyarrow(store.table("period_edges")).to_pandas()
+    documents = store.backend.to_pyarrow(
+        store.table("study_results").order_by(store.table("study_results").created_at.desc()).limit(1)
+    ).to_pylist()
+    if not documents:
+        raise StudyError(
+            f"no study in the workspace yet: run `repsight metrics -c {config.path}` and `repsight analyze -c {config.path}` first"
+        )
+    weeks["week"] = weeks["week"].astype(str)
+    return WorkspaceData(config, people, weeks, periods, tiers, edges, json.loads(documents[0]["document"]))
