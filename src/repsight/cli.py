@@ -420,11 +420,116 @@ def export(
 
 
 @app.command()
+def report(
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path("report.html"),
+    config: ConfigOption = Path(CONFIG_FILENAME),
+) -> None:
+    """Write the study as one self-contained HTML report (opens offline)."""
+    from repsight.report import write_report
+
+    cfg = load_config(config)
+    result = write_report(cfg, out_file)
+    out.print(f"Wrote the report ({result.bytes / 1e6:.1f} MB, {result.figures} charts) to {result.path}")
+
+
+@app.command()
+def serve(
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: [web] host).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default: [web] port).")] = None,
+) -> None:
+    """Serve the dashboard: reps, managers, executives, analysts and admins each see what their role allows."""
+    cfg = load_config(config)
+    _serve(cfg, host or cfg.web.host, port or cfg.web.port)
+
+
+def _serve(cfg: Config, host: str, port: int) -> None:
+    import uvicorn
+
+    from repsight.web import dashboard
+
+    with err.status("Loading the workspace…"):
+        application = dashboard(cfg)
+    out.print(f"Serving the dashboard on http://{host}:{port}/ (Ctrl-C stops it)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+users_app = typer.Typer(help="Dashboard accounts: add them, grant roles, reset passwords.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+RoleOption = Annotated[
+    list[str] | None, typer.Option("--role", help="A role to grant: analyst, admin, executive, manager (repeat).")
+]
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Argument(help="The user's email (their roster email, to see their own page).")],
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    role: RoleOption = None,
+) -> None:
+    """Create an account with a new password, printed once."""
+    from repsight.web import Accounts, new_password
+
+    cfg = load_config(config)
+    password = new_password()
+    account = Accounts(cfg.accounts_path).add(email, password, frozenset(role or []))
+    roles = ", ".join(sorted(account.roles)) or "none granted (the roster's apply)"
+    out.print(f"Created {account.email} (roles: {roles}); password, shown once: [bold]{password}[/bold]")
+
+
+@users_app.command("set-role")
+def users_set_role(
+    email: Annotated[str, typer.Argument(help="The account's email.")],
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    role: RoleOption = None,
+) -> None:
+    """Replace the roles granted to an account (none given: remove every grant; the roster's roles stay)."""
+    from repsight.web import Accounts
+
+    cfg = load_config(config)
+    accounts = Accounts(cfg.accounts_path)
+    accounts.set_roles(email, frozenset(role or []))
+    accounts.audit(None, f"set roles (command line): {', '.join(sorted(role or [])) or 'none'}", email.strip().lower())
+    out.print(f"{email.strip().lower()}: granted roles now {', '.join(sorted(role or [])) or 'none'}")
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    email: Annotated[str, typer.Argument(help="The account's email.")],
+    config: ConfigOption = Path(CONFIG_FILENAME),
+) -> None:
+    """Give an account a new password, printed once."""
+    from repsight.web import Accounts, new_password
+
+    cfg = load_config(config)
+    password = new_password()
+    Accounts(cfg.accounts_path).set_password(email, password)
+    out.print(f"{email.strip().lower()}: new password, shown once: [bold]{password}[/bold]")
+
+
+@users_app.command("list")
+def users_list(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
+    """List the accounts and their granted roles."""
+    from repsight.web import Accounts
+
+    cfg = load_config(config)
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("email")
+    table.add_column("granted roles")
+    for account in Accounts(cfg.accounts_path).all():
+        table.add_row(account.email, ", ".join(sorted(account.roles)))
+    out.print(table)
+
+
+@app.command()
 def demo(
     people: Annotated[int, typer.Option(help="Employees of the synthetic company.")] = 200,
     months: Annotated[int, typer.Option(help="Months of mail and calendar data.")] = 18,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed writes the same bytes.")] = 7,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo workspace.")] = Path("demo"),
+    serve_after: Annotated[
+        bool, typer.Option("--serve", help="Then create demo accounts (printed once) and serve the dashboard.")
+    ] = False,
 ) -> None:
     """Generate a synthetic sales organisation and run every stage of repsight on it."""
     from repsight.demo import DemoResult, create_demo_workspace
@@ -460,6 +565,8 @@ def demo(
     hints.add_row(f"repsight status -c {config_path}", "what the workspace holds")
     hints.add_row(f"repsight quarantine -c {config_path}", "records that could not be loaded, and why")
     hints.add_row(f"repsight analyze -c {config_path} --json study.json", "every figure of the study, as JSON")
+    hints.add_row(f"repsight report -c {config_path} --out report.html", "the study as one HTML file (opens offline)")
+    hints.add_row(f"repsight demo --out {_shown(out_dir, Path.cwd())} --serve", "the same, then the dashboard with demo accounts")
     hints.add_row(f"repsight export -c {config_path} --out metrics.csv", "the metrics, for a spreadsheet")
     hints.add_row(_shown(out_dir / "truth.json", Path.cwd()), "the planted effects and each rep's hidden skill")
     hints.add_row(_shown(result.config.database_path, Path.cwd()), "the tables, for SQL (DuckDB)")
@@ -469,6 +576,25 @@ def demo(
         _print_study(result.study)
     if not result.ingest.ok:
         raise typer.Exit(1)
+    if serve_after:
+        _serve_demo(config)
+
+
+def _serve_demo(config: Config) -> None:
+    from repsight.privacy import read_key
+    from repsight.store import Store
+    from repsight.web.data import load_data
+    from repsight.web.demo import demo_accounts
+
+    with Store.open(config, read_key(config.key_path), read_only=True) as store:
+        accounts = demo_accounts(config, load_data(store, config))
+    table = Table(title="Demo accounts (passwords shown once)", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("view", "email", "password"):
+        table.add_column(column)
+    for account in accounts:
+        table.add_row(account.view, account.email, account.password)
+    out.print(table)
+    _serve(config, config.web.host, config.web.port)
 
 
 def main() -> None:

@@ -11,12 +11,14 @@ where `key` is the key file's text, stripped, as UTF-8 bytes.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import os
 import secrets
 import stat
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -32,6 +34,7 @@ __all__ = [
     "pseudonym",
     "read_key",
     "suppress_small_groups",
+    "suppress_small_study_groups",
     "write_new_key",
 ]
 
@@ -141,3 +144,34 @@ def suppress_small_groups(rows: pa.Table, people_column: str, value_columns: lis
         column = rows[name]
         rows = rows.set_column(index, name, pc.if_else(small, pa.scalar(None, column.type), column))
     return rows
+
+
+def suppress_small_study_groups(document: dict[str, Any], min_group_size: int) -> dict[str, Any]:
+    """Return a copy of a study document (docs/study.md) without a figure over fewer than `min_group_size` reps.
+
+    The study leaves out what is smaller than its own minimum; a report or
+    dashboard applies the workspace's minimum now, which may have been raised
+    since. A phase-2 segment of fewer reps joins its attribute's `left_out`
+    (by name only) and leaves every figure; a tier-week of the dynamics with
+    fewer reps loses its values.
+    """
+    shown = copy.deepcopy(document)
+    for part in (shown.get("phase2") or {}).values():
+        small = [name for name, segment in part["segments"].items() if segment["n_reps"] < min_group_size]
+        if not small:
+            continue
+        part["segments"] = {name: segment for name, segment in part["segments"].items() if name not in small}
+        part["left_out"] = sorted([*part["left_out"], *small])
+        for test in part["heterogeneity"].values():
+            test["differing_segments"] = [s for s in test.get("differing_segments", []) if s not in small]
+            test["slopes"] = {s: slope for s, slope in test.get("slopes", {}).items() if s not in small}
+    weekly = shown.get("dynamics") or {}
+    for tier in ("top", "bottom"):
+        reps = weekly.get(f"{tier}_reps")
+        if reps is None:
+            continue
+        for series in weekly.values():
+            if isinstance(series, dict) and tier in series:
+                series[tier] = [v if n >= min_group_size else None for v, n in zip(series[tier], reps, strict=True)]
+        weekly[f"{tier}_reps"] = [n if n >= min_group_size else None for n in reps]
+    return shown

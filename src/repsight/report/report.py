@@ -1,0 +1,362 @@
+"""`repsight report`: the stored study as one self-contained HTML page that opens offline.
+
+The page carries everything it needs: Plotly's JavaScript, inlined once from
+the installed package, each chart's data, and its styles. It loads nothing
+from the network, so it can be mailed or opened from a USB stick.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
+
+from repsight.errors import StudyError
+from repsight.metrics.headline import HEADLINE
+from repsight.privacy import read_key, suppress_small_study_groups
+from repsight.report.figures import (
+    LEADING_TESTS,
+    SEGMENT_SPECIFIC,
+    UNITS,
+    dynamics_figure,
+    dynamics_metrics,
+    headline_figure,
+    headline_metrics,
+    is_finding,
+    label,
+    leading_figure,
+    metric_order,
+    phase1_figure,
+    phase2_grid_figure,
+    tier_names,
+)
+from repsight.report.numbers import NONE, interval, is_missing, plain, q_value, signed
+
+if TYPE_CHECKING:
+    import jinja2
+    import plotly.graph_objects as go
+
+    from repsight.config import Config
+    from repsight.store import Store
+
+__all__ = ["ReportResult", "latest_study", "render_report", "write_report"]
+
+THRESHOLD_MEANINGS = {
+    "sales_functions": "roster functions whose people carry quota: the reps",
+    "tier_fraction": "share of each period's reps in the top tier, and in the bottom tier",
+    "bootstrap_resamples": "resamples of reps behind each interval",
+    "confidence": "coverage of the intervals",
+    "seed": "seed of the bootstrap: the same data give the same intervals",
+    "q_threshold": "a Benjamini–Hochberg q below this is a finding",
+    "heterogeneity_i2": "I² at or above this, with a significant interaction, makes a behaviour segment-specific",
+    "min_group_size": "the study shows no segment or week of fewer reps",
+    "segment_by": "roster attributes that phase 2 splits the reps by",
+    "metrics": "the behaviours studied",
+}
+"""What each of the document's thresholds means (docs/study.md)."""
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """A written report: where, how large, how many charts."""
+
+    path: Path
+    bytes: int
+    figures: int
+
+
+@dataclass(frozen=True)
+class _Page:
+    html: str
+    figures: int
+
+
+def render_report(
+    document: dict[str, Any],
+    config: Config,
+    *,
+    studied_at: datetime | None = None,
+    generated_at: datetime | None = None,
+) -> str:
+    """Return the study `document` (as stored: JSON, docs/study.md) as one self-contained HTML page.
+
+    Groups of fewer reps than `config.privacy.min_group_size` (or the study's
+    own minimum, if larger) are in no figure. `studied_at` is when the study
+    ran, `generated_at` when the page is made (now, by default); both UTC.
+    """
+    return _render(document, config, studied_at, generated_at).html
+
+
+def _render(document: dict[str, Any], config: Config, studied_at: datetime | None, generated_at: datetime | None) -> _Page:
+    from plotly.offline import get_plotlyjs
+
+    min_group = max(config.privacy.min_group_size, int(document["thresholds"].get("min_group_size", 0)))
+    shown = suppress_small_study_groups(document, min_group)
+    figures: list[str] = []
+
+    def embed(figure: go.Figure, name: str) -> Markup:
+        figures.append(name)
+        # Plotly's JSON escapes <, > and / inside the script, so no name from the data can end it.
+        return Markup(
+            figure.to_html(
+                full_html=False,
+                include_plotlyjs=False,
+                div_id=f"figure-{name}",
+                config={"displaylogo": False, "responsive": True},
+            )
+        )
+
+    weekly = dynamics_metrics(shown)
+    has_leading = any(shown["leading"][test]["metrics"] for test in LEADING_TESTS)
+    kept = [a for a, part in shown["phase2"].items() if part["segments"]]
+    top, bottom = tier_names(shown)
+    context = {
+        "title": f"Behaviours behind quota attainment: {', '.join(config.company.domains)}",
+        "studied_at": _when(studied_at),
+        "generated_at": _when(generated_at or datetime.now(UTC)),
+        "caveat": shown["caveat"],
+        "top": top,
+        "bottom": bottom,
+        "confidence": f"{100 * float(shown['thresholds']['confidence']):g}%",
+        "q_threshold": f"{float(shown['thresholds']['q_threshold']):g}",
+        "min_group_size": min_group,
+        "population": _population(shown),
+        "thresholds": _thresholds(shown, config, min_group),
+        "measurement": _measurement(config),
+        "headline": _headline(shown),
+        "headline_chart": embed(headline_figure(shown), "headline"),
+        "phase1_chart": embed(phase1_figure(shown), "phase1"),
+        "phase1": [_phase1_row(shown, m) for m in metric_order(shown)],
+        "model": _model(shown),
+        "phase2_chart": embed(phase2_grid_figure(shown), "phase2") if kept else None,
+        "verdicts": _verdicts(shown, kept),
+        "verdicts_attributes": kept,
+        "left_out": {a: part["left_out"] for a, part in shown["phase2"].items() if part["left_out"]},
+        "unshown": [a for a in shown["phase2"] if a not in kept],
+        "dynamics": [
+            {"metric": label(m), "headline": m in HEADLINE, "chart": embed(dynamics_figure(shown, m), f"dynamics-{m}")}
+            for m in weekly
+        ],
+        "leading_chart": embed(leading_figure(shown), "leading") if has_leading else None,
+        "leading": _leading(shown),
+        "periods": len(shown["population"]["periods"]),
+        "plotly_js": Markup(get_plotlyjs()),
+    }
+    return _Page(_environment().get_template("report.html.j2").render(context), len(figures))
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("repsight.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _when(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _count(number: Any) -> str:
+    return NONE if is_missing(number) else f"{int(number):,}"
+
+
+def _population(document: dict[str, Any]) -> list[tuple[str, str]]:
+    population, tiers = document["population"], document["tiers"]
+    periods = population["periods"]
+    top, bottom = tier_names(document)
+    rows = []
+    if "people" in population:
+        rows.append(("People measured", _count(population["people"])))
+    rows += [
+        ("Reps studied", _count(population["reps"])),
+        ("Rep-periods", _count(population["rep_periods"])),
+        ("Periods", f"{periods[0]} to {periods[-1]} ({len(periods)})" if len(periods) > 1 else ", ".join(periods)),
+    ]
+    if "rep_periods_without_metrics" in population:
+        rows.append(("Rep-periods with a KPI but no metrics (left out)", _count(population["rep_periods_without_metrics"])))
+    rows += [
+        (
+            f"{top} (by attainment, each period)",
+            f"{_count(tiers['top_rep_periods'])} rep-periods of {_count(tiers['top_reps'])} reps",
+        ),
+        (f"{bottom}", f"{_count(tiers['bottom_rep_periods'])} rep-periods of {_count(tiers['bottom_reps'])} reps"),
+    ]
+    return rows
+
+
+def _setting(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _thresholds(document: dict[str, Any], config: Config, min_group: int) -> list[dict[str, str]]:
+    rows = [
+        {"name": name, "value": _setting(value), "meaning": THRESHOLD_MEANINGS.get(name, "")}
+        for name, value in document["thresholds"].items()
+    ]
+    if min_group != document["thresholds"].get("min_group_size"):
+        rows.append(
+            {
+                "name": "min_group_size",
+                "value": _setting(min_group),
+                "meaning": "the workspace's minimum now ([privacy] in repsight.toml): this report shows no group of fewer reps",
+            }
+        )
+    return rows
+
+
+def _measurement(config: Config) -> list[tuple[str, str]]:
+    """Return the metric settings of repsight.toml as they are now: the thresholds behind every weekly value."""
+    settings = [
+        ("[company] senior_level", _setting(config.company.senior_level)),
+        ("[company] timezone", config.company.timezone),
+    ]
+    settings += [(f"[metrics] {name}", _setting(value)) for name, value in config.metrics.model_dump().items()]
+    return settings
+
+
+def _headline(document: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for metric in headline_metrics(document):
+        row = document["phase1"][metric]
+        found.append(
+            {
+                "metric": label(metric),
+                "gap": signed(row["bottom_vs_top_pct"], 1, "%"),
+                "means": f"{plain(row['bottom_mean'])} vs {plain(row['top_mean'])} {UNITS.get(metric, '')}".strip(),
+                "interval": interval(row["ci95"], 1, "%"),
+                "q": q_value(row["q"]),
+                "finding": is_finding(row["q"], document),
+            }
+        )
+    return found
+
+
+def _phase1_row(document: dict[str, Any], metric: str) -> dict[str, Any]:
+    row = document["phase1"][metric]
+    return {
+        "metric": label(metric),
+        "unit": UNITS.get(metric, ""),
+        "top": plain(row["top_mean"]),
+        "bottom": plain(row["bottom_mean"]),
+        "gap": signed(row["bottom_vs_top_pct"], 1, "%"),
+        "interval": interval(row["ci95"], 1, "%"),
+        "rho": signed(row["rho"], 2),
+        "q": q_value(row["q"]),
+        "finding": is_finding(row["q"], document),
+    }
+
+
+def _coefficient(document: dict[str, Any], found: dict[str, Any] | None) -> dict[str, Any]:
+    """Return a regression coefficient in points of attainment (100 × the change) per SD."""
+    if found is None:
+        return {"coef": NONE, "interval": NONE, "p": NONE, "q": NONE, "finding": False}
+    bounds = [None if is_missing(b) else 100 * float(b) for b in found["ci95"]]
+    return {
+        "coef": signed(None if is_missing(found["coef"]) else 100 * float(found["coef"]), 1),
+        "interval": interval(bounds, 1),
+        "p": q_value(found["p"]),
+        "q": q_value(found["q"]),
+        "finding": is_finding(found["q"], document),
+    }
+
+
+def _model(document: dict[str, Any]) -> dict[str, Any]:
+    model = document["model"]
+    coefficients = model["coefficients"]
+    return {
+        "rows": [
+            {"metric": label(m), **_coefficient(document, coefficients[m])} for m in metric_order(document) if m in coefficients
+        ],
+        "n": _count(model["n"]),
+        "reps": _count(model["reps"]),
+        "r2": plain(model["r2"], 3),
+        "fixed_effects": ", ".join(model["fixed_effects"]),
+        "errors": model["errors"],
+        "left_out": [label(m) for m in model["left_out"]],
+    }
+
+
+def _verdicts(document: dict[str, Any], attributes: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for metric in metric_order(document):
+        cells = []
+        for attribute in attributes:
+            test = document["phase2"][attribute]["heterogeneity"].get(metric, {})
+            verdict = test.get("verdict", "untested")
+            differing = test.get("differing_segments", [])
+            cells.append(
+                {
+                    "verdict": verdict,
+                    "specific": verdict == SEGMENT_SPECIFIC,
+                    "differing": (", ".join(differing) or "no single segment") if verdict == SEGMENT_SPECIFIC else "",
+                    "detail": f"I² {plain(test.get('i2'), 2)} · q {q_value(test.get('q'))}",
+                }
+            )
+        rows.append({"metric": label(metric), "cells": cells})
+    return rows
+
+
+def _leading(document: dict[str, Any]) -> dict[str, Any]:
+    leading = document["leading"]
+    metrics = [m for m in metric_order(document) if any(m in leading[t]["metrics"] for t in LEADING_TESTS)]
+    return {
+        "tests": {test: {"n": _count(leading[test]["n"]), "reps": _count(leading[test]["reps"])} for test in LEADING_TESTS},
+        "rows": [
+            {"metric": label(m), **{test: _coefficient(document, leading[test]["metrics"].get(m)) for test in LEADING_TESTS}}
+            for m in metrics
+        ],
+    }
+
+
+def latest_study(store: Store, config: Config) -> tuple[dict[str, Any], datetime]:
+    """Return the latest study stored in the workspace (table `study_results`) and when it ran (UTC)."""
+    if "study_results" in store.backend.list_tables():
+        results = store.table("study_results")
+        rows = store.backend.to_pyarrow(results.order_by(results.created_at.desc()).limit(1)).to_pylist()
+    else:
+        rows = []
+    if not rows:
+        raise StudyError(f"no study in the workspace yet: run `repsight analyze -c {config.path}` first")
+    created: datetime = rows[0]["created_at"]
+    return json.loads(rows[0]["document"]), created.replace(tzinfo=UTC)
+
+
+def write_report(config: Config, out: Path) -> ReportResult:
+    """Write the workspace's latest study as a self-contained HTML page to `out`."""
+    from repsight.store import Store
+
+    with Store.open(config, read_key(config.key_path), read_only=True) as store:
+        document, studied_at = latest_study(store, config)
+    page = _render(document, config, studied_at, None)
+    data = page.html.encode("utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    except FileExistsError:
+        raise StudyError(f"{out}: cannot write the report: {out.parent} is a file, not a folder") from None
+    except OSError as exc:
+        raise StudyError(f"{out}: cannot write the report: {exc.strerror or exc}") from None
+    return ReportResult(out, len(data), page.figures)
