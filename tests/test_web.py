@@ -261,3 +261,15 @@ def test_users_cli_adds_resets_and_grants(tmp_path: Path) -> None:
     assert accounts.get("ana@acme.example").roles == frozenset({"admin"})  # type: ignore[union-attr]
     wrong = users("set-role", "ana@acme.example", "--role", "king")
     assert wrong.returncode == 2 and "unknown role king" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_standing_is_the_percentile_among_the_periods_reps(workspace: tuple[Config, WorkspaceData, Cast]) -> None:
+    from scipy.stats import percentileofscore
+
+    _, data, cast = workspace
+    rows = data.standing(cast.rep_person)
+    period = rows[0]["period"]
+    reps = data.periods[(data.periods["period"] == period) & data.periods["person"].isin(data.reps)]
+    for row in rows:
+        expected = percentileofscore(reps[row["metric"]], row["value"], kind="mean")
+        assert row["percentile"] == pytest.approx(expected), row["metric"]

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_org import PASSWORD, Cast, build
 
 from repsight.config import Config
 from repsight.privacy import read_key
 from repsight.web import Accounts
 from repsight.web.app import create_app, session_secret
 from repsight.web.data import WorkspaceData
+from web_org import PASSWORD, Cast, build
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
@@ -78,7 +78,9 @@ def page(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" and "403" not in message.text else None)
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" and "403" not in message.text else None
+    )
     yield page
     context.close()
     assert errors == [], errors

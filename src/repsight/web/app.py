@@ -195,7 +195,7 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
                     "metric": metric,
                     "label": LABELS[metric],
                     "weeks": rows["week"].tolist(),
-                    "values": [float(v) for v in rows[metric]],
+                    "values": [None if v != v else float(v) for v in rows[metric]],
                     "band": band,
                 }
             )
@@ -226,8 +226,8 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
         network = figure_json(network_chart(view["network"]["by_org"])) if view["network"]["by_org"] else None
         return page(request, "person.html", user, view=view, figures=figures, standing=standing, network=network)
 
-    @app.get("/api/people/{person}")
-    def person_api(person: str, user: Signed) -> dict[str, Any]:
+    @app.get("/api/people/{person}", response_class=JSONResponse)
+    def person_api(person: str, user: Signed) -> JSONResponse:
         """One person's weekly behaviours, the top tier's band of their segment, where they stand, and their network."""
         view = person_view(user, person)
         for chart in view["charts"]:
@@ -237,7 +237,8 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
                 if band is None
                 else {"group": band.group, "weeks": band.weeks, "low": band.low, "median": band.median, "high": band.high}
             )
-        return view
+        # Plain JSON of plain values: FastAPI's encoder would walk every number again.
+        return JSONResponse(view)
 
     # -- a manager's team --------------------------------------------------------------------------
 

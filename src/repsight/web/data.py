@@ -92,8 +92,20 @@ class WorkspaceData:
             queue.extend(self.reports.get(member, []))
         return sorted(found)
 
+    @cached_property
+    def reps(self) -> frozenset[str]:
+        return frozenset(self.people.index[self.people["function"].isin(self.config.company.sales_functions)])
+
     def is_rep(self, person: str) -> bool:
-        return bool(person in self.people.index and self.people.at[person, "function"] in self.config.company.sales_functions)
+        return person in self.reps
+
+    @cached_property
+    def _weeks_of(self) -> dict[str, pd.DataFrame]:
+        return {str(p): rows for p, rows in self.weeks.groupby("person", sort=False)}
+
+    @cached_property
+    def _periods_of(self) -> dict[str, pd.DataFrame]:
+        return {str(p): rows for p, rows in self.periods.groupby("person", sort=False)}
 
     def name(self, person: str) -> str:
         if person in self.people.index and isinstance(self.people.at[person, "name"], str):
@@ -101,8 +113,11 @@ class WorkspaceData:
         return person[:8]
 
     def series(self, people: list[str], metric: str) -> pd.DataFrame:
-        """Return the weekly rows (week, metric) of `people`."""
-        rows = self.weeks[self.weeks["person"].isin(people)]
+        """Return the weekly rows (person, week, metric) of `people`."""
+        if len(people) == 1:
+            rows = self._weeks_of.get(people[0], self.weeks.iloc[:0])
+        else:
+            rows = self.weeks[self.weeks["person"].isin(people)]
         return rows[["person", "week", metric]]
 
     def top_band(self, person: str, metric: str) -> Band:
@@ -142,41 +157,66 @@ class WorkspaceData:
         return self._bands[key]
 
     def latest_period(self, person: str) -> str | None:
-        rows = self.periods[self.periods["person"] == person]
-        return None if rows.empty else str(rows["period"].max())
+        rows = self._periods_of.get(person)
+        return None if rows is None else str(rows["period"].max())
+
+    @cached_property
+    def _rep_values(self) -> dict[str, dict[str, np.ndarray]]:
+        """Period → metric → the reps' values, sorted (percentiles by binary search)."""
+        reps = self.periods[self.periods["person"].isin(self.reps)]
+        return {
+            str(period): {m: np.sort(rows[m].to_numpy(dtype=float)) for m in self.config.study.metrics}
+            for period, rows in reps.groupby("period")
+        }
 
     def standing(self, person: str) -> list[dict[str, Any]]:
-        """Return, per study metric, the person's value in their latest period and their percentile among that period's reps."""
+        """Return, per study metric, the person's value in their latest period and their percentile among that period's reps.
+
+        The percentile counts the reps below and half of those equal: 50 is the middle.
+        """
         period = self.latest_period(person)
         if period is None:
             return []
-        reps = self.periods[(self.periods["period"] == period) & self.periods["person"].map(self.is_rep)]
-        mine = self.periods[(self.periods["period"] == period) & (self.periods["person"] == person)].iloc[0]
+        mine = self._periods_of[person].set_index("period").loc[period]
         found = []
         for metric in self.config.study.metrics:
-            values = reps[metric].to_numpy(dtype=float)
-            below = float(np.mean(values < mine[metric]) + 0.5 * np.mean(values == mine[metric])) if len(values) else 0.5
+            values = self._rep_values.get(period, {}).get(metric, np.empty(0))
+            value = float(mine[metric])
+            share = 0.5
+            if len(values):
+                below = int(np.searchsorted(values, value, side="left"))
+                equal = int(np.searchsorted(values, value, side="right")) - below
+                share = (below + 0.5 * equal) / len(values)
             found.append(
                 {
                     "metric": metric,
                     "label": LABELS.get(metric, metric),
-                    "value": float(mine[metric]),
-                    "percentile": 100 * below,
+                    "value": value,
+                    "percentile": 100 * share,
                     "period": period,
                 }
             )
         return found
+
+    @cached_property
+    def _edges_of(self) -> dict[tuple[str, str], pd.DataFrame]:
+        """(period, person) → that person's ties in the period: the other person and the weight."""
+        both = pd.concat(
+            [
+                self.edges.rename(columns={"a": "person", "b": "other"}),
+                self.edges.rename(columns={"b": "person", "a": "other"}),
+            ]
+        )
+        return {(str(k[0]), str(k[1])): rows[["other", "weight"]] for k, rows in both.groupby(["period", "person"], sort=False)}
 
     def network(self, person: str) -> dict[str, Any]:
         """Return the person's ties in their latest period: colleagues (named) with the interactions, and counts by org unit."""
         period = self.latest_period(person)
         if period is None:
             return {"period": None, "contacts": [], "by_org": {}}
-        edges = self.edges[self.edges["period"] == period]
-        mine = edges[(edges["a"] == person) | (edges["b"] == person)]
-        other = np.where(mine["a"] == person, mine["b"], mine["a"])
-        contacts = pd.DataFrame({"person": other, "interactions": mine["weight"].to_numpy()})
-        contacts["name"] = [self.name(p) for p in contacts["person"]]
+        mine = self._edges_of.get((period, person), pd.DataFrame({"other": [], "weight": []}))
+        contacts = pd.DataFrame({"person": mine["other"].to_numpy(), "interactions": mine["weight"].to_numpy()})
+        contacts["name"] = contacts["person"].map(self.people["name"]).fillna(contacts["person"].str[:8])
         contacts["org"] = contacts["person"].map(self.people["org"]).fillna("outside the roster")
         contacts = contacts.sort_values(["interactions", "name"], ascending=[False, True])
         by_org = contacts.groupby("org")["person"].size().sort_values(ascending=False)
