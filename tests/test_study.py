@@ -36,7 +36,8 @@ def test_document_has_the_contract_keys_for_every_metric() -> None:
     for attribute, metric, test in verdicts(document):
         assert set(test) >= {"p", "q", "i2", "verdict", "differing_segments"}, (attribute, metric)
     for segment in document["phase2"]["region"]["segments"].values():
-        assert set(segment) == {"n_reps", "metrics"} and set(segment["metrics"]) == set(STUDY_METRICS)
+        assert set(segment) == {"n_reps", "top_reps", "bottom_reps", "metrics"} and set(segment["metrics"]) == set(STUDY_METRICS)
+        assert min(segment["top_reps"], segment["bottom_reps"]) >= 5
     # 80 reps a period: 20 in each tier, every period.
     assert document["tiers"]["top_rep_periods"] == document["tiers"]["bottom_rep_periods"] == 6 * 20
     assert set(tiers.columns) == {"person", "period", "attainment", "tier"}
@@ -124,6 +125,18 @@ def test_segment_smaller_than_the_minimum_group_is_left_out_and_listed() -> None
     assert "LATAM" not in document["phase2"]["region"]["segments"]
     # The left-out reps still count in the whole-org phase.
     assert document["population"]["reps"] == 60
+
+
+def test_segment_whose_tiers_hold_fewer_reps_than_the_minimum_is_left_out() -> None:
+    rows = rep_period_rows(Plan(reps=60, seed=4, effects=DEMO_LIKE))
+    # Six reps in LATAM, the same six every period: each tier holds one rep a period, always the same one or two.
+    six = sorted(rows["person"].unique())[:6]
+    rows.loc[rows["person"].isin(six), "region"] = "LATAM"
+    rows.loc[rows["person"].isin(six), "attainment"] = (
+        rows.loc[rows["person"].isin(six), "person"].map({p: i for i, p in enumerate(six)}) + 0.5
+    )
+    document, _ = study_document(rows, config(200))
+    assert "LATAM" in document["phase2"]["region"]["left_out"]
 
 
 def test_too_few_reps_for_tiers_is_a_clear_error() -> None:

@@ -162,6 +162,9 @@ def heterogeneity(rows: pd.DataFrame, attribute: str, metric: str) -> dict[str, 
 def phase2(rows: pd.DataFrame, study: StudyConfig, min_group_size: int) -> dict[str, dict[str, Any]]:
     """Return, per segmenting attribute, each large-enough segment's comparison, the segments left out, and the heterogeneity verdicts.
 
+    A segment is left out when it has fewer reps than `min_group_size`, or
+    when its top or bottom tier (all periods together) does.
+
     q-values of the segments' rho are corrected over every segment and
     metric of every attribute together; those of the interaction tests over
     every metric and attribute.
@@ -173,10 +176,19 @@ def phase2(rows: pd.DataFrame, study: StudyConfig, min_group_size: int) -> dict[
         for value in sorted(rows[attribute].unique()):
             part = rows[rows[attribute] == value].reset_index(drop=True)
             reps = int(part["person"].nunique())
-            if reps < min_group_size:
+            tiers = assign_tiers(part, study.tier_fraction) if reps >= min_group_size else np.zeros(len(part), np.int8)
+            # A tier's mean over fewer reps than the minimum group would show a few people's behaviour.
+            top_reps = int(part.loc[tiers > 0, "person"].nunique())
+            bottom_reps = int(part.loc[tiers < 0, "person"].nunique())
+            if min(reps, top_reps, bottom_reps) < min_group_size:
                 left_out.append(str(value))
                 continue
-            segments[str(value)] = {"n_reps": reps, "metrics": compare(part, assign_tiers(part, study.tier_fraction), study)}
+            segments[str(value)] = {
+                "n_reps": reps,
+                "top_reps": top_reps,
+                "bottom_reps": bottom_reps,
+                "metrics": compare(part, tiers, study),
+            }
         kept = rows[rows[attribute].isin(list(segments))].reset_index(drop=True)
         tests = {metric: heterogeneity(kept, attribute, metric) for metric in study.metrics}
         found[attribute] = {"segments": segments, "left_out": left_out, "heterogeneity": tests}

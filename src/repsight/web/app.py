@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.middleware.sessions import SessionMiddleware
 
+from repsight.privacy import suppress_small_study_groups
 from repsight.web.access import CSRF_FIELD, Forbidden, User, can_see_person, check_csrf, csrf_token, user_of
 from repsight.web.accounts import GRANTABLE_ROLES, Accounts
 from repsight.web.charts import figure_json, mean_by_week, network_chart, standing_chart, weekly_chart
@@ -289,6 +290,10 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
 
     # -- an executive's org ------------------------------------------------------------------------
 
+    def shown_study() -> dict[str, Any]:
+        """The study as anyone but an analyst may see it: no segment or tier-week under the minimum group."""
+        return suppress_small_study_groups(data.study or {}, minimum)
+
     def org_view(user: User) -> dict[str, Any]:
         if not user.has("executive"):
             raise Forbidden("the organisation view is for senior leaders")
@@ -308,7 +313,7 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
         from repsight.report.figures import headline_figure, phase2_grid_figure
 
         view = org_view(user)
-        study = data.study or {}
+        study = shown_study()
         trends = [
             figure_json(weekly_chart(c["label"], c["weeks"], c["values"], "your org's reps, mean", None))
             for c in view.get("charts", [])
@@ -328,7 +333,7 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
     def org_api(user: Signed) -> dict[str, Any]:
         """The signed-in executive's org: its reps' weekly means (or its size when too small), and the study's phase 2."""
         view = org_view(user)
-        view["phase2"] = (data.study or {}).get("phase2", {})
+        view["phase2"] = shown_study().get("phase2", {})
         return view
 
     # -- the analyst's tables ----------------------------------------------------------------------
