@@ -437,17 +437,28 @@ def serve(
     config: ConfigOption = Path(CONFIG_FILENAME),
     host: Annotated[str | None, typer.Option(help="Address to listen on (default: [web] host).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (default: [web] port).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes; each holds the workspace in memory (one per core).")] = 1,
 ) -> None:
     """Serve the dashboard: reps, managers, executives, analysts and admins each see what their role allows."""
     cfg = load_config(config)
-    _serve(cfg, host or cfg.web.host, port or cfg.web.port)
+    _serve(cfg, host or cfg.web.host, port or cfg.web.port, workers)
 
 
-def _serve(cfg: Config, host: str, port: int) -> None:
+def _serve(cfg: Config, host: str, port: int, workers: int = 1) -> None:
+    import os
+
     import uvicorn
 
-    from repsight.web import dashboard
+    from repsight.web import CONFIG_ENV, dashboard
 
+    if workers > 1:
+        # Worker processes build their own app: check the workspace here first, so that errors are one line.
+        with err.status("Checking the workspace…"):
+            dashboard(cfg)
+        os.environ[CONFIG_ENV] = str(cfg.path)
+        out.print(f"Serving the dashboard on http://{host}:{port}/ with {workers} processes (Ctrl-C stops it)")
+        uvicorn.run("repsight.web:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="warning")
+        return
     with err.status("Loading the workspace…"):
         application = dashboard(cfg)
     out.print(f"Serving the dashboard on http://{host}:{port}/ (Ctrl-C stops it)")

@@ -11,7 +11,10 @@ if TYPE_CHECKING:
 
     from repsight.config import Config
 
-__all__ = ["Account", "Accounts", "dashboard", "new_password"]
+__all__ = ["CONFIG_ENV", "Account", "Accounts", "app_from_environment", "dashboard", "new_password"]
+
+CONFIG_ENV = "REPSIGHT_CONFIG"
+"""With several server processes, each builds its app from the configuration this variable names."""
 
 
 def dashboard(config: Config) -> FastAPI:
@@ -25,3 +28,12 @@ def dashboard(config: Config) -> FastAPI:
     with Store.open(config, key, read_only=True) as store:
         data = load_data(store, config)
     return create_app(config, data, Accounts(config.accounts_path), session_secret(key))
+
+
+def app_from_environment() -> FastAPI:
+    """Return the dashboard of the workspace named by REPSIGHT_CONFIG (uvicorn's factory for several worker processes)."""
+    import os
+
+    from repsight.config import load_config
+
+    return dashboard(load_config(os.environ[CONFIG_ENV]))

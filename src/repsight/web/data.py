@@ -130,31 +130,38 @@ class WorkspaceData:
         return band
 
     def _band(self, group: str, metric: str, segment: str | None) -> Band | None:
-        key = (group, metric)
-        if key not in self._bands:
-            top = self.tiers[self.tiers["tier"] == 1][["person", "period"]]
-            if segment is not None:
-                top = top[top["person"].map(self.people["segment"]) == segment]
-            rows = self.weeks.merge(top, on=["person", "period"])[["week", "person", metric]]
-            weeks = sorted(self.weeks["week"].unique())
-            grouped = rows.groupby("week")[metric]
-            counts = grouped.size()
-            quartiles = grouped.quantile([0.25, 0.5, 0.75]).unstack() if len(rows) else pd.DataFrame()
-            minimum = self.config.privacy.min_group_size
+        if (group, metric) not in self._bands:
+            self._bands.update(self._group_bands(group, segment))
+        return self._bands.get((group, metric))
 
-            def value(week: Any, q: float) -> float | None:
-                if counts.get(week, 0) < minimum:
-                    return None
-                return float(quartiles.at[week, q])
+    def _group_bands(self, group: str, segment: str | None) -> dict[tuple[str, str], Band]:
+        """Return the bands of every behaviour for one group of reps: one join, quartiles of all columns at once."""
+        top = self.tiers[self.tiers["tier"] == 1][["person", "period"]]
+        if segment is not None:
+            top = top[top["person"].map(self.people["segment"]) == segment]
+        metrics = [m for m in BEHAVIOURS if m in self.weeks.columns]
+        rows = self.weeks.merge(top, on=["person", "period"])[["week", *metrics]]
+        weeks = sorted(self.weeks["week"].unique())
+        counts = rows.groupby("week").size().reindex(weeks, fill_value=0)
+        shown = (counts >= self.config.privacy.min_group_size).to_numpy()
+        bands = {}
+        for metric in metrics:
+            quartiles = rows.groupby("week")[metric].quantile([0.25, 0.5, 0.75]).unstack().reindex(weeks)
 
-            self._bands[key] = Band(
-                group,
-                [str(w) for w in weeks],
-                [value(w, 0.25) for w in weeks],
-                [value(w, 0.5) for w in weeks],
-                [value(w, 0.75) for w in weeks],
-            )
-        return self._bands[key]
+            def column(q: float, metric_quartiles: pd.DataFrame = quartiles) -> list[float | None]:
+                values = metric_quartiles[q].to_numpy() if q in metric_quartiles else np.full(len(weeks), np.nan)
+                return [float(v) if ok and v == v else None for v, ok in zip(values, shown, strict=True)]
+
+            bands[(group, metric)] = Band(group, [str(w) for w in weeks], column(0.25), column(0.5), column(0.75))
+        return bands
+
+    def warm(self) -> None:
+        """Compute every group's bands now, so that no visitor waits for the first of a segment."""
+        for segment in sorted(self.people["segment"].dropna().unique()):
+            self._band(f"segment {segment}", BEHAVIOURS[0], str(segment))
+        self._band("the company", BEHAVIOURS[0], None)
+        for cached in ("_weeks_of", "_periods_of", "_rep_values", "_edges_of", "reports", "person_of_email"):
+            getattr(self, cached)
 
     def latest_period(self, person: str) -> str | None:
         rows = self._periods_of.get(person)
@@ -245,4 +252,6 @@ def load_data(store: Store, config: Config) -> WorkspaceData:
             f"no study in the workspace yet: run `repsight metrics -c {config.path}` and `repsight analyze -c {config.path}` first"
         )
     weeks["week"] = weeks["week"].astype(str)
-    return WorkspaceData(config, people, weeks, periods, tiers, edges, json.loads(documents[0]["document"]))
+    data = WorkspaceData(config, people, weeks, periods, tiers, edges, json.loads(documents[0]["document"]))
+    data.warm()
+    return data
