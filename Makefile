@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck java chromium bench bench-readers bench-metrics bench-study clean
+.PHONY: demo test lint typecheck java chromium bench bench-readers bench-metrics bench-study bench-web clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ bench-metrics: $(STAMP)
 
 bench-study: $(STAMP)
 	$(BIN)/python bench/bench_study.py
+
+bench-web: $(STAMP)
+	$(BIN)/python bench/bench_web.py
 
 bench-readers: $(STAMP)
 	$(BIN)/python bench/bench_mbox.py
