@@ -151,3 +151,12 @@ def test_same_data_and_seed_give_the_same_document() -> None:
     first, _ = study_document(rows, config(200))
     again, _ = study_document(rows.sample(frac=1, random_state=1).reset_index(drop=True), config(200))
     assert pd.json_normalize(first).to_dict() == pd.json_normalize(again).to_dict()
+
+
+def test_an_attribute_with_fewer_than_two_kept_segments_is_untested_not_consistent() -> None:
+    rows = rep_period_rows(Plan(reps=40, seed=6, effects=DEMO_LIKE))
+    rows["channel"] = "Direct"  # one segment: nothing to compare it with
+    document, _ = study_document(rows, config(100))
+    tests = document["phase2"]["channel"]["heterogeneity"].values()
+    assert {t["verdict"] for t in tests} == {"untested"}
+    assert all(t["p"] != t["p"] for t in tests)  # NaN: no test was made

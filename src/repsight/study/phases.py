@@ -129,9 +129,12 @@ def heterogeneity(rows: pd.DataFrame, attribute: str, metric: str) -> dict[str, 
     interaction; I² is taken over those slopes with their variances.
     """
     segments = sorted(rows[attribute].unique())
+    untested = {"p": float("nan"), "i2": float("nan"), "slopes": {}}
+    if len(segments) < 2:
+        return untested
     metric_rank = standardised(sps.rankdata(rows[metric].to_numpy(np.float64)))
-    if len(segments) < 2 or not metric_rank.any():
-        return {"p": float("nan"), "i2": float("nan"), "slopes": {}}
+    if not metric_rank.any():
+        return untested
     outcome = standardised(sps.rankdata(rows["attainment"].to_numpy(np.float64)))
     member = [(rows[attribute] == s).to_numpy(np.float64) for s in segments[1:]]
     design = np.column_stack(
