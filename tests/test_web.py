@@ -273,3 +273,43 @@ def test_standing_is_the_percentile_among_the_periods_reps(workspace: tuple[Conf
     for row in rows:
         expected = percentileofscore(reps[row["metric"]], row["value"], kind="mean")
         assert row["percentile"] == pytest.approx(expected), row["metric"]
+
+
+def test_an_organisation_large_enough_gets_its_own_study(workspace: tuple[Config, WorkspaceData, Cast]) -> None:
+    from repsight.study import study_document
+    from repsight.study.run import jsonable
+
+    config, data, _ = workspace
+    assert data.rep_rows is not None
+    everyone = sorted(data.rep_rows["person"].unique())
+    assert data.org_study(everyone)[1] == "the company"
+    part = everyone[:24]
+    document, scope = data.org_study(part)
+    expected, _ = study_document(data.rep_rows[data.rep_rows["person"].isin(part)].reset_index(drop=True), config)
+    assert scope == "your organisation" and document["population"]["reps"] == 24
+    assert document["phase1"] == jsonable(expected)["phase1"]
+    # Too few reps for tiers of the minimum group: the company's study, and the page says so.
+    assert data.org_study(everyone[:8])[1].startswith("the company: your organisation has too few reps")
+
+
+def test_admin_adds_an_account_and_resets_a_password_shown_once(
+    client: TestClient, workspace: tuple[Config, WorkspaceData, Cast]
+) -> None:
+    config, _, cast = workspace
+    assert sign_in(client, cast.admin) == 303
+    token = _token(client, "/admin")
+    added = client.post("/admin/accounts", data={"email": "New.Analyst@acme.example", "roles": ["analyst"], "csrf_token": token})
+    assert added.status_code == 200
+    password = re.search(r"shown once: <code>([^<]+)</code>", added.text).group(1)  # type: ignore[union-attr]
+    accounts = Accounts(config.accounts_path)
+    assert accounts.verify("new.analyst@acme.example", password) is not None
+    assert client.post("/admin/accounts", data={"email": "new.analyst@acme.example", "csrf_token": token}).status_code == 400
+    reset = client.post("/admin/password", data={"email": "new.analyst@acme.example", "csrf_token": token})
+    new = re.search(r"shown once: <code>([^<]+)</code>", reset.text).group(1)  # type: ignore[union-attr]
+    assert accounts.verify("new.analyst@acme.example", password) is None and accounts.verify("new.analyst@acme.example", new)
+    assert client.get("/admin").text.count("shown once") == 0  # not on the next visit
+    assert client.post("/admin/password", data={"email": "new.analyst@acme.example"}).status_code == 403
+    assert sign_in(client, cast.rep) == 303
+    assert (
+        client.post("/admin/accounts", data={"email": "x@acme.example", "csrf_token": _token(client, "/me")}).status_code == 403
+    )

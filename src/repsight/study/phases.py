@@ -158,7 +158,10 @@ def heterogeneity(rows: pd.DataFrame, attribute: str, metric: str) -> dict[str, 
     return {
         "p": p,
         "i2": i2,
-        "slopes": {s: {"slope": b, "se": float(np.sqrt(v))} for s, b, v in zip(segments, slopes, variances, strict=True)},
+        "slopes": {
+            s: {"slope": b, "se": float(np.sqrt(v)) if v >= 0 else float("nan")}
+            for s, b, v in zip(segments, slopes, variances, strict=True)
+        },
     }
 
 

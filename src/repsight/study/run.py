@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from repsight.config import Config
     from repsight.store import Store
 
-__all__ = ["StudyResult", "analyze", "run_study", "study_document"]
+__all__ = ["StudyResult", "analyze", "jsonable", "run_study", "study_document"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,12 @@ class StudyResult:
     def to_json(self, indent: int | None = 2) -> str:
         """Return the document as JSON; a value that does not exist (NaN) is null."""
         return json.dumps(_plain(self.document), indent=indent, allow_nan=False)
+
+
+def jsonable(document: dict[str, Any]) -> dict[str, Any]:
+    """Return the document as its JSON reads back: NaN as None, numpy scalars as Python numbers."""
+    plain: dict[str, Any] = _plain(document)
+    return plain
 
 
 def _plain(value: Any) -> Any:

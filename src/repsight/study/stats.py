@@ -97,7 +97,9 @@ class Clustered:
     rsquared: float
 
     def se(self, column: int) -> float:
-        return float(np.sqrt(self.cov[column, column]))
+        variance = float(self.cov[column, column])
+        # A rank-deficient design (a segment's dummy equal to a period's) can leave a negative variance: no estimate.
+        return float(np.sqrt(variance)) if variance >= 0 else float("nan")
 
     def p(self, column: int) -> float:
         """Return the two-sided p-value that the coefficient of `column` is zero."""

@@ -22,9 +22,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.middleware.sessions import SessionMiddleware
 
+from repsight.errors import RepsightError
 from repsight.privacy import suppress_small_study_groups
 from repsight.web.access import CSRF_FIELD, Forbidden, User, can_see_person, check_csrf, csrf_token, user_of
-from repsight.web.accounts import GRANTABLE_ROLES, Accounts
+from repsight.web.accounts import GRANTABLE_ROLES, Accounts, new_password
 from repsight.web.charts import figure_json, mean_by_week, network_chart, standing_chart, weekly_chart
 from repsight.web.data import BEHAVIOURS, LABELS, WorkspaceData
 
@@ -290,9 +291,9 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
 
     # -- an executive's org ------------------------------------------------------------------------
 
-    def shown_study() -> dict[str, Any]:
+    def shown_study(document: dict[str, Any] | None = None) -> dict[str, Any]:
         """The study as anyone but an analyst may see it: no segment or tier-week under the minimum group."""
-        return suppress_small_study_groups(data.study or {}, minimum)
+        return suppress_small_study_groups(document if document is not None else data.study or {}, minimum)
 
     def org_view(user: User) -> dict[str, Any]:
         if not user.has("executive"):
@@ -301,6 +302,9 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
         reps = [p for p in members if data.is_rep(p)]
         measured = sorted(set(reps) & set(data.weeks["person"]))
         view: dict[str, Any] = {"org_people": len(members), "reps": len(measured), "suppressed": len(measured) < minimum}
+        document, scope = data.org_study(members)
+        view["study_of"] = scope
+        view["study"] = shown_study(document)
         if not view["suppressed"]:
             view["charts"] = []
             for metric in BEHAVIOURS:
@@ -313,7 +317,7 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
         from repsight.report.figures import headline_figure, phase2_grid_figure
 
         view = org_view(user)
-        study = shown_study()
+        study = view.pop("study")
         trends = [
             figure_json(weekly_chart(c["label"], c["weeks"], c["values"], "your org's reps, mean", None))
             for c in view.get("charts", [])
@@ -333,7 +337,7 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
     def org_api(user: Signed) -> dict[str, Any]:
         """The signed-in executive's org: its reps' weekly means (or its size when too small), and the study's phase 2."""
         view = org_view(user)
-        view["phase2"] = shown_study().get("phase2", {})
+        view["phase2"] = view.pop("study").get("phase2", {})
         return view
 
     # -- the analyst's tables ----------------------------------------------------------------------
@@ -369,10 +373,50 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
     # -- accounts ----------------------------------------------------------------------------------
 
     @app.get("/admin", response_class=HTMLResponse, include_in_schema=False)
-    def admin_page(request: Request, user: Signed) -> HTMLResponse:
+    def admin_page(request: Request, user: Signed, shown: tuple[str, str] | None = None) -> HTMLResponse:
+        admin(user)
+        return page(
+            request, "admin.html", user, accounts=accounts.all(), roles=GRANTABLE_ROLES, log=accounts.audit_log(50), shown=shown
+        )
+
+    def admin(user: User) -> None:
         if not user.has("admin"):
             raise Forbidden("account administration is for admins")
-        return page(request, "admin.html", user, accounts=accounts.all(), roles=GRANTABLE_ROLES, log=accounts.audit_log(50))
+
+    @app.post("/admin/accounts", include_in_schema=False)
+    def admin_add(
+        request: Request,
+        user: Signed,
+        email: Annotated[str, Form()],
+        roles: Annotated[list[str] | None, Form()] = None,
+        csrf_token_value: Annotated[str | None, Form(alias=CSRF_FIELD)] = None,
+    ) -> HTMLResponse:
+        check_csrf(request, csrf_token_value)
+        admin(user)
+        password = new_password()
+        try:
+            account = accounts.add(email, password, frozenset(roles or []))
+        except RepsightError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from None
+        accounts.audit(user.email, f"added account: {', '.join(sorted(account.roles)) or 'no grants'}", account.email)
+        return admin_page(request, user, shown=(account.email, password))
+
+    @app.post("/admin/password", include_in_schema=False)
+    def admin_reset(
+        request: Request,
+        user: Signed,
+        email: Annotated[str, Form()],
+        csrf_token_value: Annotated[str | None, Form(alias=CSRF_FIELD)] = None,
+    ) -> HTMLResponse:
+        check_csrf(request, csrf_token_value)
+        admin(user)
+        password = new_password()
+        try:
+            accounts.set_password(email, password)
+        except RepsightError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from None
+        accounts.audit(user.email, "reset password", email.strip().lower())
+        return admin_page(request, user, shown=(email.strip().lower(), password))
 
     @app.post("/admin/roles", include_in_schema=False)
     def admin_roles(

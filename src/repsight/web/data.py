@@ -65,7 +65,10 @@ class WorkspaceData:
     tiers: pd.DataFrame
     edges: pd.DataFrame
     study: dict[str, Any] | None
+    rep_rows: pd.DataFrame | None = None
+    """The study's rep-period rows (metrics, attainment, segments): for an organisation's own study."""
     _bands: dict[tuple[str, str], Band] = field(default_factory=dict)
+    _org_studies: dict[tuple[str, ...], tuple[dict[str, Any], str]] = field(default_factory=dict)
 
     @cached_property
     def person_of_email(self) -> dict[str, str]:
@@ -154,6 +157,39 @@ class WorkspaceData:
 
             bands[(group, metric)] = Band(group, [str(w) for w in weeks], column(0.25), column(0.5), column(0.75))
         return bands
+
+    def org_study(self, members: list[str]) -> tuple[dict[str, Any], str]:
+        """Return the study of the reps among `members` and what it covers; the company's where theirs cannot be shown.
+
+        An organisation's study is run on its own reps (and kept for the next
+        visit). It falls back to the company's study when the organisation
+        holds every rep, or too few reps for tiers of the minimum group size.
+        """
+        from repsight.study import study_document
+        from repsight.study.run import jsonable
+
+        rows = self.rep_rows
+        company = (self.study or {}, "the company")
+        if rows is None or self.study is None:
+            return company
+        mine = rows[rows["person"].isin(members)]
+        key = tuple(sorted(set(mine["person"])))
+        if len(key) == rows["person"].nunique():
+            return company
+        if key not in self._org_studies:
+            found: tuple[dict[str, Any], str] = (
+                self.study,
+                "the company: your organisation has too few reps to study on its own",
+            )
+            try:
+                document, _ = study_document(mine.reset_index(drop=True), self.config)
+            except StudyError:
+                document = None
+            minimum = self.config.privacy.min_group_size
+            if document is not None and min(document["tiers"]["top_reps"], document["tiers"]["bottom_reps"]) >= minimum:
+                found = (jsonable(document), "your organisation")
+            self._org_studies[key] = found
+        return self._org_studies[key]
 
     def warm(self) -> None:
         """Compute every group's bands now, so that no visitor waits for the first of a segment."""
@@ -252,6 +288,9 @@ def load_data(store: Store, config: Config) -> WorkspaceData:
             f"no study in the workspace yet: run `repsight metrics -c {config.path}` and `repsight analyze -c {config.path}` first"
         )
     weeks["week"] = weeks["week"].astype(str)
-    data = WorkspaceData(config, people, weeks, periods, tiers, edges, json.loads(documents[0]["document"]))
+    from repsight.study import rep_periods
+
+    rep_rows, _ = rep_periods(store, config)
+    data = WorkspaceData(config, people, weeks, periods, tiers, edges, json.loads(documents[0]["document"]), rep_rows)
     data.warm()
     return data
