@@ -190,7 +190,7 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
             raise Forbidden("you may see your own page only")
         charts = []
         for metric in BEHAVIOURS:
-            rows = data.series([person], metric).sort_values("week")
+            rows = data.series([person], metric)  # in week order
             band = data.top_band(person, metric) if data.is_rep(person) else None
             charts.append(
                 {

@@ -9,6 +9,7 @@ pandas on small tables (people × weeks), answered from memory.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -104,7 +105,7 @@ class WorkspaceData:
 
     @cached_property
     def _weeks_of(self) -> dict[str, pd.DataFrame]:
-        return {str(p): rows for p, rows in self.weeks.groupby("person", sort=False)}
+        return {str(p): rows.sort_values("week") for p, rows in self.weeks.groupby("person", sort=False)}
 
     @cached_property
     def _periods_of(self) -> dict[str, pd.DataFrame]:
@@ -196,7 +197,7 @@ class WorkspaceData:
         for segment in sorted(self.people["segment"].dropna().unique()):
             self._band(f"segment {segment}", BEHAVIOURS[0], str(segment))
         self._band("the company", BEHAVIOURS[0], None)
-        for cached in ("_weeks_of", "_periods_of", "_rep_values", "_edges_of", "reports", "person_of_email"):
+        for cached in ("_weeks_of", "_periods_of", "_rep_values", "_edges_of", "reports", "person_of_email", "_names", "_orgs"):
             getattr(self, cached)
 
     def latest_period(self, person: str) -> str | None:
@@ -257,17 +258,29 @@ class WorkspaceData:
         period = self.latest_period(person)
         if period is None:
             return {"period": None, "contacts": [], "by_org": {}}
-        mine = self._edges_of.get((period, person), pd.DataFrame({"other": [], "weight": []}))
-        contacts = pd.DataFrame({"person": mine["other"].to_numpy(), "interactions": mine["weight"].to_numpy()})
-        contacts["name"] = contacts["person"].map(self.people["name"]).fillna(contacts["person"].str[:8])
-        contacts["org"] = contacts["person"].map(self.people["org"]).fillna("outside the roster")
-        contacts = contacts.sort_values(["interactions", "name"], ascending=[False, True])
-        by_org = contacts.groupby("org")["person"].size().sort_values(ascending=False)
+        ties = self._edges_of.get((period, person))
+        others = ties["other"].tolist() if ties is not None else []
+        weights = ties["weight"].tolist() if ties is not None else []
+        names, orgs = self._names, self._orgs
+        ties_named = sorted(
+            ((int(w), names.get(o) or o[:8], orgs.get(o) or "outside the roster") for o, w in zip(others, weights, strict=True)),
+            key=lambda tie: (-tie[0], tie[1]),
+        )
+        contacts = [{"name": name, "org": org, "interactions": count} for count, name, org in ties_named]
+        by_org = Counter(org for _, _, org in ties_named)
         return {
             "period": period,
-            "contacts": contacts[["name", "org", "interactions"]].to_dict("records"),
-            "by_org": {str(k): int(v) for k, v in by_org.items()},
+            "contacts": contacts,
+            "by_org": dict(sorted(by_org.items(), key=lambda item: (-item[1], item[0]))),
         }
+
+    @cached_property
+    def _names(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in self.people["name"].dropna().items()}
+
+    @cached_property
+    def _orgs(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in self.people["org"].dropna().items()}
 
 
 def load_data(store: Store, config: Config) -> WorkspaceData:
