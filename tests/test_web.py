@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -147,8 +148,12 @@ def test_a_manager_sees_team_aggregates_and_individuals_only_when_configured(
         team = client.get("/api/team").json()
         assert team["suppressed"] is False and "members" not in team
         customer = next(c for c in team["charts"] if c["metric"] == "customer_hours")
-        expected = data.weeks[data.weeks["person"].isin(members)].groupby("week")["customer_hours"].mean()
-        assert customer["values"] == pytest.approx(expected.tolist())
+        grouped = data.weeks[data.weeks["person"].isin(members)].groupby("week")["customer_hours"]
+        expected = [
+            m if n >= config.privacy.min_group_size else None for m, n in zip(grouped.mean(), grouped.count(), strict=True)
+        ]
+        assert any(v is not None for v in expected)
+        assert [None if v is None else pytest.approx(v) for v in customer["values"]] == expected
         assert client.get(f"/people/{members[0]}").status_code == 403
     open_config = config.model_copy(update={"privacy": config.privacy.model_copy(update={"manager_sees_individuals": True})})
     with _client(open_config, data) as client:
@@ -313,3 +318,76 @@ def test_admin_adds_an_account_and_resets_a_password_shown_once(
     assert (
         client.post("/admin/accounts", data={"email": "x@acme.example", "csrf_token": _token(client, "/me")}).status_code == 403
     )
+
+
+def test_a_week_with_fewer_team_members_than_the_minimum_shows_no_mean(workspace: tuple[Config, WorkspaceData, Cast]) -> None:
+    from repsight.web.charts import mean_by_week
+
+    rows = pd.DataFrame(
+        {"person": ["a", "b", "c", "a", "b"], "week": ["w1", "w1", "w1", "w2", "w2"], "customer_hours": [1.0, 2.0, 6.0, 4.0, 8.0]}
+    )
+    assert mean_by_week(rows, "customer_hours", 3) == (["w1", "w2"], [3.0, None])
+    config, data, cast = workspace
+    with _client(config, data) as client:
+        assert sign_in(client, cast.manager) == 303
+        members = [m for m in data.reports[data.person_of_email[cast.manager]] if m in set(data.weeks["person"])]
+        present = data.weeks[data.weeks["person"].isin(members)].groupby("week")["person"].nunique()
+        customer = next(c for c in client.get("/api/team").json()["charts"] if c["metric"] == "customer_hours")
+        for week, value in zip(customer["weeks"], customer["values"], strict=True):
+            assert (value is None) == (present[week] < config.privacy.min_group_size), week
+
+
+def test_signing_out_or_a_new_password_ends_copied_sessions(
+    client: TestClient, workspace: tuple[Config, WorkspaceData, Cast]
+) -> None:
+    config, _, cast = workspace
+    assert sign_in(client, cast.rep) == 303
+    copied = dict(client.cookies)
+    assert client.post("/logout", data={"csrf_token": _token(client, "/me")}, follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    client.cookies.update(copied)
+    assert client.get("/api/team").status_code == 401  # the copied cookie no longer signs anyone in
+    assert sign_in(client, cast.rep) == 303
+    copied = dict(client.cookies)
+    Accounts(config.accounts_path).set_password(cast.rep, PASSWORD)  # an admin's reset, same password even
+    client.cookies.clear()
+    client.cookies.update(copied)
+    assert client.get(f"/api/people/{cast.rep_person}").status_code == 401
+    assert "signed out" in [row[2] for row in Accounts(config.accounts_path).audit_log(20) if row[1] == cast.rep]
+
+
+def test_an_executive_whose_org_has_no_reps_sees_the_company_study(workspace: tuple[Config, WorkspaceData, Cast]) -> None:
+    config, data, _ = workspace
+    senior = data.people[(data.people["level"] >= config.company.senior_level) & (data.people["function"] != "Sales")]
+    person = next(p for p in senior.index if not any(data.is_rep(m) for m in data.subtree(p)))
+    accounts = Accounts(config.accounts_path)
+    email = data.people.at[person, "email"]
+    if accounts.get(email) is None:
+        accounts.add(email, PASSWORD)
+    with _client(config, data) as client:
+        assert sign_in(client, email) == 303
+        page = client.get("/org")
+        assert page.status_code == 200 and "The study of the company: your organisation has too few reps" in page.text
+
+
+def test_bad_admin_input_is_a_clear_400_and_a_blank_email_is_refused(
+    client: TestClient, workspace: tuple[Config, WorkspaceData, Cast]
+) -> None:
+    _, _, cast = workspace
+    assert sign_in(client, cast.admin) == 303
+    token = _token(client, "/admin")
+    assert client.post("/admin/roles", data={"email": "nobody@acme.example", "csrf_token": token}).status_code == 400
+    assert client.post("/admin/roles", data={"email": cast.rep, "roles": "king", "csrf_token": token}).status_code == 400
+    blank = client.post("/admin/accounts", data={"email": "  ", "csrf_token": token})
+    assert blank.status_code == 400 and "is not an email address" in blank.text
+
+
+def test_a_person_without_a_value_in_a_metric_is_not_placed_in_it(workspace: tuple[Config, WorkspaceData, Cast]) -> None:
+    from dataclasses import replace
+
+    _, data, cast = workspace
+    periods = data.periods.copy()
+    periods.loc[periods["person"] == cast.rep_person, "customer_hours"] = float("nan")
+    broken = replace(data, periods=periods, _bands={}, _org_studies={})
+    metrics = [row["metric"] for row in broken.standing(cast.rep_person)]
+    assert "customer_hours" not in metrics and "internal_network_size" in metrics

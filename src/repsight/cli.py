@@ -457,12 +457,21 @@ def _serve(cfg: Config, host: str, port: int, workers: int = 1) -> None:
             dashboard(cfg)
         os.environ[CONFIG_ENV] = str(cfg.path)
         out.print(f"Serving the dashboard on http://{host}:{port}/ with {workers} processes (Ctrl-C stops it)")
-        uvicorn.run("repsight.web:app_from_environment", factory=True, host=host, port=port, workers=workers, log_level="warning")
+        uvicorn.run(
+            "repsight.web:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            proxy_headers=False,
+        )
         return
     with err.status("Loading the workspace…"):
         application = dashboard(cfg)
     out.print(f"Serving the dashboard on http://{host}:{port}/ (Ctrl-C stops it)")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    # No proxy-header rewriting: the single sign-on check must see the real peer address, not X-Forwarded-For.
+    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 users_app = typer.Typer(help="Dashboard accounts: add them, grant roles, reset passwords.", no_args_is_help=True)

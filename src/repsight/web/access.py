@@ -55,10 +55,13 @@ def user_of(request: Request, web: WebConfig, data: WorkspaceData, accounts: Acc
     """Return the signed-in user of `request`: from the trusted proxy's header where configured, else from the session."""
     email: str | None = None
     client = request.client.host if request.client else None
+    from_proxy = False
     if web.trusted_header and client in web.trusted_proxies:
         email = request.headers.get(web.trusted_header)
-        if email:
+        if email and accounts.get(email) is None:
             accounts.ensure(email)
+            accounts.audit(email.strip().lower(), "account created by single sign-on", None, client)
+        from_proxy = bool(email)
     if not email:
         email = request.session.get("email")
     if not email:
@@ -66,6 +69,8 @@ def user_of(request: Request, web: WebConfig, data: WorkspaceData, accounts: Acc
     account = accounts.get(email)
     if account is None or account.disabled:
         return None
+    if not from_proxy and request.session.get("epoch") != account.epoch:
+        return None  # signed out, or the password changed, since this session began
     person = data.person_of_email.get(account.email)
     return User(account.email, person, roles_of(account.email, person, data, account.roles))
 

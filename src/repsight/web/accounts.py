@@ -7,6 +7,7 @@ are stored only as Argon2id hashes.
 
 from __future__ import annotations
 
+import re
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -31,7 +32,8 @@ CREATE TABLE IF NOT EXISTS accounts (
     password_hash TEXT,
     roles TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL,
-    disabled INTEGER NOT NULL DEFAULT 0
+    disabled INTEGER NOT NULL DEFAULT 0,
+    session_epoch INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS audit (
     at TEXT NOT NULL,
@@ -43,6 +45,7 @@ CREATE TABLE IF NOT EXISTS audit (
 """
 # A hash to verify against when the email is unknown, so that the time taken does not tell who has an account.
 _HASHER = PasswordHasher()
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _DUMMY_HASH = _HASHER.hash("repsight: no such account")
 
 
@@ -58,6 +61,8 @@ class Account:
     email: str
     roles: frozenset[str]
     disabled: bool
+    epoch: int = 0
+    """Sessions begun under another epoch are over (raised by signing out and by a new password)."""
 
 
 class Accounts:
@@ -69,6 +74,9 @@ class Accounts:
             path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
                 db.executescript(_SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(accounts)")}
+                if "session_epoch" not in columns:  # an accounts file from before sessions could be ended
+                    db.execute("ALTER TABLE accounts ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0")
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"{path}: cannot open the accounts file: {exc}") from None
 
@@ -84,6 +92,8 @@ class Accounts:
     def add(self, email: str, password: str, roles: frozenset[str] = frozenset()) -> Account:
         """Create an account; an email that has one already is refused."""
         email = _canonical(email)
+        if not _EMAIL.fullmatch(email):
+            raise ConfigError(f"{email!r} is not an email address")
         _check_roles(roles)
         try:
             with self._connect() as db:
@@ -97,10 +107,17 @@ class Accounts:
             ) from None
         return Account(email, roles, False)
 
+    def end_sessions(self, email: str) -> None:
+        """End every session of the account (its cookies, wherever they were copied, stop working)."""
+        with self._connect() as db:
+            db.execute("UPDATE accounts SET session_epoch = session_epoch + 1 WHERE email = ?", (_canonical(email),))
+
     def get(self, email: str) -> Account | None:
         with self._connect() as db:
-            row = db.execute("SELECT email, roles, disabled FROM accounts WHERE email = ?", (_canonical(email),)).fetchone()
-        return None if row is None else Account(row[0], frozenset(r for r in row[1].split(",") if r), bool(row[2]))
+            row = db.execute(
+                "SELECT email, roles, disabled, session_epoch FROM accounts WHERE email = ?", (_canonical(email),)
+            ).fetchone()
+        return None if row is None else Account(row[0], frozenset(r for r in row[1].split(",") if r), bool(row[2]), int(row[3]))
 
     def all(self) -> list[Account]:
         with self._connect() as db:
@@ -130,7 +147,8 @@ class Accounts:
         return self.get(email) if row and row[0] else None
 
     def set_password(self, email: str, password: str) -> None:
-        self._update(email, "password_hash = ?", _HASHER.hash(password))
+        """Set a new password; the account's open sessions end."""
+        self._update(email, "password_hash = ?, session_epoch = session_epoch + 1", _HASHER.hash(password))
 
     def set_roles(self, email: str, roles: frozenset[str]) -> None:
         _check_roles(roles)

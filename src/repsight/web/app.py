@@ -167,12 +167,17 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
             return response
         request.session.clear()
         request.session["email"] = account.email
+        request.session["epoch"] = account.epoch
         accounts.audit(account.email, "signed in", None, address)
         return RedirectResponse("/", status_code=303)
 
     @app.post("/logout", include_in_schema=False)
     def logout(request: Request, csrf_token_value: Annotated[str | None, Form(alias=CSRF_FIELD)] = None) -> Response:
         check_csrf(request, csrf_token_value)
+        email = request.session.get("email")
+        if email:
+            accounts.end_sessions(email)  # a copied cookie must not outlive the sign-out
+            accounts.audit(email, "signed out", None, request.client.host if request.client else None)
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -188,6 +193,8 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
     def person_view(user: User, person: str) -> dict[str, Any]:
         if person not in data.people.index or not can_see_person(user, person, data, config.privacy):
             raise Forbidden("you may see your own page only")
+        if person != user.person:
+            accounts.audit(user.email, "viewed another person's page", person)
         charts = []
         for metric in BEHAVIOURS:
             rows = data.series([person], metric)  # in week order
@@ -254,7 +261,7 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
             return view
         charts = []
         for metric in BEHAVIOURS:
-            weeks, values = mean_by_week(data.series(measured, metric), metric)
+            weeks, values = mean_by_week(data.series(measured, metric), metric, minimum)
             charts.append({"metric": metric, "label": LABELS[metric], "weeks": weeks, "values": values})
         view["charts"] = charts
         if config.privacy.manager_sees_individuals:
@@ -308,7 +315,7 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
         if not view["suppressed"]:
             view["charts"] = []
             for metric in BEHAVIOURS:
-                weeks, values = mean_by_week(data.series(measured, metric), metric)
+                weeks, values = mean_by_week(data.series(measured, metric), metric, minimum)
                 view["charts"].append({"metric": metric, "label": LABELS[metric], "weeks": weeks, "values": values})
         return view
 
@@ -342,9 +349,11 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
 
     # -- the analyst's tables ----------------------------------------------------------------------
 
-    def analyst(user: User) -> None:
+    def analyst(user: User, download: str | None = None) -> None:
         if not user.has("analyst"):
             raise Forbidden("the analysis view is for analysts")
+        if download:
+            accounts.audit(user.email, "downloaded", download)
 
     @app.get("/analysis", response_class=HTMLResponse, include_in_schema=False)
     def analysis_page(request: Request, user: Signed) -> HTMLResponse:
@@ -356,18 +365,18 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
 
     @app.get("/analysis/person_period.csv", include_in_schema=False)
     def analysis_csv(user: Signed) -> Response:
-        analyst(user)
+        analyst(user, "person_period.csv")
         return _csv(_with_attributes(data), "person_period.csv")
 
     @app.get("/api/study")
     def study_api(user: Signed) -> dict[str, Any]:
         """The whole study (docs/study.md), for analysts."""
-        analyst(user)
+        analyst(user, "/api/study")
         return data.study or {}
 
     @app.get("/analysis/study.json", include_in_schema=False)
     def study_download(user: Signed) -> Response:
-        analyst(user)
+        analyst(user, "study.json")
         return Response(json.dumps(data.study, indent=2), media_type="application/json", headers=_attachment("study.json"))
 
     # -- accounts ----------------------------------------------------------------------------------
@@ -430,7 +439,10 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
         if not user.has("admin"):
             raise Forbidden("account administration is for admins")
         granted = frozenset(roles or [])
-        accounts.set_roles(email, granted)
+        try:
+            accounts.set_roles(email, granted)
+        except RepsightError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from None
         accounts.audit(user.email, f"set roles: {', '.join(sorted(granted)) or 'none'}", email.strip().lower())
         return RedirectResponse("/admin", status_code=303)
 

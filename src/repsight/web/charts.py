@@ -121,10 +121,16 @@ def network_chart(by_org: dict[str, int]) -> Figure:
     return {"data": [bar], "layout": layout}
 
 
-def mean_by_week(rows: pd.DataFrame, metric: str) -> tuple[list[str], list[float | None]]:
-    """Return the weeks and the mean of `metric` over the rows of each week."""
-    means = rows.groupby("week")[metric].mean()
-    return [str(w) for w in means.index], [None if v != v else float(v) for v in means.to_numpy()]
+def mean_by_week(rows: pd.DataFrame, metric: str, minimum: int) -> tuple[list[str], list[float | None]]:
+    """Return the weeks and the mean of `metric` over each week's people; None for a week of fewer than `minimum` people.
+
+    A group large enough over the whole range can still be small in one week
+    (people join, leave, or have no data yet): its mean would be one person's value.
+    """
+    grouped = rows.groupby("week")[metric]
+    means, counts = grouped.mean(), grouped.count()
+    values = [None if n < minimum or v != v else float(v) for v, n in zip(means.to_numpy(), counts.to_numpy(), strict=True)]
+    return [str(w) for w in means.index], values
 
 
 def figure_json(figure: Any) -> str:

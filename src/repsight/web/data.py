@@ -182,10 +182,12 @@ class WorkspaceData:
                 self.study,
                 "the company: your organisation has too few reps to study on its own",
             )
-            try:
-                document, _ = study_document(mine.reset_index(drop=True), self.config)
-            except StudyError:
-                document = None
+            document = None
+            if len(key) >= 2 * self.config.privacy.min_group_size:  # fewer cannot fill two tiers of the minimum
+                try:
+                    document, _ = study_document(mine.reset_index(drop=True), self.config)
+                except StudyError:
+                    document = None
             minimum = self.config.privacy.min_group_size
             if document is not None and min(document["tiers"]["top_reps"], document["tiers"]["bottom_reps"]) >= minimum:
                 found = (jsonable(document), "your organisation")
@@ -209,7 +211,7 @@ class WorkspaceData:
         """Period → metric → the reps' values, sorted (percentiles by binary search)."""
         reps = self.periods[self.periods["person"].isin(self.reps)]
         return {
-            str(period): {m: np.sort(rows[m].to_numpy(dtype=float)) for m in self.config.study.metrics}
+            str(period): {m: np.sort(rows[m].dropna().to_numpy(dtype=float)) for m in self.config.study.metrics}
             for period, rows in reps.groupby("period")
         }
 
@@ -226,6 +228,8 @@ class WorkspaceData:
         for metric in self.config.study.metrics:
             values = self._rep_values.get(period, {}).get(metric, np.empty(0))
             value = float(mine[metric])
+            if value != value:  # not measured for this person: nothing to place
+                continue
             share = 0.5
             if len(values):
                 below = int(np.searchsorted(values, value, side="left"))
