@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from steps import run_step
+
 if TYPE_CHECKING:
     from repsight.config import Config
     from repsight.store import Store
@@ -46,40 +48,8 @@ BASELINE_MEMORY_MB = 16 * 1024
 
 
 def _run_step(step: str, folder: Path, limit: float | None = None) -> dict[str, object]:
-    """Run one step in a new process; return its result, stopping a baseline at `limit` seconds or BASELINE_MEMORY."""
-    command = [sys.executable, __file__, "--step", step, "--folder", str(folder)]
-    env = {**os.environ, "REPSIGHT_KEY": KEY}
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, env=env, text=True)
-    peak = 0.0
-    while True:
-        try:
-            stdout, _ = process.communicate(timeout=1.0)
-            break
-        except subprocess.TimeoutExpired:
-            peak = max(peak, _rss_mb(process.pid))
-            elapsed = time.perf_counter() - started
-            over = "time" if limit is not None and elapsed > limit else "memory" if peak > BASELINE_MEMORY_MB else None
-            if over and limit is not None:
-                process.kill()
-                process.communicate()
-                return {"seconds": elapsed, "peak_mb": peak, "stopped": over}
-    if process.returncode != 0:
-        raise SystemExit(f"step {step} failed")
-    result: dict[str, object] = json.loads(stdout.strip().splitlines()[-1])
-    result["wall_seconds"] = time.perf_counter() - started
-    return result
-
-
-def _rss_mb(pid: int) -> float:
-    """Return the resident memory of process `pid` in MB (0 once it is gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    """Run one step in a new process; a baseline (with a `limit`) is stopped past it or past BASELINE_MEMORY_MB."""
+    return run_step(__file__, step, folder, KEY, limit, BASELINE_MEMORY_MB if limit is not None else None)
 
 
 def _peak_mb() -> float:

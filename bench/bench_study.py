@@ -23,47 +23,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from steps import run_step
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "benchmark-key-0123456789abcdef"
 
 
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def _run_step(step: str, folder: Path, limit: float | None = None) -> dict[str, object]:
-    """Run one step in a new process; return its result with its peak memory, stopping it at `limit` seconds."""
-    command = [sys.executable, __file__, "--step", step, "--folder", str(folder)]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, env={**os.environ, "REPSIGHT_KEY": KEY}, text=True)
-    peak = 0.0
-    while True:
-        try:
-            stdout, _ = process.communicate(timeout=0.5)
-            break
-        except subprocess.TimeoutExpired:
-            peak = max(peak, _rss_mb(process.pid))
-            if limit is not None and time.perf_counter() - started > limit:
-                process.kill()
-                process.communicate()
-                progress = folder / f"{step}.progress.json"
-                done = json.loads(progress.read_text()) if progress.exists() else {}
-                return {"seconds": time.perf_counter() - started, "peak_mb": peak, "stopped": "time", **done}
-    if process.returncode != 0:
-        raise SystemExit(f"step {step} failed")
-    result: dict[str, object] = json.loads(stdout.strip().splitlines()[-1])
-    result["peak_mb"] = peak
+    """Run one step in a new process; a stopped one reports the metrics it finished (its progress file)."""
+    progress = folder / f"{step}.progress.json"
+    progress.unlink(missing_ok=True)  # a file of an earlier run must not pass for this one's
+    result = run_step(__file__, step, folder, KEY, limit)
+    if result.get("stopped") and progress.exists():
+        result.update(json.loads(progress.read_text()))
     return result
 
 
