@@ -192,24 +192,6 @@ STUDY_METRICS = (
     "external_hours",
     "after_hours_collaboration_hours",
 )
-_PERIOD_METRICS = (
-    "meeting_hours",
-    "email_hours",
-    "collaboration_hours",
-    "customer_hours",
-    "external_hours",
-    "senior_leader_hours",
-    "manager_hours",
-    "manager_1on1_hours",
-    "after_hours_collaboration_hours",
-    "meetings",
-    "emails_sent",
-    "emails_received",
-    "internal_network_size",
-    "org_span",
-    "network_prominence",
-    "network_brokerage",
-)
 SEGMENT_ATTRIBUTES = ("region", "segment", "channel", "org", "function", "level", "timezone")
 
 
@@ -236,9 +218,12 @@ class StudyConfig(_Section):
     @field_validator("metrics")
     @classmethod
     def _known_metrics(cls, value: list[str]) -> list[str]:
+        from repsight.store import TABLES  # the store imports this module: look its columns up when needed
+
+        known = [c for c, kind in TABLES["person_period"].items() if kind == "float64"]
         for name in value:
-            if name not in _PERIOD_METRICS:
-                raise ValueError(f"{name!r} is not a person-period metric ({', '.join(_PERIOD_METRICS)})")
+            if name not in known:
+                raise ValueError(f"{name!r} is not a person-period metric ({', '.join(known)})")
         return list(dict.fromkeys(value))
 
     @field_validator("segment_by")
