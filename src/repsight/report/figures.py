@@ -91,6 +91,12 @@ def label(metric: str) -> str:
     return LABELS.get(metric, metric.replace("_", " ").capitalize())
 
 
+def label_with_unit(metric: str) -> str:
+    """Return the metric's name for people with its unit, e.g. "Customer time (hours/week)"."""
+    name, unit = label(metric), UNITS.get(metric, "")
+    return f"{name} ({unit})" if unit and unit.lower() not in name.lower() else name
+
+
 def _unit(metric: str) -> str:
     return UNITS.get(metric, "")
 

@@ -124,6 +124,11 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
             return JSONResponse({"detail": "sign in first"}, status_code=401)
         return RedirectResponse("/login", status_code=303)
 
+    @app.exception_handler(RepsightError)
+    async def _bad_input(request: Request, exc: RepsightError) -> Response:
+        # A user-fixable problem (an unknown account, a role that does not exist): say what, as a 400.
+        return await _refused(request, HTTPException(status_code=400, detail=str(exc)))
+
     @app.exception_handler(HTTPException)
     async def _refused(request: Request, exc: HTTPException) -> Response:
         user = user_of(request, config.web, data, accounts)
@@ -403,10 +408,7 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
         check_csrf(request, csrf_token_value)
         admin(user)
         password = new_password()
-        try:
-            account = accounts.add(email, password, frozenset(roles or []))
-        except RepsightError as exc:
-            raise HTTPException(status_code=400, detail=str(exc)) from None
+        account = accounts.add(email, password, frozenset(roles or []))
         accounts.audit(user.email, f"added account: {', '.join(sorted(account.roles)) or 'no grants'}", account.email)
         return admin_page(request, user, shown=(account.email, password))
 
@@ -420,10 +422,7 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
         check_csrf(request, csrf_token_value)
         admin(user)
         password = new_password()
-        try:
-            accounts.set_password(email, password)
-        except RepsightError as exc:
-            raise HTTPException(status_code=400, detail=str(exc)) from None
+        accounts.set_password(email, password)
         accounts.audit(user.email, "reset password", email.strip().lower())
         return admin_page(request, user, shown=(email.strip().lower(), password))
 
@@ -436,13 +435,9 @@ def create_app(config: Config, data: WorkspaceData, accounts: Accounts, session_
         csrf_token_value: Annotated[str | None, Form(alias=CSRF_FIELD)] = None,
     ) -> Response:
         check_csrf(request, csrf_token_value)
-        if not user.has("admin"):
-            raise Forbidden("account administration is for admins")
+        admin(user)
         granted = frozenset(roles or [])
-        try:
-            accounts.set_roles(email, granted)
-        except RepsightError as exc:
-            raise HTTPException(status_code=400, detail=str(exc)) from None
+        accounts.set_roles(email, granted)
         accounts.audit(user.email, f"set roles: {', '.join(sorted(granted)) or 'none'}", email.strip().lower())
         return RedirectResponse("/admin", status_code=303)
 

@@ -8,7 +8,6 @@ pandas on small tables (people × weeks), answered from memory.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from repsight.errors import StudyError
+from repsight.report.figures import UNITS, label_with_unit
 
 if TYPE_CHECKING:
     from repsight.config import Config
@@ -27,18 +27,8 @@ __all__ = ["BEHAVIOURS", "LABELS", "Band", "WorkspaceData", "load_data"]
 
 BEHAVIOURS = ("customer_hours", "internal_network_size", "senior_leader_hours", "manager_hours")
 """The behaviours each view charts: the study's three, and manager time."""
-LABELS = {
-    "customer_hours": "Customer time (hours/week)",
-    "internal_network_size": "Internal network (people)",
-    "senior_leader_hours": "Senior-leader time (hours/week)",
-    "manager_hours": "Manager time (hours/week)",
-    "collaboration_hours": "Collaboration (hours/week)",
-    "external_hours": "External time (hours/week)",
-    "org_span": "Org units reached",
-    "after_hours_collaboration_hours": "After-hours collaboration (hours/week)",
-    "network_prominence": "Network prominence (percentile)",
-    "network_brokerage": "Network brokerage (percentile)",
-}
+LABELS = {metric: label_with_unit(metric) for metric in UNITS}
+"""Each metric's name and unit on the dashboard, as the report names them."""
 _PEOPLE = ["person", "manager", "org", "level", "function", "region", "segment", "channel"]
 
 
@@ -289,6 +279,9 @@ class WorkspaceData:
 
 def load_data(store: Store, config: Config) -> WorkspaceData:
     """Return the workspace's dashboard data; the study must have run (`repsight analyze`)."""
+    from repsight.report.report import latest_study
+    from repsight.study import rep_periods
+
     metrics = [m for m in config.study.metrics if m not in ("network_prominence", "network_brokerage")]
     people = store.backend.to_pyarrow(store.table("people").select(*_PEOPLE)).to_pandas()
     identities = store.backend.to_pyarrow(store.table("identities")).to_pandas()
@@ -297,17 +290,9 @@ def load_data(store: Store, config: Config) -> WorkspaceData:
     periods = store.backend.to_pyarrow(store.table("person_period")).to_pandas()
     tiers = store.backend.to_pyarrow(store.table("study_tiers")).to_pandas()
     edges = store.backend.to_pyarrow(store.table("period_edges")).to_pandas()
-    documents = store.backend.to_pyarrow(
-        store.table("study_results").order_by(store.table("study_results").created_at.desc()).limit(1)
-    ).to_pylist()
-    if not documents:
-        raise StudyError(
-            f"no study in the workspace yet: run `repsight metrics -c {config.path}` and `repsight analyze -c {config.path}` first"
-        )
+    document, _ = latest_study(store, config)
     weeks["week"] = weeks["week"].astype(str)
-    from repsight.study import rep_periods
-
     rep_rows, _ = rep_periods(store, config)
-    data = WorkspaceData(config, people, weeks, periods, tiers, edges, json.loads(documents[0]["document"]), rep_rows)
+    data = WorkspaceData(config, people, weeks, periods, tiers, edges, document, rep_rows)
     data.warm()
     return data
