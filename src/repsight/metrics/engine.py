@@ -22,15 +22,7 @@ import pyarrow as pa
 
 from repsight.errors import MetricsError, StoreError
 from repsight.metrics.calendar import EPOCH, calendar_table, monday_of, period_grain, valid_zone, zone_days_table
-from repsight.metrics.events import (
-    Inputs,
-    counted_meetings,
-    counted_messages,
-    domain_classes,
-    fixed_classes_table,
-    timed_meetings,
-    timed_messages,
-)
+from repsight.metrics.events import Inputs, counted_meetings, counted_messages, encode, fixed_classes_table
 from repsight.metrics.graph import period_scores
 from repsight.metrics.network import period_edges, shifts_table, ties, weekly_network
 from repsight.metrics.weekly import activity_weeks, person_period, person_week, weekly_counts
@@ -261,20 +253,18 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
     runner = _pyspark(store, config) if backend == "pyspark" else _duckdb(store)
     with runner as compute:
         inputs, grain, first_week, last_week = _inputs(compute, store, config)
-        classes = compute.cache(domain_classes(inputs))
-        messages = compute.cache(timed_messages(inputs, config))
-        calendar = compute.cache(timed_meetings(inputs, config))
-        spans = compute.cache(activity_weeks(inputs, messages, calendar))
-        mail = counted_messages(inputs, config, classes, messages)
-        meetings = counted_meetings(inputs, config, classes, calendar)
+        encoded = encode(inputs, config)
+        spans = compute.cache(activity_weeks(inputs, encoded))
+        mail = counted_messages(encoded, inputs, config)
+        meetings = counted_meetings(encoded, inputs, config)
         step("events")
         tie_weeks = compute.cache(ties(mail, meetings, config))
-        network = compute.cache(weekly_network(tie_weeks, inputs.people, inputs.network_shifts, config))
+        network = compute.cache(weekly_network(tie_weeks, encoded.parties, inputs.network_shifts, config))
         step("network")
-        counts = compute.cache(weekly_counts(inputs, config, mail, meetings, network, spans))
+        counts = compute.cache(weekly_counts(inputs, config, encoded.parties, mail, meetings, network, spans))
         week_rows = compute.to_arrow(person_week(counts, config).order_by("person", "week"))
         period_rows = compute.to_arrow(person_period(counts, config).order_by("person", "period"))
-        edges = compute.to_arrow(period_edges(tie_weeks, inputs.calendar))
+        edges = compute.to_arrow(period_edges(tie_weeks, inputs.calendar, encoded.parties))
         step("tables")
     scores = period_scores(edges, period_rows.select(["person", "period"]), config.metrics)
     period_rows = period_rows.join(scores.table, ["person", "period"], join_type="left outer").sort_by(

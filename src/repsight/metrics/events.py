@@ -2,6 +2,11 @@
 
 The rules of docs/metrics.md (*Classes of address*, *Emails*, *Meetings*)
 as Ibis expressions. Nothing here knows which engine runs them.
+
+The stored keys are 32-character pseudonyms. Every address and every event
+is numbered once (`parties`, `encode`), so that the many joins, windows and
+aggregates after it compare integers, not strings; `weekly` and `network`
+turn the numbers back into pseudonyms for the tables they return.
 """
 
 from __future__ import annotations
@@ -23,19 +28,20 @@ if TYPE_CHECKING:
 __all__ = [
     "CUSTOMER",
     "EXTERNAL",
+    "Encoded",
     "Inputs",
     "MailRows",
     "MeetingRows",
     "counted_meetings",
     "counted_messages",
     "domain_classes",
+    "encode",
     "fixed_classes_table",
     "floor_mod",
     "local_seconds",
     "monday",
+    "parties",
     "seconds",
-    "timed_meetings",
-    "timed_messages",
     "week_of",
 ]
 
@@ -68,16 +74,33 @@ class Inputs:
 
 
 @dataclass(frozen=True)
+class Encoded:
+    """The stored events with every address and event numbered (`encode`)."""
+
+    parties: ir.Table
+    """party, address, cls, person (on the roster), senior, zone, org, manager (a party):
+    every address seen in an event or on the roster, numbered."""
+    messages: ir.Table
+    """message, sender (a party), second (UTC epoch), week_day (its week in the company's zone)."""
+    recipients: ir.Table
+    """message, party: every stored recipient row."""
+    meetings: ir.Table
+    """meeting, organizer (a party), start, end (UTC epoch seconds), week_day, is_cancelled, is_all_day, is_transparent."""
+    attendees: ir.Table
+    """meeting, party, response: every stored attendee row."""
+
+
+@dataclass(frozen=True)
 class MailRows:
     """Counted messages, seen from each roster person who sent or received one."""
 
     rows: ir.Table
-    """person, message_key, week_day, local (person's local second), sent, broadcast, people,
+    """party, week_day, local (person's local second), sent, broadcast, people,
     with_customer, with_external, with_senior, with_manager."""
     participants: ir.Table
-    """message_key, address, cls, is_sender: every participant of every counted message."""
+    """message, party, cls, is_sender: every participant of every counted message."""
     messages: ir.Table
-    """message_key, week_day, people, broadcast."""
+    """message, week_day, people, broadcast."""
 
 
 @dataclass(frozen=True)
@@ -85,12 +108,12 @@ class MeetingRows:
     """Counted meetings, seen from each roster person counted in one."""
 
     rows: ir.Table
-    """person, meeting_key, week_day, start, end (epoch seconds), people,
+    """party, zone, week_day, start, end (epoch seconds), people,
     with_customer, with_external, with_senior, with_manager, one_on_one."""
     participants: ir.Table
-    """meeting_key, address, cls: the counted people of every counted meeting."""
+    """meeting, party, cls: the counted people of every counted meeting."""
     meetings: ir.Table
-    """meeting_key, week_day, people."""
+    """meeting, week_day, people."""
 
 
 def seconds(timestamp: ir.TimestampValue) -> ir.IntegerValue:
@@ -112,13 +135,6 @@ def domain_classes(inputs: Inputs) -> ir.Table:
     fixed = inputs.fixed_classes
     accounts = inputs.account_domains.select("domain", cls=inputs.account_domains.type.lower())
     return fixed.union(accounts.anti_join(fixed, "domain"))
-
-
-def _classified(table: ir.Table, domain: str, classes: ir.Table) -> ir.Table:
-    """Return `table` with `cls`, the class of its `domain` column, and without personal addresses."""
-    joined = table.left_join(classes, table[domain] == classes.domain)
-    cls = joined.cls.fill_null("other_external")
-    return joined.select(*table.columns, cls=cls).filter(lambda t: t.cls != "personal")
 
 
 def local_seconds(table: ir.Table, second: str, zone: ir.StringValue | str, zone_days: ir.Table, name: str) -> ir.Table:
@@ -146,101 +162,176 @@ def week_of(local: ir.IntegerValue) -> ir.IntegerValue:
     return monday(local // DAY)
 
 
-def _roster(inputs: Inputs, config: Config) -> ir.Table:
-    """Return `person`, `manager`, `senior`, `zone` for every roster person."""
-    people = inputs.people.left_join(inputs.person_zones, "person")
-    return people.select(
-        "person",
-        manager=ibis.ifelse(people.manager == people.person, ibis.null("string"), people.manager),
-        senior=(people.level >= config.company.senior_level).fill_null(False),
-        zone=people.zone,
+def _numbered(table: ir.Table, key: str, name: str) -> ir.Table:
+    """Return `table` with `name`: 0, 1, … in the order of the text column `key`."""
+    # Ordered, so that the numbers are the same on every engine and run.
+    return table.mutate(**{name: ibis.row_number().over(order_by=key)})
+
+
+def parties(inputs: Inputs, config: Config) -> ir.Table:
+    """Return every address of the stored events and the roster, numbered, with its class and roster facts.
+
+    Columns: party, address, cls (docs/metrics.md, *Classes of address*;
+    personal addresses are kept here and left out where events are
+    counted), person (true for a roster person), senior, zone, org, and
+    manager (the manager's party; null for none or oneself).
+    """
+    m, r, e, a, p = inputs.messages, inputs.message_recipients, inputs.meetings, inputs.meeting_attendees, inputs.people
+    seen = (
+        m.select(address=m.sender, domain=m.sender_domain)
+        .union(r.select(address=r.recipient, domain=r.recipient_domain), distinct=False)
+        .union(e.select(address=e.organizer, domain=e.organizer_domain), distinct=False)
+        .union(a.select(address=a.attendee, domain=a.attendee_domain), distinct=False)
+        .union(p.select(address=p.person, domain=p.domain), distinct=False)
+    )
+    seen = seen.filter(seen.address.notnull())
+    # An address's domain is part of the address before pseudonymisation, so
+    # it is the same on every row; `max` picks it.
+    addresses = _numbered(seen.group_by("address").aggregate(domain=seen.domain.max()), "address", "party")
+    classes = domain_classes(inputs)
+    classified = addresses.left_join(classes, addresses.domain == classes.domain)
+    classified = classified.select("party", "address", cls=classified.cls.fill_null("other_external"))
+    roster = p.left_join(inputs.person_zones, "person")
+    roster = roster.select(
+        _person="person",
+        _manager=ibis.ifelse(roster.manager == roster.person, ibis.null("string"), roster.manager),
+        senior=(roster.level >= config.company.senior_level).fill_null(False),
+        zone=roster.zone,
+        org=roster.org,
+    )
+    joined = classified.left_join(roster, classified.address == roster._person)
+    managers = addresses.select(_manager_address="address", manager="party")
+    joined = joined.left_join(managers, joined._manager == managers._manager_address)
+    return joined.select(
+        "party",
+        "address",
+        "cls",
+        person=joined._person.notnull(),
+        senior=joined.senior.fill_null(False),
+        zone=joined.zone,
+        org=joined.org,
+        manager=joined.manager,
     )
 
 
-def _with_people(participants: ir.Table, roster: ir.Table, key: str) -> ir.Table:
-    """Return per-event class counts: `people`, `customers`, `externals`, `seniors` among its participants."""
-    flagged = participants.left_join(roster.select("person", "senior"), participants.address == roster.person)
-    return flagged.group_by(key).aggregate(
-        people=flagged.address.count(),
-        customers=flagged.cls.isin(CUSTOMER).sum(),
-        externals=flagged.cls.isin(EXTERNAL).sum(),
-        seniors=flagged.senior.fill_null(False).sum(),
-    )
+def encode(inputs: Inputs, config: Config) -> Encoded:
+    """Return the stored events with numbered addresses and events, and times as epoch seconds and weeks."""
+    keep = inputs.keep
+    known = keep(parties(inputs, config))
+    party_of = known.select(_address="address", _party="party")
 
-
-def _as_person(participants: ir.Table, roster: ir.Table, counts: ir.Table, key: str) -> ir.Table:
-    """Return one row per roster person among the participants, with what the event holds besides them."""
-    rows = participants.join(roster, participants.address == roster.person).join(counts, key)
-    managers = participants.select(_manager_key=participants[key], _manager=participants.address)
-    rows = rows.left_join(managers, [rows[key] == managers._manager_key, rows.manager == managers._manager])
-    return rows.mutate(
-        # "Others" are the participants other than the person: subtract them.
-        with_customer=(rows.customers - rows.cls.isin(CUSTOMER).cast("int64")) > 0,
-        with_external=(rows.externals - rows.cls.isin(EXTERNAL).cast("int64")) > 0,
-        with_senior=(rows.seniors - rows.senior.cast("int64")) > 0,
-        with_manager=rows._manager.notnull(),
-    )
-
-
-def timed_messages(inputs: Inputs, config: Config) -> ir.Table:
-    """Return every stored message with its `second` (UTC epoch) and `week_day` (its week in the company's zone)."""
     stored = inputs.messages
-    messages = stored.select("message_key", "sender", "sender_domain", second=seconds(stored.sent_at))
-    messages = local_seconds(messages, "second", config.company.timezone, inputs.zone_days, "company_local")
-    return messages.select("message_key", "sender", "sender_domain", "second", week_day=week_of(messages.company_local))
+    messages = stored.select("message_key", "sender", second=seconds(stored.sent_at))
+    messages = local_seconds(messages, "second", config.company.timezone, inputs.zone_days, "_company_local")
+    messages = _numbered(messages, "message_key", "message").left_join(party_of, messages.sender == party_of._address)
+    messages = keep(
+        messages.select("message_key", "message", "second", sender=messages._party, week_day=week_of(messages._company_local))
+    )
+    recipients = inputs.message_recipients.join(messages.select("message_key", "message"), "message_key")
+    recipients = recipients.join(party_of, recipients.recipient == party_of._address)
+    recipients = keep(recipients.select("message", party=recipients._party))
 
-
-def timed_meetings(inputs: Inputs, config: Config) -> ir.Table:
-    """Return every stored meeting with `start`, `end` (UTC epoch seconds) and `week_day` (the week of its start)."""
     stored = inputs.meetings
     meetings = stored.select(
         "meeting_key",
         "organizer",
-        "organizer_domain",
         "is_cancelled",
         "is_all_day",
         "is_transparent",
         start=seconds(stored.start_at),
         end=seconds(stored.end_at),
     )
-    meetings = local_seconds(meetings, "start", config.company.timezone, inputs.zone_days, "company_local")
-    return meetings.select(*[c for c in meetings.columns if c != "company_local"], week_day=week_of(meetings.company_local))
+    meetings = local_seconds(meetings, "start", config.company.timezone, inputs.zone_days, "_company_local")
+    meetings = _numbered(meetings, "meeting_key", "meeting").left_join(party_of, meetings.organizer == party_of._address)
+    meetings = keep(
+        meetings.select(
+            "meeting_key",
+            "meeting",
+            "start",
+            "end",
+            "is_cancelled",
+            "is_all_day",
+            "is_transparent",
+            organizer=meetings._party,
+            week_day=week_of(meetings._company_local),
+        )
+    )
+    attendees = inputs.meeting_attendees.join(meetings.select("meeting_key", "meeting"), "meeting_key")
+    attendees = attendees.join(party_of, attendees.attendee == party_of._address)
+    attendees = keep(attendees.select("meeting", "response", party=attendees._party))
+    return Encoded(
+        parties=known,
+        messages=messages.drop("message_key"),
+        recipients=recipients,
+        meetings=meetings.drop("meeting_key"),
+        attendees=attendees,
+    )
 
 
-def counted_messages(inputs: Inputs, config: Config, classes: ir.Table, timed: ir.Table) -> MailRows:
-    """Return the counted messages (docs/metrics.md, *Emails*) and each roster person's view of them.
+def _with_people(participants: ir.Table, key: str) -> ir.Table:
+    """Return per-event class counts: `people`, `customers`, `externals`, `seniors` among its participants."""
+    return participants.group_by(key).aggregate(
+        people=participants.party.count(),
+        customers=participants.cls.isin(CUSTOMER).sum(),
+        externals=participants.cls.isin(EXTERNAL).sum(),
+        seniors=participants.senior.sum(),
+    )
 
-    `timed` is `timed_messages`.
-    """
+
+def _as_person(participants: ir.Table, known: ir.Table, counts: ir.Table, key: str) -> ir.Table:
+    """Return one row per roster person among the participants, with what the event holds besides them."""
+    people = known.filter(known.person).select(_party="party", _zone="zone", _manager="manager")
+    rows = participants.join(people, participants.party == people._party).join(counts, key)
+    managers = participants.select(_manager_key=participants[key], _manager_party=participants.party)
+    rows = rows.left_join(managers, [rows[key] == managers._manager_key, rows._manager == managers._manager_party])
+    return rows.mutate(
+        zone=rows._zone,
+        # "Others" are the participants other than the person: subtract them.
+        with_customer=(rows.customers - rows.cls.isin(CUSTOMER).cast("int64")) > 0,
+        with_external=(rows.externals - rows.cls.isin(EXTERNAL).cast("int64")) > 0,
+        with_senior=(rows.seniors - rows.senior.cast("int64")) > 0,
+        with_manager=rows._manager_party.notnull(),
+    )
+
+
+def _counted_parties(table: ir.Table, column: str, known: ir.Table) -> ir.Table:
+    """Return `table` with `cls` and `senior` of its party column `column`, without personal addresses."""
+    facts = known.select(_party="party", cls="cls", senior="senior")
+    joined = table.join(facts, table[column] == facts._party)
+    return joined.filter(joined.cls != "personal").drop("_party")
+
+
+def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRows:
+    """Return the counted messages (docs/metrics.md, *Emails*) and each roster person's view of them."""
     rules = config.metrics
-    messages = timed.filter(timed.sender.notnull())
-    senders = _classified(messages, "sender_domain", classes)
-    recipients = inputs.message_recipients.join(senders.select("message_key", "sender"), "message_key")
-    recipients = recipients.filter(recipients.recipient != recipients.sender)
-    recipients = _classified(recipients, "recipient_domain", classes).select("message_key", address="recipient", cls="cls")
-    sizes = recipients.group_by("message_key").aggregate(recipients=recipients.count())
-    counted = senders.join(sizes, "message_key")
-    counted = counted.select(
-        "message_key",
-        "second",
-        "week_day",
-        broadcast=counted.recipients > rules.broadcast_recipients,
-        sender=counted.sender,
-        sender_cls=counted.cls,
+    keep = inputs.keep
+    senders = _counted_parties(encoded.messages.filter(encoded.messages.sender.notnull()), "sender", encoded.parties)
+    recipients = encoded.recipients.join(senders.select("message", _sender="sender"), "message")
+    recipients = _counted_parties(recipients.filter(recipients.party != recipients._sender), "party", encoded.parties)
+    recipients = recipients.select("message", "party", "cls", "senior")
+    sizes = recipients.group_by("message").aggregate(recipients=recipients.count())
+    counted = senders.join(sizes, "message")
+    counted = keep(
+        counted.select(
+            "message",
+            "second",
+            "week_day",
+            broadcast=counted.recipients > rules.broadcast_recipients,
+            sender=counted.sender,
+            sender_cls=counted.cls,
+            sender_senior=counted.senior,
+        )
     )
-    counted = inputs.keep(counted)
-    participants = counted.select("message_key", address=counted.sender, cls=counted.sender_cls, is_sender=True).union(
-        recipients.semi_join(counted, "message_key").mutate(is_sender=False)
-    )
-    participants = inputs.keep(participants)
-    roster = inputs.keep(_roster(inputs, config))
-    counts = inputs.keep(_with_people(participants, roster, "message_key"))
-    rows = _as_person(participants, roster, counts, "message_key")
-    rows = rows.join(counted.select("message_key", "second", "week_day", "broadcast"), "message_key")
+    participants = counted.select(
+        "message", party=counted.sender, cls=counted.sender_cls, senior=counted.sender_senior, is_sender=True
+    ).union(recipients.semi_join(counted, "message").mutate(is_sender=False))
+    participants = keep(participants)
+    counts = keep(_with_people(participants, "message"))
+    rows = _as_person(participants, encoded.parties, counts, "message")
+    rows = rows.join(counted.select("message", "second", "week_day", "broadcast"), "message")
     rows = local_seconds(rows, "second", rows.zone, inputs.zone_days, "local")
     rows = rows.select(
-        "person",
-        "message_key",
+        "party",
         "week_day",
         "local",
         "broadcast",
@@ -251,41 +342,34 @@ def counted_messages(inputs: Inputs, config: Config, classes: ir.Table, timed: i
         "with_manager",
         sent=rows.is_sender,
     )
-    messages_out = inputs.keep(counted.join(counts.select("message_key", "people"), "message_key"))
-    return MailRows(inputs.keep(rows), participants, messages_out)
+    messages = keep(counted.select("message", "week_day", "broadcast").join(counts.select("message", "people"), "message"))
+    return MailRows(keep(rows), participants.select("message", "party", "cls", "is_sender"), messages)
 
 
-def counted_meetings(inputs: Inputs, config: Config, classes: ir.Table, timed: ir.Table) -> MeetingRows:
-    """Return the counted meetings (docs/metrics.md, *Meetings*) and each roster person's view of them.
-
-    `timed` is `timed_meetings`.
-    """
+def counted_meetings(encoded: Encoded, inputs: Inputs, config: Config) -> MeetingRows:
+    """Return the counted meetings (docs/metrics.md, *Meetings*) and each roster person's view of them."""
     rules = config.metrics
-    meetings = timed.filter(
+    keep = inputs.keep
+    meetings = encoded.meetings.filter(
         lambda t: ~t.is_cancelled.fill_null(False) & ~t.is_all_day.fill_null(False) & ~t.is_transparent.fill_null(False)
     )
     length = meetings.end - meetings.start
     meetings = meetings.filter((length > 0) & (length < round(rules.meeting_max_hours * 3600)))
-    organizers = meetings.filter(meetings.organizer.notnull()).select(
-        "meeting_key", address=meetings.organizer, domain=meetings.organizer_domain
-    )
-    attendees = inputs.meeting_attendees.filter(lambda t: t.response.fill_null("none") != "declined")
-    attendees = attendees.semi_join(meetings, "meeting_key").select(
-        "meeting_key", address=attendees.attendee, domain=attendees.attendee_domain
-    )
-    people = organizers.union(attendees).group_by("meeting_key", "address").aggregate(domain=lambda t: t.domain.max())
-    people = inputs.keep(_classified(people, "domain", classes).select("meeting_key", "address", "cls"))
-    roster = inputs.keep(_roster(inputs, config))
-    counts = inputs.keep(_with_people(people, roster, "meeting_key").filter(lambda t: t.people >= 2))
-    counted = meetings.join(counts.select("meeting_key"), "meeting_key")
-    counted = inputs.keep(counted.select("meeting_key", "start", "end", "week_day"))
-    participants = inputs.keep(people.semi_join(counted, "meeting_key"))
-    rows = _as_person(participants, roster, counts, "meeting_key").join(counted, "meeting_key")
+    organizers = meetings.filter(meetings.organizer.notnull()).select("meeting", party=meetings.organizer)
+    attendees = encoded.attendees.filter(lambda t: t.response.fill_null("none") != "declined")
+    attendees = attendees.semi_join(meetings, "meeting").select("meeting", "party")
+    # Each address once: an organiser may also have an attendee row.
+    people = _counted_parties(organizers.union(attendees, distinct=True), "party", encoded.parties)
+    people = keep(people.select("meeting", "party", "cls", "senior"))
+    counts = keep(_with_people(people, "meeting").filter(lambda t: t.people >= 2))
+    counted = meetings.join(counts.select("meeting"), "meeting")
+    counted = keep(counted.select("meeting", "start", "end", "week_day"))
+    participants = keep(people.semi_join(counted, "meeting"))
+    rows = _as_person(participants, encoded.parties, counts, "meeting").join(counted, "meeting")
     small = rows.people <= rules.small_meeting_max_people
     rows = rows.select(
-        "person",
+        "party",
         "zone",
-        "meeting_key",
         "week_day",
         "start",
         "end",
@@ -296,5 +380,5 @@ def counted_meetings(inputs: Inputs, config: Config, classes: ir.Table, timed: i
         with_manager=small & rows.with_manager,
         one_on_one=(rows.people == 2) & rows.with_manager,
     )
-    meetings_out = inputs.keep(counted.join(counts.select("meeting_key", "people"), "meeting_key"))
-    return MeetingRows(inputs.keep(rows), participants, meetings_out)
+    meetings_out = keep(counted.select("meeting", "week_day").join(counts.select("meeting", "people"), "meeting"))
+    return MeetingRows(keep(rows), participants.select("meeting", "party", "cls"), meetings_out)

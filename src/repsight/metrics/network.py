@@ -20,7 +20,7 @@ __all__ = ["period_edges", "shifts_table", "ties", "weekly_network"]
 
 
 def _pairs(participants: ir.Table, key: str, first: str | None = None) -> ir.Table:
-    """Return `a`, `b` (a < b), `key`: pairs of internal participants of one event.
+    """Return `a`, `b` (a < b, parties), `key`: pairs of internal participants of one event.
 
     With `first` (a boolean column), pairs are a participant where it is true
     with each where it is false: a message's sender with each recipient.
@@ -28,8 +28,8 @@ def _pairs(participants: ir.Table, key: str, first: str | None = None) -> ir.Tab
     """
     internal = participants.filter(participants.cls == "internal")
     flag = internal[first] if first is not None else ibis.literal(True)
-    left = internal.select(_key=internal[key], _a=internal.address, _first=flag)
-    right = internal.select(_key2=internal[key], _b=internal.address, _first2=flag)
+    left = internal.select(_key=internal[key], _a=internal.party, _first=flag)
+    right = internal.select(_key2=internal[key], _b=internal.party, _first2=flag)
     if first is not None:
         joined = left.filter(left._first).join(right.filter(~right._first2), left._key == right._key2)
         joined = joined.filter(joined._a != joined._b)
@@ -39,14 +39,14 @@ def _pairs(participants: ir.Table, key: str, first: str | None = None) -> ir.Tab
 
 
 def ties(mail: MailRows, meetings: MeetingRows, config: Config) -> ir.Table:
-    """Return `a`, `b`, `week_day`, `interactions`: meaningful interactions of two internal addresses in a week."""
+    """Return `a`, `b` (parties), `week_day`, `interactions`: meaningful interactions of two internal addresses in a week."""
     most = config.metrics.meaningful_max_people
     messages = mail.messages.filter(lambda t: ~t.broadcast & (t.people <= most))
-    sent = mail.participants.semi_join(messages, "message_key")
-    by_mail = _pairs(sent, "message_key", "is_sender").join(messages.select("message_key", "week_day"), "message_key")
+    sent = mail.participants.semi_join(messages, "message")
+    by_mail = _pairs(sent, "message", "is_sender").join(messages.select("message", "week_day"), "message")
     small = meetings.meetings.filter(lambda t: t.people <= most)
-    met = meetings.participants.semi_join(small, "meeting_key")
-    by_meeting = _pairs(met, "meeting_key").join(small.select("meeting_key", "week_day"), "meeting_key")
+    met = meetings.participants.semi_join(small, "meeting")
+    by_meeting = _pairs(met, "meeting").join(small.select("meeting", "week_day"), "meeting")
     both = by_mail.select("a", "b", "week_day").union(by_meeting.select("a", "b", "week_day"), distinct=False)
     return both.group_by("a", "b", "week_day").aggregate(interactions=lambda t: t.count())
 
@@ -56,28 +56,41 @@ def shifts_table(config: Config) -> pa.Table:
     return pa.table({"shift": pa.array([7 * k for k in range(config.metrics.network_window_weeks)], pa.int64())})
 
 
-def weekly_network(tie_weeks: ir.Table, people: ir.Table, shifts: ir.Table, config: Config) -> ir.Table:
-    """Return `person`, `week_day`, `internal_network_size`, `org_span` for roster people with a network."""
+def weekly_network(tie_weeks: ir.Table, parties: ir.Table, shifts: ir.Table, config: Config) -> ir.Table:
+    """Return `party`, `week_day`, `internal_network_size`, `org_span` for roster people with a network.
+
+    `parties` is `events.parties`.
+    """
     rules = config.metrics
-    directed = tie_weeks.select(person="a", other="b", week_day="week_day", interactions="interactions").union(
-        tie_weeks.select(person="b", other="a", week_day="week_day", interactions="interactions"), distinct=False
+    directed = tie_weeks.select(party="a", other="b", week_day="week_day", interactions="interactions").union(
+        tie_weeks.select(party="b", other="a", week_day="week_day", interactions="interactions"), distinct=False
     )
-    directed = directed.semi_join(people, "person")
+    own = parties.filter(parties.person).select(_own="party", own_org="org")
+    directed = directed.join(own, directed.party == own._own)
     spread = directed.cross_join(shifts)
-    spread = spread.select("person", "other", "interactions", week_day=spread.week_day + spread.shift)
-    window = spread.group_by("person", "other", "week_day").aggregate(interactions=lambda t: t.interactions.sum())
+    spread = spread.select("party", "own_org", "other", "interactions", week_day=spread.week_day + spread.shift)
+    window = spread.group_by("party", "own_org", "other", "week_day").aggregate(interactions=lambda t: t.interactions.sum())
     network = window.filter(window.interactions >= rules.network_min_interactions)
-    own = people.select("person", own_org="org")
-    others = people.select(other="person", other_org="org")
-    network = network.join(own, "person").left_join(others, "other")
+    # Addresses not on the roster have no org.
+    others = parties.filter(parties.person).select(_other="party", other_org="org")
+    network = network.left_join(others, network.other == others._other)
     outside = (network.other_org != network.own_org) | network.own_org.isnull()
-    return network.group_by("person", "week_day").aggregate(
+    return network.group_by("party", "week_day").aggregate(
         internal_network_size=network.other.count(),
         org_span=network.other_org.nunique(where=outside),
     )
 
 
-def period_edges(tie_weeks: ir.Table, calendar: ir.Table) -> ir.Table:
-    """Return `period`, `a`, `b`, `weight`: the edges of each period's internal graph."""
+def period_edges(tie_weeks: ir.Table, calendar: ir.Table, parties: ir.Table) -> ir.Table:
+    """Return `period`, `a`, `b` (pseudonyms, a < b), `weight`: the edges of each period's internal graph."""
     joined = tie_weeks.join(calendar.select("week_day", "period"), "week_day")
-    return joined.group_by("period", "a", "b").aggregate(weight=joined.interactions.sum())
+    edges = joined.group_by("period", "a", "b").aggregate(weight=joined.interactions.sum())
+    first = parties.select(_a="party", _address_a="address")
+    second = parties.select(_b="party", _address_b="address")
+    named = edges.join(first, edges.a == first._a).join(second, edges.b == second._b)
+    return named.select(
+        "period",
+        a=ibis.least(named._address_a, named._address_b),
+        b=ibis.greatest(named._address_a, named._address_b),
+        weight=named.weight,
+    )

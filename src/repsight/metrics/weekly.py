@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
     from repsight.config import Config
-    from repsight.metrics.events import Inputs, MailRows, MeetingRows
+    from repsight.metrics.events import Encoded, Inputs, MailRows, MeetingRows
 
 __all__ = [
     "WEEKLY_COLUMNS",
@@ -81,48 +81,63 @@ def _working_before(local: ir.IntegerValue, config: Config) -> ir.IntegerValue:
     return (shifted // WEEK) * (len(days) * per_day) + earlier_days + today
 
 
-def _islands(meetings: ir.Table) -> ir.Table:
-    """Return the union of each group's `[start, end)` intervals, one row per disjoint interval.
+def _ordered(group: list[str]) -> ir.IntegerValue:
+    """Return, for each interval, the latest end among the intervals sorted before it in its group (null for the first)."""
+    return ibis._.end.max().over(ibis.window(group_by=group, order_by=["start", "end"], rows=(None, -1)))
 
-    Groups are (person, zone, week_day, category). Gaps and islands: sorted
-    by start, an interval opens a new island when it starts after every
-    earlier interval has ended.
+
+def _union_seconds(meetings: ir.Table) -> ir.Table:
+    """Return per (party, week_day, category) the length of the union of its `[start, end)` intervals.
+
+    Sorted by start, each interval adds the part of it that reaches past
+    every earlier interval's end: one window, no islands.
     """
-    group = ["person", "zone", "week_day", "category"]
-    order = ["start", "end"]
-    running = meetings.mutate(reach=meetings.end.max().over(ibis.cumulative_window(group_by=group, order_by=order)))
-    opened = running.mutate(previous=running.reach.lag().over(ibis.window(group_by=group, order_by=order)))
-    opened = opened.mutate(opens=(opened.previous.isnull() | (opened.start > opened.previous)).cast("int64"))
-    numbered = opened.mutate(island=opened.opens.sum().over(ibis.cumulative_window(group_by=group, order_by=order)))
+    group = ["party", "week_day", "category"]
+    reach = meetings.mutate(_reach=_ordered(group))
+    added = ibis.greatest(reach.end - ibis.greatest(reach.start, reach._reach.fill_null(reach.start)), 0)
+    return reach.group_by(group).aggregate(seconds=added.sum())
+
+
+def _islands(meetings: ir.Table) -> ir.Table:
+    """Return the union of each (party, zone, week_day)'s `[start, end)` intervals, one row per disjoint interval.
+
+    Gaps and islands: sorted by start, an interval opens a new island when it
+    starts after every earlier interval has ended.
+    """
+    group = ["party", "zone", "week_day"]
+    reach = meetings.mutate(_reach=_ordered(group))
+    opened = reach.mutate(opens=(reach._reach.isnull() | (reach.start > reach._reach)).cast("int64"))
+    numbered = opened.mutate(island=opened.opens.sum().over(ibis.cumulative_window(group_by=group, order_by=["start", "end"])))
     return numbered.group_by(*group, "island").aggregate(start=numbered.start.min(), end=numbered.end.max())
 
 
 def meeting_time(meetings: MeetingRows, inputs: Inputs, config: Config) -> ir.Table:
-    """Return per person and week the seconds of each category of meeting, after-hours seconds, and meetings."""
+    """Return per party and week the seconds of each category of meeting, after-hours seconds, and meetings."""
     rows = meetings.rows
     parts = []
     for category, flag in CATEGORIES.items():
         chosen = rows if flag is None else rows.filter(rows[flag])
-        parts.append(chosen.select("person", "zone", "week_day", "start", "end", category=ibis.literal(category)))
+        parts.append(chosen.select("party", "week_day", "start", "end", category=ibis.literal(category)))
     long = parts[0]
     for part in parts[1:]:
         long = long.union(part, distinct=False)
-    islands = inputs.keep(_islands(long))
-    length = islands.end - islands.start
-    totals = islands.group_by("person", "week_day").aggregate(
-        **{f"{category}_seconds": length.sum(where=islands.category == category) for category in CATEGORIES}
+    unions = _union_seconds(long)
+    totals = unions.group_by("party", "week_day").aggregate(
+        **{f"{category}_seconds": unions.seconds.sum(where=unions.category == category) for category in CATEGORIES}
     )
-    union = islands.filter(islands.category == "meeting")
+    # After hours: each island of the union of all meetings, in local time at its start.
+    union = _islands(rows.select("party", "zone", "week_day", "start", "end"))
     union = local_seconds(union, "start", union.zone, inputs.zone_days, "local_start")
     local_end = union.local_start + (union.end - union.start)
     working = _working_before(local_end, config) - _working_before(union.local_start, config)
-    after = union.group_by("person", "week_day").aggregate(after_hours_seconds=(union.end - union.start - working).sum())
-    counts = rows.group_by("person", "week_day").aggregate(meetings=rows.count())
-    return totals.join(after, ["person", "week_day"]).join(counts, ["person", "week_day"])
+    after = union.group_by("party", "week_day").aggregate(after_hours_seconds=(union.end - union.start - working).sum())
+    counts = rows.group_by("party", "week_day").aggregate(meetings=rows.count())
+    keys = ["party", "week_day"]
+    return inputs.keep(totals).join(inputs.keep(after), keys).join(counts, keys)
 
 
 def email_time(mail: MailRows, config: Config) -> ir.Table:
-    """Return per person and week how many messages of each kind the person sent and received.
+    """Return per party and week how many messages of each kind the person sent and received.
 
     Counts, not minutes: integer sums are the same in any order on any
     engine; `person_week` turns them into hours.
@@ -145,34 +160,36 @@ def email_time(mail: MailRows, config: Config) -> ir.Table:
         received = ~rows.sent if where is None else ~rows.sent & where
         counts[f"{kind}_sent"] = sent.cast("int64").sum()
         counts[f"{kind}_received"] = received.cast("int64").sum()
-    return rows.group_by("person", "week_day").aggregate(**counts)
+    return rows.group_by("party", "week_day").aggregate(**counts)
 
 
 def _epoch_day(day: ir.DateValue) -> ir.IntegerValue:
     return day.delta(ibis.date(EPOCH.year, EPOCH.month, EPOCH.day), unit="day")
 
 
-def activity_weeks(inputs: Inputs, messages: ir.Table, meetings: ir.Table) -> ir.Table:
-    """Return `person`, `first_week`, `last_week`: each roster person's weeks (docs/metrics.md, *Weeks and periods*).
+def activity_weeks(inputs: Inputs, encoded: Encoded) -> ir.Table:
+    """Return `party`, `first_week`, `last_week`: each roster person's weeks (docs/metrics.md, *Weeks and periods*).
 
-    `messages` and `meetings` are `timed_messages` and `timed_meetings`: every stored event.
+    Every stored event counts here, counted or not.
     """
-    recipients = inputs.message_recipients.join(messages.select("message_key", "week_day"), "message_key")
-    attendees = inputs.meeting_attendees.join(meetings.select("meeting_key", "week_day"), "meeting_key")
+    messages, meetings = encoded.messages, encoded.meetings
+    recipients = encoded.recipients.join(messages.select("message", "week_day"), "message")
+    attendees = encoded.attendees.join(meetings.select("meeting", "week_day"), "meeting")
     seen = (
-        messages.select(person="sender", week_day="week_day")
-        .union(recipients.select(person="recipient", week_day="week_day"), distinct=False)
-        .union(meetings.select(person="organizer", week_day="week_day"), distinct=False)
-        .union(attendees.select(person="attendee", week_day="week_day"), distinct=False)
+        messages.select(party="sender", week_day="week_day")
+        .union(recipients.select("party", "week_day"), distinct=False)
+        .union(meetings.select(party="organizer", week_day="week_day"), distinct=False)
+        .union(attendees.select("party", "week_day"), distinct=False)
     )
-    spans = seen.group_by("person").aggregate(first_week=seen.week_day.min(), last_week=seen.week_day.max())
-    people = inputs.people
-    spans = spans.join(people.select("person", "hire_date", "leave_date"), "person")
+    spans = seen.group_by("party").aggregate(first_week=seen.week_day.min(), last_week=seen.week_day.max())
+    people = encoded.parties.filter(encoded.parties.person).select("party", _person="address")
+    people = people.join(inputs.people.select("person", "hire_date", "leave_date"), people._person == inputs.people.person)
+    spans = spans.join(people, "party")
     hired = _epoch_day(spans.hire_date)
     left = _epoch_day(spans.leave_date)
     first = ibis.greatest(spans.first_week, monday(hired).fill_null(spans.first_week))
     last = ibis.least(spans.last_week, monday(left).fill_null(spans.last_week))
-    return spans.select("person", first_week=first, last_week=last).filter(lambda t: t.first_week <= t.last_week)
+    return spans.select("party", first_week=first, last_week=last).filter(lambda t: t.first_week <= t.last_week)
 
 
 # The integer columns behind the metrics: seconds of meetings, counts of messages.
@@ -187,21 +204,29 @@ _COUNT_COLUMNS = (
 
 
 def weekly_counts(
-    inputs: Inputs, config: Config, mail: MailRows, meetings: MeetingRows, network: ir.Table, spans: ir.Table
+    inputs: Inputs,
+    config: Config,
+    parties: ir.Table,
+    mail: MailRows,
+    meetings: MeetingRows,
+    network: ir.Table,
+    spans: ir.Table,
 ) -> ir.Table:
     """Return per roster person and week of their range the integer sums the metrics are made of.
 
     Both tables are computed from these integers (seconds, counts), so their
     values do not depend on the order an engine adds them in. `spans` is
-    `activity_weeks`.
+    `activity_weeks`; `parties` gives each person's pseudonym back.
     """
     calendar = inputs.calendar
     grid = spans.join(calendar, (calendar.week_day >= spans.first_week) & (calendar.week_day <= spans.last_week))
-    grid = grid.select("person", "week_day", "week", "period", "period_start")
-    keys = ["person", "week_day"]
+    grid = grid.select("party", "week_day", "week", "period", "period_start")
+    keys = ["party", "week_day"]
     email = inputs.keep(email_time(mail, config))
-    meeting = inputs.keep(meeting_time(meetings, inputs, config))
+    meeting = meeting_time(meetings, inputs, config)
     joined = grid.left_join(email, keys).left_join(meeting, keys).left_join(network, keys)
+    names = parties.select(_party="party", person="address")
+    joined = joined.join(names, joined.party == names._party)
     return joined.select(
         "person", "week", "period", "period_start", **{c: joined[c].fill_null(0).cast("int64") for c in _COUNT_COLUMNS}
     )
