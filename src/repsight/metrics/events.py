@@ -108,7 +108,7 @@ class MeetingRows:
     """Counted meetings, seen from each roster person counted in one."""
 
     rows: ir.Table
-    """party, zone, week_day, start, end (epoch seconds), people,
+    """party, week_day, start, end (epoch seconds), people,
     with_customer, with_external, with_senior, with_manager, one_on_one."""
     participants: ir.Table
     """meeting, party, cls: the counted people of every counted meeting."""
@@ -162,10 +162,20 @@ def week_of(local: ir.IntegerValue) -> ir.IntegerValue:
     return monday(local // DAY)
 
 
-def _numbered(table: ir.Table, key: str, name: str) -> ir.Table:
-    """Return `table` with `name`: 0, 1, … in the order of the text column `key`."""
-    # Ordered, so that the numbers are the same on every engine and run.
-    return table.mutate(**{name: ibis.row_number().over(order_by=key)})
+def _numbered(table: ir.Table, name: str, order_by: str | None = None) -> ir.Table:
+    """Return `table` with `name`: 0, 1, … in the order of `order_by`, or in no particular order.
+
+    The numbers only ever stand in for a key while the metrics are computed:
+    no result depends on which row got which number, so a large table is
+    numbered without a sort. Unordered numbers differ between two
+    evaluations on Spark, so such a table must be kept (`Inputs.keep`)
+    before it is used twice.
+    """
+    number = ibis.row_number() if order_by is None else ibis.row_number().over(order_by=order_by)
+    # Spark's row_number is a 32-bit integer whatever Ibis believes, so the
+    # cast to int64 must be spelled out through int32 (Ibis drops an int64 to
+    # int64 cast); on every engine that caps a table at 2^31 rows.
+    return table.mutate(**{name: number.cast("int32").cast("int64")})
 
 
 def parties(inputs: Inputs, config: Config) -> ir.Table:
@@ -186,8 +196,9 @@ def parties(inputs: Inputs, config: Config) -> ir.Table:
     )
     seen = seen.filter(seen.address.notnull())
     # An address's domain is part of the address before pseudonymisation, so
-    # it is the same on every row; `max` picks it.
-    addresses = _numbered(seen.group_by("address").aggregate(domain=seen.domain.max()), "address", "party")
+    # it is the same on every row; `max` picks it. Ordered: the numbers are
+    # used twice below (the address, its manager) and must agree.
+    addresses = _numbered(seen.group_by("address").aggregate(domain=seen.domain.max()), "party", order_by="address")
     classes = domain_classes(inputs)
     classified = addresses.left_join(classes, addresses.domain == classes.domain)
     classified = classified.select("party", "address", cls=classified.cls.fill_null("other_external"))
@@ -223,7 +234,7 @@ def encode(inputs: Inputs, config: Config) -> Encoded:
     stored = inputs.messages
     messages = stored.select("message_key", "sender", second=seconds(stored.sent_at))
     messages = local_seconds(messages, "second", config.company.timezone, inputs.zone_days, "_company_local")
-    messages = _numbered(messages, "message_key", "message").left_join(party_of, messages.sender == party_of._address)
+    messages = _numbered(messages, "message").left_join(party_of, messages.sender == party_of._address)
     messages = keep(
         messages.select("message_key", "message", "second", sender=messages._party, week_day=week_of(messages._company_local))
     )
@@ -242,7 +253,7 @@ def encode(inputs: Inputs, config: Config) -> Encoded:
         end=seconds(stored.end_at),
     )
     meetings = local_seconds(meetings, "start", config.company.timezone, inputs.zone_days, "_company_local")
-    meetings = _numbered(meetings, "meeting_key", "meeting").left_join(party_of, meetings.organizer == party_of._address)
+    meetings = _numbered(meetings, "meeting").left_join(party_of, meetings.organizer == party_of._address)
     meetings = keep(
         meetings.select(
             "meeting_key",
@@ -282,7 +293,10 @@ def _as_person(participants: ir.Table, known: ir.Table, counts: ir.Table, key: s
     """Return one row per roster person among the participants, with what the event holds besides them."""
     people = known.filter(known.person).select(_party="party", _zone="zone", _manager="manager")
     rows = participants.join(people, participants.party == people._party).join(counts, key)
-    managers = participants.select(_manager_key=participants[key], _manager_party=participants.party)
+    # Only participants who manage someone can be a person's manager: a small table to look up.
+    bosses = known.filter(known.manager.notnull()).select(_boss="manager").distinct()
+    managers = participants.semi_join(bosses, participants.party == bosses._boss)
+    managers = managers.select(_manager_key=managers[key], _manager_party=managers.party)
     rows = rows.left_join(managers, [rows[key] == managers._manager_key, rows._manager == managers._manager_party])
     return rows.mutate(
         zone=rows._zone,
@@ -309,7 +323,13 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
     recipients = encoded.recipients.join(senders.select("message", _sender="sender"), "message")
     recipients = _counted_parties(recipients.filter(recipients.party != recipients._sender), "party", encoded.parties)
     recipients = recipients.select("message", "party", "cls", "senior")
-    sizes = recipients.group_by("message").aggregate(recipients=recipients.count())
+    # The class counts of `_with_people`, over the recipients; the sender is added below.
+    sizes = recipients.group_by("message").aggregate(
+        recipients=recipients.count(),
+        customers=recipients.cls.isin(CUSTOMER).sum(),
+        externals=recipients.cls.isin(EXTERNAL).sum(),
+        seniors=recipients.senior.sum(),
+    )
     counted = senders.join(sizes, "message")
     counted = keep(
         counted.select(
@@ -317,6 +337,10 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
             "second",
             "week_day",
             broadcast=counted.recipients > rules.broadcast_recipients,
+            people=counted.recipients + 1,
+            customers=counted.customers + counted.cls.isin(CUSTOMER).cast("int64"),
+            externals=counted.externals + counted.cls.isin(EXTERNAL).cast("int64"),
+            seniors=counted.seniors + counted.senior.cast("int64"),
             sender=counted.sender,
             sender_cls=counted.cls,
             sender_senior=counted.senior,
@@ -326,9 +350,8 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
         "message", party=counted.sender, cls=counted.sender_cls, senior=counted.sender_senior, is_sender=True
     ).union(recipients.semi_join(counted, "message").mutate(is_sender=False))
     participants = keep(participants)
-    counts = keep(_with_people(participants, "message"))
+    counts = counted.select("message", "second", "week_day", "broadcast", "people", "customers", "externals", "seniors")
     rows = _as_person(participants, encoded.parties, counts, "message")
-    rows = rows.join(counted.select("message", "second", "week_day", "broadcast"), "message")
     rows = local_seconds(rows, "second", rows.zone, inputs.zone_days, "local")
     rows = rows.select(
         "party",
@@ -342,7 +365,7 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
         "with_manager",
         sent=rows.is_sender,
     )
-    messages = keep(counted.select("message", "week_day", "broadcast").join(counts.select("message", "people"), "message"))
+    messages = counted.select("message", "week_day", "broadcast", "people")
     return MailRows(keep(rows), participants.select("message", "party", "cls", "is_sender"), messages)
 
 
@@ -369,7 +392,6 @@ def counted_meetings(encoded: Encoded, inputs: Inputs, config: Config) -> Meetin
     small = rows.people <= rules.small_meeting_max_people
     rows = rows.select(
         "party",
-        "zone",
         "week_day",
         "start",
         "end",

@@ -62,16 +62,18 @@ def weekly_network(tie_weeks: ir.Table, parties: ir.Table, shifts: ir.Table, con
     `parties` is `events.parties`.
     """
     rules = config.metrics
-    directed = tie_weeks.select(party="a", other="b", week_day="week_day", interactions="interactions").union(
-        tie_weeks.select(party="b", other="a", week_day="week_day", interactions="interactions"), distinct=False
+    # A pair's sum over a window is the same from either side: sum once per
+    # pair, then give each side its row.
+    spread = tie_weeks.cross_join(shifts)
+    spread = spread.select("a", "b", "interactions", week_day=spread.week_day + spread.shift)
+    window = spread.group_by("a", "b", "week_day").aggregate(interactions=lambda t: t.interactions.sum())
+    close = window.filter(window.interactions >= rules.network_min_interactions)
+    directed = close.select(party="a", other="b", week_day="week_day").union(
+        close.select(party="b", other="a", week_day="week_day"), distinct=False
     )
+    # Addresses not on the roster have no org, and no network of their own here.
     own = parties.filter(parties.person).select(_own="party", own_org="org")
-    directed = directed.join(own, directed.party == own._own)
-    spread = directed.cross_join(shifts)
-    spread = spread.select("party", "own_org", "other", "interactions", week_day=spread.week_day + spread.shift)
-    window = spread.group_by("party", "own_org", "other", "week_day").aggregate(interactions=lambda t: t.interactions.sum())
-    network = window.filter(window.interactions >= rules.network_min_interactions)
-    # Addresses not on the roster have no org.
+    network = directed.join(own, directed.party == own._own)
     others = parties.filter(parties.person).select(_other="party", other_org="org")
     network = network.left_join(others, network.other == others._other)
     outside = (network.other_org != network.own_org) | network.own_org.isnull()

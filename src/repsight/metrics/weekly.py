@@ -81,52 +81,70 @@ def _working_before(local: ir.IntegerValue, config: Config) -> ir.IntegerValue:
     return (shifted // WEEK) * (len(days) * per_day) + earlier_days + today
 
 
-def _ordered(group: list[str]) -> ir.IntegerValue:
-    """Return, for each interval, the latest end among the intervals sorted before it in its group (null for the first)."""
-    return ibis._.end.max().over(ibis.window(group_by=group, order_by=["start", "end"], rows=(None, -1)))
+def _group_key(party: ir.IntegerValue, week_day: ir.IntegerValue, category: ir.IntegerValue) -> ir.IntegerValue:
+    """Return (party, week, category) packed into one integer, so that a window partitions on one column.
+
+    DuckDB partitions and sorts about a third faster on one integer than on
+    three. Weeks within 5,000 years of 1970 and up to 8 categories fit.
+    """
+    return (party * (1 << 22) + (week_day + (1 << 21))) * 8 + category
 
 
-def _union_seconds(meetings: ir.Table) -> ir.Table:
+def _reach(meetings: ir.Table) -> ir.Table:
+    """Return `meetings` (party, week_day, category, start, end) with `reach`: the latest end before each interval.
+
+    Within each (party, week_day, category), sorted by start; null for the first.
+    """
+    keyed = meetings.mutate(_key=_group_key(meetings.party, meetings.week_day, meetings.category))
+    window = ibis.window(group_by="_key", order_by=["start", "end"], rows=(None, -1))
+    return keyed.mutate(reach=keyed.end.max().over(window))
+
+
+def _union_seconds(reached: ir.Table) -> ir.Table:
     """Return per (party, week_day, category) the length of the union of its `[start, end)` intervals.
 
-    Sorted by start, each interval adds the part of it that reaches past
-    every earlier interval's end: one window, no islands.
+    `reached` is `_reach`. Sorted by start, each interval adds the part of it
+    that reaches past every earlier interval's end.
     """
-    group = ["party", "week_day", "category"]
-    reach = meetings.mutate(_reach=_ordered(group))
-    added = ibis.greatest(reach.end - ibis.greatest(reach.start, reach._reach.fill_null(reach.start)), 0)
-    return reach.group_by(group).aggregate(seconds=added.sum())
+    added = ibis.greatest(reached.end - ibis.greatest(reached.start, reached.reach.fill_null(reached.start)), 0)
+    return reached.group_by("party", "week_day", "category").aggregate(seconds=added.sum())
 
 
-def _islands(meetings: ir.Table) -> ir.Table:
-    """Return the union of each (party, zone, week_day)'s `[start, end)` intervals, one row per disjoint interval.
+def _islands(reached: ir.Table) -> ir.Table:
+    """Return the union of each group's intervals (`_reach` of one category), one row per disjoint interval.
 
     Gaps and islands: sorted by start, an interval opens a new island when it
     starts after every earlier interval has ended.
     """
-    group = ["party", "zone", "week_day"]
-    reach = meetings.mutate(_reach=_ordered(group))
-    opened = reach.mutate(opens=(reach._reach.isnull() | (reach.start > reach._reach)).cast("int64"))
-    numbered = opened.mutate(island=opened.opens.sum().over(ibis.cumulative_window(group_by=group, order_by=["start", "end"])))
-    return numbered.group_by(*group, "island").aggregate(start=numbered.start.min(), end=numbered.end.max())
+    opened = reached.mutate(opens=(reached.reach.isnull() | (reached.start > reached.reach)).cast("int64"))
+    island = opened.opens.sum().over(ibis.cumulative_window(group_by="_key", order_by=["start", "end"]))
+    numbered = opened.mutate(island=island)
+    return numbered.group_by("party", "week_day", "island").aggregate(start=numbered.start.min(), end=numbered.end.max())
 
 
-def meeting_time(meetings: MeetingRows, inputs: Inputs, config: Config) -> ir.Table:
+def meeting_time(meetings: MeetingRows, parties: ir.Table, inputs: Inputs, config: Config) -> ir.Table:
     """Return per party and week the seconds of each category of meeting, after-hours seconds, and meetings."""
     rows = meetings.rows
     parts = []
-    for category, flag in CATEGORIES.items():
+    for number, flag in enumerate(CATEGORIES.values()):
         chosen = rows if flag is None else rows.filter(rows[flag])
-        parts.append(chosen.select("party", "week_day", "start", "end", category=ibis.literal(category)))
+        # Categories are numbered (0 is every meeting): windows partition on integers faster than on text.
+        parts.append(chosen.select("party", "week_day", "start", "end", category=ibis.literal(number, type="int8")))
     long = parts[0]
     for part in parts[1:]:
         long = long.union(part, distinct=False)
-    unions = _union_seconds(long)
+    reached = inputs.keep(_reach(long))
+    unions = _union_seconds(reached)
     totals = unions.group_by("party", "week_day").aggregate(
-        **{f"{category}_seconds": unions.seconds.sum(where=unions.category == category) for category in CATEGORIES}
+        **{
+            f"{category}_seconds": unions.seconds.sum(where=unions.category == number)
+            for number, category in enumerate(CATEGORIES)
+        }
     )
     # After hours: each island of the union of all meetings, in local time at its start.
-    union = _islands(rows.select("party", "zone", "week_day", "start", "end"))
+    union = _islands(reached.filter(reached.category == 0))
+    zones = parties.filter(parties.person).select(_zone_party="party", zone="zone")
+    union = union.join(zones, union.party == zones._zone_party)
     union = local_seconds(union, "start", union.zone, inputs.zone_days, "local_start")
     local_end = union.local_start + (union.end - union.start)
     working = _working_before(local_end, config) - _working_before(union.local_start, config)
@@ -223,7 +241,7 @@ def weekly_counts(
     grid = grid.select("party", "week_day", "week", "period", "period_start")
     keys = ["party", "week_day"]
     email = inputs.keep(email_time(mail, config))
-    meeting = meeting_time(meetings, inputs, config)
+    meeting = meeting_time(meetings, parties, inputs, config)
     joined = grid.left_join(email, keys).left_join(meeting, keys).left_join(network, keys)
     names = parties.select(_party="party", person="address")
     joined = joined.join(names, joined.party == names._party)
