@@ -92,6 +92,27 @@ def test_periods_in_worker_processes_give_the_same_scores(monkeypatch: pytest.Mo
     assert parallel.table.equals(serial.table)
 
 
+def test_sampled_brokerage_split_between_workers_equals_the_serial_estimate(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each graph's sources are shared out between the workers; summing the
+    # shares must give the serial figures, for three periods on two workers
+    # and for the sampled estimate as for the exact one.
+    import repsight.metrics.graph as graph_module
+
+    graph = nx.connected_watts_strogatz_graph(300, 6, 0.1, seed=8)
+    periods = ("Q1", "Q2", "Q3")
+    rows = [(period, f"p{a:03d}", f"p{b:03d}", 1) for period in periods for a, b in graph.edges]
+    names = [f"p{n:03d}" for n in graph.nodes]
+    members = pa.concat_tables([people(period, names) for period in periods])
+    for rules in (MetricsConfig(), MetricsConfig(betweenness_exact_max_people=100, betweenness_samples=151)):
+        monkeypatch.setattr(graph_module, "PARALLEL_MIN_EDGES", 10**9)
+        serial = period_scores(edges(rows), members, rules)
+        monkeypatch.setattr(graph_module, "PARALLEL_MIN_EDGES", 0)
+        monkeypatch.setattr("os.cpu_count", lambda: 2)
+        parallel = period_scores(edges(rows), members, rules)
+        assert parallel.estimated == serial.estimated
+        assert parallel.table.equals(serial.table)
+
+
 def test_prominence_goes_to_the_larger_eigenvalue_not_the_larger_degree() -> None:
     star = [("Q", "hub", f"leaf{i}", 1) for i in range(5)]  # eigenvalue sqrt(5), hub degree 5
     triangle = [("Q", "x", "y", 2), ("Q", "x", "z", 2), ("Q", "y", "z", 2)]  # eigenvalue 4, degrees 4

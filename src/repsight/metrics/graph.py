@@ -6,14 +6,18 @@ period), small next to the events; igraph computes on it in compiled code.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
 
-from repsight.config import MetricsConfig
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-__all__ = ["GraphScores", "percentiles", "period_scores"]
+    from repsight.config import MetricsConfig
+
+__all__ = ["GraphScores", "Sampling", "percentiles", "period_scores"]
 
 # Raw centralities are compared after scaling to the largest and rounding to
 # this many decimals, so that equal values computed along different paths tie.
@@ -54,20 +58,41 @@ def _average_ranks(values: np.ndarray) -> np.ndarray:
     return np.asarray(((first + last) / 2.0)[group], dtype=float)
 
 
-def _centralities(
-    nodes: int, pairs: np.ndarray, weights: np.ndarray, rules: MetricsConfig
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Return eigenvector centrality, betweenness, and whether betweenness was estimated, of one graph.
+@dataclass(frozen=True)
+class Sampling:
+    """When and how betweenness is estimated (`[metrics]` betweenness_*), as plain values a worker can take."""
 
-    `pairs` holds the edges as rows of two node numbers. A module-level
-    function of plain arrays, so that periods can run in worker processes.
+    exact_max_people: int
+    samples: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One share of one period graph's work, as plain arrays a worker process can take.
+
+    Betweenness sums over shortest paths from each source, so a graph's
+    sources can be split into `shares`; the share numbered 0 also computes
+    eigenvector centrality.
     """
+
+    nodes: int
+    pairs: np.ndarray
+    """The edges, as rows of two node numbers."""
+    weights: np.ndarray
+    sampling: Sampling
+    share: int = 0
+    shares: int = 1
+
+
+def _centralities(job: _Job) -> tuple[np.ndarray | None, np.ndarray, bool]:
+    """Return eigenvector centrality (share 0 only), this share's betweenness, and whether it was estimated."""
     import igraph
 
-    graph = igraph.Graph(n=nodes, edges=pairs.tolist())
-    graph.es["weight"] = weights.tolist()
-    brokerage, sampled = _betweenness(graph, rules)
-    return _eigenvector(graph), brokerage, sampled
+    graph = igraph.Graph(n=job.nodes, edges=job.pairs.tolist())
+    graph.es["weight"] = job.weights.tolist()
+    brokerage, sampled = _betweenness(graph, job)
+    return (_eigenvector(graph) if job.share == 0 else None), brokerage, sampled
 
 
 def _eigenvector(graph: object) -> np.ndarray:
@@ -104,20 +129,28 @@ def _eigenvector(graph: object) -> np.ndarray:
     return values
 
 
-def _betweenness(graph: object, rules: MetricsConfig) -> tuple[np.ndarray, bool]:
+def _betweenness(graph: object, job: _Job) -> tuple[np.ndarray, bool]:
+    """Return the betweenness from this share's sources, and whether the sources are a sample."""
     import igraph
 
     assert isinstance(graph, igraph.Graph)
     nodes = graph.vcount()
-    if nodes <= rules.betweenness_exact_max_people:
-        return np.asarray(graph.betweenness(directed=False), dtype=float), False
-    # Brandes–Pich estimate: shortest paths from a uniform sample of sources,
-    # scaled up by nodes / samples. (Only ranks are reported, so the scale
-    # does not change a percentile; it keeps raw values comparable.)
-    samples = min(rules.betweenness_samples, nodes)
-    sources = np.random.default_rng(rules.betweenness_seed).choice(nodes, size=samples, replace=False)
-    partial = np.asarray(graph.betweenness(directed=False, sources=sorted(int(s) for s in sources)), dtype=float)
-    return partial * nodes / samples, True
+    rules = job.sampling
+    if nodes <= rules.exact_max_people:
+        if job.shares == 1:
+            return np.asarray(graph.betweenness(directed=False), dtype=float), False
+        sources = np.arange(nodes)
+        sampled = False
+    else:
+        # Brandes–Pich estimate: shortest paths from a uniform sample of sources,
+        # scaled up by nodes / samples. (Only ranks are reported, so the scale
+        # does not change a percentile; it keeps raw values comparable.)
+        samples = min(rules.samples, nodes)
+        sources = np.sort(np.random.default_rng(rules.seed).choice(nodes, size=samples, replace=False))
+        sampled = True
+    mine = [int(s) for s in np.array_split(sources, job.shares)[job.share]]
+    partial = np.asarray(graph.betweenness(directed=False, sources=mine), dtype=float)
+    return (partial * nodes / len(sources) if sampled else partial), sampled
 
 
 def period_scores(edges: pa.Table, people: pa.Table, rules: MetricsConfig) -> GraphScores:
@@ -126,21 +159,38 @@ def period_scores(edges: pa.Table, people: pa.Table, rules: MetricsConfig) -> Gr
     Periods are independent graphs: with several of them and several cores,
     they are computed in parallel worker processes.
     """
-    edge_periods = edges["period"].to_numpy(zero_copy_only=False)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    sampling = Sampling(rules.betweenness_exact_max_people, rules.betweenness_samples, rules.betweenness_seed)
     people_periods = people["period"].to_numpy(zero_copy_only=False)
     periods = sorted(set(people_periods.tolist()))
-    graphs = []
-    for period in periods:
-        chosen = edges.filter(pa.array(edge_periods == period))
-        a = chosen["a"].to_numpy(zero_copy_only=False)
-        b = chosen["b"].to_numpy(zero_copy_only=False)
-        names, index = np.unique(np.concatenate([a, b]), return_inverse=True)
-        pairs = np.column_stack([index[: len(a)], index[len(a) :]])
-        graphs.append((names, pairs, chosen["weight"].to_numpy(zero_copy_only=False).astype(float)))
-    results = _map_graphs([(len(names), pairs, weights, rules) for names, pairs, weights in graphs])
+
+    def period_graph(period: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the sorted names of a period's nodes, its edges as pairs of their numbers, and its weights."""
+        chosen = edges.filter(pc.equal(edges["period"], period))
+        ends = pa.chunked_array(chosen["a"].chunks + chosen["b"].chunks, pa.string())
+        names = pc.unique(ends).sort()
+        # Hashed, not sorted: numbering the ends through np.unique sorted
+        # Python strings, as long as betweenness on a 1,500-person graph.
+        numbers = [pc.index_in(chosen[end], value_set=names).to_numpy(zero_copy_only=False) for end in ("a", "b")]
+        weights = chosen["weight"].to_numpy(zero_copy_only=False).astype(float)
+        return names.to_numpy(zero_copy_only=False), np.column_stack(numbers).astype(np.int64), weights
+
+    node_names: list[np.ndarray] = []
+
+    def jobs(shares: int) -> Iterator[_Job]:
+        for period in periods:
+            names, pairs, weights = period_graph(period)
+            node_names.append(names)
+            for share in range(shares):
+                yield _Job(len(names), pairs, weights, sampling, share, shares)
+
+    results = _map_graphs(jobs, edges.num_rows)
+    graphs = node_names
     parts: list[pa.Table] = []
     estimated: dict[str, int] = {}
-    for period, (names, _, _), (prominence, brokerage, sampled) in zip(periods, graphs, results, strict=True):
+    for period, names, (prominence, brokerage, sampled) in zip(periods, graphs, results, strict=True):
         if sampled:
             estimated[period] = len(names)
         members = people.filter(pa.array(people_periods == period))["person"].to_numpy(zero_copy_only=False)
@@ -177,24 +227,44 @@ def period_scores(edges: pa.Table, people: pa.Table, rules: MetricsConfig) -> Gr
 PARALLEL_MIN_EDGES = 50_000
 
 
-def _map_graphs(
-    jobs: list[tuple[int, np.ndarray, np.ndarray, MetricsConfig]],
-) -> list[tuple[np.ndarray, np.ndarray, bool]]:
-    """Return `_centralities` of each job, in parallel processes where that pays."""
+def _map_graphs(jobs: Callable[[int], Iterator[_Job]], edges: int) -> list[tuple[np.ndarray, np.ndarray, bool]]:
+    """Return eigenvector centrality, betweenness and whether it was estimated, per graph of `jobs(shares)`.
+
+    Large graphs run in worker processes, each graph split into as many
+    shares as there are workers, so that the cores finish together whatever
+    the number of graphs. A graph's shares are handed out as soon as it is
+    built, while the workers start.
+    """
     import os
 
-    workers = min(len(jobs), os.cpu_count() or 1)
-    if workers < 2 or sum(len(pairs) for _, pairs, _, _ in jobs) < PARALLEL_MIN_EDGES:
-        return [_centralities(*job) for job in jobs]
+    workers = os.cpu_count() or 1
+    if workers < 2 or edges < PARALLEL_MIN_EDGES:
+        return [_whole([_centralities(job)]) for job in jobs(1)]
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     # "spawn": the parent holds database and engine threads, which a fork would copy mid-flight.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(_centralities, *zip(*jobs, strict=True)))
+        pending: list[Future[tuple[np.ndarray | None, np.ndarray, bool]]] = [
+            pool.submit(_centralities, job) for job in jobs(workers)
+        ]
+        done = [future.result() for future in pending]
+    return [_whole(done[start : start + workers]) for start in range(0, len(done), workers)]
+
+
+def _whole(shares: list[tuple[np.ndarray | None, np.ndarray, bool]]) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Return one graph's results from its shares: share 0's eigenvector centrality, the summed betweenness."""
+    prominence = shares[0][0]
+    assert prominence is not None
+    brokerage = shares[0][1]
+    for _, part, _ in shares[1:]:
+        brokerage = brokerage + part
+    return prominence, brokerage, shares[0][2]
 
 
 def _percentiles_scaled(members: np.ndarray, everyone: np.ndarray) -> pa.Array:
     """Return percentiles of `members`' values, scaled by the largest value in the whole graph."""
+    import pyarrow as pa
+
     top = float(np.max(everyone)) if len(everyone) else 0.0
     return pa.array(percentiles(members, top), pa.float64())
