@@ -78,7 +78,8 @@ class Encoded:
     """The stored events with every address and event numbered (`encode`)."""
 
     parties: ir.Table
-    """party, address, cls, person (on the roster), senior, zone, org, manager (a party):
+    """party, address, cls, customer, external, internal, counted (the class as flags),
+    person (on the roster), senior, zone, org, manager (a party):
     every address seen in an event or on the roster, numbered."""
     messages: ir.Table
     """message, sender (a party), second (UTC epoch), week_day (its week in the company's zone)."""
@@ -98,7 +99,7 @@ class MailRows:
     """party, week_day, local (person's local second), sent, broadcast, people,
     with_customer, with_external, with_senior, with_manager."""
     participants: ir.Table
-    """message, party, cls, is_sender: every participant of every counted message."""
+    """message, party, internal, is_sender: every participant of every counted message."""
     messages: ir.Table
     """message, week_day, people, broadcast."""
 
@@ -111,7 +112,7 @@ class MeetingRows:
     """party, week_day, start, end (epoch seconds), people,
     with_customer, with_external, with_senior, with_manager, one_on_one."""
     participants: ir.Table
-    """meeting, party, cls: the counted people of every counted meeting."""
+    """meeting, party, internal: the counted people of every counted meeting."""
     meetings: ir.Table
     """meeting, week_day, people."""
 
@@ -183,7 +184,8 @@ def parties(inputs: Inputs, config: Config) -> ir.Table:
 
     Columns: party, address, cls (docs/metrics.md, *Classes of address*;
     personal addresses are kept here and left out where events are
-    counted), person (true for a roster person), senior, zone, org, and
+    counted), the class as flags (customer, external, internal, and counted:
+    not personal; flags are cheaper to test per event than text), person (true for a roster person), senior, zone, org, and
     manager (the manager's party; null for none or oneself).
     """
     m, r, e, a, p = inputs.messages, inputs.message_recipients, inputs.meetings, inputs.meeting_attendees, inputs.people
@@ -201,7 +203,16 @@ def parties(inputs: Inputs, config: Config) -> ir.Table:
     addresses = _numbered(seen.group_by("address").aggregate(domain=seen.domain.max()), "party", order_by="address")
     classes = domain_classes(inputs)
     classified = addresses.left_join(classes, addresses.domain == classes.domain)
-    classified = classified.select("party", "address", cls=classified.cls.fill_null("other_external"))
+    cls = classified.cls.fill_null("other_external")
+    classified = classified.select(
+        "party",
+        "address",
+        cls=cls,
+        customer=cls.isin(CUSTOMER),
+        external=cls.isin(EXTERNAL),
+        internal=cls == "internal",
+        counted=cls != "personal",
+    )
     roster = p.left_join(inputs.person_zones, "person")
     roster = roster.select(
         _person="person",
@@ -217,6 +228,10 @@ def parties(inputs: Inputs, config: Config) -> ir.Table:
         "party",
         "address",
         "cls",
+        "customer",
+        "external",
+        "internal",
+        "counted",
         person=joined._person.notnull(),
         senior=joined.senior.fill_null(False),
         zone=joined.zone,
@@ -279,12 +294,16 @@ def encode(inputs: Inputs, config: Config) -> Encoded:
     )
 
 
+# What a participant row carries about its address.
+_FACTS = ("customer", "external", "internal", "senior")
+
+
 def _with_people(participants: ir.Table, key: str) -> ir.Table:
     """Return per-event class counts: `people`, `customers`, `externals`, `seniors` among its participants."""
     return participants.group_by(key).aggregate(
         people=participants.party.count(),
-        customers=participants.cls.isin(CUSTOMER).sum(),
-        externals=participants.cls.isin(EXTERNAL).sum(),
+        customers=participants.customer.sum(),
+        externals=participants.external.sum(),
         seniors=participants.senior.sum(),
     )
 
@@ -301,18 +320,17 @@ def _as_person(participants: ir.Table, known: ir.Table, counts: ir.Table, key: s
     return rows.mutate(
         zone=rows._zone,
         # "Others" are the participants other than the person: subtract them.
-        with_customer=(rows.customers - rows.cls.isin(CUSTOMER).cast("int64")) > 0,
-        with_external=(rows.externals - rows.cls.isin(EXTERNAL).cast("int64")) > 0,
+        with_customer=(rows.customers - rows.customer.cast("int64")) > 0,
+        with_external=(rows.externals - rows.external.cast("int64")) > 0,
         with_senior=(rows.seniors - rows.senior.cast("int64")) > 0,
         with_manager=rows._manager_party.notnull(),
     )
 
 
 def _counted_parties(table: ir.Table, column: str, known: ir.Table) -> ir.Table:
-    """Return `table` with `cls` and `senior` of its party column `column`, without personal addresses."""
-    facts = known.select(_party="party", cls="cls", senior="senior")
-    joined = table.join(facts, table[column] == facts._party)
-    return joined.filter(joined.cls != "personal").drop("_party")
+    """Return `table` with the class flags and `senior` of its party column `column`, without personal addresses."""
+    facts = known.filter(known.counted).select(*_FACTS, _party="party")
+    return table.join(facts, table[column] == facts._party).drop("_party")
 
 
 def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRows:
@@ -322,12 +340,12 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
     senders = _counted_parties(encoded.messages.filter(encoded.messages.sender.notnull()), "sender", encoded.parties)
     recipients = encoded.recipients.join(senders.select("message", _sender="sender"), "message")
     recipients = _counted_parties(recipients.filter(recipients.party != recipients._sender), "party", encoded.parties)
-    recipients = recipients.select("message", "party", "cls", "senior")
+    recipients = recipients.select("message", "party", *_FACTS)
     # The class counts of `_with_people`, over the recipients; the sender is added below.
     sizes = recipients.group_by("message").aggregate(
         recipients=recipients.count(),
-        customers=recipients.cls.isin(CUSTOMER).sum(),
-        externals=recipients.cls.isin(EXTERNAL).sum(),
+        customers=recipients.customer.sum(),
+        externals=recipients.external.sum(),
         seniors=recipients.senior.sum(),
     )
     counted = senders.join(sizes, "message")
@@ -338,16 +356,15 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
             "week_day",
             broadcast=counted.recipients > rules.broadcast_recipients,
             people=counted.recipients + 1,
-            customers=counted.customers + counted.cls.isin(CUSTOMER).cast("int64"),
-            externals=counted.externals + counted.cls.isin(EXTERNAL).cast("int64"),
+            customers=counted.customers + counted.customer.cast("int64"),
+            externals=counted.externals + counted.external.cast("int64"),
             seniors=counted.seniors + counted.senior.cast("int64"),
             sender=counted.sender,
-            sender_cls=counted.cls,
-            sender_senior=counted.senior,
+            **{f"sender_{fact}": counted[fact] for fact in _FACTS},
         )
     )
     participants = counted.select(
-        "message", party=counted.sender, cls=counted.sender_cls, senior=counted.sender_senior, is_sender=True
+        "message", party=counted.sender, **{fact: counted[f"sender_{fact}"] for fact in _FACTS}, is_sender=True
     ).union(recipients.semi_join(counted, "message").mutate(is_sender=False))
     participants = keep(participants)
     counts = counted.select("message", "second", "week_day", "broadcast", "people", "customers", "externals", "seniors")
@@ -366,7 +383,7 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
         sent=rows.is_sender,
     )
     messages = counted.select("message", "week_day", "broadcast", "people")
-    return MailRows(keep(rows), participants.select("message", "party", "cls", "is_sender"), messages)
+    return MailRows(keep(rows), participants.select("message", "party", "internal", "is_sender"), messages)
 
 
 def counted_meetings(encoded: Encoded, inputs: Inputs, config: Config) -> MeetingRows:
@@ -383,7 +400,7 @@ def counted_meetings(encoded: Encoded, inputs: Inputs, config: Config) -> Meetin
     attendees = attendees.semi_join(meetings, "meeting").select("meeting", "party")
     # Each address once: an organiser may also have an attendee row.
     people = _counted_parties(organizers.union(attendees, distinct=True), "party", encoded.parties)
-    people = keep(people.select("meeting", "party", "cls", "senior"))
+    people = keep(people.select("meeting", "party", *_FACTS))
     counts = keep(_with_people(people, "meeting").filter(lambda t: t.people >= 2))
     counted = meetings.join(counts.select("meeting"), "meeting")
     counted = keep(counted.select("meeting", "start", "end", "week_day"))
@@ -403,4 +420,4 @@ def counted_meetings(encoded: Encoded, inputs: Inputs, config: Config) -> Meetin
         one_on_one=(rows.people == 2) & rows.with_manager,
     )
     meetings_out = keep(counted.select("meeting", "week_day").join(counts.select("meeting", "people"), "meeting"))
-    return MeetingRows(keep(rows), participants.select("meeting", "party", "cls"), meetings_out)
+    return MeetingRows(keep(rows), participants.select("meeting", "party", "internal"), meetings_out)

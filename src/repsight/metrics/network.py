@@ -26,7 +26,7 @@ def _pairs(participants: ir.Table, key: str, first: str | None = None) -> ir.Tab
     with each where it is false: a message's sender with each recipient.
     Without it, every pair: a meeting's counted people.
     """
-    internal = participants.filter(participants.cls == "internal")
+    internal = participants.filter(participants.internal)
     flag = internal[first] if first is not None else ibis.literal(True)
     left = internal.select(_key=internal[key], _a=internal.party, _first=flag)
     right = internal.select(_key2=internal[key], _b=internal.party, _first2=flag)
