@@ -383,7 +383,8 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
         sent=rows.is_sender,
     )
     messages = counted.select("message", "week_day", "broadcast", "people")
-    return MailRows(keep(rows), participants.select("message", "party", "internal", "is_sender"), messages)
+    # `rows` is read once (`weekly.email_time`): left to the query that reads it, not written out.
+    return MailRows(rows, participants.select("message", "party", "internal", "is_sender"), messages)
 
 
 def counted_meetings(encoded: Encoded, inputs: Inputs, config: Config) -> MeetingRows:

@@ -151,7 +151,7 @@ def meeting_time(meetings: MeetingRows, parties: ir.Table, inputs: Inputs, confi
     after = union.group_by("party", "week_day").aggregate(after_hours_seconds=(union.end - union.start - working).sum())
     counts = rows.group_by("party", "week_day").aggregate(meetings=rows.count())
     keys = ["party", "week_day"]
-    return inputs.keep(totals).join(inputs.keep(after), keys).join(counts, keys)
+    return totals.join(after, keys).join(counts, keys)
 
 
 def email_time(mail: MailRows, config: Config) -> ir.Table:
@@ -240,7 +240,7 @@ def weekly_counts(
     grid = spans.join(calendar, (calendar.week_day >= spans.first_week) & (calendar.week_day <= spans.last_week))
     grid = grid.select("party", "week_day", "week", "period", "period_start")
     keys = ["party", "week_day"]
-    email = inputs.keep(email_time(mail, config))
+    email = email_time(mail, config)
     meeting = meeting_time(meetings, parties, inputs, config)
     joined = grid.left_join(email, keys).left_join(meeting, keys).left_join(network, keys)
     names = parties.select(_party="party", person="address")
