@@ -214,7 +214,9 @@ def _print_table(results: list[dict[str, object]]) -> None:
         ]
         for name, seconds, result, base in lines:
             stopped = result.get("stopped") if base != "" else None
-            ratio = f"{'more than ' if stopped else ''}{seconds / float(base):.0f}×" if base != "" else ""
+            times = seconds / float(base) if base != "" else 0.0
+            shown_times = f"{times:.1f}" if times < 10 else f"{times:.0f}"
+            ratio = f"{'more than ' if stopped else ''}{shown_times}×" if base != "" else ""
             shown = f"{seconds:,.1f}" + (f" (stopped: {stopped} limit)" if stopped else "")
             if stopped == "memory":
                 ratio = "did not finish within 16 GiB"
