@@ -235,3 +235,28 @@ def test_a_meeting_too_long_to_count_does_not_stretch_the_span(tmp_path: Path) -
         weeks, _ = engine_metrics(store, config)
     ana = weeks[weeks["person"] == "ana"]
     assert (len(ana), ana["meetings"].tolist(), ana["meeting_hours"].tolist()) == (1, [1], [1.0])
+
+
+def test_equal_meetings_stored_out_of_order_make_one_island() -> None:
+    # `_islands` reads the "latest earlier end" of a first window from a
+    # stored table whose row order is not kept. Of two meetings with the same
+    # start and end, the one that opens an island ([20, 30) after [0, 10))
+    # may come after its twin; it must still open the island, or [20, 30)
+    # would be counted in two islands and its after-hours time twice.
+    import ibis
+
+    from repsight.metrics.weekly import _islands
+
+    reached = ibis.memtable(
+        {
+            "party": [1, 1, 1],
+            "week_day": [7, 7, 7],
+            "category": [0, 0, 0],
+            "_key": [99, 99, 99],
+            "start": [0, 20, 20],
+            "end": [10, 30, 30],
+            "reach": [None, 30, 10],  # the twin that opens has reach 10
+        }
+    )
+    islands = ibis.duckdb.connect().to_pyarrow(_islands(reached).order_by("start"))
+    assert list(zip(islands["start"].to_pylist(), islands["end"].to_pylist(), strict=True)) == [(0, 10), (20, 30)]

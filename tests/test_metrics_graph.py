@@ -87,7 +87,7 @@ def test_periods_in_worker_processes_give_the_same_scores(monkeypatch: pytest.Mo
     members = pa.concat_tables([people("Q1", names), people("Q2", names[:60])])
     serial = period_scores(edges(rows), members, MetricsConfig())
     monkeypatch.setattr(graph_module, "PARALLEL_MIN_EDGES", 0)
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr(graph_module, "_cores", lambda: 2)
     parallel = period_scores(edges(rows), members, MetricsConfig())
     assert parallel.table.equals(serial.table)
 
@@ -107,7 +107,7 @@ def test_sampled_brokerage_split_between_workers_equals_the_serial_estimate(monk
         monkeypatch.setattr(graph_module, "PARALLEL_MIN_EDGES", 10**9)
         serial = period_scores(edges(rows), members, rules)
         monkeypatch.setattr(graph_module, "PARALLEL_MIN_EDGES", 0)
-        monkeypatch.setattr("os.cpu_count", lambda: 2)
+        monkeypatch.setattr(graph_module, "_cores", lambda: 2)
         parallel = period_scores(edges(rows), members, rules)
         assert parallel.estimated == serial.estimated
         assert parallel.table.equals(serial.table)

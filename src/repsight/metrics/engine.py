@@ -127,8 +127,10 @@ def _duckdb(store: Store) -> Iterator[_Compute]:
     try:
         yield compute
     finally:
-        compute.release()
-        connection.execute("RESET preserve_insertion_order")
+        try:
+            compute.release()
+        finally:
+            connection.execute("RESET preserve_insertion_order")
 
 
 @contextmanager
@@ -269,7 +271,7 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
         counts = compute.cache(weekly_counts(inputs, config, encoded.parties, mail, meetings, network, spans))
         week_rows = compute.to_arrow(person_week(counts, config).order_by("person", "week"))
         period_rows = compute.to_arrow(person_period(counts, config).order_by("person", "period"))
-        edges = compute.to_arrow(period_edges(tie_weeks, inputs.calendar, encoded.parties))
+        edges = compute.to_arrow(period_edges(tie_weeks, inputs.calendar, encoded.parties).order_by("period", "a", "b"))
         step("tables")
     scores = period_scores(edges, period_rows.select(["person", "period"]), config.metrics)
     period_rows = period_rows.join(scores.table, ["person", "period"], join_type="left outer").sort_by(

@@ -69,8 +69,10 @@ class Inputs:
     """`domain`, `cls`: the company's and the personal domains (`fixed_classes_table`)."""
     network_shifts: ir.Table
     """`shift`: 0, 7, 14, … days: how far a week's ties reach forward in the network window."""
-    keep: Callable[[ir.Table], ir.Table] = lambda table: table
-    """Computes an intermediate table once for its several uses (the engine's cache); plans stay small."""
+    keep: Callable[[ir.Table], ir.Table]
+    """Computes an intermediate table once for its several uses (the engine's cache); plans stay small.
+
+    Required: tables numbered without an order must be kept before they are used twice."""
 
 
 @dataclass(frozen=True)

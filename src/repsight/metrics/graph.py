@@ -235,9 +235,7 @@ def _map_graphs(jobs: Callable[[int], Iterator[_Job]], edges: int) -> list[tuple
     the number of graphs. A graph's shares are handed out as soon as it is
     built, while the workers start.
     """
-    import os
-
-    workers = os.cpu_count() or 1
+    workers = _cores()
     if workers < 2 or edges < PARALLEL_MIN_EDGES:
         return [_whole([_centralities(job)]) for job in jobs(1)]
     import multiprocessing
@@ -250,6 +248,15 @@ def _map_graphs(jobs: Callable[[int], Iterator[_Job]], edges: int) -> list[tuple
         ]
         done = [future.result() for future in pending]
     return [_whole(done[start : start + workers]) for start in range(0, len(done), workers)]
+
+
+def _cores() -> int:
+    """Return the number of cores this process may run on (its affinity, where the system says)."""
+    import os
+
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _whole(shares: list[tuple[np.ndarray | None, np.ndarray, bool]]) -> tuple[np.ndarray, np.ndarray, bool]:

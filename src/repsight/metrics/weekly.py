@@ -117,7 +117,11 @@ def _islands(reached: ir.Table) -> ir.Table:
     starts after every earlier interval has ended.
     """
     opened = reached.mutate(opens=(reached.reach.isnull() | (reached.start > reached.reach)).cast("int64"))
-    island = opened.opens.sum().over(ibis.cumulative_window(group_by="_key", order_by=["start", "end"]))
+    # This window sorts again: among intervals with equal start and end, the
+    # one that opens an island must come first, whatever order the rows of
+    # `reached` were stored in, or the others would join the island before.
+    order = ["start", "end", ibis.desc("opens")]
+    island = opened.opens.sum().over(ibis.cumulative_window(group_by="_key", order_by=order))
     numbered = opened.mutate(island=island)
     return numbered.group_by("party", "week_day", "island").aggregate(start=numbered.start.min(), end=numbered.end.max())
 
