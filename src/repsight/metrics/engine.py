@@ -120,17 +120,10 @@ class _SparkCompute(_Compute):
 @contextmanager
 def _duckdb(store: Store) -> Iterator[_Compute]:
     compute = _Compute(store.backend, {name: store.table(name) for name in INPUT_TABLES})
-    connection = store.backend.con
-    # Intermediate tables need no row order (every result is ordered
-    # explicitly); keeping it would serialise their writing.
-    connection.execute("SET preserve_insertion_order = false")
     try:
         yield compute
     finally:
-        try:
-            compute.release()
-        finally:
-            connection.execute("RESET preserve_insertion_order")
+        compute.release()
 
 
 @contextmanager

@@ -187,8 +187,9 @@ def parties(inputs: Inputs, config: Config) -> ir.Table:
     Columns: party, address, cls (docs/metrics.md, *Classes of address*;
     personal addresses are kept here and left out where events are
     counted), the class as flags (customer, external, internal, and counted:
-    not personal; flags are cheaper to test per event than text), person (true for a roster person), senior, zone, org, and
-    manager (the manager's party; null for none or oneself).
+    not personal; flags are cheaper to test per event than text), person
+    (true for a roster person), senior, zone, org, and manager (the
+    manager's party; null for none or oneself).
     """
     m, r, e, a, p = inputs.messages, inputs.message_recipients, inputs.meetings, inputs.meeting_attendees, inputs.people
     seen = (

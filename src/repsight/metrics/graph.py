@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-if TYPE_CHECKING:
-    import pyarrow as pa
+from repsight.config import MetricsConfig
 
-    from repsight.config import MetricsConfig
-
-__all__ = ["GraphScores", "Sampling", "percentiles", "period_scores"]
+__all__ = ["GraphScores", "percentiles", "period_scores"]
 
 # Raw centralities are compared after scaling to the largest and rounding to
 # this many decimals, so that equal values computed along different paths tie.
@@ -59,15 +57,6 @@ def _average_ranks(values: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Sampling:
-    """When and how betweenness is estimated (`[metrics]` betweenness_*), as plain values a worker can take."""
-
-    exact_max_people: int
-    samples: int
-    seed: int
-
-
-@dataclass(frozen=True)
 class _Job:
     """One share of one period graph's work, as plain arrays a worker process can take.
 
@@ -80,7 +69,7 @@ class _Job:
     pairs: np.ndarray
     """The edges, as rows of two node numbers."""
     weights: np.ndarray
-    sampling: Sampling
+    rules: MetricsConfig
     share: int = 0
     shares: int = 1
 
@@ -135,8 +124,8 @@ def _betweenness(graph: object, job: _Job) -> tuple[np.ndarray, bool]:
 
     assert isinstance(graph, igraph.Graph)
     nodes = graph.vcount()
-    rules = job.sampling
-    if nodes <= rules.exact_max_people:
+    rules = job.rules
+    if nodes <= rules.betweenness_exact_max_people:
         if job.shares == 1:
             return np.asarray(graph.betweenness(directed=False), dtype=float), False
         sources = np.arange(nodes)
@@ -145,8 +134,8 @@ def _betweenness(graph: object, job: _Job) -> tuple[np.ndarray, bool]:
         # Brandes–Pich estimate: shortest paths from a uniform sample of sources,
         # scaled up by nodes / samples. (Only ranks are reported, so the scale
         # does not change a percentile; it keeps raw values comparable.)
-        samples = min(rules.samples, nodes)
-        sources = np.sort(np.random.default_rng(rules.seed).choice(nodes, size=samples, replace=False))
+        samples = min(rules.betweenness_samples, nodes)
+        sources = np.sort(np.random.default_rng(rules.betweenness_seed).choice(nodes, size=samples, replace=False))
         sampled = True
     mine = [int(s) for s in np.array_split(sources, job.shares)[job.share]]
     partial = np.asarray(graph.betweenness(directed=False, sources=mine), dtype=float)
@@ -159,10 +148,6 @@ def period_scores(edges: pa.Table, people: pa.Table, rules: MetricsConfig) -> Gr
     Periods are independent graphs: with several of them and several cores,
     they are computed in parallel worker processes.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    sampling = Sampling(rules.betweenness_exact_max_people, rules.betweenness_samples, rules.betweenness_seed)
     people_periods = people["period"].to_numpy(zero_copy_only=False)
     periods = sorted(set(people_periods.tolist()))
 
@@ -184,13 +169,12 @@ def period_scores(edges: pa.Table, people: pa.Table, rules: MetricsConfig) -> Gr
             names, pairs, weights = period_graph(period)
             node_names.append(names)
             for share in range(shares):
-                yield _Job(len(names), pairs, weights, sampling, share, shares)
+                yield _Job(len(names), pairs, weights, rules, share, shares)
 
     results = _map_graphs(jobs, edges.num_rows)
-    graphs = node_names
     parts: list[pa.Table] = []
     estimated: dict[str, int] = {}
-    for period, names, (prominence, brokerage, sampled) in zip(periods, graphs, results, strict=True):
+    for period, names, (prominence, brokerage, sampled) in zip(periods, node_names, results, strict=True):
         if sampled:
             estimated[period] = len(names)
         members = people.filter(pa.array(people_periods == period))["person"].to_numpy(zero_copy_only=False)
@@ -271,7 +255,5 @@ def _whole(shares: list[tuple[np.ndarray | None, np.ndarray, bool]]) -> tuple[np
 
 def _percentiles_scaled(members: np.ndarray, everyone: np.ndarray) -> pa.Array:
     """Return percentiles of `members`' values, scaled by the largest value in the whole graph."""
-    import pyarrow as pa
-
     top = float(np.max(everyone)) if len(everyone) else 0.0
     return pa.array(percentiles(members, top), pa.float64())

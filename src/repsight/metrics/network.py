@@ -72,9 +72,10 @@ def weekly_network(tie_weeks: ir.Table, parties: ir.Table, shifts: ir.Table, con
         close.select(party="b", other="a", week_day="week_day"), distinct=False
     )
     # Addresses not on the roster have no org, and no network of their own here.
-    own = parties.filter(parties.person).select(_own="party", own_org="org")
+    roster = parties.filter(parties.person)
+    own = roster.select(_own="party", own_org="org")
     network = directed.join(own, directed.party == own._own)
-    others = parties.filter(parties.person).select(_other="party", other_org="org")
+    others = roster.select(_other="party", other_org="org")
     network = network.left_join(others, network.other == others._other)
     outside = (network.other_org != network.own_org) | network.own_org.isnull()
     return network.group_by("party", "week_day").aggregate(

@@ -132,7 +132,7 @@ def meeting_time(meetings: MeetingRows, parties: ir.Table, inputs: Inputs, confi
     parts = []
     for number, flag in enumerate(CATEGORIES.values()):
         chosen = rows if flag is None else rows.filter(rows[flag])
-        # Categories are numbered (0 is every meeting): windows partition on integers faster than on text.
+        # Categories are numbered, in CATEGORIES' order: windows partition on integers faster than on text.
         parts.append(chosen.select("party", "week_day", "start", "end", category=ibis.literal(number, type="int8")))
     long = parts[0]
     for part in parts[1:]:
@@ -146,7 +146,7 @@ def meeting_time(meetings: MeetingRows, parties: ir.Table, inputs: Inputs, confi
         }
     )
     # After hours: each island of the union of all meetings, in local time at its start.
-    union = _islands(reached.filter(reached.category == 0))
+    union = _islands(reached.filter(reached.category == list(CATEGORIES).index("meeting")))
     zones = parties.filter(parties.person).select(_zone_party="party", zone="zone")
     union = union.join(zones, union.party == zones._zone_party)
     union = local_seconds(union, "start", union.zone, inputs.zone_days, "local_start")
