@@ -305,16 +305,22 @@ def _with_people(participants: ir.Table, key: str) -> ir.Table:
     """Return per-event class counts: `people`, `customers`, `externals`, `seniors` among its participants."""
     return participants.group_by(key).aggregate(
         people=participants.party.count(),
-        customers=participants.customer.sum(),
-        externals=participants.external.sum(),
-        seniors=participants.senior.sum(),
+        # A filtered count, not a sum of flags: DuckDB counts with a filter faster than it sums casts.
+        customers=participants.count(where=participants.customer),
+        externals=participants.count(where=participants.external),
+        seniors=participants.count(where=participants.senior),
     )
 
 
-def _as_person(participants: ir.Table, known: ir.Table, counts: ir.Table, key: str) -> ir.Table:
-    """Return one row per roster person among the participants, with what the event holds besides them."""
+def _as_person(rows: ir.Table, participants: ir.Table, known: ir.Table, key: str) -> ir.Table:
+    """Return the `rows` of roster people, with what the event holds besides them.
+
+    `rows` are participants with their event's class counts (`_with_people`);
+    `participants` are all of the events' participants, where managers are
+    looked up.
+    """
     people = known.filter(known.person).select(_party="party", _zone="zone", _manager="manager")
-    rows = participants.join(people, participants.party == people._party).join(counts, key)
+    rows = rows.join(people, rows.party == people._party)
     # Only participants who manage someone can be a person's manager: a small table to look up.
     bosses = known.filter(known.manager.notnull()).select(_boss="manager").distinct()
     managers = participants.semi_join(bosses, participants.party == bosses._boss)
@@ -343,13 +349,14 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
     senders = _counted_parties(encoded.messages.filter(encoded.messages.sender.notnull()), "sender", encoded.parties)
     recipients = encoded.recipients.join(senders.select("message", _sender="sender"), "message")
     recipients = _counted_parties(recipients.filter(recipients.party != recipients._sender), "party", encoded.parties)
-    recipients = recipients.select("message", "party", *_FACTS)
+    # Written once: read for the class counts, as participants, and for each recipient's view.
+    recipients = keep(recipients.select("message", "party", *_FACTS))
     # The class counts of `_with_people`, over the recipients; the sender is added below.
     sizes = recipients.group_by("message").aggregate(
         recipients=recipients.count(),
-        customers=recipients.customer.sum(),
-        externals=recipients.external.sum(),
-        seniors=recipients.senior.sum(),
+        customers=recipients.count(where=recipients.customer),
+        externals=recipients.count(where=recipients.external),
+        seniors=recipients.count(where=recipients.senior),
     )
     counted = senders.join(sizes, "message")
     counted = keep(
@@ -366,12 +373,18 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
             **{f"sender_{fact}": counted[fact] for fact in _FACTS},
         )
     )
-    participants = counted.select(
-        "message", party=counted.sender, **{fact: counted[f"sender_{fact}"] for fact in _FACTS}, is_sender=True
-    ).union(recipients.semi_join(counted, "message").mutate(is_sender=False))
-    participants = keep(participants)
-    counts = counted.select("message", "second", "week_day", "broadcast", "people", "customers", "externals", "seniors")
-    rows = _as_person(participants, encoded.parties, counts, "message")
+    counts = ("second", "week_day", "broadcast", "people", "customers", "externals", "seniors")
+    # Every recipient's message is counted: its sender is, and it has a recipient.
+    by_sender = counted.select("message", party=counted.sender, **{fact: counted[f"sender_{fact}"] for fact in _FACTS})
+    participants = keep(by_sender.mutate(is_sender=True).union(recipients.mutate(is_sender=False)))
+    # A sender's row carries its message's counts already; a recipient's is joined to them.
+    sender_rows = counted.select(
+        "message", *counts, party=counted.sender, **{fact: counted[f"sender_{fact}"] for fact in _FACTS}, is_sender=True
+    )
+    recipient_rows = recipients.join(counted.select("message", *counts), "message").mutate(is_sender=False)
+    # Each side is narrowed to roster people before the two are put together.
+    rows = _as_person(sender_rows, participants, encoded.parties, "message")
+    rows = rows.union(_as_person(recipient_rows.select(*sender_rows.columns), participants, encoded.parties, "message"))
     rows = local_seconds(rows, "second", rows.zone, inputs.zone_days, "local")
     rows = rows.select(
         "party",
@@ -409,7 +422,7 @@ def counted_meetings(encoded: Encoded, inputs: Inputs, config: Config) -> Meetin
     counted = meetings.join(counts.select("meeting"), "meeting")
     counted = keep(counted.select("meeting", "start", "end", "week_day"))
     participants = keep(people.semi_join(counted, "meeting"))
-    rows = _as_person(participants, encoded.parties, counts, "meeting").join(counted, "meeting")
+    rows = _as_person(participants.join(counts, "meeting"), participants, encoded.parties, "meeting").join(counted, "meeting")
     small = rows.people <= rules.small_meeting_max_people
     rows = rows.select(
         "party",

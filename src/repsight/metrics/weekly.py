@@ -180,8 +180,9 @@ def email_time(mail: MailRows, config: Config) -> ir.Table:
     for kind, where in kinds.items():
         sent = rows.sent if where is None else rows.sent & where
         received = ~rows.sent if where is None else ~rows.sent & where
-        counts[f"{kind}_sent"] = sent.cast("int64").sum()
-        counts[f"{kind}_received"] = received.cast("int64").sum()
+        # Filtered counts: DuckDB counts with a filter faster than it sums casts of the flags.
+        counts[f"{kind}_sent"] = rows.count(where=sent)
+        counts[f"{kind}_received"] = rows.count(where=received)
     return rows.group_by("party", "week_day").aggregate(**counts)
 
 
