@@ -24,7 +24,7 @@ from metrics_org import EDGE_CASE_ACTIVE, OrgBuilder, edge_case_config, edge_cas
 from repsight.config import Config, EngineConfig
 from repsight.errors import MetricsError
 from repsight.metrics import compute_metrics
-from repsight.metrics.engine import INPUT_TABLES, _stage_table, _staging_folder
+from repsight.metrics.engine import INPUT_TABLES, _pyspark, _stage_table, _staging_folder
 from repsight.store import Store
 
 BACKENDS = [
@@ -129,6 +129,21 @@ def test_duckdb_and_spark_give_identical_tables(edge_store: tuple[Store, Config]
     spark = engine_metrics(store, on_backend(config, "pyspark"))
     for mine, theirs in zip(duck, spark, strict=True):
         pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_spark_numbers_rows_in_every_partition_at_once(edge_store: tuple[Store, Config]) -> None:
+    # A window without an order would gather every message into one partition, on one core.
+    store, config = edge_store
+    with _pyspark(store, on_backend(config, "pyspark")) as compute:
+        messages = compute.tables["message_recipients"]
+        numbered = messages.mutate(number=compute.row_id())
+        frame = compute.backend._session.sql(compute.backend.compile(numbered)).repartition(3)
+        plan = frame._jdf.queryExecution().executedPlan().toString()
+        numbers = [row["number"] for row in frame.collect()]
+    assert "Window" not in plan and "SinglePartition" not in plan
+    assert len(numbers) == store.count("message_recipients") == len(set(numbers))
 
 
 def test_metrics_replace_the_previous_run(edge_store: tuple[Store, Config]) -> None:

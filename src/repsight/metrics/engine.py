@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -91,6 +91,25 @@ class _Compute:
         result: pa.Table = self.backend.to_pyarrow(expr)
         return result
 
+    def row_id(self) -> ir.IntegerValue:
+        """Return a number unique to each row of a table, in no particular order (`events.Inputs.row_id`)."""
+        import ibis
+
+        # DuckDB numbers the rows of a window without an order in parallel.
+        return ibis.row_number()
+
+
+def _spark_row_id() -> ir.IntegerValue:
+    """Return Spark's `monotonically_increasing_id()`: unique per row, numbered in each partition at once."""
+    import ibis
+
+    def monotonically_increasing_id() -> None:
+        """Spark's built-in function of that name: no arguments, a 64-bit integer."""
+
+    # Ibis's decorator is untyped: called as a function, its result is typed here.
+    function: Callable[[], ir.IntegerValue] = ibis.udf.scalar.builtin(monotonically_increasing_id, signature=((), "int64"))
+    return function()
+
 
 class _SparkCompute(_Compute):
     """Spark: intermediates are checkpointed, so that each query's plan starts from them.
@@ -109,6 +128,12 @@ class _SparkCompute(_Compute):
         frame.createOrReplaceTempView(name)
         self._views.append((name, frame))
         return self.backend.table(name)
+
+    def row_id(self) -> ir.IntegerValue:
+        # Spark runs a window without an order (ROW_NUMBER() OVER (ORDER BY
+        # NULL)) in one partition, on one core: its own row ids are numbered
+        # in every partition at once (partition index in the upper 31 bits).
+        return _spark_row_id()
 
     def release(self) -> None:
         while self._views:
@@ -234,6 +259,7 @@ def _inputs(compute: _Compute, store: Store, config: Config) -> tuple[Inputs, st
         fixed_classes=compute.small_table("fixed_classes", fixed_classes_table(config)),
         network_shifts=compute.small_table("network_shifts", shifts_table(config)),
         keep=compute.cache,
+        row_id=compute.row_id,
     )
     return inputs, grain, first_week, last_week
 

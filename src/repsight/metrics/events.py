@@ -72,7 +72,14 @@ class Inputs:
     keep: Callable[[ir.Table], ir.Table]
     """Computes an intermediate table once for its several uses (the engine's cache); plans stay small.
 
-    Required: tables numbered without an order must be kept before they are used twice."""
+    Required: a table numbered with `row_id` must be kept before it is used twice."""
+    row_id: Callable[[], ir.IntegerValue]
+    """A number unique to each row of one table, in no particular order (the engine's; see `encode`).
+
+    Messages and meetings are numbered with it: the numbers only ever stand
+    in for a key while the metrics are computed, and no result depends on
+    which row got which. Without an order, an engine numbers its partitions
+    in parallel; the numbers may differ between two evaluations, hence `keep`."""
 
 
 @dataclass(frozen=True)
@@ -165,20 +172,12 @@ def week_of(local: ir.IntegerValue) -> ir.IntegerValue:
     return monday(local // DAY)
 
 
-def _numbered(table: ir.Table, name: str, order_by: str | None = None) -> ir.Table:
-    """Return `table` with `name`: 0, 1, … in the order of `order_by`, or in no particular order.
-
-    The numbers only ever stand in for a key while the metrics are computed:
-    no result depends on which row got which number, so a large table is
-    numbered without a sort. Unordered numbers differ between two
-    evaluations on Spark, so such a table must be kept (`Inputs.keep`)
-    before it is used twice.
-    """
-    number = ibis.row_number() if order_by is None else ibis.row_number().over(order_by=order_by)
+def _numbered(table: ir.Table, name: str, order_by: str) -> ir.Table:
+    """Return `table` with `name`: 0, 1, … in the order of `order_by`."""
     # Spark's row_number is a 32-bit integer whatever Ibis believes, so the
     # cast to int64 must be spelled out through int32 (Ibis drops an int64 to
-    # int64 cast); on every engine that caps a table at 2^31 rows.
-    return table.mutate(**{name: number.cast("int32").cast("int64")})
+    # int64 cast).
+    return table.mutate(**{name: ibis.row_number().over(order_by=order_by).cast("int32").cast("int64")})
 
 
 def parties(inputs: Inputs, config: Config) -> ir.Table:
@@ -252,7 +251,7 @@ def encode(inputs: Inputs, config: Config) -> Encoded:
     stored = inputs.messages
     messages = stored.select("message_key", "sender", second=seconds(stored.sent_at))
     messages = local_seconds(messages, "second", config.company.timezone, inputs.zone_days, "_company_local")
-    messages = _numbered(messages, "message").left_join(party_of, messages.sender == party_of._address)
+    messages = messages.mutate(message=inputs.row_id()).left_join(party_of, messages.sender == party_of._address)
     messages = keep(
         messages.select("message_key", "message", "second", sender=messages._party, week_day=week_of(messages._company_local))
     )
@@ -271,7 +270,7 @@ def encode(inputs: Inputs, config: Config) -> Encoded:
         end=seconds(stored.end_at),
     )
     meetings = local_seconds(meetings, "start", config.company.timezone, inputs.zone_days, "_company_local")
-    meetings = _numbered(meetings, "meeting").left_join(party_of, meetings.organizer == party_of._address)
+    meetings = meetings.mutate(meeting=inputs.row_id()).left_join(party_of, meetings.organizer == party_of._address)
     meetings = keep(
         meetings.select(
             "meeting_key",
