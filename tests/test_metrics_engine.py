@@ -97,6 +97,21 @@ def test_engine_equals_oracle_on_the_edge_case_company(edge_store: tuple[Store, 
     assert_same(periods, oracle_periods, ["person", "period"])
 
 
+@pytest.mark.parametrize(
+    ("hours", "days"),
+    [("07:30-16:00", ["Sun", "Mon", "Tue", "Wed", "Thu"]), ("00:00-23:59", ["Sat"]), ("09:00-17:00", [])],
+)
+def test_other_working_weeks_equal_the_oracle(edge_store: tuple[Store, Config], hours: str, days: list[str]) -> None:
+    # After-hours time counts working seconds day by day: a week that starts on Sunday, one working day, none.
+    store, config = edge_store
+    metrics = config.metrics.model_copy(update={"working_hours": hours, "working_days": days})
+    config = config.model_copy(update={"metrics": type(config.metrics).model_validate(metrics.model_dump())})
+    weeks, _ = engine_metrics(store, config)
+    oracle_weeks, _ = oracle_metrics(stored_tables(store), config)
+    assert_same(weeks, oracle_weeks, ["person", "week"])
+    assert weeks["after_hours_collaboration_hours"].sum() > 0
+
+
 @pytest.fixture(scope="module")
 def synthetic_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Config]]:
     """A generated company (60 people, 4 months), read from its CSV exports."""

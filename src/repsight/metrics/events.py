@@ -157,9 +157,10 @@ def local_seconds(table: ir.Table, second: str, zone: ir.StringValue | str, zone
 
 def floor_mod(value: ir.IntegerValue, divisor: int) -> ir.IntegerValue:
     """Return `value` modulo `divisor`, from 0 to `divisor` - 1 also where `value` is negative (before 1970)."""
-    # DuckDB's and Spark's `%` keep the sign of `value`; Ibis compiles `//` to
-    # floor(value / divisor) on both, so this is the floor modulo everywhere.
-    return value - (value // divisor) * divisor
+    # DuckDB's and Spark's `%` keep the sign of `value` (-1 % 7 is -1): adding
+    # the divisor and taking `%` again gives the floor modulo on both. `value`
+    # appears once: Ibis writes an expression out wherever it is used.
+    return (value % divisor + divisor) % divisor
 
 
 def monday(day: ir.IntegerValue) -> ir.IntegerValue:

@@ -64,21 +64,32 @@ def _is_working(local: ir.IntegerValue, config: Config) -> ir.BooleanValue:
     if not days:
         return ibis.literal(False)
     weekday = floor_mod(local // DAY + EPOCH_WEEKDAY, 7)
-    second = floor_mod(local, DAY)
-    return weekday.isin(days) & (second >= start) & (second < end)
+    return weekday.isin(days) & floor_mod(local, DAY).between(start, end - 1)
 
 
-def _working_before(local: ir.IntegerValue, config: Config) -> ir.IntegerValue:
-    """Return the working seconds between a fixed Monday long ago and a local epoch second."""
-    start, end = config.metrics.working_seconds
-    days = config.metrics.working_weekdays
-    per_day = end - start
-    shifted = local + EPOCH_WEEKDAY * DAY  # 0 is Monday 1969-12-29 00:00
-    weekday = floor_mod(shifted, WEEK) // DAY
-    second = floor_mod(shifted, DAY)
-    earlier_days = ibis.cases(*((weekday == k, per_day * sum(1 for d in days if d < k)) for k in range(7)))
-    today = ibis.ifelse(weekday.isin(days), (second - start).clip(lower=0, upper=per_day), 0) if days else 0
-    return (shifted // WEEK) * (len(days) * per_day) + earlier_days + today
+def _with_working_seconds(table: ir.Table, start: str, end: str, config: Config) -> ir.Table:
+    """Return `table` with `working`: the working seconds between local epoch seconds `start` and `end`.
+
+    Counted from a Monday: whole weeks, then each working day's hours before
+    the time of week. Each step is a column of its own, computed once: Ibis
+    writes an expression out wherever it is used, and a time of week is used
+    once per working day.
+    """
+    first, last = config.metrics.working_seconds
+    days = sorted(config.metrics.working_weekdays)
+    per_day = last - first
+    shift = EPOCH_WEEKDAY * DAY  # 0 is Monday 1969-12-29 00:00
+    staged = table.mutate(_start_week=floor_mod(table[start] + shift, WEEK), _end_week=floor_mod(table[end] + shift, WEEK))
+
+    def before(time_of_week: ir.IntegerValue) -> ir.IntegerValue:
+        """Working seconds from Monday 00:00 to a time of week."""
+        parts = [(time_of_week - (day * DAY + first)).clip(lower=0, upper=per_day) for day in days]
+        return sum(parts[1:], parts[0]) if parts else ibis.literal(0, type="int64")
+
+    # The two Mondays are whole weeks apart: the division is exact.
+    weeks = ((staged[end] - staged._end_week) - (staged[start] - staged._start_week)) // WEEK
+    working = weeks * (len(days) * per_day) + before(staged._end_week) - before(staged._start_week)
+    return staged.mutate(working=working).drop("_start_week", "_end_week")
 
 
 def _group_key(party: ir.IntegerValue, week_day: ir.IntegerValue, category: ir.IntegerValue) -> ir.IntegerValue:
@@ -150,9 +161,10 @@ def meeting_time(meetings: MeetingRows, parties: ir.Table, inputs: Inputs, confi
     zones = parties.filter(parties.person).select(_zone_party="party", zone="zone")
     union = union.join(zones, union.party == zones._zone_party)
     union = local_seconds(union, "start", union.zone, inputs.zone_days, "local_start")
-    local_end = union.local_start + (union.end - union.start)
-    working = _working_before(local_end, config) - _working_before(union.local_start, config)
-    after = union.group_by("party", "week_day").aggregate(after_hours_seconds=(union.end - union.start - working).sum())
+    union = _with_working_seconds(
+        union.mutate(local_end=union.local_start + (union.end - union.start)), "local_start", "local_end", config
+    )
+    after = union.group_by("party", "week_day").aggregate(after_hours_seconds=(union.end - union.start - union.working).sum())
     counts = rows.group_by("party", "week_day").aggregate(meetings=rows.count())
     keys = ["party", "week_day"]
     return totals.join(after, keys).join(counts, keys)
@@ -165,7 +177,8 @@ def email_time(mail: MailRows, config: Config) -> ir.Table:
     engine; `person_week` turns them into hours.
     """
     rules = config.metrics
-    rows = mail.rows
+    # Outside working hours: a column of its own, computed once for the two counts that use it.
+    rows = mail.rows.mutate(_after_hours=~mail.rows.broadcast & ~_is_working(mail.rows.local, config))
     small = rows.people <= rules.small_meeting_max_people
     kinds: dict[str, ir.BooleanValue | None] = {
         "email": None,
@@ -173,7 +186,7 @@ def email_time(mail: MailRows, config: Config) -> ir.Table:
         "external": ~rows.broadcast & rows.with_external,
         "senior_leader": small & rows.with_senior,
         "manager": small & rows.with_manager,
-        "after_hours": ~rows.broadcast & ~_is_working(rows.local, config),
+        "after_hours": rows._after_hours,
     }
     assert tuple(kinds) == EMAIL_KINDS
     counts = {}
