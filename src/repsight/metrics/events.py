@@ -107,10 +107,10 @@ class MailRows:
     rows: ir.Table
     """party, week_day, local (person's local second), sent, broadcast, people,
     with_customer, with_external, with_senior, with_manager."""
-    participants: ir.Table
-    """message, party, internal, is_sender: every participant of every counted message."""
+    recipients: ir.Table
+    """message, party, internal: the recipients of every counted message, other than its sender."""
     messages: ir.Table
-    """message, week_day, people, broadcast."""
+    """message, sender, sender_internal, week_day, people, broadcast."""
 
 
 @dataclass(frozen=True)
@@ -312,19 +312,21 @@ def _with_people(participants: ir.Table, key: str) -> ir.Table:
     )
 
 
-def _as_person(rows: ir.Table, participants: ir.Table, known: ir.Table, key: str) -> ir.Table:
+def _managing(participants: ir.Table, known: ir.Table, key: str) -> ir.Table:
+    """Return `_manager_key`, `_manager_party`: the participants of each event who manage someone (a small table)."""
+    bosses = known.filter(known.manager.notnull()).select(_boss="manager").distinct()
+    managers = participants.semi_join(bosses, participants.party == bosses._boss)
+    return managers.select(_manager_key=managers[key], _manager_party=managers.party)
+
+
+def _as_person(rows: ir.Table, managers: ir.Table, known: ir.Table, key: str) -> ir.Table:
     """Return the `rows` of roster people, with what the event holds besides them.
 
     `rows` are participants with their event's class counts (`_with_people`);
-    `participants` are all of the events' participants, where managers are
-    looked up.
+    `managers` is `_managing`, where a person's manager is looked up.
     """
     people = known.filter(known.person).select(_party="party", _zone="zone", _manager="manager")
     rows = rows.join(people, rows.party == people._party)
-    # Only participants who manage someone can be a person's manager: a small table to look up.
-    bosses = known.filter(known.manager.notnull()).select(_boss="manager").distinct()
-    managers = participants.semi_join(bosses, participants.party == bosses._boss)
-    managers = managers.select(_manager_key=managers[key], _manager_party=managers.party)
     rows = rows.left_join(managers, [rows[key] == managers._manager_key, rows._manager == managers._manager_party])
     return rows.mutate(
         zone=rows._zone,
@@ -375,16 +377,17 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
     )
     counts = ("second", "week_day", "broadcast", "people", "customers", "externals", "seniors")
     # Every recipient's message is counted: its sender is, and it has a recipient.
-    by_sender = counted.select("message", party=counted.sender, **{fact: counted[f"sender_{fact}"] for fact in _FACTS})
-    participants = keep(by_sender.mutate(is_sender=True).union(recipients.mutate(is_sender=False)))
+    # The participants who manage someone, looked up from each side: few, written once.
+    participants = counted.select("message", party=counted.sender).union(recipients.select("message", "party"))
+    managers = keep(_managing(participants, encoded.parties, "message"))
     # A sender's row carries its message's counts already; a recipient's is joined to them.
     sender_rows = counted.select(
         "message", *counts, party=counted.sender, **{fact: counted[f"sender_{fact}"] for fact in _FACTS}, is_sender=True
     )
     recipient_rows = recipients.join(counted.select("message", *counts), "message").mutate(is_sender=False)
     # Each side is narrowed to roster people before the two are put together.
-    rows = _as_person(sender_rows, participants, encoded.parties, "message")
-    rows = rows.union(_as_person(recipient_rows.select(*sender_rows.columns), participants, encoded.parties, "message"))
+    rows = _as_person(sender_rows, managers, encoded.parties, "message")
+    rows = rows.union(_as_person(recipient_rows.select(*sender_rows.columns), managers, encoded.parties, "message"))
     rows = local_seconds(rows, "second", rows.zone, inputs.zone_days, "local")
     rows = rows.select(
         "party",
@@ -398,9 +401,9 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
         "with_manager",
         sent=rows.is_sender,
     )
-    messages = counted.select("message", "week_day", "broadcast", "people")
+    messages = counted.select("message", "sender", "sender_internal", "week_day", "broadcast", "people")
     # `rows` is read once (`weekly.email_time`): left to the query that reads it, not written out.
-    return MailRows(rows, participants.select("message", "party", "internal", "is_sender"), messages)
+    return MailRows(rows, recipients.select("message", "party", "internal"), messages)
 
 
 def counted_meetings(encoded: Encoded, inputs: Inputs, config: Config) -> MeetingRows:
@@ -422,7 +425,8 @@ def counted_meetings(encoded: Encoded, inputs: Inputs, config: Config) -> Meetin
     counted = meetings.join(counts.select("meeting"), "meeting")
     counted = keep(counted.select("meeting", "start", "end", "week_day"))
     participants = keep(people.semi_join(counted, "meeting"))
-    rows = _as_person(participants.join(counts, "meeting"), participants, encoded.parties, "meeting").join(counted, "meeting")
+    managers = _managing(participants, encoded.parties, "meeting")
+    rows = _as_person(participants.join(counts, "meeting"), managers, encoded.parties, "meeting").join(counted, "meeting")
     small = rows.people <= rules.small_meeting_max_people
     rows = rows.select(
         "party",

@@ -19,35 +19,26 @@ if TYPE_CHECKING:
 __all__ = ["period_edges", "shifts_table", "ties", "weekly_network"]
 
 
-def _pairs(participants: ir.Table, key: str, first: str | None = None) -> ir.Table:
-    """Return `a`, `b` (a < b, parties), `key`: pairs of internal participants of one event.
-
-    With `first` (a boolean column), pairs are a participant where it is true
-    with each where it is false: a message's sender with each recipient.
-    Without it, every pair: a meeting's counted people.
-    """
+def _pairs(participants: ir.Table, key: str) -> ir.Table:
+    """Return `a`, `b` (a < b, parties), `key`: every pair of internal participants of one event (a meeting's counted people)."""
     internal = participants.filter(participants.internal)
-    flag = internal[first] if first is not None else ibis.literal(True)
-    left = internal.select(_key=internal[key], _a=internal.party, _first=flag)
-    right = internal.select(_key2=internal[key], _b=internal.party, _first2=flag)
-    if first is not None:
-        joined = left.filter(left._first).join(right.filter(~right._first2), left._key == right._key2)
-        joined = joined.filter(joined._a != joined._b)
-    else:
-        joined = left.join(right, [left._key == right._key2, left._a < right._b])
-    return joined.select(**{key: joined._key}, a=ibis.least(joined._a, joined._b), b=ibis.greatest(joined._a, joined._b))
+    left = internal.select(_key=internal[key], a=internal.party)
+    right = internal.select(_key2=internal[key], b=internal.party)
+    joined = left.join(right, [left._key == right._key2, left.a < right.b])
+    return joined.select("a", "b", **{key: joined._key})
 
 
 def ties(mail: MailRows, meetings: MeetingRows, config: Config) -> ir.Table:
     """Return `a`, `b` (parties), `week_day`, `interactions`: meaningful interactions of two internal addresses in a week."""
     most = config.metrics.meaningful_max_people
-    messages = mail.messages.filter(lambda t: ~t.broadcast & (t.people <= most))
-    sent = mail.participants.semi_join(messages, "message")
-    by_mail = _pairs(sent, "message", "is_sender").join(messages.select("message", "week_day"), "message")
+    # A message links its sender with each recipient.
+    messages = mail.messages.filter(lambda t: ~t.broadcast & (t.people <= most) & t.sender_internal)
+    sent = mail.recipients.filter(mail.recipients.internal).join(messages, "message")
+    by_mail = sent.select(a=ibis.least(sent.sender, sent.party), b=ibis.greatest(sent.sender, sent.party), week_day=sent.week_day)
     small = meetings.meetings.filter(lambda t: t.people <= most)
     met = meetings.participants.semi_join(small, "meeting")
     by_meeting = _pairs(met, "meeting").join(small.select("meeting", "week_day"), "meeting")
-    both = by_mail.select("a", "b", "week_day").union(by_meeting.select("a", "b", "week_day"), distinct=False)
+    both = by_mail.union(by_meeting.select("a", "b", "week_day"), distinct=False)
     return both.group_by("a", "b", "week_day").aggregate(interactions=lambda t: t.count())
 
 
