@@ -3,6 +3,8 @@
     .venv/bin/python bench/bench_metrics.py                       # 1,500 and 10,000 people, 18 months
     .venv/bin/python bench/bench_metrics.py --people 1500         # one size
     .venv/bin/python bench/bench_metrics.py --baseline-limit 1200 # give pandas/networkx at most 20 minutes each
+    .venv/bin/python bench/bench_metrics.py --people 1500 --only engine pandas --repeat 3
+                                                # engine and pandas in turn, three times; medians kept
 
 Each company is generated straight into a workspace (`repsight.synth.bulk`,
 no text exports). Every step runs in its own process, so its time and peak
@@ -156,6 +158,12 @@ def main() -> None:
     parser.add_argument(
         "--only", nargs="*", help="rerun just these steps on the companies of the last run (e.g. --only igraph networkx)"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the steps this many times, taking turns, and keep each step's median run (the machine is shared and noisy)",
+    )
     args = parser.parse_args()
     if args.table:
         _print_table(json.loads((args.out / "results.json").read_text()))
@@ -177,16 +185,39 @@ def main() -> None:
             generated = _run_generate(folder, people, args.months)
             row = {"people": people, "months": args.months, "generate": generated}
             print(f"{people:,} people: generated {generated['rows']} in {float(str(generated['seconds'])):.0f} s", flush=True)
-        for step in args.only or ("engine", "pandas", "igraph", "networkx"):
-            limit = None if step in ("engine", "igraph") else args.baseline_limit
-            row[step] = _run_step(step, folder, limit)
-            print(f"  {step}: {json.dumps(row[step])}", flush=True)
+        runs: dict[str, list[dict[str, object]]] = {}
+        for _ in range(args.repeat):
+            for step in args.only or ("engine", "pandas", "igraph", "networkx"):
+                if any(run.get("stopped") for run in runs.get(step, [])):
+                    continue  # a baseline past its limit once is past it every time
+                limit = None if step in ("engine", "igraph") else args.baseline_limit
+                runs.setdefault(step, []).append(_run_step(step, folder, limit))
+                print(f"  {step}: {json.dumps(runs[step][-1])}", flush=True)
+        for step, done in runs.items():
+            row[step] = _median_run(done, step)
         results.append(row)
     if args.only:  # keep the other companies of the earlier run
         results = [*(r for n, r in earlier.items() if n not in args.people), *results]
         results.sort(key=lambda r: int(str(r["people"])))
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
     _print_table(results)
+
+
+def _tables_seconds(engine: dict[str, object]) -> float:
+    """Return the seconds of an engine run without its graphs: what pandas is compared with."""
+    steps = engine["steps"]
+    assert isinstance(steps, dict)
+    return sum(float(v) for k, v in steps.items() if k != "graph")
+
+
+def _median_run(runs: list[dict[str, object]], step: str) -> dict[str, object]:
+    """Return the median of a step's runs (by the seconds compared: the engine's without graphs), with every run's seconds."""
+
+    def seconds(run: dict[str, object]) -> float:
+        return _tables_seconds(run) if step == "engine" else float(str(run["seconds"]))
+
+    ordered = sorted(runs, key=seconds)
+    return {**ordered[(len(ordered) - 1) // 2], "runs": [round(seconds(run), 2) for run in runs]}
 
 
 def _run_generate(folder: Path, people: int, months: int) -> dict[str, object]:
@@ -202,9 +233,7 @@ def _print_table(results: list[dict[str, object]]) -> None:
     for row in results:
         engine, pandas, igraph, networkx = (row[s] for s in ("engine", "pandas", "igraph", "networkx"))
         assert isinstance(engine, dict) and isinstance(pandas, dict) and isinstance(igraph, dict) and isinstance(networkx, dict)
-        steps = engine["steps"]
-        assert isinstance(steps, dict)
-        tables = sum(float(v) for k, v in steps.items() if k != "graph")
+        tables = _tables_seconds(engine)
         lines = [
             ("engine, all", float(engine["seconds"]), engine, ""),
             ("engine, tables (no graphs)", tables, engine, ""),
@@ -218,6 +247,9 @@ def _print_table(results: list[dict[str, object]]) -> None:
             shown_times = f"{times:.1f}" if times < 10 else f"{times:.0f}"
             ratio = f"{'more than ' if stopped else ''}{shown_times}×" if base != "" else ""
             shown = f"{seconds:,.1f}" + (f" (stopped: {stopped} limit)" if stopped else "")
+            runs = result.get("runs")
+            if isinstance(runs, list) and len(runs) > 1 and name != "engine, all":
+                shown += f" (median of {', '.join(f'{run:.1f}' for run in runs)})"
             if stopped == "memory":
                 ratio = "did not finish within 16 GiB"
             print(f"| {row['people']:,} | {name} | {shown} | {float(str(result['peak_mb'])):,.0f} | {ratio} |")
