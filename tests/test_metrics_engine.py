@@ -152,13 +152,19 @@ def test_spark_numbers_rows_in_every_partition_at_once(edge_store: tuple[Store, 
     # A window without an order would gather every message into one partition, on one core.
     store, config = edge_store
     with _pyspark(store, on_backend(config, "pyspark")) as compute:
-        messages = compute.tables["message_recipients"]
-        numbered = messages.mutate(number=compute.row_id())
-        frame = compute.backend._session.sql(compute.backend.compile(numbered)).repartition(3)
+        session = compute.backend._session
+        # The rows to number, spread over three partitions before they are numbered.
+        spread = session.sql(compute.backend.compile(compute.tables["message_recipients"])).repartition(3)
+        spread.createOrReplaceTempView("repsight_spread")
+        numbered = compute.backend.table("repsight_spread").mutate(number=compute.row_id())
+        frame = session.sql(compute.backend.compile(numbered))
         plan = frame._jdf.queryExecution().executedPlan().toString()
         numbers = [row["number"] for row in frame.collect()]
+        session.catalog.dropTempView("repsight_spread")
     assert "Window" not in plan and "SinglePartition" not in plan
     assert len(numbers) == store.count("message_recipients") == len(set(numbers))
+    # The partition's index is the upper 31 bits of each number: all three numbered their own rows.
+    assert {number >> 33 for number in numbers} == {0, 1, 2}
 
 
 def test_metrics_replace_the_previous_run(edge_store: tuple[Store, Config]) -> None:

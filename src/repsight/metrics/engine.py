@@ -95,7 +95,8 @@ class _Compute:
         """Return a number unique to each row of a table, in no particular order (`events.Inputs.row_id`)."""
         import ibis
 
-        # DuckDB numbers the rows of a window without an order in parallel.
+        # DuckDB numbers the rows of a window without an order as they stream
+        # past (its STREAMING_WINDOW operator): no sort, and the table is never gathered.
         return ibis.row_number()
 
 

@@ -78,8 +78,10 @@ class Inputs:
 
     Messages and meetings are numbered with it: the numbers only ever stand
     in for a key while the metrics are computed, and no result depends on
-    which row got which. Without an order, an engine numbers its partitions
-    in parallel; the numbers may differ between two evaluations, hence `keep`."""
+    which row got which. Without an order, an engine numbers rows in
+    whatever order they reach it (DuckDB as they stream past, Spark in each
+    partition at once); the numbers may differ between two evaluations,
+    hence `keep`."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,8 @@ def _numbered(table: ir.Table, name: str, order_by: str) -> ir.Table:
     """Return `table` with `name`: 0, 1, … in the order of `order_by`."""
     # Spark's row_number is a 32-bit integer whatever Ibis believes, so the
     # cast to int64 must be spelled out through int32 (Ibis drops an int64 to
-    # int64 cast).
+    # int64 cast). It caps what is numbered here (addresses) at 2^31 - 1 rows,
+    # far above any company's; messages and meetings use `Inputs.row_id`.
     return table.mutate(**{name: ibis.row_number().over(order_by=order_by).cast("int32").cast("int64")})
 
 
