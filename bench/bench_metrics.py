@@ -20,7 +20,9 @@ memory (max RSS) are its own:
 - `igraph` and `networkx`: network prominence and brokerage on the same
   period edge tables (exported by the engine's run): the engine's igraph code
   against networkx (`eigenvector_centrality_numpy`, `betweenness_centrality`),
-  which is what a user of networkx would write.
+  which is what a user of networkx would write. Where the engine estimates
+  betweenness from sampled sources (graphs above
+  `betweenness_exact_max_people`), networkx does too, from as many (`k`).
 """
 
 from __future__ import annotations
@@ -132,6 +134,9 @@ def step_igraph(folder: Path) -> dict[str, object]:
 def step_networkx(folder: Path) -> dict[str, object]:
     import networkx as nx
 
+    from repsight import load_config
+
+    rules = load_config(folder).metrics
     edges = _stored(folder, "period_edges").to_pandas()
     started = time.perf_counter()
     rows = 0
@@ -141,7 +146,11 @@ def step_networkx(folder: Path) -> dict[str, object]:
         for component in nx.connected_components(graph):  # numpy eigenvectors need one component
             if len(component) > 2:
                 nx.eigenvector_centrality_numpy(graph.subgraph(component), weight="weight")
-        rows += len(nx.betweenness_centrality(graph))
+        # Where the engine estimates betweenness, so does this: from as many sampled sources (networkx's `k`).
+        nodes = graph.number_of_nodes()
+        sampled = nodes > rules.betweenness_exact_max_people
+        k = min(rules.betweenness_samples, nodes) if sampled else None
+        rows += len(nx.betweenness_centrality(graph, k=k, seed=rules.betweenness_seed if sampled else None))
     return {"seconds": time.perf_counter() - started, "peak_mb": _peak_mb(), "rows": rows}
 
 
@@ -211,7 +220,10 @@ def _tables_seconds(engine: dict[str, object]) -> float:
 
 
 def _median_run(runs: list[dict[str, object]], step: str) -> dict[str, object]:
-    """Return the median of a step's runs (by the seconds compared: the engine's without graphs), with every run's seconds."""
+    """Return the median of a step's runs (by the seconds compared: the engine's without graphs), with every run's seconds.
+
+    Of an even number of runs, the faster of the two middle ones.
+    """
 
     def seconds(run: dict[str, object]) -> float:
         return _tables_seconds(run) if step == "engine" else float(str(run["seconds"]))
@@ -244,7 +256,8 @@ def _print_table(results: list[dict[str, object]]) -> None:
         for name, seconds, result, base in lines:
             stopped = result.get("stopped") if base != "" else None
             times = seconds / float(base) if base != "" else 0.0
-            shown_times = f"{times:.1f}" if times < 10 else f"{times:.0f}"
+            # A stopped baseline's ratio is a lower bound: one decimal, not rounded up past it.
+            shown_times = f"{times:.1f}" if times < 10 or stopped else f"{times:.0f}"
             ratio = f"{'more than ' if stopped else ''}{shown_times}×" if base != "" else ""
             shown = f"{seconds:,.1f}" + (f" (stopped: {stopped} limit)" if stopped else "")
             runs = result.get("runs")
