@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import networkx as nx
 import numpy as np
 import pyarrow as pa
@@ -56,6 +58,26 @@ def test_weighted_prominence_follows_networkx() -> None:
     scores = {r["person"]: r for r in period_scores(edges(rows), people("Q", names), MetricsConfig()).table.to_pylist()}
     centrality = nx.eigenvector_centrality_numpy(graph, weight="weight")
     raw = np.array([centrality[n] for n in graph.nodes])
+    expected = percentiles(raw, float(raw.max()))
+    assert [scores[name]["network_prominence"] for name in names] == expected.tolist()
+
+
+def test_a_long_light_chain_off_a_heavy_core_scores_without_a_warning() -> None:
+    # Prominence falls a thousandfold at each step down the chain: igraph
+    # would warn that the graph may be disconnected, and a worker process
+    # would print that warning on the user's terminal.
+    core = [("Q", f"c{a}", f"c{b}", 1000) for a in range(10) for b in range(a + 1, 10)]
+    chain = [("Q", "c0" if k == 0 else f"t{k - 1:02d}", f"t{k:02d}", 1) for k in range(30)]
+    graph = nx.Graph()
+    graph.add_weighted_edges_from((a, b, w) for _, a, b, w in core + chain)
+    names = sorted(graph.nodes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = {
+            r["person"]: r for r in period_scores(edges(core + chain), people("Q", names), MetricsConfig()).table.to_pylist()
+        }
+    centrality = nx.eigenvector_centrality_numpy(graph, weight="weight")
+    raw = np.array([centrality[n] for n in names])
     expected = percentiles(raw, float(raw.max()))
     assert [scores[name]["network_prominence"] for name in names] == expected.tolist()
 

@@ -6,6 +6,7 @@ period), small next to the events; igraph computes on it in compiled code.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -109,7 +110,13 @@ def _eigenvector(graph: object) -> np.ndarray:
             break
         if len(members) < 2:
             continue
-        vector, value = graph.induced_subgraph(members).eigenvector_centrality(weights="weight", return_eigenvalue=True)
+        component = graph.induced_subgraph(members)
+        with warnings.catch_warnings():
+            # igraph warns that near-zero values suggest a disconnected graph;
+            # a component is connected, and a colleague linked to its core
+            # only through a long, light chain rightly scores near zero.
+            warnings.filterwarnings("ignore", "Some eigenvector centralities are nearly zero", RuntimeWarning)
+            vector, value = component.eigenvector_centrality(weights="weight", return_eigenvalue=True)
         top = max(top, value)
         kept.append((value, members, np.clip(np.asarray(vector, dtype=float), 0.0, None)))
     for value, members, vector in kept:
