@@ -183,7 +183,8 @@ def main() -> None:
         print(json.dumps(result))
         return
     results = []
-    earlier = {r["people"]: r for r in json.loads((args.out / "results.json").read_text())} if args.only else {}
+    saved = args.out / "results.json"
+    earlier = {r["people"]: r for r in json.loads(saved.read_text())} if saved.exists() else {}
     for people in args.people:
         folder = args.out / f"people-{people}"
         row: dict[str, object]
@@ -205,9 +206,9 @@ def main() -> None:
         for step, done in runs.items():
             row[step] = _median_run(done, step)
         results.append(row)
-    if args.only:  # keep the other companies of the earlier run
-        results = [*(r for n, r in earlier.items() if n not in args.people), *results]
-        results.sort(key=lambda r: int(str(r["people"])))
+    # The other companies of earlier runs are kept: measuring one size does not drop the other's rows.
+    results = [*(r for n, r in earlier.items() if n not in args.people), *results]
+    results.sort(key=lambda r: int(str(r["people"])))
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
     _print_table(results)
 
