@@ -156,11 +156,14 @@ def test_spark_numbers_rows_in_every_partition_at_once(edge_store: tuple[Store, 
         # The rows to number, spread over three partitions before they are numbered.
         spread = session.sql(compute.backend.compile(compute.tables["message_recipients"])).repartition(3)
         spread.createOrReplaceTempView("repsight_spread")
-        numbered = compute.backend.table("repsight_spread").mutate(number=compute.row_id())
-        frame = session.sql(compute.backend.compile(numbered))
-        plan = frame._jdf.queryExecution().executedPlan().toString()
-        numbers = [row["number"] for row in frame.collect()]
-        session.catalog.dropTempView("repsight_spread")
+        try:
+            numbered = compute.backend.table("repsight_spread").mutate(number=compute.row_id())
+            frame = session.sql(compute.backend.compile(numbered))
+            plan = frame._jdf.queryExecution().executedPlan().toString()
+            numbers = [row["number"] for row in frame.collect()]
+        finally:
+            session.catalog.dropTempView("repsight_spread")
+    assert "RoundRobinPartitioning(3)" in plan
     assert "Window" not in plan and "SinglePartition" not in plan
     assert len(numbers) == store.count("message_recipients") == len(set(numbers))
     # The partition's index is the upper 31 bits of each number: all three numbered their own rows.

@@ -96,7 +96,8 @@ class _Compute:
         import ibis
 
         # DuckDB numbers the rows of a window without an order as they stream
-        # past (its STREAMING_WINDOW operator): no sort, and the table is never gathered.
+        # past, on one thread (STREAMING_WINDOW is not a parallel operator): no
+        # sort and nothing held, but the scan feeding it is not split between cores.
         return ibis.row_number()
 
 
