@@ -223,7 +223,7 @@ def _classify(domains: pd.Series, config: Config, account_types: dict[str, str])
     def classify(unique: pd.Series) -> pd.Series:
         # Domains are compared lower-cased and exactly (no subdomains).
         lowered = unique.astype(str).str.strip().str.lower()
-        classes = lowered.map(account_types).fillna("other_external").astype(object)
+        classes = lowered.map(account_types).astype(object).fillna("other_external")
         classes = classes.where(~lowered.isin(company.personal_domains), "personal")
         return classes.where(~lowered.isin(company.domains), "internal")
 
