@@ -157,7 +157,8 @@ def test_spark_numbers_rows_in_every_partition_at_once(edge_store: tuple[Store, 
         spread = session.sql(compute.backend.compile(compute.tables["message_recipients"])).repartition(3)
         spread.createOrReplaceTempView("repsight_spread")
         try:
-            numbered = compute.backend.table("repsight_spread").mutate(number=compute.row_id())
+            spread_table = compute.backend.table("repsight_spread")
+            numbered = spread_table.mutate(number=compute.row_id(spread_table))
             frame = session.sql(compute.backend.compile(numbered))
             plan = frame._jdf.queryExecution().executedPlan().toString()
             numbers = [row["number"] for row in frame.collect()]

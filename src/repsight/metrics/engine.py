@@ -91,14 +91,11 @@ class _Compute:
         result: pa.Table = self.backend.to_pyarrow(expr)
         return result
 
-    def row_id(self) -> ir.IntegerValue:
-        """Return a number unique to each row of a table, in no particular order (`events.Inputs.row_id`)."""
-        import ibis
-
-        # DuckDB numbers the rows of a window without an order as they stream
-        # past, on one thread (STREAMING_WINDOW is not a parallel operator): no
-        # sort and nothing held, but the scan feeding it is not split between cores.
-        return ibis.row_number()
+    def row_id(self, table: ir.Table) -> ir.IntegerValue:
+        """Return a number unique to each row of the stored `table`, in no particular order (`events.Inputs.row_id`)."""
+        # The stored row's own id: no window (an unordered row_number is a
+        # streaming window, on one thread), and the scan stays parallel.
+        return table.rowid()
 
 
 def _spark_row_id() -> ir.IntegerValue:
@@ -131,7 +128,7 @@ class _SparkCompute(_Compute):
         self._views.append((name, frame))
         return self.backend.table(name)
 
-    def row_id(self) -> ir.IntegerValue:
+    def row_id(self, table: ir.Table) -> ir.IntegerValue:
         # Spark runs a window without an order (ROW_NUMBER() OVER (ORDER BY
         # NULL)) in one partition, on one core: its own row ids are numbered
         # in every partition at once (partition index in the upper 31 bits).

@@ -73,15 +73,14 @@ class Inputs:
     """Computes an intermediate table once for its several uses (the engine's cache); plans stay small.
 
     Required: a table numbered with `row_id` must be kept before it is used twice."""
-    row_id: Callable[[], ir.IntegerValue]
-    """A number unique to each row of one table, in no particular order (the engine's; see `encode`).
+    row_id: Callable[[ir.Table], ir.IntegerValue]
+    """A number unique to each row of one of the stored tables above, in no particular order (the engine's; see `encode`).
 
     Messages and meetings are numbered with it: the numbers only ever stand
     in for a key while the metrics are computed, and no result depends on
-    which row got which. Without an order, an engine numbers rows in
-    whatever order they reach it (DuckDB as they stream past, Spark in each
-    partition at once); the numbers may differ between two evaluations,
-    hence `keep`."""
+    which row got which. DuckDB reads each stored row's `rowid`; Spark
+    numbers the rows of each partition at once, and may number them
+    differently in two evaluations, hence `keep`."""
 
 
 @dataclass(frozen=True)
@@ -253,9 +252,9 @@ def encode(inputs: Inputs, config: Config) -> Encoded:
     party_of = known.select(_address="address", _party="party")
 
     stored = inputs.messages
-    messages = stored.select("message_key", "sender", second=seconds(stored.sent_at))
+    messages = stored.select("message_key", "sender", message=inputs.row_id(stored), second=seconds(stored.sent_at))
     messages = local_seconds(messages, "second", config.company.timezone, inputs.zone_days, "_company_local")
-    messages = messages.mutate(message=inputs.row_id()).left_join(party_of, messages.sender == party_of._address)
+    messages = messages.left_join(party_of, messages.sender == party_of._address)
     messages = keep(
         messages.select("message_key", "message", "second", sender=messages._party, week_day=week_of(messages._company_local))
     )
@@ -270,11 +269,12 @@ def encode(inputs: Inputs, config: Config) -> Encoded:
         "is_cancelled",
         "is_all_day",
         "is_transparent",
+        meeting=inputs.row_id(stored),
         start=seconds(stored.start_at),
         end=seconds(stored.end_at),
     )
     meetings = local_seconds(meetings, "start", config.company.timezone, inputs.zone_days, "_company_local")
-    meetings = meetings.mutate(meeting=inputs.row_id()).left_join(party_of, meetings.organizer == party_of._address)
+    meetings = meetings.left_join(party_of, meetings.organizer == party_of._address)
     meetings = keep(
         meetings.select(
             "meeting_key",
