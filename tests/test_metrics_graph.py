@@ -63,9 +63,9 @@ def test_weighted_prominence_follows_networkx() -> None:
 
 
 def test_a_long_light_chain_off_a_heavy_core_scores_without_a_warning() -> None:
-    # Prominence falls about nine-thousandfold (the core's eigenvalue) at each step down the chain: igraph
-    # would warn that the graph may be disconnected, and a worker process
-    # would print that warning on the user's terminal.
+    # Prominence falls about nine-thousandfold (the core's eigenvalue) at
+    # each step down the chain: igraph would warn that the graph may be
+    # disconnected, and a worker process would print that on the user's terminal.
     core = [("Q", f"c{a}", f"c{b}", 1000) for a in range(10) for b in range(a + 1, 10)]
     chain = [("Q", "c0" if k == 0 else f"t{k - 1:02d}", f"t{k:02d}", 1) for k in range(30)]
     graph = nx.Graph()

@@ -93,8 +93,8 @@ class _Compute:
 
     def row_id(self, table: ir.Table) -> ir.IntegerValue:
         """Return a number unique to each row of the stored `table`, in no particular order (`events.Inputs.row_id`)."""
-        # The stored row's own id: no window (an unordered row_number is a
-        # streaming window, on one thread), and the scan stays parallel.
+        # The stored row's own id, not a window: an unordered row_number is
+        # a streaming window, which DuckDB does not run in parallel.
         return table.rowid()
 
 
