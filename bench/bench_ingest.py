@@ -30,7 +30,7 @@ def _peak_mb() -> float:
 
 
 def step_generate(folder: Path, people: int, months: int) -> dict[str, float]:
-    from repsight.demo import create_demo_workspace
+    from repsight.synth.demo import create_demo_workspace
 
     started = time.perf_counter()
     # CSV, so that the pandas baseline reads the very same exports.
@@ -41,11 +41,11 @@ def step_generate(folder: Path, people: int, months: int) -> dict[str, float]:
 
 
 def step_ingest(folder: Path) -> dict[str, float]:
-    from repsight import ingest, load_config
+    from repsight import load_config, run_ingest
 
     config = load_config(folder)
     started = time.perf_counter()
-    report = ingest(config)
+    report = run_ingest(config)
     seconds = time.perf_counter() - started
     total = report.total()
     assert report.ok and total.quarantined == 0, "the benchmark data must load cleanly"

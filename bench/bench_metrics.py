@@ -6,7 +6,7 @@
     .venv/bin/python bench/bench_metrics.py --people 1500 --only engine pandas --repeat 3
                                                 # engine and pandas in turn, three times; medians kept
 
-Each company is generated straight into a workspace (`repsight.synth.bulk`,
+Each company is generated straight into a workspace (`bench/bulk`,
 no text exports). Every step runs in its own process, so its time and peak
 memory (max RSS) are its own:
 
@@ -66,8 +66,8 @@ def _peak_mb() -> float:
 
 
 def step_generate(folder: Path, people: int, months: int) -> dict[str, object]:
+    from bulk import main as generate
     from repsight import load_config
-    from repsight.synth.bulk import main as generate
 
     started = time.perf_counter()
     generate([str(folder), "--people", str(people), "--months", str(months), "--quiet"])
@@ -79,10 +79,9 @@ def step_generate(folder: Path, people: int, months: int) -> dict[str, object]:
 
 
 def _open(config: Config) -> Store:
-    from repsight.privacy import read_key
     from repsight.store import Store
 
-    return Store.open(config, read_key(config.key_path), read_only=True)
+    return Store.open(config, read_only=True)
 
 
 def step_engine(folder: Path) -> dict[str, object]:
@@ -124,7 +123,7 @@ def _stored(folder: Path, table: str) -> pa.Table:
 
 def step_igraph(folder: Path) -> dict[str, object]:
     from repsight import load_config
-    from repsight.metrics.graph import period_scores
+    from repsight.metrics.centrality import period_scores
 
     config = load_config(folder)
     edges = _stored(folder, "period_edges")

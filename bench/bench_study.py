@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_study.py                        # 1,500 people, 18 months
     .venv/bin/python bench/bench_study.py --baseline-limit 600   # give the notebook at most 10 minutes
 
-The company is generated straight into a workspace (`repsight.synth.bulk`)
+The company is generated straight into a workspace (`bench/bulk`)
 and measured (`run_metrics`) once; that is not timed. Then, each in its own
 process, so that time and peak memory (max RSS) are its own:
 
@@ -43,9 +43,9 @@ def _run_step(step: str, folder: Path, limit: float | None = None) -> dict[str, 
 
 
 def _prepare(folder: Path, people: int) -> dict[str, object]:
+    from bulk import generate_store
     from repsight.config import load_config
     from repsight.metrics import run_metrics
-    from repsight.synth.bulk import generate_store
     from repsight.workspace import init_workspace
 
     marker = folder / "measured.json"
@@ -67,10 +67,10 @@ def _prepare(folder: Path, people: int) -> dict[str, object]:
 
 def _step_study(folder: Path) -> dict[str, object]:
     from repsight.config import load_config
-    from repsight.study import analyze
+    from repsight.study import run_study
 
     started = time.perf_counter()
-    result = analyze(load_config(folder))
+    result = run_study(load_config(folder))
     seconds = time.perf_counter() - started
     doc = result.document
     return {
@@ -90,12 +90,11 @@ def _step_notebook(folder: Path) -> dict[str, object]:
     from scipy import stats
 
     from repsight.config import load_config
-    from repsight.privacy import read_key
     from repsight.store import Store
     from repsight.study import rep_periods
 
     config = load_config(folder)
-    with Store.open(config, read_key(config.key_path), read_only=True) as store:
+    with Store.open(config, read_only=True) as store:
         rows, _ = rep_periods(store, config)
     started = time.perf_counter()
     rank = rows.groupby("period")["attainment"].rank(method="first")

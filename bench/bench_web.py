@@ -45,11 +45,10 @@ def _free_port() -> int:
 
 def _reps(folder: Path, count: int) -> list[str]:
     from repsight import load_config
-    from repsight.privacy import read_key
     from repsight.store import Store
 
     config = load_config(folder)
-    with Store.open(config, read_key(config.key_path), read_only=True) as store:
+    with Store.open(config, read_only=True) as store:
         rows = store.backend.con.execute(
             "SELECT i.email FROM people p JOIN identities i USING (person) JOIN study_tiers t USING (person) "
             "WHERE p.function IN (SELECT unnest(?)) GROUP BY i.email ORDER BY i.email LIMIT ?",

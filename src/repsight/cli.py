@@ -152,7 +152,7 @@ def init(
 @app.command()
 def ingest(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
     """Load the configured roster, accounts, KPIs, mail and calendars into the workspace."""
-    from repsight.ingest import ingest as run_ingest
+    from repsight.ingest import run_ingest
 
     cfg = load_config(config)
     with _FileProgress(err) as progress:
@@ -168,11 +168,10 @@ def quarantine(
     limit: Annotated[int, typer.Option(min=0, help="Show at most this many records.")] = 50,
 ) -> None:
     """List the records that could not be loaded, with file, position, field and reason."""
-    from repsight.privacy import read_key
     from repsight.store import Store
 
     cfg = load_config(config)
-    with Store.open(cfg, read_key(cfg.key_path), read_only=True) as store:
+    with Store.open(cfg, read_only=True) as store:
         rows = store.table("quarantine").order_by(["source", "load_id"]).limit(limit).to_pyarrow().to_pylist()
         total = store.count("quarantine")
     table = Table(title=f"Quarantine ({total:,} records)", title_justify="left")
@@ -188,11 +187,11 @@ def quarantine(
 @app.command()
 def status(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
     """Show what the workspace holds: rows per table and the latest loads."""
-    from repsight.privacy import read_key
-    from repsight.store import TABLES, Store
+    from repsight.schema import TABLES
+    from repsight.store import Store
 
     cfg = load_config(config)
-    with Store.open(cfg, read_key(cfg.key_path), read_only=True) as store:
+    with Store.open(cfg, read_only=True) as store:
         counts = {name: store.count(name) for name in TABLES if name != "workspace"}
         loads = store.table("loads").order_by("load_id").to_pyarrow().to_pylist()
     table = Table(title=f"Workspace {_shown(cfg.database_path, Path.cwd())}", title_justify="left")
@@ -278,14 +277,13 @@ def _print_headline(rows: list[dict[str, object]], min_group_size: int) -> None:
 def metrics(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
     """Compute the behaviour metrics per person and week, and per person and period (docs/metrics.md)."""
     from repsight.metrics import headline_by_quartile, run_metrics
-    from repsight.privacy import read_key
     from repsight.store import Store
 
     cfg = load_config(config)
     with err.status(f"Computing the metrics on {cfg.engine.backend}…"):
         report = run_metrics(cfg)
     _print_metrics(report)
-    with Store.open(cfg, read_key(cfg.key_path), read_only=True) as store:
+    with Store.open(cfg, read_only=True) as store:
         _print_headline(headline_by_quartile(store, cfg).to_pylist(), cfg.privacy.min_group_size)
 
 
@@ -377,7 +375,7 @@ def analyze(
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the whole study as JSON to this file.")] = None,
 ) -> None:
     """Run the study: top vs bottom sellers' behaviour, whole org then segment by segment (docs/study.md)."""
-    from repsight.study import analyze as run_analysis
+    from repsight.study import run_study as run_analysis
 
     cfg = load_config(config)
     with err.status("Running the study…"):
@@ -410,11 +408,10 @@ def export(
 ) -> None:
     """Export a metric table, people as pseudonyms with their HR attributes and attainment."""
     from repsight.export import export_table
-    from repsight.privacy import read_key
     from repsight.store import Store
 
     cfg = load_config(config)
-    with Store.open(cfg, read_key(cfg.key_path), read_only=True) as store:
+    with Store.open(cfg, read_only=True) as store:
         result = export_table(store, table.value, fmt.value, out_file, config_path=cfg.path)
     out.print(f"Wrote {result.rows:,} rows of {table.value} ({len(result.columns)} columns) to {result.path}")
 
@@ -552,10 +549,10 @@ def demo(
     ] = False,
 ) -> None:
     """Generate a synthetic sales organisation and run every stage of repsight on it."""
-    from repsight.demo import DemoResult, create_demo_workspace
-    from repsight.ingest import ingest as run_ingest
+    from repsight.ingest import run_ingest
     from repsight.metrics import run_metrics
-    from repsight.study import analyze as run_analysis
+    from repsight.study import run_study as run_analysis
+    from repsight.synth.demo import DemoResult, create_demo_workspace
 
     with err.status(f"Generating {people:,} people and {months} months of mail and meetings…"):
         config, synth = create_demo_workspace(out_dir, people=people, months=months, seed=seed)
@@ -601,12 +598,11 @@ def demo(
 
 
 def _serve_demo(config: Config) -> None:
-    from repsight.privacy import read_key
     from repsight.store import Store
     from repsight.web.data import load_data
     from repsight.web.demo import demo_accounts
 
-    with Store.open(config, read_key(config.key_path), read_only=True) as store:
+    with Store.open(config, read_only=True) as store:
         accounts = demo_accounts(config, load_data(store, config))
     table = Table(title="Demo accounts (passwords shown once)", title_justify="left", box=box.SIMPLE_HEAD)
     for column in ("view", "email", "password"):

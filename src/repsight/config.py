@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from repsight.errors import ConfigError
+from repsight.metrics.catalog import STUDY_DEFAULT
+from repsight.schema import METRIC_COLUMNS
 
 __all__ = [
     "CONFIG_FILENAME",
-    "STUDY_METRICS",
     "CompanyConfig",
     "Config",
     "EngineConfig",
@@ -180,25 +181,13 @@ def _seconds(hhmm: str) -> int:
     return int(hours) * 3600 + int(minutes) * 60
 
 
-STUDY_METRICS = (
-    "customer_hours",
-    "internal_network_size",
-    "org_span",
-    "network_prominence",
-    "network_brokerage",
-    "senior_leader_hours",
-    "manager_hours",
-    "collaboration_hours",
-    "external_hours",
-    "after_hours_collaboration_hours",
-)
 SEGMENT_ATTRIBUTES = ("region", "segment", "channel", "org", "function", "level", "timezone")
 
 
 class StudyConfig(_Section):
     """How the study compares top and bottom sellers: every threshold of docs/study.md."""
 
-    metrics: list[str] = Field(default_factory=lambda: list(STUDY_METRICS), min_length=1)
+    metrics: list[str] = Field(default_factory=lambda: list(STUDY_DEFAULT), min_length=1)
     """The person-period metrics the study tests."""
     segment_by: list[str] = Field(default_factory=lambda: ["region", "segment", "channel"])
     """Roster attributes that phase 2 splits the sellers by."""
@@ -218,12 +207,9 @@ class StudyConfig(_Section):
     @field_validator("metrics")
     @classmethod
     def _known_metrics(cls, value: list[str]) -> list[str]:
-        from repsight.store import TABLES  # the store imports this module: look its columns up when needed
-
-        known = [c for c, kind in TABLES["person_period"].items() if kind == "float64"]
         for name in value:
-            if name not in known:
-                raise ValueError(f"{name!r} is not a person-period metric ({', '.join(known)})")
+            if name not in METRIC_COLUMNS:
+                raise ValueError(f"{name!r} is not a person-period metric ({', '.join(METRIC_COLUMNS)})")
         return list(dict.fromkeys(value))
 
     @field_validator("segment_by")

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from repsight.errors import MetricsError, StoreError
-from repsight.metrics.weekly import WEEKLY_COLUMNS
+from repsight.metrics.catalog import CATALOG, PERIOD_ONLY, WEEKLY
 
 if TYPE_CHECKING:
     from repsight.store import Store
@@ -34,19 +34,8 @@ HR_COLUMNS = {
     "channel": "Channel",
     "hire_date": "HireDate",
 }
-# Metrics with a Viva Insights person-query name; the others keep repsight's.
-VIVA_NAMES = {
-    "collaboration_hours": "Collaboration_hours",
-    "email_hours": "Email_hours",
-    "meeting_hours": "Meeting_hours",
-    "external_hours": "External_collaboration_hours",
-    "after_hours_collaboration_hours": "After_hours_collaboration_hours",
-    "internal_network_size": "Internal_network_size",
-    "org_span": "Networking_outside_organization",
-    "manager_1on1_hours": "Meeting_hours_with_manager_1_on_1",
-    "meetings": "Meetings",
-    "emails_sent": "Emails_sent",
-}
+VIVA_NAMES = {m.name: m.viva for m in CATALOG if m.viva}
+"""Metrics with a Viva Insights person-query name (from the catalogue); the others keep repsight's."""
 
 
 @dataclass(frozen=True)
@@ -70,8 +59,8 @@ def metric_rows(store: Store, table: str, config_path: Path | None = None) -> pa
     if store.count(table) == 0:
         raise MetricsError(f"the {table} table is empty; {advice}")
     date_column = "week" if table == "person_week" else "period_start"
-    extra = ["network_prominence", "network_brokerage"] if table == "person_period" else []
-    metrics = ", ".join(f"m.{c}" for c in [*WEEKLY_COLUMNS, *extra])
+    extra = list(PERIOD_ONLY) if table == "person_period" else []
+    metrics = ", ".join(f"m.{c}" for c in [*WEEKLY, *extra])
     hr = ", ".join(f"p.{c}" for c in HR_COLUMNS)
     query = f"""
         SELECT m.person, m.{date_column} AS {date_column}, m.period, {hr}, p.manager,

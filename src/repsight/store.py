@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from repsight.errors import KeyFileError, StoreError
-from repsight.privacy import key_fingerprint
+from repsight.privacy import key_fingerprint, read_key
+from repsight.schema import KEYS, SCHEMA_VERSION, TABLES
 
 if TYPE_CHECKING:
     import ibis
@@ -26,175 +27,34 @@ if TYPE_CHECKING:
 
     from repsight.config import Config
 
-__all__ = ["SCHEMA_VERSION", "TABLES", "Store"]
-
-SCHEMA_VERSION = 1
-
-# Every table the store keeps, with its columns and their types. The key
-# columns of each table are in KEYS; a load never stores a key twice.
-TABLES: dict[str, dict[str, str]] = {
-    "workspace": {"name": "string", "value": "string"},
-    "loads": {
-        "load_id": "int64",
-        "source": "string",
-        "kind": "string",
-        "size_bytes": "int64",
-        "sha256": "string",
-        "rows_read": "int64",
-        "rows_loaded": "int64",
-        "rows_new": "int64",
-        "rows_quarantined": "int64",
-        "started_at": "timestamp",
-        "finished_at": "timestamp",
-    },
-    "quarantine": {
-        "load_id": "int64",
-        "source": "string",
-        "kind": "string",
-        "position": "string",
-        "field": "string",
-        "reason": "string",
-    },
-    "identities": {"person": "string", "email": "string", "name": "string"},
-    "people": {
-        "person": "string",
-        "domain": "string",
-        "manager": "string",
-        "org": "string",
-        "level": "int64",
-        "function": "string",
-        "region": "string",
-        "segment": "string",
-        "channel": "string",
-        "hire_date": "date",
-        "leave_date": "date",
-        "timezone": "string",
-        "attributes": "string",
-        "load_id": "int64",
-    },
-    "accounts": {"account_id": "string", "name": "string", "type": "string", "domains": "string", "load_id": "int64"},
-    "account_domains": {"domain": "string", "account_id": "string", "type": "string"},
-    "kpis": {
-        "person": "string",
-        "period": "string",
-        "period_start": "date",
-        "period_end": "date",
-        "quota": "float64",
-        "bookings": "float64",
-        "attainment": "float64",
-        "load_id": "int64",
-    },
-    "messages": {
-        "message_key": "string",
-        "sent_at": "timestamp",
-        "sender": "string",
-        "sender_domain": "string",
-        "recipient_count": "int64",
-        "load_id": "int64",
-    },
-    "message_recipients": {
-        "message_key": "string",
-        "recipient": "string",
-        "recipient_domain": "string",
-        "kind": "string",
-    },
-    "meetings": {
-        "meeting_key": "string",
-        "series_key": "string",
-        "start_at": "timestamp",
-        "end_at": "timestamp",
-        "organizer": "string",
-        "organizer_domain": "string",
-        "is_cancelled": "boolean",
-        "is_all_day": "boolean",
-        "is_transparent": "boolean",
-        "attendee_count": "int64",
-        "load_id": "int64",
-    },
-    "meeting_attendees": {
-        "meeting_key": "string",
-        "attendee": "string",
-        "attendee_domain": "string",
-        "response": "string",
-    },
-}
-
-# The metrics stage's tables (docs/metrics.md), replaced whole on every run.
-_WEEKLY = {
-    "meeting_hours": "float64",
-    "email_hours": "float64",
-    "collaboration_hours": "float64",
-    "customer_hours": "float64",
-    "external_hours": "float64",
-    "senior_leader_hours": "float64",
-    "manager_hours": "float64",
-    "manager_1on1_hours": "float64",
-    "after_hours_collaboration_hours": "float64",
-}
-_COUNTS = ("meetings", "emails_sent", "emails_received", "internal_network_size", "org_span")
-TABLES["person_week"] = {
-    "person": "string",
-    "week": "date",
-    "period": "string",
-    **_WEEKLY,
-    **dict.fromkeys(_COUNTS, "int64"),
-}
-TABLES["person_period"] = {
-    "person": "string",
-    "period": "string",
-    "period_start": "date",
-    "weeks": "int64",
-    **_WEEKLY,
-    **dict.fromkeys(_COUNTS, "float64"),
-    "network_prominence": "float64",
-    "network_brokerage": "float64",
-}
-
-TABLES["period_edges"] = {"period": "string", "a": "string", "b": "string", "weight": "int64"}
-
-# The study's tables (docs/study.md), replaced whole on every run.
-TABLES["study_tiers"] = {"person": "string", "period": "string", "attainment": "float64", "tier": "int64"}
-TABLES["study_results"] = {"created_at": "timestamp", "document": "string"}
-
-KEYS: dict[str, tuple[str, ...]] = {
-    "workspace": ("name",),
-    "loads": ("load_id",),
-    "quarantine": ("source", "position", "field", "reason"),
-    "identities": ("person",),
-    "people": ("person",),
-    "accounts": ("account_id",),
-    "account_domains": ("domain",),
-    "kpis": ("person", "period"),
-    "messages": ("message_key",),
-    "message_recipients": ("message_key", "recipient"),
-    "meetings": ("meeting_key",),
-    "meeting_attendees": ("meeting_key", "attendee"),
-    "person_week": ("person", "week"),
-    "person_period": ("person", "period"),
-    "period_edges": ("period", "a", "b"),
-    "study_tiers": ("person", "period"),
-    "study_results": ("created_at",),
-}
+__all__ = ["Store"]
 
 
 class Store:
     """An open workspace database."""
 
-    def __init__(self, backend: ibis.BaseBackend, *, transactional: bool) -> None:
+    def __init__(self, backend: ibis.BaseBackend, *, key: str, transactional: bool) -> None:
         self.backend: Any = backend
+        self.key = key
+        """The workspace's pseudonymisation key (checked against the database's fingerprint)."""
         self._transactional = transactional
         self._in_transaction = False
         self._registrations = 0
 
     @classmethod
-    def open(cls, config: Config, key: str, *, read_only: bool = False) -> Store:
-        """Open the workspace database, checking that `key` is its key.
+    def open(cls, config: Config, *, read_only: bool = False, key: str | None = None) -> Store:
+        """Open the workspace database of `config`, checking that its key is the database's key.
 
-        A writer creates the database and its tables if needed; a reader
-        (`read_only`) changes nothing and needs a database that exists.
+        The key is the workspace's (REPSIGHT_KEY, else the key file), unless
+        `key` is given. A writer creates the database and its tables if
+        needed; a reader (`read_only`) changes nothing and needs a database
+        that exists.
         """
         import duckdb
         import ibis
+
+        if key is None:
+            key = read_key(config.key_path)
 
         # The workspace is always a DuckDB file; `engine.backend` chooses
         # where the metrics are computed (repsight.metrics.engine).
@@ -212,7 +72,7 @@ class Store:
         except duckdb.Error as exc:
             backend.disconnect()
             raise StoreError(f"{config.path}: [engine] memory_limit: {exc}") from None
-        store = cls(backend, transactional=True)
+        store = cls(backend, key=key, transactional=True)
         if not read_only:
             store._create_tables()
         store._check_key(key, config, read_only=read_only)

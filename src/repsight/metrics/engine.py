@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from repsight.errors import MetricsError, StoreError
-from repsight.metrics.calendar import EPOCH, calendar_table, monday_of, period_grain, valid_zone, zone_days_table
+from repsight.metrics.centrality import period_scores
 from repsight.metrics.events import Inputs, counted_meetings, counted_messages, encode, fixed_classes_table
-from repsight.metrics.graph import period_scores
 from repsight.metrics.network import period_edges, shifts_table, ties, weekly_network
 from repsight.metrics.weekly import activity_weeks, person_period, person_week, weekly_counts
+from repsight.metrics.weeks import EPOCH, calendar_table, monday_of, period_grain, valid_zone, zone_days_table
 
 if TYPE_CHECKING:
     import ibis
@@ -318,8 +318,7 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
 
 def run_metrics(config: Config) -> MetricsReport:
     """Open the workspace of `config`, compute its metrics and store them."""
-    from repsight.privacy import read_key
     from repsight.store import Store
 
-    with Store.open(config, read_key(config.key_path)) as store:
+    with Store.open(config) as store:
         return compute_metrics(store, config)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import ibis
 import pyarrow as pa
 
-from repsight.metrics.calendar import DAY, EPOCH_WEEKDAY
+from repsight.metrics.weeks import DAY, EPOCH_WEEKDAY
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -92,11 +92,11 @@ class Encoded:
     person (on the roster), senior, zone, org, manager (a party):
     every address seen in an event or on the roster, numbered."""
     messages: ir.Table
-    """message, sender (a party), second (UTC epoch), week_day (its week in the company's zone)."""
+    """message, sender (a party), second (UTC epoch), week_start_day (its week in the company's zone)."""
     recipients: ir.Table
     """message, party: every stored recipient row."""
     meetings: ir.Table
-    """meeting, organizer (a party), start, end (UTC epoch seconds), week_day, is_cancelled, is_all_day, is_transparent."""
+    """meeting, organizer (a party), start, end (UTC epoch seconds), week_start_day, is_cancelled, is_all_day, is_transparent."""
     attendees: ir.Table
     """meeting, party, response: every stored attendee row."""
 
@@ -106,12 +106,12 @@ class MailRows:
     """Counted messages, seen from each roster person who sent or received one."""
 
     rows: ir.Table
-    """party, week_day, local (person's local second), sent, broadcast, people,
+    """party, week_start_day, local (person's local second), sent, broadcast, people,
     with_customer, with_external, with_senior, with_manager."""
     recipients: ir.Table
     """message, party, internal: the recipients of every counted message, other than its sender."""
     messages: ir.Table
-    """message, sender, sender_internal, week_day, people, broadcast."""
+    """message, sender, sender_internal, week_start_day, people, broadcast."""
 
 
 @dataclass(frozen=True)
@@ -119,12 +119,12 @@ class MeetingRows:
     """Counted meetings, seen from each roster person counted in one."""
 
     rows: ir.Table
-    """party, week_day, start, end (epoch seconds), people,
+    """party, week_start_day, start, end (epoch seconds), people,
     with_customer, with_external, with_senior, with_manager, one_on_one."""
     participants: ir.Table
     """meeting, party, internal: the counted people of every counted meeting."""
     meetings: ir.Table
-    """meeting, week_day, people."""
+    """meeting, week_start_day, people."""
 
 
 def seconds(timestamp: ir.TimestampValue) -> ir.IntegerValue:
@@ -256,7 +256,9 @@ def encode(inputs: Inputs, config: Config) -> Encoded:
     messages = local_seconds(messages, "second", config.company.timezone, inputs.zone_days, "_company_local")
     messages = messages.left_join(party_of, messages.sender == party_of._address)
     messages = keep(
-        messages.select("message_key", "message", "second", sender=messages._party, week_day=week_of(messages._company_local))
+        messages.select(
+            "message_key", "message", "second", sender=messages._party, week_start_day=week_of(messages._company_local)
+        )
     )
     recipients = inputs.message_recipients.join(messages.select("message_key", "message"), "message_key")
     recipients = recipients.join(party_of, recipients.recipient == party_of._address)
@@ -285,7 +287,7 @@ def encode(inputs: Inputs, config: Config) -> Encoded:
             "is_all_day",
             "is_transparent",
             organizer=meetings._party,
-            week_day=week_of(meetings._company_local),
+            week_start_day=week_of(meetings._company_local),
         )
     )
     attendees = inputs.meeting_attendees.join(meetings.select("meeting_key", "meeting"), "meeting_key")
@@ -368,7 +370,7 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
         counted.select(
             "message",
             "second",
-            "week_day",
+            "week_start_day",
             broadcast=counted.recipients > rules.broadcast_recipients,
             people=counted.recipients + 1,
             customers=counted.customers + counted.customer.cast("int64"),
@@ -378,7 +380,7 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
             **{f"sender_{fact}": counted[fact] for fact in _FACTS},
         )
     )
-    counts = ("second", "week_day", "broadcast", "people", "customers", "externals", "seniors")
+    counts = ("second", "week_start_day", "broadcast", "people", "customers", "externals", "seniors")
     # Every recipient's message is counted: its sender is, and it has a recipient.
     # The participants who manage someone, looked up from each side: few, written once.
     participants = counted.select("message", party=counted.sender).union(recipients.select("message", "party"))
@@ -394,7 +396,7 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
     rows = local_seconds(rows, "second", rows.zone, inputs.zone_days, "local")
     rows = rows.select(
         "party",
-        "week_day",
+        "week_start_day",
         "local",
         "broadcast",
         "people",
@@ -404,7 +406,7 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
         "with_manager",
         sent=rows.is_sender,
     )
-    messages = counted.select("message", "sender", "sender_internal", "week_day", "broadcast", "people")
+    messages = counted.select("message", "sender", "sender_internal", "week_start_day", "broadcast", "people")
     # `rows` is read once (`weekly.email_time`): left to the query that reads it, not written out.
     return MailRows(rows, recipients.select("message", "party", "internal"), messages)
 
@@ -426,14 +428,14 @@ def counted_meetings(encoded: Encoded, inputs: Inputs, config: Config) -> Meetin
     people = keep(people.select("meeting", "party", *_FACTS))
     counts = keep(_with_people(people, "meeting").filter(lambda t: t.people >= 2))
     counted = meetings.join(counts.select("meeting"), "meeting")
-    counted = keep(counted.select("meeting", "start", "end", "week_day"))
+    counted = keep(counted.select("meeting", "start", "end", "week_start_day"))
     participants = keep(people.semi_join(counted, "meeting"))
     managers = _managing(participants, encoded.parties, "meeting")
     rows = _as_person(participants.join(counts, "meeting"), managers, encoded.parties, "meeting").join(counted, "meeting")
     small = rows.people <= rules.small_meeting_max_people
     rows = rows.select(
         "party",
-        "week_day",
+        "week_start_day",
         "start",
         "end",
         "people",
@@ -443,5 +445,5 @@ def counted_meetings(encoded: Encoded, inputs: Inputs, config: Config) -> Meetin
         with_manager=small & rows.with_manager,
         one_on_one=(rows.people == 2) & rows.with_manager,
     )
-    meetings_out = keep(counted.select("meeting", "week_day").join(counts.select("meeting", "people"), "meeting"))
+    meetings_out = keep(counted.select("meeting", "week_start_day").join(counts.select("meeting", "people"), "meeting"))
     return MeetingRows(keep(rows), participants.select("meeting", "party", "internal"), meetings_out)

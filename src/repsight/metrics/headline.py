@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import ibis
 import pyarrow as pa
 
+from repsight.metrics.catalog import HEADLINE
 from repsight.privacy import suppress_small_groups
 
 if TYPE_CHECKING:
@@ -14,8 +15,6 @@ if TYPE_CHECKING:
     from repsight.store import Store
 
 __all__ = ["HEADLINE", "headline_by_quartile"]
-
-HEADLINE = ("customer_hours", "internal_network_size", "senior_leader_hours")
 
 
 def headline_by_quartile(store: Store, config: Config) -> pa.Table:

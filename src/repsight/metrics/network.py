@@ -29,17 +29,19 @@ def _pairs(participants: ir.Table, key: str) -> ir.Table:
 
 
 def ties(mail: MailRows, meetings: MeetingRows, config: Config) -> ir.Table:
-    """Return `a`, `b` (parties), `week_day`, `interactions`: meaningful interactions of two internal addresses in a week."""
+    """Return `a`, `b` (parties), `week_start_day`, `interactions`: meaningful interactions of two internal addresses in a week."""
     most = config.metrics.meaningful_max_people
     # A message links its sender with each recipient.
     messages = mail.messages.filter(lambda t: ~t.broadcast & (t.people <= most) & t.sender_internal)
     sent = mail.recipients.filter(mail.recipients.internal).join(messages, "message")
-    by_mail = sent.select(a=ibis.least(sent.sender, sent.party), b=ibis.greatest(sent.sender, sent.party), week_day=sent.week_day)
+    by_mail = sent.select(
+        a=ibis.least(sent.sender, sent.party), b=ibis.greatest(sent.sender, sent.party), week_start_day=sent.week_start_day
+    )
     small = meetings.meetings.filter(lambda t: t.people <= most)
     met = meetings.participants.semi_join(small, "meeting")
-    by_meeting = _pairs(met, "meeting").join(small.select("meeting", "week_day"), "meeting")
-    both = by_mail.union(by_meeting.select("a", "b", "week_day"), distinct=False)
-    return both.group_by("a", "b", "week_day").aggregate(interactions=lambda t: t.count())
+    by_meeting = _pairs(met, "meeting").join(small.select("meeting", "week_start_day"), "meeting")
+    both = by_mail.union(by_meeting.select("a", "b", "week_start_day"), distinct=False)
+    return both.group_by("a", "b", "week_start_day").aggregate(interactions=lambda t: t.count())
 
 
 def shifts_table(config: Config) -> pa.Table:
@@ -48,7 +50,7 @@ def shifts_table(config: Config) -> pa.Table:
 
 
 def weekly_network(tie_weeks: ir.Table, parties: ir.Table, shifts: ir.Table, config: Config) -> ir.Table:
-    """Return `party`, `week_day`, `internal_network_size`, `org_span` for roster people with a network.
+    """Return `party`, `week_start_day`, `internal_network_size`, `org_span` for roster people with a network.
 
     `parties` is `events.parties`.
     """
@@ -56,11 +58,11 @@ def weekly_network(tie_weeks: ir.Table, parties: ir.Table, shifts: ir.Table, con
     # A pair's sum over a window is the same from either side: sum once per
     # pair, then give each side its row.
     spread = tie_weeks.cross_join(shifts)
-    spread = spread.select("a", "b", "interactions", week_day=spread.week_day + spread.shift)
-    window = spread.group_by("a", "b", "week_day").aggregate(interactions=lambda t: t.interactions.sum())
+    spread = spread.select("a", "b", "interactions", week_start_day=spread.week_start_day + spread.shift)
+    window = spread.group_by("a", "b", "week_start_day").aggregate(interactions=lambda t: t.interactions.sum())
     close = window.filter(window.interactions >= rules.network_min_interactions)
-    directed = close.select(party="a", other="b", week_day="week_day").union(
-        close.select(party="b", other="a", week_day="week_day"), distinct=False
+    directed = close.select(party="a", other="b", week_start_day="week_start_day").union(
+        close.select(party="b", other="a", week_start_day="week_start_day"), distinct=False
     )
     # Addresses not on the roster have no org, and no network of their own here.
     roster = parties.filter(parties.person)
@@ -69,7 +71,7 @@ def weekly_network(tie_weeks: ir.Table, parties: ir.Table, shifts: ir.Table, con
     others = roster.select(_other="party", other_org="org")
     network = network.left_join(others, network.other == others._other)
     outside = (network.other_org != network.own_org) | network.own_org.isnull()
-    return network.group_by("party", "week_day").aggregate(
+    return network.group_by("party", "week_start_day").aggregate(
         internal_network_size=network.other.count(),
         org_span=network.other_org.nunique(where=outside),
     )
@@ -77,7 +79,7 @@ def weekly_network(tie_weeks: ir.Table, parties: ir.Table, shifts: ir.Table, con
 
 def period_edges(tie_weeks: ir.Table, calendar: ir.Table, parties: ir.Table) -> ir.Table:
     """Return `period`, `a`, `b` (pseudonyms, a < b), `weight`: the edges of each period's internal graph."""
-    joined = tie_weeks.join(calendar.select("week_day", "period"), "week_day")
+    joined = tie_weeks.join(calendar.select("week_start_day", "period"), "week_start_day")
     edges = joined.group_by("period", "a", "b").aggregate(weight=joined.interactions.sum())
     first = parties.select(_a="party", _address_a="address")
     second = parties.select(_b="party", _address_b="address")

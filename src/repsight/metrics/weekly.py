@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from repsight.metrics.calendar import DAY, EPOCH, EPOCH_WEEKDAY, WEEK
+from repsight.metrics.catalog import WEEKLY
 from repsight.metrics.events import floor_mod, local_seconds, monday
+from repsight.metrics.weeks import DAY, EPOCH, EPOCH_WEEKDAY, WEEK
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -28,23 +29,8 @@ __all__ = [
     "weekly_counts",
 ]
 
-# The weekly metrics, in the order the tables hold them.
-WEEKLY_COLUMNS = (
-    "meeting_hours",
-    "email_hours",
-    "collaboration_hours",
-    "customer_hours",
-    "external_hours",
-    "senior_leader_hours",
-    "manager_hours",
-    "manager_1on1_hours",
-    "after_hours_collaboration_hours",
-    "meetings",
-    "emails_sent",
-    "emails_received",
-    "internal_network_size",
-    "org_span",
-)
+WEEKLY_COLUMNS = WEEKLY
+"""The weekly metrics, in the order the tables hold them (from the catalogue)."""
 # Meeting hours are unions of intervals, one union per category of meeting.
 CATEGORIES = {
     "meeting": None,
@@ -92,33 +78,33 @@ def _with_working_seconds(table: ir.Table, start: str, end: str, config: Config)
     return staged.mutate(working=working).drop("_start_week", "_end_week")
 
 
-def _group_key(party: ir.IntegerValue, week_day: ir.IntegerValue, category: ir.IntegerValue) -> ir.IntegerValue:
+def _group_key(party: ir.IntegerValue, week_start_day: ir.IntegerValue, category: ir.IntegerValue) -> ir.IntegerValue:
     """Return (party, week, category) packed into one integer, so that a window partitions on one column.
 
     DuckDB partitions and sorts about a third faster on one integer than on
     three. Weeks within 5,000 years of 1970 and up to 8 categories fit.
     """
-    return (party * (1 << 22) + (week_day + (1 << 21))) * 8 + category
+    return (party * (1 << 22) + (week_start_day + (1 << 21))) * 8 + category
 
 
 def _reach(meetings: ir.Table) -> ir.Table:
-    """Return `meetings` (party, week_day, category, start, end) with `reach`: the latest end before each interval.
+    """Return `meetings` (party, week_start_day, category, start, end) with `reach`: the latest end before each interval.
 
-    Within each (party, week_day, category), sorted by start; null for the first.
+    Within each (party, week_start_day, category), sorted by start; null for the first.
     """
-    keyed = meetings.mutate(_key=_group_key(meetings.party, meetings.week_day, meetings.category))
+    keyed = meetings.mutate(_key=_group_key(meetings.party, meetings.week_start_day, meetings.category))
     window = ibis.window(group_by="_key", order_by=["start", "end"], rows=(None, -1))
     return keyed.mutate(reach=keyed.end.max().over(window))
 
 
 def _union_seconds(reached: ir.Table) -> ir.Table:
-    """Return per (party, week_day, category) the length of the union of its `[start, end)` intervals.
+    """Return per (party, week_start_day, category) the length of the union of its `[start, end)` intervals.
 
     `reached` is `_reach`. Sorted by start, each interval adds the part of it
     that reaches past every earlier interval's end.
     """
     added = ibis.greatest(reached.end - ibis.greatest(reached.start, reached.reach.fill_null(reached.start)), 0)
-    return reached.group_by("party", "week_day", "category").aggregate(seconds=added.sum())
+    return reached.group_by("party", "week_start_day", "category").aggregate(seconds=added.sum())
 
 
 def _islands(reached: ir.Table) -> ir.Table:
@@ -134,7 +120,7 @@ def _islands(reached: ir.Table) -> ir.Table:
     order = ["start", "end", ibis.desc("opens")]
     island = opened.opens.sum().over(ibis.cumulative_window(group_by="_key", order_by=order))
     numbered = opened.mutate(island=island)
-    return numbered.group_by("party", "week_day", "island").aggregate(start=numbered.start.min(), end=numbered.end.max())
+    return numbered.group_by("party", "week_start_day", "island").aggregate(start=numbered.start.min(), end=numbered.end.max())
 
 
 def meeting_time(meetings: MeetingRows, parties: ir.Table, inputs: Inputs, config: Config) -> ir.Table:
@@ -144,13 +130,13 @@ def meeting_time(meetings: MeetingRows, parties: ir.Table, inputs: Inputs, confi
     for number, flag in enumerate(CATEGORIES.values()):
         chosen = rows if flag is None else rows.filter(rows[flag])
         # Categories are numbered, in CATEGORIES' order: windows partition on integers faster than on text.
-        parts.append(chosen.select("party", "week_day", "start", "end", category=ibis.literal(number, type="int8")))
+        parts.append(chosen.select("party", "week_start_day", "start", "end", category=ibis.literal(number, type="int8")))
     long = parts[0]
     for part in parts[1:]:
         long = long.union(part, distinct=False)
     reached = inputs.keep(_reach(long))
     unions = _union_seconds(reached)
-    totals = unions.group_by("party", "week_day").aggregate(
+    totals = unions.group_by("party", "week_start_day").aggregate(
         **{
             f"{category}_seconds": unions.seconds.sum(where=unions.category == number)
             for number, category in enumerate(CATEGORIES)
@@ -164,9 +150,11 @@ def meeting_time(meetings: MeetingRows, parties: ir.Table, inputs: Inputs, confi
     union = _with_working_seconds(
         union.mutate(local_end=union.local_start + (union.end - union.start)), "local_start", "local_end", config
     )
-    after = union.group_by("party", "week_day").aggregate(after_hours_seconds=(union.end - union.start - union.working).sum())
-    counts = rows.group_by("party", "week_day").aggregate(meetings=rows.count())
-    keys = ["party", "week_day"]
+    after = union.group_by("party", "week_start_day").aggregate(
+        after_hours_seconds=(union.end - union.start - union.working).sum()
+    )
+    counts = rows.group_by("party", "week_start_day").aggregate(meetings=rows.count())
+    keys = ["party", "week_start_day"]
     return totals.join(after, keys).join(counts, keys)
 
 
@@ -196,7 +184,7 @@ def email_time(mail: MailRows, config: Config) -> ir.Table:
         # Filtered counts: DuckDB counts with a filter faster than it sums casts of the flags.
         counts[f"{kind}_sent"] = rows.count(where=sent)
         counts[f"{kind}_received"] = rows.count(where=received)
-    return rows.group_by("party", "week_day").aggregate(**counts)
+    return rows.group_by("party", "week_start_day").aggregate(**counts)
 
 
 def _epoch_day(day: ir.DateValue) -> ir.IntegerValue:
@@ -209,15 +197,15 @@ def activity_weeks(inputs: Inputs, encoded: Encoded) -> ir.Table:
     Every stored event counts here, counted or not.
     """
     messages, meetings = encoded.messages, encoded.meetings
-    recipients = encoded.recipients.join(messages.select("message", "week_day"), "message")
-    attendees = encoded.attendees.join(meetings.select("meeting", "week_day"), "meeting")
+    recipients = encoded.recipients.join(messages.select("message", "week_start_day"), "message")
+    attendees = encoded.attendees.join(meetings.select("meeting", "week_start_day"), "meeting")
     seen = (
-        messages.select(party="sender", week_day="week_day")
-        .union(recipients.select("party", "week_day"), distinct=False)
-        .union(meetings.select(party="organizer", week_day="week_day"), distinct=False)
-        .union(attendees.select("party", "week_day"), distinct=False)
+        messages.select(party="sender", week_start_day="week_start_day")
+        .union(recipients.select("party", "week_start_day"), distinct=False)
+        .union(meetings.select(party="organizer", week_start_day="week_start_day"), distinct=False)
+        .union(attendees.select("party", "week_start_day"), distinct=False)
     )
-    spans = seen.group_by("party").aggregate(first_week=seen.week_day.min(), last_week=seen.week_day.max())
+    spans = seen.group_by("party").aggregate(first_week=seen.week_start_day.min(), last_week=seen.week_start_day.max())
     people = encoded.parties.filter(encoded.parties.person).select("party", _person="address")
     people = people.join(inputs.people.select("person", "hire_date", "leave_date"), people._person == inputs.people.person)
     spans = spans.join(people, "party")
@@ -255,9 +243,9 @@ def weekly_counts(
     `activity_weeks`; `parties` gives each person's pseudonym back.
     """
     calendar = inputs.calendar
-    grid = spans.join(calendar, (calendar.week_day >= spans.first_week) & (calendar.week_day <= spans.last_week))
-    grid = grid.select("party", "week_day", "week", "period", "period_start")
-    keys = ["party", "week_day"]
+    grid = spans.join(calendar, (calendar.week_start_day >= spans.first_week) & (calendar.week_start_day <= spans.last_week))
+    grid = grid.select("party", "week_start_day", "week", "period", "period_start")
+    keys = ["party", "week_start_day"]
     email = email_time(mail, config)
     meeting = meeting_time(meetings, parties, inputs, config)
     joined = grid.left_join(email, keys).left_join(meeting, keys).left_join(network, keys)

@@ -18,14 +18,13 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from repsight.metrics.headline import HEADLINE
+from repsight.metrics.catalog import HEADLINE, label
+from repsight.metrics.catalog import unit as metric_unit
 from repsight.report.numbers import interval, is_missing, plain, q_value, signed, value
 
 __all__ = [
-    "LABELS",
     "LEADING_TESTS",
     "SEGMENT_SPECIFIC",
-    "UNITS",
     "dynamics_figure",
     "dynamics_metrics",
     "headline_figure",
@@ -41,32 +40,6 @@ __all__ = [
 
 Document = Mapping[str, Any]
 
-LABELS = {
-    "customer_hours": "Customer time",
-    "internal_network_size": "Internal network",
-    "senior_leader_hours": "Senior-leader time",
-    "manager_hours": "Manager time",
-    "org_span": "Org units reached",
-    "network_prominence": "Network prominence",
-    "network_brokerage": "Network brokerage",
-    "collaboration_hours": "Collaboration",
-    "external_hours": "External time",
-    "after_hours_collaboration_hours": "After-hours collaboration",
-}
-"""Each study metric's name for people; a metric not listed shows its column name."""
-UNITS = {
-    "customer_hours": "hours/week",
-    "internal_network_size": "people",
-    "senior_leader_hours": "hours/week",
-    "manager_hours": "hours/week",
-    "org_span": "org units",
-    "network_prominence": "percentile",
-    "network_brokerage": "percentile",
-    "collaboration_hours": "hours/week",
-    "external_hours": "hours/week",
-    "after_hours_collaboration_hours": "hours/week",
-}
-"""The unit of each metric's weekly value (network scores exist per period only)."""
 
 SEGMENT_SPECIFIC = "segment-specific"
 """The phase-2 verdict of a behaviour whose effect differs between segments (docs/study.md)."""
@@ -84,21 +57,6 @@ INK = "#1f2933"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 # Red where the bottom tier does less, blue where it does more, white for no gap.
 GAP_COLOURS = [[0.0, "#b2182b"], [0.25, "#ef8a62"], [0.5, "#f7f7f7"], [0.75, "#67a9cf"], [1.0, "#2166ac"]]
-
-
-def label(metric: str) -> str:
-    """Return the metric's name for people, e.g. "Customer time"."""
-    return LABELS.get(metric, metric.replace("_", " ").capitalize())
-
-
-def label_with_unit(metric: str) -> str:
-    """Return the metric's name for people with its unit, e.g. "Customer time (hours/week)"."""
-    name, unit = label(metric), UNITS.get(metric, "")
-    return f"{name} ({unit})" if unit and unit.lower() not in name.lower() else name
-
-
-def _unit(metric: str) -> str:
-    return UNITS.get(metric, "")
 
 
 def metric_order(document: Document) -> list[str]:
@@ -176,7 +134,10 @@ def headline_figure(document: Document) -> go.Figure:
         row_heights=[0.58, 0.42],
         vertical_spacing=0.2,
         horizontal_spacing=0.1,
-        subplot_titles=[*(f"{label(m)} ({_unit(m)})" for m in metrics), f"{bottom} vs {top}, with the {confidence} interval"],
+        subplot_titles=[
+            *(f"{label(m)} ({metric_unit(m)})" for m in metrics),
+            f"{bottom} vs {top}, with the {confidence} interval",
+        ],
     )
     for column, metric in enumerate(metrics, start=1):
         row = phase1[metric]
@@ -190,7 +151,7 @@ def headline_figure(document: Document) -> go.Figure:
                 textposition="auto",
                 name=label(metric),
                 showlegend=False,
-                hovertemplate=f"<b>{label(metric)}</b><br>%{{x}}: %{{text}} {_unit(metric)}<extra></extra>",
+                hovertemplate=f"<b>{label(metric)}</b><br>%{{x}}: %{{text}} {metric_unit(metric)}<extra></extra>",
             ),
             row=1,
             col=column,
@@ -417,7 +378,7 @@ def dynamics_figure(document: Document, metric: str) -> go.Figure:
     weeks = list(found["weeks"])
     periods = document["population"]["periods"]
     period = "quarter" if any("Q" in p for p in periods) else "month"
-    unit = _unit(metric)
+    unit = metric_unit(metric)
     top, bottom = tier_names(document)
     figure = go.Figure()
     for tier, name, colour in (("top", top, TOP_COLOUR), ("bottom", bottom, BOTTOM_COLOUR)):

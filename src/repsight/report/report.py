@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from repsight.errors import StudyError
-from repsight.metrics.headline import HEADLINE
-from repsight.privacy import read_key, suppress_small_study_groups
+from repsight.metrics.catalog import HEADLINE, unit
+from repsight.privacy import suppress_small_study_groups
 from repsight.report.figures import (
     LEADING_TESTS,
     SEGMENT_SPECIFIC,
-    UNITS,
     dynamics_figure,
     dynamics_metrics,
     headline_figure,
@@ -245,7 +244,7 @@ def _headline(document: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "metric": label(metric),
                 "gap": signed(row["bottom_vs_top_pct"], 1, "%"),
-                "means": f"{plain(row['bottom_mean'])} vs {plain(row['top_mean'])} {UNITS.get(metric, '')}".strip(),
+                "means": f"{plain(row['bottom_mean'])} vs {plain(row['top_mean'])} {unit(metric)}".strip(),
                 "interval": interval(row["ci95"], 1, "%"),
                 "q": q_value(row["q"]),
                 "finding": is_finding(row["q"], document),
@@ -258,7 +257,7 @@ def _phase1_row(document: dict[str, Any], metric: str) -> dict[str, Any]:
     row = document["phase1"][metric]
     return {
         "metric": label(metric),
-        "unit": UNITS.get(metric, ""),
+        "unit": unit(metric),
         "top": plain(row["top_mean"]),
         "bottom": plain(row["bottom_mean"]),
         "gap": signed(row["bottom_vs_top_pct"], 1, "%"),
@@ -348,7 +347,7 @@ def write_report(config: Config, out: Path) -> ReportResult:
     """Write the workspace's latest study as a self-contained HTML page to `out`."""
     from repsight.store import Store
 
-    with Store.open(config, read_key(config.key_path), read_only=True) as store:
+    with Store.open(config, read_only=True) as store:
         document, studied_at = latest_study(store, config)
     page = _render(document, config, studied_at, None)
     data = page.html.encode("utf-8")

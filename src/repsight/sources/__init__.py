@@ -35,10 +35,10 @@ _READERS: dict[tuple[str, str], str] = {
     ("mail", "csv"): "repsight.sources.mail_csv:read_mail_csv",
     ("mail", "mbox"): "repsight.sources.mbox:read_mbox",
     ("mail", "eml"): "repsight.sources.mbox:read_eml",
-    ("mail", "graph"): "repsight.sources.graph:read_graph_messages",
+    ("mail", "graph"): "repsight.sources.msgraph:read_graph_messages",
     ("calendar", "csv"): "repsight.sources.calendar_csv:read_calendar_csv",
     ("calendar", "ics"): "repsight.sources.ics:read_ics",
-    ("calendar", "graph"): "repsight.sources.graph:read_graph_events",
+    ("calendar", "graph"): "repsight.sources.msgraph:read_graph_events",
 }
 
 FORMATS: dict[str, str] = {

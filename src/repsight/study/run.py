@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from repsight.config import Config
     from repsight.store import Store
 
-__all__ = ["StudyResult", "analyze", "jsonable", "run_study", "study_document"]
+__all__ = ["StudyResult", "compute_study", "jsonable", "run_study", "study_document"]
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def _check_tiers(rows: pd.DataFrame, config: Config) -> None:
         )
 
 
-def run_study(store: Store, config: Config) -> StudyResult:
+def compute_study(store: Store, config: Config) -> StudyResult:
     """Return the study of the workspace's stored metrics, KPIs and roster, and store it (tables `study_tiers`, `study_results`)."""
     started = time.perf_counter()
     rows, unmeasured = rep_periods(store, config)
@@ -135,10 +135,9 @@ def run_study(store: Store, config: Config) -> StudyResult:
     return result
 
 
-def analyze(config: Config) -> StudyResult:
+def run_study(config: Config) -> StudyResult:
     """Open the workspace of `config`, run the study and store it."""
-    from repsight.privacy import read_key
     from repsight.store import Store
 
-    with Store.open(config, read_key(config.key_path)) as store:
-        return run_study(store, config)
+    with Store.open(config) as store:
+        return compute_study(store, config)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from repsight.errors import StudyError
+from repsight.metrics.catalog import PERIOD_ONLY
 
 if TYPE_CHECKING:
     from repsight.config import Config
@@ -79,7 +80,7 @@ def assign_tiers(rows: pd.DataFrame, fraction: float) -> np.ndarray:
 
 def rep_weeks(store: Store, config: Config, tiers: pd.DataFrame) -> pd.DataFrame:
     """Return the person-week rows of the tiered rep-periods, with `tier` and `week_of_period` (1 = the period's first week)."""
-    metrics = [m for m in config.study.metrics if m not in ("network_prominence", "network_brokerage")]
+    metrics = [m for m in config.study.metrics if m not in PERIOD_ONLY]
     weeks = store.table("person_week").select("person", "week", "period", *metrics)
     chosen = ibis.memtable(tiers[["person", "period", "tier", "period_start"]].reset_index(drop=True))
     rows: pd.DataFrame = store.backend.to_pyarrow(weeks.join(chosen, ["person", "period"])).to_pandas()

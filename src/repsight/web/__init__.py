@@ -25,7 +25,7 @@ def dashboard(config: Config) -> FastAPI:
     from repsight.web.data import load_data
 
     key = read_key(config.key_path)
-    with Store.open(config, key, read_only=True) as store:
+    with Store.open(config, read_only=True, key=key) as store:
         data = load_data(store, config)
     return create_app(config, data, Accounts(config.accounts_path), session_secret(key))
 

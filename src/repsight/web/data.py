@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from repsight.errors import StudyError
-from repsight.report.figures import UNITS, label_with_unit
+from repsight.metrics.catalog import CATALOG, PERIOD_ONLY
 
 if TYPE_CHECKING:
     from repsight.config import Config
@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = ["BEHAVIOURS", "LABELS", "Band", "WorkspaceData", "load_data"]
 
-BEHAVIOURS = ("customer_hours", "internal_network_size", "senior_leader_hours", "manager_hours")
+BEHAVIOURS = tuple(m.name for m in CATALOG if m.dashboard)
 """The behaviours each view charts: the study's three, and manager time."""
-LABELS = {metric: label_with_unit(metric) for metric in UNITS}
+LABELS = {m.name: m.label_with_unit for m in CATALOG}
 """Each metric's name and unit on the dashboard, as the report names them."""
 _PEOPLE = ["person", "manager", "org", "level", "function", "region", "segment", "channel"]
 
@@ -282,7 +282,7 @@ def load_data(store: Store, config: Config) -> WorkspaceData:
     from repsight.report.report import latest_study
     from repsight.study import rep_periods
 
-    metrics = [m for m in config.study.metrics if m not in ("network_prominence", "network_brokerage")]
+    metrics = [m for m in config.study.metrics if m not in PERIOD_ONLY]
     people = store.backend.to_pyarrow(store.table("people").select(*_PEOPLE)).to_pandas()
     identities = store.backend.to_pyarrow(store.table("identities")).to_pandas()
     people = people.merge(identities[["person", "email", "name"]], on="person", how="left").set_index("person")

@@ -1,0 +1,217 @@
+"""The ingest stage: read the configured inputs, pseudonymise, quarantine, store.
+
+Every table is keyed, so loading the same records again adds nothing.
+Events are committed in batches, each with its quarantine entries, so
+memory stays flat whatever a file's size; an interrupted load keeps whole
+batches, and loading the file again completes it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+
+from repsight.config import Config
+from repsight.errors import InputError
+from repsight.ingest.loaders import LOADERS
+from repsight.privacy import Pseudonymizer
+from repsight.sources import Window, open_source, reader_for
+from repsight.sources.records import MeetingBatch, MessageBatch, Rejected
+from repsight.store import Store
+
+__all__ = ["FileResult", "IngestReport", "Progress", "calendar_window", "configured_files", "ingest_file", "run_ingest"]
+
+BATCH_SIZE = 20_000
+
+
+@dataclass
+class FileResult:
+    """What loading one file did. loaded + quarantined = read; `new` of `loaded` were not stored before."""
+
+    kind: str
+    path: Path
+    read: int = 0
+    loaded: int = 0
+    new: int = 0
+    quarantined: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    exception: Exception | None = field(default=None, repr=False)
+    """The unexpected error behind `error`, kept for `--debug`."""
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did, file by file."""
+
+    files: list[FileResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(f.error is None for f in self.files)
+
+    def total(self, kind: str | None = None) -> FileResult:
+        """Return the sums over all files (of one kind, if given)."""
+        chosen = [f for f in self.files if kind is None or f.kind == kind]
+        return FileResult(
+            kind=kind or "all",
+            path=Path("(total)"),
+            read=sum(f.read for f in chosen),
+            loaded=sum(f.loaded for f in chosen),
+            new=sum(f.new for f in chosen),
+            quarantined=sum(f.quarantined for f in chosen),
+            seconds=sum(f.seconds for f in chosen),
+        )
+
+
+class Progress(Protocol):
+    """Where a load reports how far it is (the CLI draws Rich progress bars)."""
+
+    def start(self, path: Path, total_bytes: int) -> None: ...
+    def advance(self, bytes_read: int, records: int) -> None: ...
+    def finish(self) -> None: ...
+
+
+def ingest_file(
+    store: Store,
+    pseudo: Pseudonymizer,
+    config: Config,
+    kind: str,
+    path: Path,
+    progress: Progress | None = None,
+) -> FileResult:
+    """Load one file of `kind` into the store; return what it did.
+
+    Events are committed batch by batch, each batch with its quarantine
+    entries, so memory stays flat however large the file. A load that is
+    interrupted keeps whole batches and its `loads` row has no
+    `finished_at`; loading the file again adds the rest and doubles nothing.
+    """
+    result = FileResult(kind, path)
+    started = time.perf_counter()
+    reader = reader_for(kind, path)
+    load_id = store.next_load_id()
+    rejected: list[Rejected] = []
+    loader = LOADERS[kind](store, pseudo, config, load_id)
+
+    def commit() -> None:
+        with store.transaction():
+            result.new += loader.flush()
+            store.insert_new("quarantine", _quarantine_rows(rejected, load_id, str(path), kind))
+        result.quarantined += len(rejected)
+        rejected.clear()
+
+    with open_source(path, calendar_window(config)) as source:
+        store.start_load(load_id, str(path), kind, source.size)
+        if progress is not None:
+            progress.start(path, source.size)
+        reported = 0
+        for item in reader(source):
+            if isinstance(item, MessageBatch | MeetingBatch):
+                result.read += len(item)
+                loader.add(item)
+            else:
+                result.read += 1
+                problem = item if isinstance(item, Rejected) else loader.add(item)
+                if problem is not None:
+                    rejected.append(problem)
+            if loader.streams and (loader.pending >= BATCH_SIZE or len(rejected) >= BATCH_SIZE):
+                commit()
+            if progress is not None and result.read - reported >= 2048:
+                progress.advance(source.bytes_read, result.read)
+                reported = result.read
+        commit()
+        if progress is not None:
+            progress.advance(source.bytes_read, result.read)
+            progress.finish()
+        result.loaded = result.read - result.quarantined
+        store.finish_load(
+            load_id,
+            sha256=source.counter.sha256.hexdigest(),
+            rows_read=result.read,
+            rows_loaded=result.loaded,
+            rows_new=result.new,
+            rows_quarantined=result.quarantined,
+        )
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def calendar_window(config: Config) -> Window:
+    """Return the span recurring meetings are expanded within, from `[sources] calendar_from/until`."""
+    start, until = config.sources.calendar_from, config.sources.calendar_until
+    return Window(
+        start=datetime.combine(start, datetime.min.time(), UTC) if start else None,
+        end=datetime.combine(until + timedelta(days=1), datetime.min.time(), UTC) if until else None,
+    )
+
+
+def _quarantine_rows(rejected: list[Rejected], load_id: int, source: str, kind: str) -> pa.Table:
+    return pa.table(
+        {
+            "load_id": pa.array([load_id] * len(rejected), pa.int64()),
+            "source": pa.array([source] * len(rejected), pa.string()),
+            "kind": pa.array([kind] * len(rejected), pa.string()),
+            "position": pa.array([r.position for r in rejected], pa.string()),
+            "field": pa.array([r.field for r in rejected], pa.string()),
+            "reason": pa.array([r.reason for r in rejected], pa.string()),
+        }
+    )
+
+
+def configured_files(config: Config) -> tuple[list[tuple[str, Path]], list[str]]:
+    """Return the (kind, path) pairs the configuration names, in load order, and notes."""
+    files: list[tuple[str, Path]] = []
+    notes: list[str] = []
+    for kind in ("roster", "accounts", "kpis"):
+        name = getattr(config.sources, kind)
+        if name:
+            files.append((kind, config.resolve(name)))
+    for kind in ("mail", "calendar"):
+        patterns: list[str] = getattr(config.sources, kind)
+        matched = config.expand(patterns)
+        if patterns and not matched:
+            notes.append(f"{kind}: no file matches {', '.join(patterns)}")
+        files.extend((kind, path) for path in matched)
+    return files, notes
+
+
+def run_ingest(
+    config: Config,
+    *,
+    files: Iterable[tuple[str, Path]] | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Load the configured inputs (or the given files) into the workspace; return what happened.
+
+    A file that cannot be read at all is reported with its error and the
+    others still load.
+    """
+    report = IngestReport()
+    if files is None:
+        files, report.notes = configured_files(config)
+    with Store.open(config) as store:
+        pseudo = Pseudonymizer(store.key)
+        for kind, path in files:
+            try:
+                report.files.append(ingest_file(store, pseudo, config, kind, path, progress))
+            except InputError as exc:
+                if progress is not None:
+                    progress.finish()
+                report.files.append(FileResult(kind, path, error=str(exc)))
+            except Exception as exc:  # a reader's bug must not stop the other files
+                if progress is not None:
+                    progress.finish()
+                error = (
+                    f"{path}: internal error while reading it ({type(exc).__name__}: {exc}); the batches stored "
+                    "before it are kept, and loading the file again completes it once the cause is fixed"
+                )
+                report.files.append(FileResult(kind, path, error=error, exception=exc))
+    return report

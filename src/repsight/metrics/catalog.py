@@ -1,0 +1,173 @@
+"""The metric catalogue: every behaviour metric, named, labelled and placed once.
+
+Each list of metrics elsewhere (the stored tables' columns, the study's
+default metrics, the report's and dashboard's labels and units, the command
+line's column headings, the Viva Insights export's names, the headline
+behaviours) is derived from `CATALOG`. Adding a metric means writing its rule
+(`metrics/weekly.py` or `metrics/centrality.py`) and one entry here.
+
+This module imports nothing of repsight: the configuration, the schema and
+the graph workers read it without Ibis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "CATALOG",
+    "HEADLINE",
+    "PERIOD_ONLY",
+    "STUDY_DEFAULT",
+    "WEEKLY",
+    "Metric",
+    "label",
+    "label_with_unit",
+    "metric",
+    "unit",
+]
+
+Grain = Literal["week", "period"]
+Kind = Literal["hours", "count", "percentile"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One behaviour metric: its column, how people read it, where it is measured and who uses it."""
+
+    name: str
+    """The column in `person_week` / `person_period` (docs/metrics.md)."""
+    label: str
+    """Its name for people in the report and on the dashboard, e.g. "Customer time"."""
+    short: str
+    """Its heading in a terminal table: a few characters, read with `unit_short`."""
+    unit: str
+    """The unit of a weekly value (or of the period's value, for period-only metrics)."""
+    unit_short: str
+    """The unit in a terminal table."""
+    kind: Kind
+    """Hours (a float per week), a count (an integer per week) or a percentile (per period)."""
+    grain: Grain
+    """"week": measured each week, a period holds the weekly mean; "period": measured per period only."""
+    study_rank: int | None = None
+    """Its place among the study's default metrics (`[study] metrics`); None when the study does not test it by default."""
+    headline_rank: int | None = None
+    """Its place among the study's three headline behaviours, or None."""
+    dashboard: bool = False
+    """Whether every dashboard view charts it week by week."""
+    viva: str | None = None
+    """Its column in the Viva Insights-style export; None keeps repsight's name."""
+
+    @property
+    def label_with_unit(self) -> str:
+        """Return the label with its unit, e.g. "Customer time (hours/week)"."""
+        return f"{self.label} ({self.unit})" if self.unit.lower() not in self.label.lower() else self.label
+
+    @property
+    def heading(self) -> str:
+        """Return the terminal heading with its unit, e.g. "customer h/wk"."""
+        return f"{self.short} {self.unit_short}".strip()
+
+
+def _hours(
+    name: str,
+    label: str,
+    short: str,
+    *,
+    study_rank: int | None = None,
+    headline_rank: int | None = None,
+    dashboard: bool = False,
+    viva: str | None = None,
+) -> Metric:
+    return Metric(name, label, short, "hours/week", "h/wk", "hours", "week", study_rank, headline_rank, dashboard, viva)
+
+
+def _count(
+    name: str,
+    label: str,
+    short: str,
+    unit: str,
+    unit_short: str,
+    *,
+    study_rank: int | None = None,
+    headline_rank: int | None = None,
+    dashboard: bool = False,
+    viva: str | None = None,
+) -> Metric:
+    return Metric(name, label, short, unit, unit_short, "count", "week", study_rank, headline_rank, dashboard, viva)
+
+
+CATALOG: tuple[Metric, ...] = (
+    # In the order the tables hold them: hours, then counts, then the period-only network scores.
+    _hours("meeting_hours", "Meeting time", "meetings", viva="Meeting_hours"),
+    _hours("email_hours", "Email time", "email", viva="Email_hours"),
+    _hours("collaboration_hours", "Collaboration", "collab", study_rank=8, viva="Collaboration_hours"),
+    _hours("customer_hours", "Customer time", "customer", study_rank=1, headline_rank=1, dashboard=True),
+    _hours("external_hours", "External time", "external", study_rank=9, viva="External_collaboration_hours"),
+    _hours("senior_leader_hours", "Senior-leader time", "leaders", study_rank=6, headline_rank=3, dashboard=True),
+    _hours("manager_hours", "Manager time", "manager", study_rank=7, dashboard=True),
+    _hours("manager_1on1_hours", "Manager 1:1 time", "1:1", viva="Meeting_hours_with_manager_1_on_1"),
+    _hours(
+        "after_hours_collaboration_hours",
+        "After-hours collaboration",
+        "after hours",
+        study_rank=10,
+        viva="After_hours_collaboration_hours",
+    ),
+    _count("meetings", "Meetings", "meetings", "meetings/week", "/wk", viva="Meetings"),
+    _count("emails_sent", "Emails sent", "sent", "emails/week", "/wk", viva="Emails_sent"),
+    _count("emails_received", "Emails received", "received", "emails/week", "/wk"),
+    _count(
+        "internal_network_size",
+        "Internal network",
+        "network",
+        "people",
+        "people",
+        study_rank=2,
+        headline_rank=2,
+        dashboard=True,
+        viva="Internal_network_size",
+    ),
+    _count("org_span", "Org units reached", "org units", "org units", "", study_rank=3, viva="Networking_outside_organization"),
+    Metric("network_prominence", "Network prominence", "prominence", "percentile", "pct", "percentile", "period", study_rank=4),
+    Metric("network_brokerage", "Network brokerage", "brokerage", "percentile", "pct", "percentile", "period", study_rank=5),
+)
+"""Every metric, in the order `person_week` and `person_period` hold them."""
+
+_BY_NAME = {m.name: m for m in CATALOG}
+WEEKLY: tuple[str, ...] = tuple(m.name for m in CATALOG if m.grain == "week")
+"""The metrics measured week by week: the columns of `person_week`, in order."""
+PERIOD_ONLY: tuple[str, ...] = tuple(m.name for m in CATALOG if m.grain == "period")
+"""The metrics measured per period only (the network scores): no weekly values."""
+STUDY_DEFAULT: tuple[str, ...] = tuple(
+    m.name for m in sorted((m for m in CATALOG if m.study_rank is not None), key=lambda m: m.study_rank or 0)
+)
+"""The metrics the study tests unless `[study] metrics` says otherwise."""
+HEADLINE: tuple[str, ...] = tuple(
+    m.name for m in sorted((m for m in CATALOG if m.headline_rank is not None), key=lambda m: m.headline_rank or 0)
+)
+"""The study's three headline behaviours: customer time, internal network, senior-leader time."""
+
+
+def metric(name: str) -> Metric | None:
+    """Return the catalogue entry of a metric column, or None for a column that is not a metric."""
+    return _BY_NAME.get(name)
+
+
+def label(name: str) -> str:
+    """Return a metric's name for people, e.g. "Customer time" (a column that is no metric reads as itself)."""
+    found = _BY_NAME.get(name)
+    return found.label if found else name.replace("_", " ").capitalize()
+
+
+def unit(name: str) -> str:
+    """Return a metric's unit, e.g. "hours/week" ("" for a column that is no metric)."""
+    found = _BY_NAME.get(name)
+    return found.unit if found else ""
+
+
+def label_with_unit(name: str) -> str:
+    """Return a metric's name for people with its unit, e.g. "Customer time (hours/week)"."""
+    found = _BY_NAME.get(name)
+    return found.label_with_unit if found else label(name)

@@ -1,0 +1,153 @@
+"""The workspace's tables: every stored table's columns, types and key.
+
+The store (`repsight.store`) creates and loads them; docs/metrics.md and
+docs/study.md document the stages' tables. The metric columns come from the
+metric catalogue (`repsight.metrics.catalog`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from repsight.metrics.catalog import CATALOG, PERIOD_ONLY
+
+__all__ = ["KEYS", "METRIC_COLUMNS", "SCHEMA_VERSION", "TABLES"]
+
+
+def _weekly_columns(table: Literal["week", "period"]) -> dict[str, str]:
+    # A week holds hours as floats and counts as integers; a period holds their weekly means.
+    return {m.name: "float64" if m.kind == "hours" or table == "period" else "int64" for m in CATALOG if m.grain == "week"}
+
+
+SCHEMA_VERSION = 1
+
+# Every table the store keeps, with its columns and their types. The key
+# columns of each table are in KEYS; a load never stores a key twice.
+TABLES: dict[str, dict[str, str]] = {
+    "workspace": {"name": "string", "value": "string"},
+    "loads": {
+        "load_id": "int64",
+        "source": "string",
+        "kind": "string",
+        "size_bytes": "int64",
+        "sha256": "string",
+        "rows_read": "int64",
+        "rows_loaded": "int64",
+        "rows_new": "int64",
+        "rows_quarantined": "int64",
+        "started_at": "timestamp",
+        "finished_at": "timestamp",
+    },
+    "quarantine": {
+        "load_id": "int64",
+        "source": "string",
+        "kind": "string",
+        "position": "string",
+        "field": "string",
+        "reason": "string",
+    },
+    "identities": {"person": "string", "email": "string", "name": "string"},
+    "people": {
+        "person": "string",
+        "domain": "string",
+        "manager": "string",
+        "org": "string",
+        "level": "int64",
+        "function": "string",
+        "region": "string",
+        "segment": "string",
+        "channel": "string",
+        "hire_date": "date",
+        "leave_date": "date",
+        "timezone": "string",
+        "attributes": "string",
+        "load_id": "int64",
+    },
+    "accounts": {"account_id": "string", "name": "string", "type": "string", "domains": "string", "load_id": "int64"},
+    "account_domains": {"domain": "string", "account_id": "string", "type": "string"},
+    "kpis": {
+        "person": "string",
+        "period": "string",
+        "period_start": "date",
+        "period_end": "date",
+        "quota": "float64",
+        "bookings": "float64",
+        "attainment": "float64",
+        "load_id": "int64",
+    },
+    "messages": {
+        "message_key": "string",
+        "sent_at": "timestamp",
+        "sender": "string",
+        "sender_domain": "string",
+        "recipient_count": "int64",
+        "load_id": "int64",
+    },
+    "message_recipients": {
+        "message_key": "string",
+        "recipient": "string",
+        "recipient_domain": "string",
+        "kind": "string",
+    },
+    "meetings": {
+        "meeting_key": "string",
+        "series_key": "string",
+        "start_at": "timestamp",
+        "end_at": "timestamp",
+        "organizer": "string",
+        "organizer_domain": "string",
+        "is_cancelled": "boolean",
+        "is_all_day": "boolean",
+        "is_transparent": "boolean",
+        "attendee_count": "int64",
+        "load_id": "int64",
+    },
+    "meeting_attendees": {
+        "meeting_key": "string",
+        "attendee": "string",
+        "attendee_domain": "string",
+        "response": "string",
+    },
+}
+
+# The metrics stage's tables (docs/metrics.md), replaced whole on every run;
+# their metric columns come from the catalogue.
+TABLES["person_week"] = {"person": "string", "week": "date", "period": "string", **_weekly_columns("week")}
+TABLES["person_period"] = {
+    "person": "string",
+    "period": "string",
+    "period_start": "date",
+    "weeks": "int64",
+    **_weekly_columns("period"),
+    **dict.fromkeys(PERIOD_ONLY, "float64"),
+}
+TABLES["period_edges"] = {"period": "string", "a": "string", "b": "string", "weight": "int64"}
+
+# The study's tables (docs/study.md), replaced whole on every run.
+TABLES["study_tiers"] = {"person": "string", "period": "string", "attainment": "float64", "tier": "int64"}
+TABLES["study_results"] = {"created_at": "timestamp", "document": "string"}
+
+KEYS: dict[str, tuple[str, ...]] = {
+    "workspace": ("name",),
+    "loads": ("load_id",),
+    "quarantine": ("source", "position", "field", "reason"),
+    "identities": ("person",),
+    "people": ("person",),
+    "accounts": ("account_id",),
+    "account_domains": ("domain",),
+    "kpis": ("person", "period"),
+    "messages": ("message_key",),
+    "message_recipients": ("message_key", "recipient"),
+    "meetings": ("meeting_key",),
+    "meeting_attendees": ("meeting_key", "attendee"),
+    "person_week": ("person", "week"),
+    "person_period": ("person", "period"),
+    "period_edges": ("period", "a", "b"),
+    "study_tiers": ("person", "period"),
+    "study_results": ("created_at",),
+}
+
+METRIC_COLUMNS: tuple[str, ...] = tuple(
+    c for c in TABLES["person_period"] if c not in ("person", "period", "period_start", "weeks")
+)
+"""The metric columns of `person_period`: what the study may test."""

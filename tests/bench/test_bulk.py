@@ -1,0 +1,322 @@
+"""The bulk synthetic company: written straight to the store, shaped as the loaders shape data, planted like activity.py."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import ibis
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from bulk import BulkResult, generate_store, main
+from bulk.events import hex_keys
+from repsight.config import Config, load_config
+from repsight.errors import StoreError
+from repsight.privacy import pseudonym
+from repsight.schema import KEYS, TABLES
+from repsight.store import Store
+from repsight.synth import DEFAULT_START, _full_quarters, _kpis, _months_later, _partial
+from repsight.synth.activity import Params, quarter_skills
+from repsight.synth.org import build_company
+from repsight.synth.random import Rng
+from repsight.workspace import init_workspace
+from tests.support import TEST_KEY
+
+PEOPLE, MONTHS, SEED = 60, 3, 3
+WEEKS = 14  # Mondays from 2024-07-01 to 2024-09-30
+DATA_TABLES = [
+    "identities",
+    "people",
+    "accounts",
+    "account_domains",
+    "kpis",
+    "messages",
+    "message_recipients",
+    "meetings",
+    "meeting_attendees",
+]
+NULLABLE = {("people", "manager"), ("people", "segment"), ("people", "channel"), ("people", "leave_date")}
+PERSONAL = ("gmail.com", "yahoo.com", "outlook.com", "hotmail.com")
+Tables = dict[str, pa.Table]
+
+
+def build(folder: Path, *, people: int = PEOPLE, months: int = MONTHS, seed: int = SEED) -> tuple[Config, BulkResult, Tables]:
+    config = init_workspace(folder, domains=["acme.example"], timezone="America/New_York")
+    result = generate_store(config, TEST_KEY, people=people, months=months, seed=seed)
+    with duckdb.connect(str(config.database_path), read_only=True) as con:
+        tables = {name: con.execute(f"SELECT * FROM {name}").to_arrow_table() for name in [*DATA_TABLES, "loads"]}
+    return config, result, tables
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, BulkResult, Tables]:
+    return build(tmp_path_factory.mktemp("bulk") / "ws")
+
+
+def rows(table: pa.Table, *columns: str) -> list[tuple[object, ...]]:
+    return list(zip(*(table[c].to_pylist() for c in columns), strict=True))
+
+
+def test_every_table_has_the_store_schema_and_no_unexpected_nulls(small: tuple[Config, BulkResult, Tables]) -> None:
+    _, result, tables = small
+    for name in DATA_TABLES:
+        table = tables[name]
+        assert table.schema.equals(ibis.schema(TABLES[name]).to_pyarrow()), name
+        assert table.num_rows > 0, name
+        for column in table.column_names:
+            if (name, column) not in NULLABLE:
+                assert table[column].null_count == 0, (name, column)
+        assert result.rows[name] == table.num_rows
+    assert result.rows == {
+        "people": 60,
+        "identities": 61,
+        "accounts": 301,
+        "account_domains": 301,
+        "kpis": 26,
+        "messages": 9334,
+        "message_recipients": 11453,
+        "meetings": 3710,
+        "meeting_attendees": 9830,
+    }, "same seed, same rows: a change here changes every benchmark's data"
+
+
+def test_every_table_is_unique_on_its_key(small: tuple[Config, BulkResult, Tables]) -> None:
+    _, _, tables = small
+    for name in DATA_TABLES:
+        keys = rows(tables[name], *KEYS[name])
+        assert len(set(keys)) == len(keys), name
+    assert all(len(k) == 32 for k in tables["messages"]["message_key"].to_pylist())
+
+
+def test_counts_match_participant_rows_and_participants_are_well_formed(small: tuple[Config, BulkResult, Tables]) -> None:
+    _, _, t = small
+    sent = Counter(t["message_recipients"]["message_key"].to_pylist())
+    assert {k: n for k, n in rows(t["messages"], "message_key", "recipient_count")} == dict(sent)
+    sender = dict(rows(t["messages"], "message_key", "sender"))
+    assert all(sender[k] != r for k, r in rows(t["message_recipients"], "message_key", "recipient"))
+    assert set(t["message_recipients"]["kind"].to_pylist()) == {"to", "cc"}
+
+    invited = Counter(t["meeting_attendees"]["meeting_key"].to_pylist())
+    assert {k: n for k, n in rows(t["meetings"], "meeting_key", "attendee_count")} == dict(invited)
+    organizer = dict(rows(t["meetings"], "meeting_key", "organizer"))
+    organizer_rows = [
+        (k, a) for k, a, r in rows(t["meeting_attendees"], "meeting_key", "attendee", "response") if r == "organizer"
+    ]
+    assert sorted(organizer_rows) == sorted(organizer.items()), "one organiser row per meeting: its organiser"
+    assert set(t["meeting_attendees"]["response"].to_pylist()) == {
+        "organizer",
+        "accepted",
+        "tentative",
+        "declined",
+        "needs-action",
+        "none",
+    }
+    # Domains are the participants' own: one domain per pseudonym.
+    for table, who, domain in (
+        ("messages", "sender", "sender_domain"),
+        ("message_recipients", "recipient", "recipient_domain"),
+        ("meetings", "organizer", "organizer_domain"),
+        ("meeting_attendees", "attendee", "attendee_domain"),
+    ):
+        pairs = set(rows(t[table], who, domain))
+        assert len({p for p, _ in pairs}) == len(pairs), table
+
+
+def test_identities_name_every_colleague_and_no_outsider(small: tuple[Config, BulkResult, Tables]) -> None:
+    _, _, t = small
+    identities = dict(rows(t["identities"], "person", "email"))
+    assert all(pseudonym(TEST_KEY, email) == person for person, email in identities.items())
+    assert all(email.endswith("@acme.example") for email in identities.values())
+    assert set(t["people"]["person"].to_pylist()) | {pseudonym(TEST_KEY, "sales-all@acme.example")} == set(identities)
+    for table, who, domain in (
+        ("messages", "sender", "sender_domain"),
+        ("message_recipients", "recipient", "recipient_domain"),
+        ("meetings", "organizer", "organizer_domain"),
+        ("meeting_attendees", "attendee", "attendee_domain"),
+    ):
+        for person, where in set(rows(t[table], who, domain)):
+            assert (person in identities) == (where == "acme.example"), (table, where)
+    managers = set(t["people"]["manager"].drop_null().to_pylist())
+    assert managers <= set(identities)
+
+
+def test_reference_tables_are_those_generate_would_load(small: tuple[Config, BulkResult, Tables]) -> None:
+    _, result, t = small
+    rng = Rng(SEED)
+    end = _months_later(DEFAULT_START, MONTHS)
+    company = build_company(PEOPLE, rng, DEFAULT_START, end)
+    quarters = _full_quarters(DEFAULT_START, end)
+    skills = quarter_skills(company, [q for q, _, _ in quarters] + _partial(DEFAULT_START, end, quarters), rng, Params())
+    expected = {(pseudonym(TEST_KEY, e), p, q, b) for e, p, q, b in _kpis(company, quarters, skills, rng, Params())}
+    assert set(rows(t["kpis"], "person", "period", "quota", "bookings")) == expected
+    assert all(math.isclose(a, b / q) for q, b, a in rows(t["kpis"], "quota", "bookings", "attainment"))
+    assert set(rows(t["kpis"], "period_start", "period_end")) == {(date(2024, 7, 1), date(2024, 9, 30))}
+    people = {p: r for p, *r in rows(t["people"], "person", "level", "org", "hire_date", "leave_date", "timezone")}
+    for e in company.employees:
+        assert people[pseudonym(TEST_KEY, e.email)] == [e.level, e.org, e.hire_date, e.leave_date, e.timezone]
+    assert result.skills == {pseudonym(TEST_KEY, r.email): r.skill for r in company.reps}
+    account = dict(rows(t["account_domains"], "domain", "type"))
+    assert account == {a.domain: a.type for a in company.accounts}
+    loads = rows(t["loads"], "kind", "rows_new", "finished_at")
+    assert [(k, n) for k, n, _ in loads] == [
+        ("roster", 60),
+        ("accounts", 301),
+        ("kpis", 26),
+        ("mail", 9334),
+        ("calendar", 3710),
+    ]
+    assert all(finished is not None for _, _, finished in loads)
+
+
+def test_same_seed_same_tables_other_seed_other_tables(small: tuple[Config, BulkResult, Tables], tmp_path: Path) -> None:
+    _, _, first = small
+    _, _, again = build(tmp_path / "again")
+    for name in DATA_TABLES:
+        assert again[name].equals(first[name]), name
+    _, _, other = build(tmp_path / "other", seed=SEED + 1)
+    assert not other["messages"].equals(first["messages"])
+
+
+def test_rates_are_those_of_activity(small: tuple[Config, BulkResult, Tables]) -> None:
+    """activity.py's rates (measured on `generate(people=200, months=3)` loaded by ingest) within sampling noise."""
+    _, _, t = small
+    person_weeks = PEOPLE * WEEKS
+    messages, meetings = t["messages"], t["meetings"]
+    assert 11 < messages.num_rows / person_weeks < 16  # activity: 13.5
+    assert 4.2 < meetings.num_rows / person_weeks < 6.5  # activity: 5.3
+    count = messages["recipient_count"].to_numpy()
+    assert 1.1 < count.mean() < 1.4  # activity: 1.22
+    assert 0 < (count > 50).mean() < 0.002  # the CEO's monthly mail to all
+    attendees = meetings["attendee_count"].to_numpy()
+    assert 2.3 < attendees.mean() < 3.0  # activity: 2.63, organiser included
+    assert 0.93 < (attendees <= 5).mean() < 0.99  # activity: 0.976
+    response = t["meeting_attendees"]["response"]
+    declined = pc.sum(pc.equal(response, "declined")).as_py() / pc.sum(pc.not_equal(response, "organizer")).as_py()
+    assert 0.025 < declined < 0.06  # activity: 0.042
+    assert 0.015 < pc.mean(meetings["is_cancelled"].cast(pa.int8())).as_py() < 0.045  # activity: 0.030
+    assert pc.any(meetings["is_all_day"]).as_py() and pc.any(meetings["is_transparent"]).as_py()
+    domains = set(t["message_recipients"]["recipient_domain"].to_pylist()) | set(messages["sender_domain"].to_pylist())
+    assert domains & set(PERSONAL)
+    assert {d for d in domains if d.endswith(".example.org")}, "mail from domains of no account"
+
+
+def test_times_fall_in_working_weeks_on_quarter_hours(small: tuple[Config, BulkResult, Tables]) -> None:
+    _, _, t = small
+    zone = dict(rows(t["people"], "person", "timezone"))
+    start, end = datetime(2024, 6, 30), datetime(2024, 10, 8)
+    late = total = 0
+    for who, at in rows(t["messages"], "sender", "sent_at"):
+        assert start <= at < end
+        if who in zone:
+            local = at.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(zone[who]))
+            late += local.weekday() >= 5 or not 8 <= local.hour < 18
+            total += 1
+    assert 0.07 < late / total < 0.15  # activity: 0.104
+    lengths = Counter()
+    for who, begin, finish, all_day in rows(t["meetings"], "organizer", "start_at", "end_at", "is_all_day"):
+        minutes = (finish - begin) / timedelta(minutes=1)
+        lengths[minutes] += 1
+        if who in zone and not all_day:
+            local = begin.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(zone[who]))
+            assert local.minute % 15 == 0 and local.second == 0 and 8 <= local.hour < 18
+            assert local.weekday() < 5
+        if all_day:
+            assert minutes == 24 * 60 and begin.hour == 0
+    assert set(lengths) == {15, 30, 45, 60, 90, 120, 540, 1440}, "15 minutes to 2 hours; kick-offs (9 h) and offsites (all day)"
+
+
+def test_skill_drives_customer_time_not_manager_time(small: tuple[Config, BulkResult, Tables]) -> None:
+    _, result, t = small
+    customers = set(
+        pc.filter(
+            t["account_domains"]["domain"], pc.is_in(t["account_domains"]["type"], pa.array(["customer", "prospect"]))
+        ).to_pylist()
+    )
+    with_customer = {k for k, d in rows(t["meeting_attendees"], "meeting_key", "attendee_domain") if d in customers}
+    per_rep = Counter(a for k, a in rows(t["meeting_attendees"], "meeting_key", "attendee") if k in with_customer)
+    manager = dict(rows(t["people"], "person", "manager"))
+    recipients = rows(t["message_recipients"], "message_key", "recipient")
+    sender = dict(rows(t["messages"], "message_key", "sender"))
+    to_manager = Counter(sender[k] for k, r in recipients if manager.get(sender[k]) == r)
+    weeks = {p: _weeks_employed(hire, leave) for p, hire, leave in rows(t["people"], "person", "hire_date", "leave_date")}
+    reps = sorted(result.skills)
+    skill = np.array([result.skills[r] for r in reps])
+    customer = np.log(np.array([per_rep[r] / weeks[r] for r in reps]) + 0.1)
+    upward = np.log(np.array([to_manager[r] / weeks[r] for r in reps]) + 0.1)
+    # Exact for this seed (as the row counts above); well above the 0.5 a planted effect of this size gives.
+    assert round(float(np.corrcoef(skill, customer)[0, 1]), 3) == 0.772
+    assert abs(np.corrcoef(skill, upward)[0, 1]) < 0.3
+
+
+def _weeks_employed(hire: date, leave: date | None) -> float:
+    first, last = max(hire, DEFAULT_START), min(leave or date(2024, 10, 1), date(2024, 10, 1))
+    return max(1.0, (last - first).days / 7)
+
+
+@pytest.mark.slow
+def test_planted_effects_hold_in_a_larger_company(tmp_path: Path) -> None:
+    _, result, t = build(tmp_path / "ws", people=300, months=6, seed=7)
+    con = duckdb.connect()
+    for name in ("people", "meetings", "meeting_attendees", "messages", "message_recipients", "account_domains"):
+        con.register(name, t[name])
+    con.register("skill", pa.table({"person": list(result.skills), "skill": list(result.skills.values())}))
+    customer, manager, senior = con.execute(
+        """
+        WITH customer AS (
+            SELECT a.attendee AS person, count(DISTINCT m.meeting_key) AS n
+            FROM meetings m JOIN meeting_attendees a USING (meeting_key)
+            WHERE NOT m.is_cancelled AND EXISTS (
+                SELECT 1 FROM meeting_attendees b JOIN account_domains d ON d.domain = b.attendee_domain
+                WHERE b.meeting_key = m.meeting_key AND d.type IN ('customer', 'prospect'))
+            GROUP BY 1),
+        manager AS (
+            SELECT m.sender AS person, count(*) AS n FROM messages m JOIN people p ON p.person = m.sender
+            JOIN message_recipients r USING (message_key) WHERE r.recipient = p.manager GROUP BY 1),
+        senior AS (
+            SELECT a.attendee AS person, count(*) AS n FROM meetings m JOIN meeting_attendees a USING (meeting_key)
+            JOIN people o ON o.person = m.organizer WHERE o.level >= 7 AND m.attendee_count <= 4 GROUP BY 1)
+        SELECT corr(s.skill, ln(coalesce(c.n, 0) + 1)), corr(s.skill, ln(coalesce(g.n, 0) + 1)), corr(s.skill, ln(coalesce(x.n, 0) + 1))
+        FROM skill s JOIN people p USING (person)
+        LEFT JOIN customer c USING (person) LEFT JOIN manager g USING (person) LEFT JOIN senior x USING (person)
+        WHERE p.hire_date <= DATE '2024-07-01' AND p.leave_date IS NULL
+        """
+    ).fetchone()
+    assert customer > 0.5
+    assert abs(manager) < 0.15
+    assert senior > 0.15
+
+
+def test_a_store_with_data_is_refused(small: tuple[Config, BulkResult, Tables]) -> None:
+    config, _, _ = small
+    with pytest.raises(StoreError, match="already holds data"):
+        generate_store(config, TEST_KEY, people=PEOPLE, months=MONTHS)
+    with pytest.raises(ValueError, match="at least 3 months"):
+        generate_store(config, TEST_KEY, people=PEOPLE, months=2)
+
+
+def test_keys_are_distinct_hex() -> None:
+    keys = hex_keys(np.arange(100_000, dtype=np.int64), 11).to_pylist()
+    assert len(set(keys)) == 100_000 and all(len(k) == 32 and int(k, 16) >= 0 for k in keys[:100])
+    assert hex_keys(np.arange(10, dtype=np.int64), 12).to_pylist() != keys[:10]
+
+
+def test_command_line_creates_a_workspace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REPSIGHT_KEY", TEST_KEY)
+    assert main([str(tmp_path / "out"), "--people", "40", "--months", "3", "--seed", "1", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "message_recipients" in printed and "seconds" in printed
+    assert (tmp_path / "out" / "truth.json").exists()
+    config = load_config(tmp_path / "out" / "repsight.toml")
+    with Store.open(config, read_only=True, key=TEST_KEY) as store:
+        assert store.count("people") == 40 and store.count("meetings") > 0
+    # An earlier generated workspace is replaced.
+    assert main([str(tmp_path / "out"), "--people", "40", "--months", "3", "--seed", "2", "--quiet"]) == 0

@@ -1,0 +1,42 @@
+"""The study on the demo organisation, end to end: files, ingest, metrics, study, against the planted truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from repsight.synth.demo import run_demo
+
+HEADLINE = ("customer_hours", "internal_network_size", "senior_leader_hours")
+
+
+@pytest.mark.slow
+def test_demo_study_recovers_the_planted_behaviours_and_finds_manager_time_without_effect(tmp_path: Path) -> None:
+    """`repsight demo` as shipped (200 people, 18 months, seed 7).
+
+    Planted: bottom vs top -25% customer time, -20% internal network, -20%
+    senior-leader time, no effect of manager time, the same in every region,
+    segment and channel. Manager time's marginal rank correlation on this
+    seed is small but not nil (rho -0.10, q 0.036, a gap of +4%): the planted
+    null is judged where the other behaviours are held equal, in the
+    multivariable model, and over time, in the two leading-indicator tests.
+    """
+    result = run_demo(tmp_path / "demo")
+    assert result.study is not None
+    document = result.study.document
+    planted = json.loads((tmp_path / "demo" / "truth.json").read_text())["params"]["expected_bottom_vs_top"]
+    for metric in HEADLINE:
+        found = document["phase1"][metric]
+        low, high = found["ci95"]
+        assert low <= 100 * planted[metric] <= high, (metric, found)
+        assert found["q"] < 0.05 and found["rho"] > 0
+    manager = document["phase1"]["manager_hours"]
+    assert abs(manager["bottom_vs_top_pct"]) < 10
+    assert document["model"]["coefficients"]["manager_hours"]["q"] >= 0.05
+    for test in ("next_period", "within_person"):
+        assert document["leading"][test]["metrics"]["manager_hours"]["q"] >= 0.05
+    verdicts = {(a, m): t["verdict"] for a, part in document["phase2"].items() for m, t in part["heterogeneity"].items()}
+    assert set(verdicts.values()) == {"consistent"}, verdicts
+    assert set(document["phase2"]) == {"region", "segment", "channel"}

@@ -1,0 +1,59 @@
+"""What the tests share besides fixtures: small input writers, the test key, paths, and the generated organisations.
+
+- `metrics_org`: small organisations built table by table, for the metrics tests;
+- `metrics_oracle`: the metrics computed again with pandas and networkx, the engine's oracle;
+- `study_org`: rep-period tables with planted effects, for the study tests;
+- `planted`: the synthetic organisation's planted truth, measured independently;
+- `web_org`: a workspace with a cast of users, for the dashboard tests.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+__all__ = ["DATA", "REPO", "ROSTER_HEADER", "SHARED", "TEST_KEY", "repsight", "roster_rows", "write_csv"]
+
+REPO = Path(__file__).resolve().parents[2]
+"""The repository's root."""
+DATA = REPO / "tests" / "data"
+"""The test inputs kept in the repository (mail, calendars, Graph JSON)."""
+SHARED = REPO.parent / "shared"
+"""The project's shared folder beside the repository (reference data of real exports)."""
+
+TEST_KEY = "repsight-test-key"
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    """Write a CSV file (creating folders) and return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+ROSTER_HEADER = ["email", "name", "manager_email", "org", "level", "function", "region", "segment", "channel", "hire_date"]
+
+
+def roster_rows() -> list[list[object]]:
+    """A five-person company: a CEO, a VP, a manager and two reps."""
+    return [
+        ["ceo@acme.example", "Cleo Ceo", "", "Executive", 9, "Executive", "NA", "", "", "2015-01-01"],
+        ["vp@acme.example", "Vic Vp", "ceo@acme.example", "Sales NA", 7, "Sales", "NA", "", "", "2018-03-01"],
+        ["mgr@acme.example", "Max Mgr", "vp@acme.example", "Sales NA SMB", 5, "Sales", "NA", "SMB", "", "2019-06-01"],
+        ["ana@acme.example", "Ana Rep", "mgr@acme.example", "Sales NA SMB", 3, "Sales", "NA", "SMB", "Direct", "2021-02-01"],
+        ["ben@acme.example", "Ben Rep", "mgr@acme.example", "Sales NA SMB", 3, "Sales", "NA", "SMB", "Partner", "2022-09-15"],
+    ]
+
+
+def repsight(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the `repsight` command line as a user would, in a subprocess, without a REPSIGHT_KEY from outside."""
+    environment = {k: v for k, v in os.environ.items() if k != "REPSIGHT_KEY"} | {"COLUMNS": "200"} | (env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "repsight", *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=300
+    )

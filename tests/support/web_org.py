@@ -1,0 +1,69 @@
+"""A small measured and studied workspace for the dashboard tests, with one account per view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from repsight.config import Config
+from repsight.ingest import run_ingest
+from repsight.metrics import run_metrics
+from repsight.store import Store
+from repsight.study import run_study
+from repsight.synth.demo import create_demo_workspace
+from repsight.web import Accounts
+from repsight.web.data import WorkspaceData, load_data
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Who signs in: emails (and pseudonyms) of a rep, another rep, managers, a senior leader, an analyst, an admin."""
+
+    rep: str
+    rep_person: str
+    other_rep_person: str
+    manager: str
+    """Manages a measured team of at least the minimum group size."""
+    small_manager: str
+    """Manages a team of 3."""
+    executive: str
+    analyst: str
+    admin: str
+
+
+def build(folder: Path) -> tuple[Config, WorkspaceData, Cast]:
+    """Create a 60-person, 3-month workspace, run every stage, and create the cast's accounts (password PASSWORD)."""
+    config, _ = create_demo_workspace(folder, people=60, months=3, formats="csv")
+    assert run_ingest(config).ok
+    run_metrics(config)
+    run_study(config)
+    with Store.open(config, read_only=True) as store:
+        data = load_data(store, config)
+    measured = set(data.weeks["person"]) & set(data.tiers["person"])
+    reps = sorted(p for p in data.people.index if data.is_rep(p) and p in measured)
+    teams = {m: [r for r in members if r in set(data.weeks["person"])] for m, members in data.reports.items()}
+    manager = next(
+        m for m, t in sorted(teams.items()) if len(t) >= config.privacy.min_group_size and all(data.is_rep(r) for r in t)
+    )
+    small = next(m for m, t in sorted(teams.items()) if len(data.reports[m]) == 3 and all(data.is_rep(r) for r in t))
+    senior = data.people[data.people["level"] >= config.company.senior_level]
+    executive = max(senior.index, key=lambda p: (len(data.subtree(p)), p))
+    email = data.people["email"]
+    cast = Cast(
+        rep=email[reps[0]],
+        rep_person=reps[0],
+        other_rep_person=reps[1],
+        manager=email[manager],
+        small_manager=email[small],
+        executive=email[executive],
+        analyst="analyst@acme.example",
+        admin="admin@acme.example",
+    )
+    accounts = Accounts(config.accounts_path)
+    for who in (cast.rep, cast.manager, cast.small_manager, cast.executive):
+        accounts.add(who, PASSWORD)
+    accounts.add(cast.analyst, PASSWORD, frozenset({"analyst"}))
+    accounts.add(cast.admin, PASSWORD, frozenset({"admin"}))
+    return config, data, cast
