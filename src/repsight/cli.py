@@ -347,7 +347,7 @@ def _print_study(result: StudyResult) -> None:
         if metric == (others[0] if others else None):
             table.add_section()
         row = phase1[metric]
-        low, high = row["ci95"]
+        low, high = row["ci"]
         gap = "–" if row["bottom_vs_top_pct"] != row["bottom_vs_top_pct"] else f"{row['bottom_vs_top_pct']:+.0f}%"
         interval = "" if low != low else f" [{low:+.0f}, {high:+.0f}]"
         q = row["q"]

@@ -18,9 +18,12 @@ import os
 import secrets
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from repsight.errors import KeyFileError
 
@@ -30,7 +33,10 @@ __all__ = [
     "Pseudonymizer",
     "canonical_address",
     "domain_of",
+    "group_mean",
+    "group_quantiles",
     "key_fingerprint",
+    "large_enough",
     "pseudonym",
     "read_key",
     "suppress_small_groups",
@@ -130,15 +136,59 @@ def write_new_key(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-def suppress_small_groups(rows: pa.Table, people_column: str, value_columns: list[str], min_group_size: int) -> pa.Table:
-    """Return `rows` with `value_columns` emptied (null) in every row that aggregates fewer than `min_group_size` people.
+def large_enough(people: Any, min_group_size: int) -> Any:
+    """Return whether an aggregate over `people` people may be shown (element-wise for an array or Series).
 
-    Every aggregate shown to anyone but an analyst goes through here, so no
+    This is the one minimum-group comparison of repsight: every output
+    (report, command line, dashboard, API, exports for non-analysts) asks it,
+    directly or through `group_mean`, `group_quantiles`,
+    `suppress_small_groups` and `suppress_small_study_groups`, so that no
     output can show a group small enough to single a person out.
     """
+    import numpy as np
+
+    shown = np.greater_equal(people, min_group_size)
+    return bool(shown) if np.ndim(shown) == 0 else shown
+
+
+def group_mean(
+    rows: pd.DataFrame, by: str | list[str], values: list[str], min_group_size: int, *, people: str = "person"
+) -> pd.DataFrame:
+    """Return per group of `by` the number of distinct `people` and the mean of each of `values`; NaN values for a group of fewer people than `min_group_size`.
+
+    The frame is indexed by the groups, in sorted order; its columns are
+    `people` and then `values`.
+    """
+    grouped = rows.groupby(by, sort=True)
+    found = grouped[values].mean()
+    found.insert(0, "people", grouped[people].nunique().astype("int64"))
+    found.loc[~large_enough(found["people"], min_group_size), values] = float("nan")
+    return found
+
+
+def group_quantiles(
+    rows: pd.DataFrame,
+    by: str | list[str],
+    value: str,
+    quantiles: list[float],
+    min_group_size: int,
+    *,
+    people: str = "person",
+) -> pd.DataFrame:
+    """Return per group of `by` the number of distinct `people` and the given quantiles of `value` (one column each); NaN for a group of fewer people."""
+    grouped = rows.groupby(by, sort=True)
+    found = grouped[value].quantile(quantiles).unstack()
+    found = found.reindex(columns=quantiles)
+    found.insert(0, "people", grouped[people].nunique().astype("int64"))
+    found.loc[~large_enough(found["people"], min_group_size), quantiles] = float("nan")
+    return found
+
+
+def suppress_small_groups(rows: pa.Table, people_column: str, value_columns: list[str], min_group_size: int) -> pa.Table:
+    """Return `rows` (an aggregate computed by the engine) with `value_columns` emptied (null) in every row over fewer than `min_group_size` people."""
     import pyarrow.compute as pc
 
-    small = pc.less(rows[people_column], min_group_size)
+    small = pa.array(~large_enough(rows[people_column].to_numpy(zero_copy_only=False), min_group_size))
     for name in value_columns:
         index = rows.column_names.index(name)
         column = rows[name]
@@ -157,7 +207,7 @@ def suppress_small_study_groups(document: dict[str, Any], min_group_size: int) -
     """
     shown = copy.deepcopy(document)
     for part in (shown.get("phase2") or {}).values():
-        small = [name for name, segment in part["segments"].items() if segment["n_reps"] < min_group_size]
+        small = [name for name, segment in part["segments"].items() if not large_enough(segment["n_reps"], min_group_size)]
         if not small:
             continue
         part["segments"] = {name: segment for name, segment in part["segments"].items() if name not in small}
@@ -172,6 +222,6 @@ def suppress_small_study_groups(document: dict[str, Any], min_group_size: int) -
             continue
         for series in weekly.values():
             if isinstance(series, dict) and tier in series:
-                series[tier] = [v if n >= min_group_size else None for v, n in zip(series[tier], reps, strict=True)]
-        weekly[f"{tier}_reps"] = [n if n >= min_group_size else None for n in reps]
+                series[tier] = [v if large_enough(n, min_group_size) else None for v, n in zip(series[tier], reps, strict=True)]
+        weekly[f"{tier}_reps"] = [n if large_enough(n, min_group_size) else None for n in reps]
     return shown

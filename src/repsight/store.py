@@ -23,6 +23,7 @@ from repsight.schema import KEYS, SCHEMA_VERSION, TABLES
 
 if TYPE_CHECKING:
     import ibis
+    import pandas as pd
     import ibis.expr.types as ir
 
     from repsight.config import Config
@@ -118,7 +119,21 @@ class Store:
         return self.backend.table(name)
 
     def count(self, name: str) -> int:
+        """Return how many rows table `name` holds."""
         return int(self.table(name).count().execute())
+
+    def has_table(self, name: str) -> bool:
+        """Return whether the database holds table `name` (a workspace made by an older version may lack a stage's tables)."""
+        return name in self.backend.list_tables()
+
+    def to_arrow(self, expr: ir.Expr) -> pa.Table:
+        """Return the rows of an Ibis expression over this store's tables as an Arrow table."""
+        rows: pa.Table = self.backend.to_pyarrow(expr)
+        return rows
+
+    def to_pandas(self, expr: ir.Expr) -> pd.DataFrame:
+        """Return the rows of an Ibis expression over this store's tables as a pandas DataFrame (through Arrow, so types are kept)."""
+        return self.to_arrow(expr).to_pandas()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -145,7 +145,7 @@ def test_analyze_prints_the_headline_table_and_writes_the_json_contract(tmp_path
     document = json.loads((tmp_path / "out" / "study.json").read_text())
     assert set(document) >= {"population", "thresholds", "phase1", "model", "phase2", "dynamics", "leading"}
     assert document["population"]["periods"] == ["2024Q3"]
-    assert document["phase1"]["customer_hours"]["ci95"][0] <= document["phase1"]["customer_hours"]["ci95"][1]
+    assert document["phase1"]["customer_hours"]["ci"][0] <= document["phase1"]["customer_hours"]["ci"][1]
 
 
 def test_analyze_before_metrics_says_what_to_run(tmp_path: Path) -> None:

@@ -146,7 +146,7 @@ def test_phase1_table_shows_every_metric_as_the_document_has_it(document: dict[s
     metrics = HEADLINE + [m for m in document["phase1"] if m not in HEADLINE]
     assert [r[0].split(" ")[0] for r in rows[1:]] == [label(m).split(" ")[0] for m in metrics]
     customer = document["phase1"]["customer_hours"]
-    low, high = customer["ci95"]
+    low, high = customer["ci"]
     assert rows[1] == [
         "Customer time hours/week",
         f"{customer['top_mean']:.2f}",
@@ -166,7 +166,7 @@ def test_the_three_behaviours_lead_with_their_gap_interval_and_q(document: dict[
     page = render_report(document, config())
     for metric in HEADLINE:
         found = document["phase1"][metric]
-        low, high = found["ci95"]
+        low, high = found["ci"]
         q = "&lt;0.001" if found["q"] < 0.001 else f"{found['q']:.3f}"
         card = f"95% interval {signed(low, 1, '%')} to {signed(high, 1, '%')} · q {q}"
         assert f'<div class="gap">{signed(found["bottom_vs_top_pct"], 1, "%")}</div>' in page
@@ -299,8 +299,8 @@ def test_headline_figure_shows_top_and_bottom_means_and_the_gap_with_its_interva
         assert list(trace.x) == ["Top 25%", "Bottom 25%"] and list(trace.y) == [found["top_mean"], found["bottom_mean"]]
     gaps = [document["phase1"][m]["bottom_vs_top_pct"] for m in HEADLINE]
     assert list(gap.y) == ["Customer time", "Internal network", "Senior-leader time"] and list(gap.x) == gaps
-    assert list(gap.error_x.array) == [document["phase1"][m]["ci95"][1] - g for m, g in zip(HEADLINE, gaps, strict=True)]
-    assert list(gap.error_x.arrayminus) == [g - document["phase1"][m]["ci95"][0] for m, g in zip(HEADLINE, gaps, strict=True)]
+    assert list(gap.error_x.array) == [document["phase1"][m]["ci"][1] - g for m, g in zip(HEADLINE, gaps, strict=True)]
+    assert list(gap.error_x.arrayminus) == [g - document["phase1"][m]["ci"][0] for m, g in zip(HEADLINE, gaps, strict=True)]
     assert gap.customdata[0][2] == "<0.001"
 
 
@@ -320,7 +320,7 @@ def test_phase2_grid_holds_each_kept_segments_gap(document: dict[str, Any]) -> N
     emea = document["phase2"]["region"]["segments"]["EMEA"]
     assert region.z[0][1] == emea["metrics"]["customer_hours"]["bottom_vs_top_pct"]
     hover = region.hovertext[0][1]
-    low, high = emea["metrics"]["customer_hours"]["ci95"]
+    low, high = emea["metrics"]["customer_hours"]["ci"]
     assert f"region EMEA: {emea['n_reps']} reps" in hover
     assert f"95% interval: {signed(low, 1, '%')} to {signed(high, 1, '%')}" in hover
     assert hover.endswith("across region: consistent")

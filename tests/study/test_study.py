@@ -32,7 +32,7 @@ def test_document_has_the_contract_keys_for_every_metric() -> None:
     assert document["population"] == {"reps": 80, "rep_periods": 480, "periods": sorted(set(tiers["period"]))}
     assert set(document["thresholds"]) >= {"tier_fraction", "bootstrap_resamples", "seed", "q_threshold", "min_group_size"}
     for metric in STUDY_METRICS:
-        assert set(document["phase1"][metric]) >= {"top_mean", "bottom_mean", "bottom_vs_top_pct", "ci95", "rho", "p", "q"}
+        assert set(document["phase1"][metric]) >= {"top_mean", "bottom_mean", "bottom_vs_top_pct", "ci", "rho", "p", "q"}
     assert set(document["phase2"]) == {"region", "segment", "channel"}
     for attribute, metric, test in verdicts(document):
         assert set(test) >= {"p", "q", "i2", "verdict", "differing_segments"}, (attribute, metric)
@@ -48,11 +48,11 @@ def test_planted_effects_are_recovered_with_their_sign_and_size() -> None:
     document, _ = study_document(rep_period_rows(Plan(reps=150, seed=2, effects=DEMO_LIKE)), config())
     for metric, planted in HEADLINE_PLANTED.items():
         found = document["phase1"][metric]
-        low, high = found["ci95"]
+        low, high = found["ci"]
         assert low <= planted <= high, (metric, found)
         assert found["q"] < 0.05 and found["rho"] > 0
     manager = document["phase1"]["manager_hours"]
-    assert manager["q"] >= 0.05 and manager["ci95"][0] <= 0 <= manager["ci95"][1]
+    assert manager["q"] >= 0.05 and manager["ci"][0] <= 0 <= manager["ci"][1]
     assert all(test["verdict"] == "consistent" for _, _, test in verdicts(document))
 
 
@@ -76,10 +76,10 @@ def test_a_behaviour_that_matters_in_two_regions_only_is_segment_specific_to_the
     assert others == []
     # Within APAC, customer time shows no gap; elsewhere it does.
     segments = document["phase2"]["region"]["segments"]
-    assert segments["APAC"]["metrics"]["customer_hours"]["ci95"][0] < 0 < segments["APAC"]["metrics"]["customer_hours"]["ci95"][1]
+    assert segments["APAC"]["metrics"]["customer_hours"]["ci"][0] < 0 < segments["APAC"]["metrics"]["customer_hours"]["ci"][1]
     assert (
-        segments["NA"]["metrics"]["customer_hours"]["ci95"][1] < 0
-        and segments["EMEA"]["metrics"]["customer_hours"]["ci95"][1] < 0
+        segments["NA"]["metrics"]["customer_hours"]["ci"][1] < 0
+        and segments["EMEA"]["metrics"]["customer_hours"]["ci"][1] < 0
     )
 
 

@@ -29,7 +29,7 @@ def test_demo_study_recovers_the_planted_behaviours_and_finds_manager_time_witho
     planted = json.loads((tmp_path / "demo" / "truth.json").read_text())["params"]["expected_bottom_vs_top"]
     for metric in HEADLINE:
         found = document["phase1"][metric]
-        low, high = found["ci95"]
+        low, high = found["ci"]
         assert low <= 100 * planted[metric] <= high, (metric, found)
         assert found["q"] < 0.05 and found["rho"] > 0
     manager = document["phase1"]["manager_hours"]

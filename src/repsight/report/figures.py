@@ -157,7 +157,7 @@ def headline_figure(document: Document) -> go.Figure:
             col=column,
         )
     gaps = [value(phase1[m]["bottom_vs_top_pct"]) for m in metrics]
-    bounds = [phase1[m]["ci95"] for m in metrics]
+    bounds = [phase1[m]["ci"] for m in metrics]
     figure.add_trace(
         go.Bar(
             y=[label(m) for m in metrics],
@@ -196,14 +196,14 @@ def _forest_traces(
     """Return a forest plot's two traces: the estimates with q below the threshold, and the others.
 
     `rows` maps a metric to a phase-1 row or a coefficient: its `estimate`
-    (`bottom_vs_top_pct`, `coef`), `ci95` and `q`; both are drawn times `scale`.
+    (`bottom_vs_top_pct`, `coef`), `ci` and `q`; both are drawn times `scale`.
     """
     threshold = document["thresholds"]["q_threshold"]
     traces = []
     for finding in (True, False):
         chosen = [m for m in metrics if is_finding(rows[m]["q"], document) == finding]
         centres = [None if (e := value(rows[m][estimate])) is None else scale * e for m in chosen]
-        bounds = [[None if is_missing(b) else scale * b for b in rows[m]["ci95"]] for m in chosen]
+        bounds = [[None if is_missing(b) else scale * b for b in rows[m]["ci"]] for m in chosen]
         traces.append(
             go.Scatter(
                 x=centres,
@@ -266,7 +266,7 @@ def _cell_hover(document: Document, attribute: str, segment: str, metric: str) -
     return (
         f"<b>{label(metric)}</b><br>{_text(attribute)} {_text(segment)}: {found['n_reps']} reps<br>"
         f"{bottom} vs {top}: {signed(row['bottom_vs_top_pct'], 1, '%')}<br>"
-        f"{_confidence(document)} interval: {interval(row['ci95'], 1, '%')}<br>"
+        f"{_confidence(document)} interval: {interval(row['ci'], 1, '%')}<br>"
         f"q: {q_value(row['q'])}<br>across {_text(attribute)}: {verdict}"
     )
 

@@ -245,7 +245,7 @@ def _headline(document: dict[str, Any]) -> list[dict[str, Any]]:
                 "metric": label(metric),
                 "gap": signed(row["bottom_vs_top_pct"], 1, "%"),
                 "means": f"{plain(row['bottom_mean'])} vs {plain(row['top_mean'])} {unit(metric)}".strip(),
-                "interval": interval(row["ci95"], 1, "%"),
+                "interval": interval(row["ci"], 1, "%"),
                 "q": q_value(row["q"]),
                 "finding": is_finding(row["q"], document),
             }
@@ -261,7 +261,7 @@ def _phase1_row(document: dict[str, Any], metric: str) -> dict[str, Any]:
         "top": plain(row["top_mean"]),
         "bottom": plain(row["bottom_mean"]),
         "gap": signed(row["bottom_vs_top_pct"], 1, "%"),
-        "interval": interval(row["ci95"], 1, "%"),
+        "interval": interval(row["ci"], 1, "%"),
         "rho": signed(row["rho"], 2),
         "q": q_value(row["q"]),
         "finding": is_finding(row["q"], document),
@@ -272,7 +272,7 @@ def _coefficient(document: dict[str, Any], found: dict[str, Any] | None) -> dict
     """Return a regression coefficient in points of attainment (100 × the change) per SD."""
     if found is None:
         return {"coef": NONE, "interval": NONE, "p": NONE, "q": NONE, "finding": False}
-    bounds = [None if is_missing(b) else 100 * float(b) for b in found["ci95"]]
+    bounds = [None if is_missing(b) else 100 * float(b) for b in found["ci"]]
     return {
         "coef": signed(None if is_missing(found["coef"]) else 100 * float(found["coef"]), 1),
         "interval": interval(bounds, 1),

@@ -119,7 +119,7 @@ def _coefficient(fit: Any, column: int, study: StudyConfig) -> dict[str, Any]:
     return {
         "coef": float(fit.params[column]),
         "se": fit.se(column),
-        "ci95": list(fit.interval(column, study.confidence)),
+        "ci": list(fit.interval(column, study.confidence)),
         "p": fit.p(column),
         "q": float("nan"),
     }

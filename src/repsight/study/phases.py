@@ -67,7 +67,7 @@ def compare(rows: pd.DataFrame, tiers: NDArray[np.int8], study: StudyConfig) -> 
             "top_mean": top,
             "bottom_mean": bottom,
             "bottom_vs_top_pct": gap,
-            "ci95": [low, high],
+            "ci": [low, high],
             "se": spread,
             "rho": rho,
             "p": p,
@@ -110,7 +110,7 @@ def multivariable_model(rows: pd.DataFrame, study: StudyConfig) -> dict[str, Any
             metric: {
                 "coef": float(fit.params[i + 1]),
                 "se": fit.se(i + 1),
-                "ci95": list(fit.interval(i + 1, study.confidence)),
+                "ci": list(fit.interval(i + 1, study.confidence)),
                 "p": float(p[i]),
                 "q": float(q[i]),
             }
@@ -209,7 +209,7 @@ def phase2(rows: pd.DataFrame, study: StudyConfig, min_group_size: int) -> dict[
             test["differing_segments"] = [
                 name
                 for name, segment in part["segments"].items()
-                if _excludes(segment["metrics"][metric]["ci95"], test["consensus_pct"])
+                if _excludes(segment["metrics"][metric]["ci"], test["consensus_pct"])
             ]
     return found
 
