@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck java chromium bench bench-readers bench-metrics bench-study bench-web clean
+.PHONY: demo test test-fast screenshots lint typecheck java chromium bench bench-readers bench-metrics bench-study bench-web clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,17 @@ java:
 chromium:
 	@sh scripts/ensure-chromium.sh
 
+# The whole suite: lint, types, and every test (Spark, browser and slow ones too). CI runs this.
 test: $(STAMP) lint typecheck java chromium
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+# The quick loop while working: no Spark, no browser, nothing marked slow.
+test-fast: $(STAMP)
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not slow and not spark and not browser"
+
+# Screenshots of the dashboard and the report for docs/screenshots/ (tests never write them otherwise).
+screenshots: $(STAMP) chromium
+	REPSIGHT_SCREENSHOTS=1 $(BIN)/pytest -m browser tests/web/test_web_browser.py tests/outputs/test_report.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py

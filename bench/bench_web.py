@@ -49,12 +49,11 @@ def _reps(folder: Path, count: int) -> list[str]:
 
     config = load_config(folder)
     with Store.open(config, read_only=True) as store:
-        rows = store.backend.con.execute(
-            "SELECT i.email FROM people p JOIN identities i USING (person) JOIN study_tiers t USING (person) "
-            "WHERE p.function IN (SELECT unnest(?)) GROUP BY i.email ORDER BY i.email LIMIT ?",
-            [config.company.sales_functions, count],
-        ).fetchall()
-    return [r[0] for r in rows]
+        people = store.table("people").filter(lambda t: t.function.isin(config.company.sales_functions))
+        tiered = people.semi_join(store.table("study_tiers"), "person")
+        emails = store.table("identities").semi_join(tiered, "person").select("email").distinct()
+        rows = store.to_arrow(emails.order_by("email").limit(count))
+    return [str(email) for email in rows["email"].to_pylist()]
 
 
 async def _user(

@@ -100,7 +100,7 @@ def generate_store(
             raise StoreError(f"{config.database_path}: the store already holds data; generate into a new workspace")
         # DuckDB would keep the blocks this run writes (and never reads) cached up to
         # [engine] memory_limit; for this connection only, it keeps little (no slower).
-        store.backend.raw_sql(f"SET memory_limit = '{STORE_MEMORY}'")
+        store.set_memory_limit(STORE_MEMORY)
         loads = {kind: _start_load(store, kind) for kind in ("roster", "accounts", "kpis", "mail", "calendar")}
         for name, table in reference.items():
             table = table.append_column("load_id", pa.repeat(loads[LOAD_OF[name]], table.num_rows)) if name in LOAD_OF else table

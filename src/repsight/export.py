@@ -54,24 +54,20 @@ def metric_rows(store: Store, table: str, config_path: Path | None = None) -> pa
         raise StoreError(f"--table {table}: not a metric table; choose one of {', '.join(EXPORT_TABLES)}")
     advice = f"compute the metrics first with `repsight metrics -c {config_path or 'CFG'}`"
     # A workspace made before the metrics existed has no such table at all.
-    if table not in store.backend.list_tables():
+    if not store.has_table(table):
         raise MetricsError(f"the workspace has no {table} table; {advice}")
     if store.count(table) == 0:
         raise MetricsError(f"the {table} table is empty; {advice}")
     date_column = "week" if table == "person_week" else "period_start"
     extra = list(PERIOD_ONLY) if table == "person_period" else []
-    metrics = ", ".join(f"m.{c}" for c in [*WEEKLY, *extra])
-    hr = ", ".join(f"p.{c}" for c in HR_COLUMNS)
-    query = f"""
-        SELECT m.person, m.{date_column} AS {date_column}, m.period, {hr}, p.manager,
-               k.attainment, {metrics}
-        FROM {table} AS m
-        LEFT JOIN people AS p USING (person)
-        LEFT JOIN kpis AS k ON k.person = m.person AND k.period = m.period
-        ORDER BY m.person, m.{date_column}
-    """
-    result: pa.Table = store.backend.con.execute(query).to_arrow_table()
-    return result
+    measured = store.table(table)
+    people = store.table("people").select("person", *HR_COLUMNS, "manager")
+    kpis = store.table("kpis").select("person", "period", "attainment")
+    joined = measured.left_join(people, "person").left_join(kpis, ["person", "period"])
+    rows = joined.select(
+        measured.person, measured[date_column], measured.period, *HR_COLUMNS, "manager", "attainment", *WEEKLY, *extra
+    )
+    return store.to_arrow(rows.order_by(["person", date_column]))
 
 
 def _viva(rows: pa.Table, date_column: str) -> pa.Table:

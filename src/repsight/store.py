@@ -1,7 +1,19 @@
-"""The workspace database: one Ibis connection, the documented tables, keyed loads.
+"""The workspace database: one connection, the documented tables (`repsight.schema`), keyed loads.
 
-This module owns the connection; everything else asks it for tables. Event
-tables hold pseudonyms and domains only; names and addresses live in
+This module owns the connection: it opens it (reading the workspace key
+itself), and every other module asks it for tables as Ibis expressions
+(`table`) and for their rows (`to_arrow`, `to_pandas`). No module outside
+this one sends SQL text.
+
+What is DuckDB-only, and why: the workspace is always one DuckDB file, so
+the writes here are DuckDB statements (Ibis has no UPDATE or keyed DELETE,
+and lending a batch to DuckDB with `register` avoids copying it): `unseen`,
+`append`, `upsert`, `replace`, `delete_where`, `start_load`, `finish_load`,
+`transaction`, `write_parquet` and `set_memory_limit`. Reads go through
+Ibis and would work on any backend. Where the metrics are *computed* is a
+separate choice (`[engine] backend`, repsight.metrics.engine).
+
+Event tables hold pseudonyms and domains only; names and addresses live in
 `identities` alone.
 """
 
@@ -23,8 +35,8 @@ from repsight.schema import KEYS, SCHEMA_VERSION, TABLES
 
 if TYPE_CHECKING:
     import ibis
-    import pandas as pd
     import ibis.expr.types as ir
+    import pandas as pd
 
     from repsight.config import Config
 
@@ -130,6 +142,15 @@ class Store:
         """Return the rows of an Ibis expression over this store's tables as an Arrow table."""
         rows: pa.Table = self.backend.to_pyarrow(expr)
         return rows
+
+    def write_parquet(self, name: str, path: Path) -> None:
+        """Write the stored table `name` to the Parquet file `path` (how the Spark engine is handed its inputs)."""
+        # DuckDB-only: its COPY streams the table to the file without holding it in memory.
+        self.backend.con.execute(f"COPY (SELECT * FROM {name}) TO {_sql_text(str(path))} (FORMAT parquet)")
+
+    def set_memory_limit(self, limit: str) -> None:
+        """Let DuckDB use at most `limit` (e.g. "2GB") for this connection; beyond it, it spills to disk."""
+        self.backend.raw_sql(f"SET memory_limit = {_sql_text(limit)}")
 
     def to_pandas(self, expr: ir.Expr) -> pd.DataFrame:
         """Return the rows of an Ibis expression over this store's tables as a pandas DataFrame (through Arrow, so types are kept)."""
@@ -256,6 +277,11 @@ def _first_of_each_key(rows: pa.Table, key: list[str]) -> pa.Table:
     first = rows.select(key).append_column("__position", positions).group_by(key, use_threads=False)
     firsts = first.aggregate([("__position", "min")])["__position_min"]
     return rows.take(firsts.take(pc.sort_indices(firsts)))
+
+
+def _sql_text(text: str) -> str:
+    """Return `text` as an SQL string literal (single quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _now() -> datetime:

@@ -21,7 +21,7 @@ import pytest
 from repsight.config import Config, EngineConfig
 from repsight.errors import MetricsError
 from repsight.metrics import compute_metrics
-from repsight.metrics.engine import INPUT_TABLES, _pyspark, _stage_table, _staging_folder
+from repsight.metrics.engine import INPUT_TABLES, _pyspark, _staging_folder
 from repsight.store import Store
 from tests.support import TEST_KEY
 from tests.support.metrics_oracle import oracle_metrics
@@ -204,7 +204,7 @@ def test_staging_a_table_to_a_path_with_an_apostrophe(store: Store, tmp_path: Pa
     store.append("people", builder.tables()["people"])
     path = tmp_path / "o'brien" / "people.parquet"
     path.parent.mkdir()
-    _stage_table(store, "people", path)
+    store.write_parquet("people", path)
     assert pq.read_table(path)["person"].to_pylist() == ["ana"]
 
 

@@ -143,6 +143,7 @@ class _SparkCompute(_Compute):
 
 @contextmanager
 def _duckdb(store: Store) -> Iterator[_Compute]:
+    # DuckDB-only: the expressions run in place, on the store's own connection.
     compute = _Compute(store.backend, {name: store.table(name) for name in INPUT_TABLES})
     try:
         yield compute
@@ -166,16 +167,6 @@ def _staging_folder(staging: Path) -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _sql_text(text: str) -> str:
-    """Return `text` as an SQL string literal (single quotes doubled)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _stage_table(store: Store, name: str, path: Path) -> None:
-    """Write the stored table `name` to the Parquet file `path`."""
-    store.backend.con.execute(f"COPY (SELECT * FROM {name}) TO {_sql_text(str(path))} (FORMAT parquet)")
 
 
 @contextmanager
@@ -203,7 +194,7 @@ def _pyspark(store: Store, config: Config) -> Iterator[_Compute]:
             tables = {}
             for name in INPUT_TABLES:
                 path = staging / f"{name}.parquet"
-                _stage_table(store, name, path)
+                store.write_parquet(name, path)
                 tables[name] = backend.read_parquet(str(path), table_name=f"repsight_{name}")
             compute = _SparkCompute(backend, tables)
             try:
@@ -221,28 +212,28 @@ def _span(store: Store) -> tuple[int, int]:
     # Starts only: they alone are turned into local time and weeks (a meeting's
     # end is its start plus its length), and a meeting too long to count may
     # end decades later without being a broken date.
-    query = """
-        SELECT CAST(floor(min(moment) / 86400) AS BIGINT), CAST(floor(max(moment) / 86400) AS BIGINT) FROM (
-            SELECT epoch(min(sent_at)) AS moment FROM messages UNION ALL SELECT epoch(max(sent_at)) FROM messages
-            UNION ALL SELECT epoch(min(start_at)) FROM meetings UNION ALL SELECT epoch(max(start_at)) FROM meetings
-        )
-    """
-    first, last = store.backend.con.execute(query).fetchone()
-    if first is None:
+    messages, meetings = store.table("messages"), store.table("meetings")
+    ends = [
+        store.to_arrow(messages.aggregate(first=messages.sent_at.min(), last=messages.sent_at.max())),
+        store.to_arrow(meetings.aggregate(first=meetings.start_at.min(), last=meetings.start_at.max())),
+    ]
+    # Stored times are naive UTC: a moment's epoch day is its date's distance from 1970-01-01.
+    days = [(moment.date() - EPOCH).days for row in ends for moment in row.to_pylist()[0].values() if moment is not None]
+    if not days:
         raise MetricsError("no messages or meetings are stored yet; load some with `repsight ingest`")
-    return int(first), int(last)
+    return min(days), max(days)
 
 
 def _inputs(compute: _Compute, store: Store, config: Config) -> tuple[Inputs, str, int, int]:
     first_day, last_day = _span(store)
     # A week starts up to a day off its UTC day; one day either side covers every zone.
     first_week, last_week = monday_of(first_day - 1), monday_of(last_day + 1)
-    roster = store.backend.con.execute("SELECT person, timezone FROM people").to_arrow_table()
+    roster = store.to_arrow(store.table("people").select("person", "timezone"))
     company = config.company.timezone
     given = roster["timezone"].to_pylist()
     zones = [zone if valid_zone(zone) else company for zone in given]
     person_zones = pa.table({"person": roster["person"], "zone": pa.array(zones, pa.string())})
-    kpi_periods = [row[0] for row in store.backend.con.execute("SELECT DISTINCT period FROM kpis").fetchall()]
+    kpi_periods = store.to_arrow(store.table("kpis").select("period").distinct())["period"].to_pylist()
     grain = period_grain(config.metrics.period, kpi_periods)
     t = compute.tables
     inputs = Inputs(

@@ -39,5 +39,5 @@ def headline_by_quartile(store: Store, config: Config) -> pa.Table:
         )
         .order_by("quartile")
     )
-    rows: pa.Table = store.backend.to_pyarrow(summary)
+    rows = store.to_arrow(summary)
     return suppress_small_groups(rows, "people", list(HEADLINE), config.privacy.min_group_size)
