@@ -1,0 +1,92 @@
+"""The metric catalogue is the one place a metric is named: every list of metrics is derived from it."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+
+from repsight.config import StudyConfig
+from repsight.export import VIVA_NAMES
+from repsight.metrics.catalog import CATALOG, HEADLINE, PERIOD_ONLY, STUDY_DEFAULT, WEEKLY, Metric, label, label_with_unit, metric
+from repsight.schema import METRIC_COLUMNS, TABLES
+from tests.support import REPO
+from tests.support.metrics_oracle import COUNT_COLUMNS, HOUR_COLUMNS
+
+SOURCES = sorted(p for p in (REPO / "src" / "repsight").rglob("*") if p.suffix in (".py", ".html", ".j2"))
+
+
+def literal_count(text: str) -> int:
+    """Return how often `text` is a whole string literal in the package's code, or a quoted string in its templates."""
+    count = 0
+    for path in SOURCES:
+        source = path.read_text(encoding="utf-8")
+        if path.suffix == ".py":
+            count += sum(1 for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Constant) and node.value == text)
+        else:
+            count += len(re.findall(rf"[\"']{re.escape(text)}[\"']", source))
+    return count
+
+
+@pytest.mark.parametrize("entry", CATALOG, ids=lambda m: m.name)
+def test_a_metrics_label_and_viva_name_are_written_once_in_the_source(entry: Metric) -> None:
+    found = metric(entry.name)
+    assert found is entry
+    assert literal_count(found.label) == 1 + (found.viva == found.label), found.label
+    if found.viva:
+        assert literal_count(found.viva) == 1 + (found.viva == found.label), found.viva
+
+
+def test_the_stored_tables_hold_the_catalogues_metrics_in_its_order() -> None:
+    week = [c for c in TABLES["person_week"] if c not in ("person", "week", "period")]
+    period = [c for c in TABLES["person_period"] if c not in ("person", "period", "period_start", "weeks")]
+    assert week == list(WEEKLY) == [m.name for m in CATALOG if m.grain == "week"]
+    assert period == [*WEEKLY, *PERIOD_ONLY] == list(METRIC_COLUMNS) == [m.name for m in CATALOG]
+    hours = [m.name for m in CATALOG if m.kind == "hours"]
+    assert [c for c, kind in TABLES["person_week"].items() if kind == "float64"] == hours
+    assert all(TABLES["person_period"][m] == "float64" for m in METRIC_COLUMNS)
+
+
+def test_the_study_defaults_and_headline_come_from_the_catalogue() -> None:
+    assert StudyConfig().metrics == list(STUDY_DEFAULT)
+    assert STUDY_DEFAULT == (
+        "customer_hours",
+        "internal_network_size",
+        "org_span",
+        "network_prominence",
+        "network_brokerage",
+        "senior_leader_hours",
+        "manager_hours",
+        "collaboration_hours",
+        "external_hours",
+        "after_hours_collaboration_hours",
+    )
+    assert HEADLINE == ("customer_hours", "internal_network_size", "senior_leader_hours")
+
+
+def test_ranks_and_names_are_unique() -> None:
+    names = [m.name for m in CATALOG]
+    assert len(set(names)) == len(names)
+    study = sorted(m.study_rank for m in CATALOG if m.study_rank is not None)
+    assert study == list(range(1, len(study) + 1))
+    headline = sorted(m.headline_rank for m in CATALOG if m.headline_rank is not None)
+    assert headline == [1, 2, 3]
+    vivas = [m.viva for m in CATALOG if m.viva]
+    assert len(set(vivas)) == len(vivas)
+    assert {m.name: m.viva for m in CATALOG if m.viva} == VIVA_NAMES
+
+
+def test_every_catalogue_metric_is_specified_and_in_the_oracle() -> None:
+    spec = (REPO / "docs" / "metrics.md").read_text(encoding="utf-8")
+    for entry in CATALOG:
+        assert f"`{entry.name}`" in spec, entry.name
+    assert [*HOUR_COLUMNS, *COUNT_COLUMNS] == list(WEEKLY)
+
+
+def test_labels_read_as_people_say_them() -> None:
+    assert label("customer_hours") == "Customer time"
+    assert label_with_unit("customer_hours") == "Customer time (hours/week)"
+    assert label_with_unit("internal_network_size") == "Internal network (people)"
+    assert label_with_unit("org_span") == "Org units reached"  # the unit is already in the name
+    assert label("weeks") == "Weeks"  # a column that is no metric reads as itself
