@@ -4,10 +4,12 @@
 few thousand people); `generate_store` skips the files: the same org chart,
 skills and KPIs (`build_company`, `quarter_skills` and `_kpis` with the same
 seed give the same people and results), then activity.py's weekly behaviour
-drawn with numpy for everyone at once (`bulk_events`), appended to the store
+drawn with numpy for everyone at once (`bulk.events`), appended to the store
 a few weeks at a time so that memory stays flat whatever the size.
 
-    python -m bulk OUT_FOLDER --people 10000 --months 18 --seed 7
+    .venv/bin/python bench/bulk OUT_FOLDER --people 10000 --months 18 --seed 7
+
+It lives beside the benchmarks that use it, not in the package: no user runs it.
 """
 
 from __future__ import annotations
@@ -346,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     from repsight.synth.demo import TRUTH, prepare_folder
     from repsight.workspace import init_workspace
 
-    parser = argparse.ArgumentParser(prog="python -m bulk", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(prog="bench/bulk", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("out", type=Path, help="the workspace folder to create (an earlier one made here is replaced)")
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--months", type=int, default=18)
