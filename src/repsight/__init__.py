@@ -2,29 +2,74 @@
 
 The Python API, for notebooks and scripts:
 
-    from repsight import load_config, run_ingest
-    config = load_config("repsight.toml")
-    report = run_ingest(config)
+    import repsight
+    ws = repsight.open("acme")      # a workspace folder, or its repsight.toml
+    ws.person_period()              # pandas: metrics per person and period, HR attributes, attainment
+    ws.study()                      # the latest study; its headline table in Jupyter
+    ws.figure("headline")           # the report's charts as Plotly figures (ws.figures() names them)
+
+and each stage on its own: `run_ingest(load_config("acme"))`, `run_metrics`,
+`run_study`. Importing `repsight` imports none of them: each name is
+imported on first use, so a notebook pays for the engines it calls.
 """
 
 from __future__ import annotations
 
-from repsight.config import Config, load_config
-from repsight.errors import RepsightError
-from repsight.ingest import FileResult, IngestReport, run_ingest
-from repsight.privacy import pseudonym
-from repsight.workspace import init_workspace
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from repsight.config import Config, load_config
+    from repsight.errors import RepsightError
+    from repsight.ingest import FileResult, IngestReport, run_ingest
+    from repsight.metrics import run_metrics
+    from repsight.notebook import Workspace, open
+    from repsight.privacy import pseudonym
+    from repsight.study import run_study
+    from repsight.workspace import init_workspace
 
 __all__ = [
     "Config",
     "FileResult",
     "IngestReport",
     "RepsightError",
+    "Workspace",
     "__version__",
     "init_workspace",
     "load_config",
+    "open",
     "pseudonym",
     "run_ingest",
+    "run_metrics",
+    "run_study",
 ]
 
 __version__ = "0.1.0"
+
+_HOMES = {
+    "Config": "repsight.config",
+    "load_config": "repsight.config",
+    "RepsightError": "repsight.errors",
+    "FileResult": "repsight.ingest",
+    "IngestReport": "repsight.ingest",
+    "run_ingest": "repsight.ingest",
+    "run_metrics": "repsight.metrics",
+    "Workspace": "repsight.notebook",
+    "open": "repsight.notebook",
+    "pseudonym": "repsight.privacy",
+    "run_study": "repsight.study",
+    "init_workspace": "repsight.workspace",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'repsight' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # once imported, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
