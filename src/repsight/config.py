@@ -38,8 +38,9 @@ MIN_GROUP_SIZE_FLOOR = 3
 
 class _Section(BaseModel):
     # A typo in a key must not be silently ignored: it would leave a default
-    # in force that the user believes they changed.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # in force that the user believes they changed. Each setting's docstring
+    # is its field's description, so the report can say what a threshold means.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class CompanyConfig(_Section):

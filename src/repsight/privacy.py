@@ -25,6 +25,8 @@ import pyarrow as pa
 if TYPE_CHECKING:
     import pandas as pd
 
+    from repsight.study.document import StudyDocument
+
 from repsight.errors import KeyFileError
 
 __all__ = [
@@ -196,7 +198,7 @@ def suppress_small_groups(rows: pa.Table, people_column: str, value_columns: lis
     return rows
 
 
-def suppress_small_study_groups(document: dict[str, Any], min_group_size: int) -> dict[str, Any]:
+def suppress_small_study_groups(document: StudyDocument, min_group_size: int) -> StudyDocument:
     """Return a copy of a study document (docs/study.md) without a figure over fewer than `min_group_size` reps.
 
     The study leaves out what is smaller than its own minimum; a report or

@@ -128,6 +128,24 @@ def test_every_setting_has_a_docstring() -> None:
                     )
 
 
+def test_every_settings_docstring_is_its_field_description() -> None:
+    """The report reads what a threshold means from the field's description: the docstring under the setting."""
+    from repsight.config import Config, PrivacyConfig, StudyConfig
+
+    assert StudyConfig.model_fields["heterogeneity_i2"].description == (
+        "I-squared at or above this (with a significant interaction) makes a metric segment-specific."
+    )
+    assert PrivacyConfig.model_fields["min_group_size"].description == (
+        "No aggregate over fewer people is shown to anyone but an analyst."
+    )
+    for section_name, section in Config.model_fields.items():
+        annotation = section.annotation
+        if section_name == "path" or annotation is None or not hasattr(annotation, "model_fields"):
+            continue
+        for setting, field in annotation.model_fields.items():
+            assert field.description, f"{section_name}.{setting}"
+
+
 def test_init_refuses_a_domain_that_would_break_the_config(tmp_path: Path) -> None:
     from repsight.workspace import init_workspace
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from html.parser import HTMLParser
@@ -32,6 +33,7 @@ from tests.support.study_org import DEMO_LIKE, Plan, rep_period_rows
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO / "docs" / "screenshots"
+"""Where the browser tests keep their screenshots for the docs: only when REPSIGHT_SCREENSHOTS is set (`make screenshots`)."""
 HEADLINE = ["customer_hours", "internal_network_size", "senior_leader_hours"]
 MINUS = "\u2212"
 
@@ -188,6 +190,16 @@ def test_population_and_every_threshold_are_printed(document: dict[str, Any]) ->
         "segment_by": "region, segment, channel",
         "metrics": ", ".join(document["thresholds"]["metrics"]),
     }
+    # Each meaning is the setting's docstring in config.py.
+    meanings = {row[0]: row[2] for row in tables.tables["thresholds-table"][1:]}
+    assert (
+        meanings["q_threshold"]
+        == StudyConfig.model_fields["q_threshold"].description
+        == ("A Benjamini-Hochberg q-value below this is a finding.")
+    )
+    assert meanings["sales_functions"] == CompanyConfig.model_fields["sales_functions"].description
+    assert meanings["min_group_size"] == PrivacyConfig.model_fields["min_group_size"].description
+    assert all(meanings.values()), meanings
     measurement = dict(tuple(row) for row in tables.tables["measurement-table"])
     assert measurement["[metrics] email_sent_minutes"] == "5" and measurement["[company] senior_level"] == "7"
     page = render_report(document, config())
@@ -286,6 +298,21 @@ def test_segment_specific_verdicts_name_their_differing_segments(document: dict[
     # EMEA is the region panel's second column; customer time its first row.
     [outline] = grid.layout.shapes
     assert (outline.xref, outline.x0, outline.x1, outline.y0, outline.y1) == ("x", 0.5, 1.5, -0.5, 0.5)
+
+
+def test_a_named_segment_too_small_for_the_workspace_now_is_not_named(document: dict[str, Any]) -> None:
+    flagged = json.loads(json.dumps(document))
+    test = flagged["phase2"]["region"]["heterogeneity"]["customer_hours"]
+    test.update(verdict="segment-specific", differing_segments=["APAC"], i2=0.81, q=0.004)
+    # APAC has 18 reps: a minimum of 20 leaves it out, by name only.
+    page = render_report(flagged, config(min_group_size=20))
+    verdicts = Tables(page).tables["verdicts"]
+    assert verdicts[1][:2] == ["Customer time", "segment-specific: a segment too small to show I² 0.81 · q 0.004"]
+    assert page.count("APAC") == 1 and "<li>region: APAC, LATAM</li>" in page
+    assert (
+        suppress_small_study_groups(flagged, 20)["phase2"]["region"]["heterogeneity"]["customer_hours"]["differing_segments"]
+        == []
+    )
 
 
 # -- the figures ---------------------------------------------------------------------------------
@@ -471,13 +498,17 @@ def open_offline(report: Path, screenshot: Path | None = None) -> dict[str, Any]
 
 @pytest.mark.browser
 @needs_chromium
-def test_the_workspace_report_opens_offline_in_chromium_with_every_chart_drawn(workspace_report: Path) -> None:
-    found = open_offline(workspace_report, SCREENSHOTS / "report.png")
+def test_the_workspace_report_opens_offline_in_chromium_with_every_chart_drawn(workspace_report: Path, tmp_path: Path) -> None:
+    found = open_offline(workspace_report, tmp_path / "report.png")
     assert found["refused"] == [] and found["errors"] == []
     assert len(found["charts"]) == 11
     for chart in found["charts"]:
         assert chart["svg"] > 0 and chart["marks"] > 0, chart
-    assert (SCREENSHOTS / "report.png").stat().st_size > 0
+    assert (tmp_path / "report.png").stat().st_size > 0
+    # The tracked screenshot in docs/ changes only when asked for (`make screenshots`), not on every test run.
+    if os.environ.get("REPSIGHT_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(tmp_path / "report.png", SCREENSHOTS / "report.png")
 
 
 @pytest.mark.browser

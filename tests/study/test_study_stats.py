@@ -11,8 +11,9 @@ from statsmodels.stats.multitest import multipletests
 
 from repsight.config import StudyConfig
 from repsight.study import assign_tiers
+from repsight.study.document import Comparison
 from repsight.study.dynamics import leading_indicators
-from repsight.study.phases import consensus, heterogeneity, multivariable_model, rep_codes
+from repsight.study.phases import heterogeneity, multivariable_model, pooled_gap, q_in_place, rep_codes
 from repsight.study.stats import bh_qvalues, bootstrap_counts, gap_interval, i_squared, rank_slope
 from tests.support.study_org import DEMO_LIKE, Plan, rep_period_rows
 
@@ -204,14 +205,32 @@ def test_next_period_model_matches_statsmodels_formula(rows: pd.DataFrame) -> No
     assert found["metrics"]["internal_network_size"]["p"] == pytest.approx(fit.pvalues["metric"], rel=1e-6)
 
 
-def _segment(gap: float, se: float) -> dict[str, float]:
-    return {"bottom_vs_top_pct": gap, "se": se}
+def _segment(gap: float, se: float) -> Comparison:
+    nan = float("nan")
+    return {
+        "top_mean": nan,
+        "bottom_mean": nan,
+        "bottom_vs_top_pct": gap,
+        "ci": [nan, nan],
+        "se": se,
+        "rho": nan,
+        "p": nan,
+        "q": nan,
+    }
 
 
-def test_consensus_sets_aside_the_segment_that_disagrees() -> None:
-    # Two segments agree near -25%, a third shows nothing: the consensus is the two's pooled gap.
-    segments = {"A": _segment(-24.0, 3.0), "B": _segment(-28.0, 3.0), "C": _segment(1.0, 3.0)}
-    assert consensus(segments, 0.05) == pytest.approx(-26.0)
-    # Agreeing segments are pooled by inverse variance, all of them.
-    agreeing = {"A": _segment(-24.0, 2.0), "B": _segment(-28.0, 4.0)}
-    assert consensus(agreeing, 0.05) == pytest.approx((-24 / 4 - 28 / 16) / (1 / 4 + 1 / 16))
+def test_pooled_gap_weighs_each_segment_by_its_inverse_bootstrap_variance() -> None:
+    assert pooled_gap([_segment(-24.0, 2.0), _segment(-28.0, 4.0)]) == pytest.approx((-24 / 4 - 28 / 16) / (1 / 4 + 1 / 16))
+    assert pooled_gap([_segment(-24.0, 3.0), _segment(-28.0, 3.0), _segment(1.0, 3.0)]) == pytest.approx(-17.0)
+    # A segment without a gap or a spread has no weight; with none left there is no pool.
+    assert pooled_gap([_segment(-24.0, 2.0), _segment(float("nan"), 1.0), _segment(5.0, 0.0)]) == -24.0
+    assert np.isnan(pooled_gap([_segment(float("nan"), 1.0)])) and np.isnan(pooled_gap([]))
+
+
+def test_q_in_place_is_benjamini_hochberg_with_one_p_value_replaced() -> None:
+    family = np.array([0.001, 0.2, np.nan, 0.03, 0.6])
+    for p in (0.0001, 0.02, 0.9):
+        replaced = np.array([0.001, 0.2, 0.03, p])
+        expected = multipletests(replaced, method="fdr_bh")[1][3]
+        assert q_in_place(family, 4, p) == pytest.approx(expected, rel=RELATIVE)
+    assert family[4] == 0.6  # the family itself is left as it was

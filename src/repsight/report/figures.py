@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -21,10 +21,11 @@ from plotly.subplots import make_subplots
 from repsight.metrics.catalog import HEADLINE, label
 from repsight.metrics.catalog import unit as metric_unit
 from repsight.report.numbers import interval, is_missing, plain, q_value, signed, value
+from repsight.study.document import SEGMENT_SPECIFIC, UNTESTED, Coefficient, Comparison, StudyDocument
 
 __all__ = [
     "LEADING_TESTS",
-    "SEGMENT_SPECIFIC",
+    "LeadingTestName",
     "dynamics_figure",
     "dynamics_metrics",
     "headline_figure",
@@ -38,12 +39,9 @@ __all__ = [
     "tier_names",
 ]
 
-Document = Mapping[str, Any]
-
-
-SEGMENT_SPECIFIC = "segment-specific"
-"""The phase-2 verdict of a behaviour whose effect differs between segments (docs/study.md)."""
-LEADING_TESTS = {
+LeadingTestName = Literal["next_period", "within_person"]
+"""The keys of the document's `leading`."""
+LEADING_TESTS: dict[LeadingTestName, str] = {
     "next_period": "Next period: attainment in t+1, attainment in t held equal",
     "within_person": "Within person: a rep's change against their own average",
 }
@@ -59,28 +57,28 @@ FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, s
 GAP_COLOURS = [[0.0, "#b2182b"], [0.25, "#ef8a62"], [0.5, "#f7f7f7"], [0.75, "#67a9cf"], [1.0, "#2166ac"]]
 
 
-def metric_order(document: Document) -> list[str]:
+def metric_order(document: StudyDocument) -> list[str]:
     """Return the phase-1 metrics in the order charts list them: the three headline behaviours first."""
     metrics = list(document.get("phase1") or {})
     return [m for m in HEADLINE if m in metrics] + [m for m in metrics if m not in HEADLINE]
 
 
-def headline_metrics(document: Document) -> list[str]:
+def headline_metrics(document: StudyDocument) -> list[str]:
     """Return the study's three headline behaviours that the document holds, in the study's order."""
     return [m for m in HEADLINE if m in document["phase1"]]
 
 
-def tier_names(document: Document) -> tuple[str, str]:
+def tier_names(document: StudyDocument) -> tuple[str, str]:
     """Return the names of the top and bottom tiers, e.g. ("Top 25%", "Bottom 25%")."""
     share = f"{100 * float(document['thresholds']['tier_fraction']):g}%"
     return f"Top {share}", f"Bottom {share}"
 
 
-def _confidence(document: Document) -> str:
+def _confidence(document: StudyDocument) -> str:
     return f"{100 * float(document['thresholds']['confidence']):g}%"
 
 
-def is_finding(q: Any, document: Document) -> bool:
+def is_finding(q: Any, document: StudyDocument) -> bool:
     """Return whether a q-value is a finding: below the study's `q_threshold`."""
     return not is_missing(q) and float(q) < float(document["thresholds"]["q_threshold"])
 
@@ -118,7 +116,7 @@ def _error_bars(centres: Sequence[float | None], bounds: Sequence[Any]) -> dict[
     return {"type": "data", "symmetric": False, "array": above, "arrayminus": below, "color": INK, "thickness": 1.5, "width": 5}
 
 
-def headline_figure(document: Document) -> go.Figure:
+def headline_figure(document: StudyDocument) -> go.Figure:
     """Return the three headline behaviours: top vs bottom tier means (upper row) and the bottom-vs-top gap with its interval."""
     if not document.get("phase1"):
         return _message(NO_STUDY)
@@ -185,24 +183,25 @@ def headline_figure(document: Document) -> go.Figure:
 
 
 def _forest_traces(
-    document: Document,
-    rows: Mapping[str, Mapping[str, Any]],
+    document: StudyDocument,
+    rows: Mapping[str, Comparison | Coefficient],
     metrics: list[str],
     *,
-    estimate: str,
+    estimates: Mapping[str, float],
     scale: float,
     suffix: str,
 ) -> list[go.Scatter]:
     """Return a forest plot's two traces: the estimates with q below the threshold, and the others.
 
-    `rows` maps a metric to a phase-1 row or a coefficient: its `estimate`
-    (`bottom_vs_top_pct`, `coef`), `ci` and `q`; both are drawn times `scale`.
+    `rows` maps a metric to a phase-1 row or a coefficient (its `ci` and
+    `q`), `estimates` to the figure drawn (`bottom_vs_top_pct`, `coef`);
+    estimates and intervals are drawn times `scale`.
     """
     threshold = document["thresholds"]["q_threshold"]
     traces = []
     for finding in (True, False):
         chosen = [m for m in metrics if is_finding(rows[m]["q"], document) == finding]
-        centres = [None if (e := value(rows[m][estimate])) is None else scale * e for m in chosen]
+        centres = [None if (e := value(estimates[m])) is None else scale * e for m in chosen]
         bounds = [[None if is_missing(b) else scale * b for b in rows[m]["ci"]] for m in chosen]
         traces.append(
             go.Scatter(
@@ -227,7 +226,7 @@ def _forest_traces(
     return traces
 
 
-def phase1_figure(document: Document) -> go.Figure:
+def phase1_figure(document: StudyDocument) -> go.Figure:
     """Return every metric's bottom-vs-top gap with its interval (a forest plot); filled markers have q below the threshold."""
     if not document.get("phase1"):
         return _message(NO_STUDY)
@@ -236,7 +235,8 @@ def phase1_figure(document: Document) -> go.Figure:
     top, bottom = tier_names(document)
     confidence = _confidence(document)
     figure = go.Figure()
-    for trace in _forest_traces(document, phase1, metrics, estimate="bottom_vs_top_pct", scale=1.0, suffix="%"):
+    gaps = {m: row["bottom_vs_top_pct"] for m, row in phase1.items()}
+    for trace in _forest_traces(document, phase1, metrics, estimates=gaps, scale=1.0, suffix="%"):
         trace.update(
             hovertemplate=(
                 f"<b>%{{y}}</b><br>{bottom} vs {top}: %{{customdata[0]}}<br>"
@@ -256,13 +256,13 @@ def phase1_figure(document: Document) -> go.Figure:
     return _styled(figure, 130 + 36 * len(metrics))
 
 
-def _cell_hover(document: Document, attribute: str, segment: str, metric: str) -> str:
+def _cell_hover(document: StudyDocument, attribute: str, segment: str, metric: str) -> str:
     part = document["phase2"][attribute]
     found = part["segments"][segment]
     row = found["metrics"][metric]
-    test = part["heterogeneity"].get(metric, {})
+    test = part["heterogeneity"].get(metric)
     top, bottom = tier_names(document)
-    verdict = test.get("verdict", "untested")
+    verdict = test["verdict"] if test is not None else UNTESTED
     return (
         f"<b>{label(metric)}</b><br>{_text(attribute)} {_text(segment)}: {found['n_reps']} reps<br>"
         f"{bottom} vs {top}: {signed(row['bottom_vs_top_pct'], 1, '%')}<br>"
@@ -271,12 +271,12 @@ def _cell_hover(document: Document, attribute: str, segment: str, metric: str) -
     )
 
 
-def phase2_grid_figure(document: Document) -> go.Figure:
+def phase2_grid_figure(document: StudyDocument) -> go.Figure:
     """Return phase 2 as metric × segment heatmaps of the bottom-vs-top gap, one panel per segmenting attribute.
 
     Hover shows a cell's interval, reps and q, and the metric's verdict over
-    the attribute; an outlined cell is a segment that differs where the
-    verdict is segment-specific. Segments left out (too few reps) are not in
+    the attribute; an outlined cell is a segment named in the metric's
+    `differing_segments` (docs/study.md). Segments left out (too few reps) are not in
     the document's `segments`, so they are in no panel.
     """
     if not document.get("phase1"):
@@ -325,9 +325,11 @@ def phase2_grid_figure(document: Document) -> go.Figure:
             row=1,
             col=column,
         )
-        specific = [m for m in metrics if part["heterogeneity"].get(m, {}).get("verdict") == SEGMENT_SPECIFIC]
-        for metric in specific:
-            for segment in part["heterogeneity"][metric]["differing_segments"]:
+        for metric in metrics:
+            test = part["heterogeneity"].get(metric)
+            if test is None or test["verdict"] != SEGMENT_SPECIFIC:
+                continue
+            for segment in test["differing_segments"]:
                 if segment not in part["segments"]:
                     continue
                 # Categories sit at 0, 1, 2...: the cell of (segment, metric) spans ± 0.5 around them.
@@ -339,7 +341,7 @@ def phase2_grid_figure(document: Document) -> go.Figure:
                     y0=y - 0.5,
                     y1=y + 0.5,
                     line={"color": INK, "width": 3},
-                    name="segment that differs (segment-specific verdict)",
+                    name=f"segment that differs ({SEGMENT_SPECIFIC} verdict)",
                     legendgroup="differs",
                     showlegend=not outlined,
                     row=1,
@@ -360,13 +362,13 @@ def phase2_grid_figure(document: Document) -> go.Figure:
     return _styled(figure, 150 + 36 * len(metrics))
 
 
-def dynamics_metrics(document: Document) -> list[str]:
+def dynamics_metrics(document: StudyDocument) -> list[str]:
     """Return the metrics with weekly values in the document's dynamics, headline behaviours first (none without weekly data)."""
     found = document.get("dynamics") or {}
     return [m for m in metric_order(document) if isinstance(found.get(m), Mapping)]
 
 
-def dynamics_figure(document: Document, metric: str) -> go.Figure:
+def dynamics_figure(document: StudyDocument, metric: str) -> go.Figure:
     """Return the top and bottom tiers' mean weekly `metric` by week of the period; a week without a value is a gap.
 
     Raises ValueError when the document has no weekly values of `metric`.
@@ -406,7 +408,7 @@ def dynamics_figure(document: Document, metric: str) -> go.Figure:
     return figure
 
 
-def leading_figure(document: Document) -> go.Figure:
+def leading_figure(document: StudyDocument) -> go.Figure:
     """Return the leading-indicator coefficients with their intervals: next period, and within person.
 
     A coefficient is shown in points of attainment (100 × the change of
@@ -426,7 +428,8 @@ def leading_figure(document: Document) -> go.Figure:
     for column, test in enumerate(LEADING_TESTS, start=1):
         coefficients = leading[test]["metrics"]
         shown = [m for m in metrics if m in coefficients]
-        for trace in _forest_traces(document, coefficients, shown, estimate="coef", scale=100.0, suffix=" pts"):
+        estimates = {m: c["coef"] for m, c in coefficients.items()}
+        for trace in _forest_traces(document, coefficients, shown, estimates=estimates, scale=100.0, suffix=" pts"):
             trace.update(
                 showlegend=bool(trace.y) and trace.legendgroup not in in_legend,
                 hovertemplate=(

@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from markupsafe import Markup
+from pydantic import BaseModel
 
+from repsight.config import CompanyConfig, Config, PrivacyConfig, StudyConfig
 from repsight.errors import StudyError
 from repsight.metrics.catalog import HEADLINE, unit
 from repsight.privacy import suppress_small_study_groups
 from repsight.report.figures import (
     LEADING_TESTS,
-    SEGMENT_SPECIFIC,
     dynamics_figure,
     dynamics_metrics,
     headline_figure,
@@ -35,29 +36,18 @@ from repsight.report.figures import (
     tier_names,
 )
 from repsight.report.numbers import NONE, interval, is_missing, plain, q_value, signed
+from repsight.study.document import SEGMENT_SPECIFIC, UNTESTED, Coefficient, StudyDocument
 
 if TYPE_CHECKING:
     import jinja2
     import plotly.graph_objects as go
 
-    from repsight.config import Config
     from repsight.store import Store
 
 __all__ = ["ReportResult", "latest_study", "render_report", "write_report"]
 
-THRESHOLD_MEANINGS = {
-    "sales_functions": "roster functions whose people carry quota: the reps",
-    "tier_fraction": "share of each period's reps in the top tier, and in the bottom tier",
-    "bootstrap_resamples": "resamples of reps behind each interval",
-    "confidence": "coverage of the intervals",
-    "seed": "seed of the bootstrap: the same data give the same intervals",
-    "q_threshold": "a Benjamini–Hochberg q below this is a finding",
-    "heterogeneity_i2": "I² at or above this, with a significant interaction, makes a behaviour segment-specific",
-    "min_group_size": "the study shows no segment or week of fewer reps",
-    "segment_by": "roster attributes that phase 2 splits the reps by",
-    "metrics": "the behaviours studied",
-}
-"""What each of the document's thresholds means (docs/study.md)."""
+THRESHOLD_SECTIONS: dict[str, type[BaseModel]] = {"sales_functions": CompanyConfig, "min_group_size": PrivacyConfig}
+"""The section of repsight.toml of each of the document's thresholds that is not a `[study]` setting."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +58,10 @@ class ReportResult:
     bytes: int
     figures: int
 
+    def summary(self) -> str:
+        """Return what was written, in one sentence: "Wrote the report (4.7 MB, 9 charts) to report.html"."""
+        return f"Wrote the report ({self.bytes / 1e6:.1f} MB, {self.figures} charts) to {self.path}"
+
 
 @dataclass(frozen=True)
 class _Page:
@@ -76,7 +70,7 @@ class _Page:
 
 
 def render_report(
-    document: dict[str, Any],
+    document: StudyDocument,
     config: Config,
     *,
     studied_at: datetime | None = None,
@@ -91,7 +85,7 @@ def render_report(
     return _render(document, config, studied_at, generated_at).html
 
 
-def _render(document: dict[str, Any], config: Config, studied_at: datetime | None, generated_at: datetime | None) -> _Page:
+def _render(document: StudyDocument, config: Config, studied_at: datetime | None, generated_at: datetime | None) -> _Page:
     from plotly.offline import get_plotlyjs
 
     min_group = max(config.privacy.min_group_size, int(document["thresholds"].get("min_group_size", 0)))
@@ -125,7 +119,7 @@ def _render(document: dict[str, Any], config: Config, studied_at: datetime | Non
         "q_threshold": f"{float(shown['thresholds']['q_threshold']):g}",
         "min_group_size": min_group,
         "population": _population(shown),
-        "thresholds": _thresholds(shown, config, min_group),
+        "thresholds": _thresholds(shown, min_group),
         "measurement": _measurement(config),
         "headline": _headline(shown),
         "headline_chart": embed(headline_figure(shown), "headline"),
@@ -174,7 +168,7 @@ def _count(number: Any) -> str:
     return NONE if is_missing(number) else f"{int(number):,}"
 
 
-def _population(document: dict[str, Any]) -> list[tuple[str, str]]:
+def _population(document: StudyDocument) -> list[tuple[str, str]]:
     population, tiers = document["population"], document["tiers"]
     periods = population["periods"]
     top, bottom = tier_names(document)
@@ -210,11 +204,8 @@ def _setting(value: Any) -> str:
     return str(value)
 
 
-def _thresholds(document: dict[str, Any], config: Config, min_group: int) -> list[dict[str, str]]:
-    rows = [
-        {"name": name, "value": _setting(value), "meaning": THRESHOLD_MEANINGS.get(name, "")}
-        for name, value in document["thresholds"].items()
-    ]
+def _thresholds(document: StudyDocument, min_group: int) -> list[dict[str, str]]:
+    rows = [{"name": name, "value": _setting(value), "meaning": _meaning(name)} for name, value in document["thresholds"].items()]
     if min_group != document["thresholds"].get("min_group_size"):
         rows.append(
             {
@@ -224,6 +215,12 @@ def _thresholds(document: dict[str, Any], config: Config, min_group: int) -> lis
             }
         )
     return rows
+
+
+def _meaning(name: str) -> str:
+    """Return what a threshold means: its setting's docstring in config.py, the field's description."""
+    field = THRESHOLD_SECTIONS.get(name, StudyConfig).model_fields.get(name)
+    return (field.description or "") if field is not None else ""
 
 
 def _measurement(config: Config) -> list[tuple[str, str]]:
@@ -236,7 +233,7 @@ def _measurement(config: Config) -> list[tuple[str, str]]:
     return settings
 
 
-def _headline(document: dict[str, Any]) -> list[dict[str, Any]]:
+def _headline(document: StudyDocument) -> list[dict[str, Any]]:
     found = []
     for metric in headline_metrics(document):
         row = document["phase1"][metric]
@@ -253,7 +250,7 @@ def _headline(document: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _phase1_row(document: dict[str, Any], metric: str) -> dict[str, Any]:
+def _phase1_row(document: StudyDocument, metric: str) -> dict[str, Any]:
     row = document["phase1"][metric]
     return {
         "metric": label(metric),
@@ -268,7 +265,7 @@ def _phase1_row(document: dict[str, Any], metric: str) -> dict[str, Any]:
     }
 
 
-def _coefficient(document: dict[str, Any], found: dict[str, Any] | None) -> dict[str, Any]:
+def _coefficient(document: StudyDocument, found: Coefficient | None) -> dict[str, Any]:
     """Return a regression coefficient in points of attainment (100 × the change) per SD."""
     if found is None:
         return {"coef": NONE, "interval": NONE, "p": NONE, "q": NONE, "finding": False}
@@ -282,7 +279,7 @@ def _coefficient(document: dict[str, Any], found: dict[str, Any] | None) -> dict
     }
 
 
-def _model(document: dict[str, Any]) -> dict[str, Any]:
+def _model(document: StudyDocument) -> dict[str, Any]:
     model = document["model"]
     coefficients = model["coefficients"]
     return {
@@ -298,27 +295,30 @@ def _model(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _verdicts(document: dict[str, Any], attributes: list[str]) -> list[dict[str, Any]]:
+def _verdicts(document: StudyDocument, attributes: list[str]) -> list[dict[str, Any]]:
     rows = []
     for metric in metric_order(document):
         cells = []
         for attribute in attributes:
-            test = document["phase2"][attribute]["heterogeneity"].get(metric, {})
-            verdict = test.get("verdict", "untested")
-            differing = test.get("differing_segments", [])
+            test = document["phase2"][attribute]["heterogeneity"].get(metric)
+            verdict = test["verdict"] if test is not None else UNTESTED
+            specific = verdict == SEGMENT_SPECIFIC
+            named = ", ".join(test["differing_segments"]) if test is not None else ""
             cells.append(
                 {
                     "verdict": verdict,
-                    "specific": verdict == SEGMENT_SPECIFIC,
-                    "differing": (", ".join(differing) or "no single segment") if verdict == SEGMENT_SPECIFIC else "",
-                    "detail": f"I² {plain(test.get('i2'), 2)} · q {q_value(test.get('q'))}",
+                    "specific": specific,
+                    # A segment-specific verdict names at least one segment; the report drops a name only when that
+                    # segment is smaller than the workspace's minimum now (privacy.suppress_small_study_groups).
+                    "differing": (named or "a segment too small to show") if specific else "",
+                    "detail": f"I² {plain(test['i2'] if test else None, 2)} · q {q_value(test['q'] if test else None)}",
                 }
             )
         rows.append({"metric": label(metric), "cells": cells})
     return rows
 
 
-def _leading(document: dict[str, Any]) -> dict[str, Any]:
+def _leading(document: StudyDocument) -> dict[str, Any]:
     leading = document["leading"]
     metrics = [m for m in metric_order(document) if any(m in leading[t]["metrics"] for t in LEADING_TESTS)]
     return {
@@ -330,17 +330,17 @@ def _leading(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def latest_study(store: Store, config: Config) -> tuple[dict[str, Any], datetime]:
+def latest_study(store: Store, config: Config) -> tuple[StudyDocument, datetime]:
     """Return the latest study stored in the workspace (table `study_results`) and when it ran (UTC)."""
-    if "study_results" in store.backend.list_tables():
+    rows: list[dict[str, Any]] = []
+    if store.has_table("study_results"):
         results = store.table("study_results")
-        rows = store.backend.to_pyarrow(results.order_by(results.created_at.desc()).limit(1)).to_pylist()
-    else:
-        rows = []
+        rows = store.to_arrow(results.order_by(results.created_at.desc()).limit(1)).to_pylist()
     if not rows:
         raise StudyError(f"no study in the workspace yet: run `repsight analyze -c {config.path}` first")
     created: datetime = rows[0]["created_at"]
-    return json.loads(rows[0]["document"]), created.replace(tzinfo=UTC)
+    # Stored as `StudyResult.to_json` wrote it: a figure that does not exist is null.
+    return cast("StudyDocument", json.loads(rows[0]["document"])), created.replace(tzinfo=UTC)
 
 
 def write_report(config: Config, out: Path) -> ReportResult:

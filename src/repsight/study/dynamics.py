@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from repsight.privacy import large_enough
+from repsight.study.document import Coefficient, Dynamics, Leading
 from repsight.study.phases import period_dummies, rep_codes
-from repsight.study.stats import bh_qvalues, clustered_ols, standardised
+from repsight.study.stats import Clustered, bh_qvalues, clustered_ols, standardised
 from repsight.study.table import TIER_BOTTOM, TIER_TOP
 
 if TYPE_CHECKING:
@@ -22,7 +24,7 @@ def weeks_per_period(periods: list[str]) -> int:
     return 13 if any("Q" in p for p in periods) else 5
 
 
-def dynamics(weeks: pd.DataFrame, metrics: list[str], periods: list[str], min_group_size: int) -> dict[str, Any]:
+def dynamics(weeks: pd.DataFrame, metrics: list[str], periods: list[str], min_group_size: int) -> Dynamics:
     """Return, per metric, the top and bottom tiers' mean weekly value by week of the period.
 
     `weeks` holds the tiered rep-periods' person-week rows (`rep_weeks`). A
@@ -35,13 +37,13 @@ def dynamics(weeks: pd.DataFrame, metrics: list[str], periods: list[str], min_gr
     grouped = shown.groupby(["tier", "week_of_period"])
     means = grouped[metrics].mean()
     reps = grouped["person"].nunique()
-    found: dict[str, Any] = {"weeks": list(range(1, length + 1))}
+    found: Dynamics = {"weeks": list(range(1, length + 1))}
     for name, tier in (("top", TIER_TOP), ("bottom", TIER_BOTTOM)):
         found[f"{name}_reps"] = [int(reps.get((tier, w), 0)) for w in range(1, length + 1)]
     for metric in metrics:
         found[metric] = {
             name: [
-                float(means.loc[(tier, w), metric]) if reps.get((tier, w), 0) >= min_group_size else None
+                float(means.loc[(tier, w), metric]) if large_enough(reps.get((tier, w), 0), min_group_size) else None
                 for w in range(1, length + 1)
             ]
             for name, tier in (("top", TIER_TOP), ("bottom", TIER_BOTTOM))
@@ -70,7 +72,7 @@ def _demeaned(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return result.reshape(values.shape)
 
 
-def leading_indicators(rows: pd.DataFrame, study: StudyConfig) -> dict[str, Any]:
+def leading_indicators(rows: pd.DataFrame, study: StudyConfig) -> Leading:
     """Return, per metric, two tests of whether behaviour leads results.
 
     `next_period`: attainment in period t+1 on the standardised metric in t,
@@ -84,7 +86,7 @@ def leading_indicators(rows: pd.DataFrame, study: StudyConfig) -> dict[str, Any]
     # A rep seen in one period only has no change to learn from.
     repeated = rows[rows.groupby("person")["period"].transform("nunique") > 1].reset_index(drop=True)
     groups = rep_codes(repeated)
-    found: dict[str, Any] = {
+    found: Leading = {
         "next_period": {"n": len(pairs), "reps": int(pairs["person"].nunique()), "metrics": {}},
         "within_person": {"n": len(repeated), "reps": int(repeated["person"].nunique()), "metrics": {}},
     }
@@ -108,14 +110,14 @@ def leading_indicators(rows: pd.DataFrame, study: StudyConfig) -> dict[str, Any]
         if np.abs(metric_within).max() > 1e-12:
             fit = clustered_ols(within_outcome, np.column_stack([metric_within, within_periods]), groups)
             found["within_person"]["metrics"][metric] = _coefficient(fit, 0, study)
-    for test in ("next_period", "within_person"):
-        results = list(found[test]["metrics"].values())
+    for test in (found["next_period"], found["within_person"]):
+        results = list(test["metrics"].values())
         for result, q in zip(results, bh_qvalues(np.array([r["p"] for r in results])), strict=True):
             result["q"] = float(q)
     return found
 
 
-def _coefficient(fit: Any, column: int, study: StudyConfig) -> dict[str, Any]:
+def _coefficient(fit: Clustered, column: int, study: StudyConfig) -> Coefficient:
     return {
         "coef": float(fit.params[column]),
         "se": fit.se(column),

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from repsight.privacy import large_enough
+from repsight.study.document import (
+    CONSISTENT,
+    SEGMENT_SPECIFIC,
+    UNTESTED,
+    Comparison,
+    Heterogeneity,
+    Model,
+    Phase2Attribute,
+    Segment,
+    Slope,
+    Verdict,
+)
 from repsight.study.stats import (
     bh_qvalues,
     bootstrap_counts,
@@ -24,11 +39,27 @@ if TYPE_CHECKING:
 
     from repsight.config import StudyConfig
 
-__all__ = ["compare", "consensus", "heterogeneity", "multivariable_model", "period_dummies", "phase1", "phase2", "rep_codes"]
+__all__ = [
+    "Interaction",
+    "compare",
+    "differing_segments",
+    "heterogeneity",
+    "multivariable_model",
+    "period_dummies",
+    "phase1",
+    "phase2",
+    "pooled_gap",
+    "q_in_place",
+    "rep_codes",
+]
 
-CONSISTENT = "consistent"
-SEGMENT_SPECIFIC = "segment-specific"
-UNTESTED = "untested"
+
+class Interaction(TypedDict):
+    """The metric × segment interaction model over some segments: its Wald p-value, I² and each segment's slope."""
+
+    p: float
+    i2: float
+    slopes: dict[str, Slope]
 
 
 def rep_codes(rows: pd.DataFrame) -> NDArray[np.int64]:
@@ -47,7 +78,7 @@ def period_dummies(periods: pd.Series) -> NDArray[np.float64]:
     )
 
 
-def compare(rows: pd.DataFrame, tiers: NDArray[np.int8], study: StudyConfig) -> dict[str, dict[str, Any]]:
+def compare(rows: pd.DataFrame, tiers: NDArray[np.int8], study: StudyConfig) -> dict[str, Comparison]:
     """Return, per metric, the top and bottom tiers' means, the bottom-vs-top gap with its interval, and rho with its p-value.
 
     The q-values are filled in by the caller, which knows the family of tests.
@@ -55,7 +86,7 @@ def compare(rows: pd.DataFrame, tiers: NDArray[np.int8], study: StudyConfig) -> 
     groups = rep_codes(rows)
     counts = bootstrap_counts(int(groups.max()) + 1, study.bootstrap_resamples, study.seed)
     attainment = rows["attainment"].to_numpy(np.float64)
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, Comparison] = {}
     for metric in study.metrics:
         values = rows[metric].to_numpy(np.float64)
         top = float(values[tiers > 0].mean()) if (tiers > 0).any() else float("nan")
@@ -76,13 +107,13 @@ def compare(rows: pd.DataFrame, tiers: NDArray[np.int8], study: StudyConfig) -> 
     return found
 
 
-def _fill_q(results: list[dict[str, Any]]) -> None:
+def _fill_q(results: Sequence[Comparison]) -> None:
     q = bh_qvalues(np.array([r["p"] for r in results], dtype=np.float64))
     for result, value in zip(results, q, strict=True):
         result["q"] = float(value)
 
 
-def phase1(rows: pd.DataFrame, study: StudyConfig) -> tuple[NDArray[np.int8], dict[str, dict[str, Any]]]:
+def phase1(rows: pd.DataFrame, study: StudyConfig) -> tuple[NDArray[np.int8], dict[str, Comparison]]:
     """Return the rows' tiers and, per metric, the whole-org comparison with q-values over the metrics."""
     tiers = assign_tiers(rows, study.tier_fraction)
     found = compare(rows, tiers, study)
@@ -90,7 +121,7 @@ def phase1(rows: pd.DataFrame, study: StudyConfig) -> tuple[NDArray[np.int8], di
     return tiers, found
 
 
-def multivariable_model(rows: pd.DataFrame, study: StudyConfig) -> dict[str, Any]:
+def multivariable_model(rows: pd.DataFrame, study: StudyConfig) -> Model:
     """Return attainment regressed on the standardised metrics, with period fixed effects and errors clustered by rep."""
     varying = [m for m in study.metrics if rows[m].nunique() > 1]
     columns = [standardised(rows[m].to_numpy(np.float64)) for m in varying]
@@ -120,7 +151,7 @@ def multivariable_model(rows: pd.DataFrame, study: StudyConfig) -> dict[str, Any
     }
 
 
-def heterogeneity(rows: pd.DataFrame, attribute: str, metric: str) -> dict[str, Any]:
+def heterogeneity(rows: pd.DataFrame, attribute: str, metric: str) -> Interaction:
     """Return the Wald test of metric × segment in the rank model, and I² across the segments' slopes.
 
     Model (errors clustered by rep): standardised rank of attainment on the
@@ -129,12 +160,12 @@ def heterogeneity(rows: pd.DataFrame, attribute: str, metric: str) -> dict[str, 
     interaction; I² is taken over those slopes with their variances.
     """
     segments = sorted(rows[attribute].unique())
-    untested = {"p": float("nan"), "i2": float("nan"), "slopes": {}}
+    no_test: Interaction = {"p": float("nan"), "i2": float("nan"), "slopes": {}}
     if len(segments) < 2:
-        return untested
+        return no_test
     metric_rank = standardised(sps.rankdata(rows[metric].to_numpy(np.float64)))
     if not metric_rank.any():
-        return untested
+        return no_test
     outcome = standardised(sps.rankdata(rows["attainment"].to_numpy(np.float64)))
     member = [(rows[attribute] == s).to_numpy(np.float64) for s in segments[1:]]
     design = np.column_stack(
@@ -159,13 +190,75 @@ def heterogeneity(rows: pd.DataFrame, attribute: str, metric: str) -> dict[str, 
         "p": p,
         "i2": i2,
         "slopes": {
-            s: {"slope": b, "se": float(np.sqrt(v)) if v >= 0 else float("nan")}
+            str(s): {"slope": b, "se": float(np.sqrt(v)) if v >= 0 else float("nan")}
             for s, b, v in zip(segments, slopes, variances, strict=True)
         },
     }
 
 
-def phase2(rows: pd.DataFrame, study: StudyConfig, min_group_size: int) -> dict[str, dict[str, Any]]:
+def differing_segments(
+    rows: pd.DataFrame, attribute: str, metric: str, found: Interaction, q_of: Callable[[float], float], study: StudyConfig
+) -> list[str]:
+    """Return the segments that drive a segment-specific verdict, in the order they are set aside (the most different first).
+
+    `found` is the interaction model over every kept segment (`heterogeneity`
+    of `rows`); `q_of` gives the q-value that a p-value in `found`'s place
+    would have had among the phase-2 interaction tests (`q_in_place`). The
+    segment farthest from the slopes' inverse-variance pool (the largest
+    w (slope − pooled)², w = 1 / se²) is set aside and the model is fitted
+    again on the other segments' rows. While at least two segments remain
+    and the verdict rule still calls them different (the refit's q below
+    `q_threshold` and its I² at least `heterogeneity_i2`), the next one is
+    set aside. Call it only for a segment-specific verdict: it always names
+    at least one segment.
+    """
+    named: list[str] = []
+    current = found
+    while True:
+        farthest = _farthest(current["slopes"])
+        named.append(farthest)
+        remaining = [s for s in current["slopes"] if s != farthest]
+        if len(remaining) < 2:
+            return named
+        current = heterogeneity(rows[rows[attribute].isin(remaining)].reset_index(drop=True), attribute, metric)
+        if not _differ(q_of(current["p"]), current["i2"], study):
+            return named
+
+
+def q_in_place(family: NDArray[np.float64], position: int, p: float) -> float:
+    """Return the Benjamini–Hochberg q-value of `p` put in place of `family[position]`, the other p-values unchanged."""
+    replaced = family.copy()
+    replaced[position] = p
+    return float(bh_qvalues(replaced)[position])
+
+
+def _farthest(slopes: dict[str, Slope]) -> str:
+    """Return the segment whose slope is farthest from the inverse-variance pool, in weighted squares (ties: the first)."""
+    names = list(slopes)
+    theta = np.array([slopes[s]["slope"] for s in names], dtype=np.float64)
+    se = np.array([slopes[s]["se"] for s in names], dtype=np.float64)
+    # Only slopes with a standard error are weighed (as in I²); a segment without one is set aside last.
+    usable = np.isfinite(theta) & np.isfinite(se) & (se > 0)
+    deviation = np.full(len(names), -np.inf)
+    if usable.any():
+        weight = 1.0 / se[usable] ** 2
+        pooled = float(np.sum(weight * theta[usable]) / np.sum(weight))
+        deviation[usable] = weight * (theta[usable] - pooled) ** 2
+    return names[int(np.argmax(deviation))]
+
+
+def _differ(p_or_q: float, i2: float, study: StudyConfig) -> bool:
+    """Return whether an interaction test says the segments differ: below `q_threshold`, with I² at least `heterogeneity_i2`."""
+    return bool(p_or_q < study.q_threshold and i2 >= study.heterogeneity_i2)
+
+
+def _verdict(found: Interaction, q: float, study: StudyConfig) -> Verdict:
+    if np.isnan(found["p"]):
+        return UNTESTED
+    return SEGMENT_SPECIFIC if _differ(q, found["i2"], study) else CONSISTENT
+
+
+def phase2(rows: pd.DataFrame, study: StudyConfig, min_group_size: int) -> dict[str, Phase2Attribute]:
     """Return, per segmenting attribute, each large-enough segment's comparison, the segments left out, and the heterogeneity verdicts.
 
     A segment is left out when it has fewer reps than `min_group_size`, or
@@ -173,20 +266,27 @@ def phase2(rows: pd.DataFrame, study: StudyConfig, min_group_size: int) -> dict[
 
     q-values of the segments' rho are corrected over every segment and
     metric of every attribute together; those of the interaction tests over
-    every metric and attribute.
+    every metric and attribute. A metric is segment-specific when its
+    interaction test's q is below `q_threshold` and I² is at least
+    `heterogeneity_i2`; `differing_segments` then names the segments that
+    drive it (see `differing_segments`), and is empty for any other verdict.
+    `consensus_pct` pools the gaps of the segments not named (`pooled_gap`).
     """
-    found: dict[str, dict[str, Any]] = {}
+    kept_rows: dict[str, pd.DataFrame] = {}
+    chosen: dict[str, tuple[dict[str, Segment], list[str]]] = {}
     for attribute in study.segment_by:
-        segments: dict[str, dict[str, Any]] = {}
+        segments: dict[str, Segment] = {}
         left_out: list[str] = []
         for value in sorted(rows[attribute].unique()):
             part = rows[rows[attribute] == value].reset_index(drop=True)
             reps = int(part["person"].nunique())
-            tiers = assign_tiers(part, study.tier_fraction) if reps >= min_group_size else np.zeros(len(part), np.int8)
+            tiers = (
+                assign_tiers(part, study.tier_fraction) if large_enough(reps, min_group_size) else np.zeros(len(part), np.int8)
+            )
             # A tier's mean over fewer reps than the minimum group would show a few people's behaviour.
             top_reps = int(part.loc[tiers > 0, "person"].nunique())
             bottom_reps = int(part.loc[tiers < 0, "person"].nunique())
-            if min(reps, top_reps, bottom_reps) < min_group_size:
+            if not large_enough(min(reps, top_reps, bottom_reps), min_group_size):
                 left_out.append(str(value))
                 continue
             segments[str(value)] = {
@@ -195,58 +295,55 @@ def phase2(rows: pd.DataFrame, study: StudyConfig, min_group_size: int) -> dict[
                 "bottom_reps": bottom_reps,
                 "metrics": compare(part, tiers, study),
             }
-        kept = rows[rows[attribute].isin(list(segments))].reset_index(drop=True)
-        tests = {metric: heterogeneity(kept, attribute, metric) for metric in study.metrics}
-        found[attribute] = {"segments": segments, "left_out": left_out, "heterogeneity": tests}
-    _fill_q([m for a in found.values() for s in a["segments"].values() for m in s["metrics"].values()])
-    _fill_q([t for a in found.values() for t in a["heterogeneity"].values()])
-    for part in found.values():
-        for metric, test in part["heterogeneity"].items():
-            test["verdict"] = _verdict(test, study)
-            test["consensus_pct"] = consensus(
-                {name: segment["metrics"][metric] for name, segment in part["segments"].items()}, study.q_threshold
+        kept_rows[attribute] = rows[rows[attribute].isin(list(segments))].reset_index(drop=True)
+        chosen[attribute] = (segments, left_out)
+    _fill_q([m for segments, _ in chosen.values() for s in segments.values() for m in s["metrics"].values()])
+    interactions = {
+        (attribute, metric): heterogeneity(kept_rows[attribute], attribute, metric)
+        for attribute in study.segment_by
+        for metric in study.metrics
+    }
+    family = np.array([t["p"] for t in interactions.values()], dtype=np.float64)
+    q_values = bh_qvalues(family)
+    position = {key: i for i, key in enumerate(interactions)}
+    found: dict[str, Phase2Attribute] = {}
+    for attribute, (segments, left_out) in chosen.items():
+        tests: dict[str, Heterogeneity] = {}
+        for metric in study.metrics:
+            at = position[(attribute, metric)]
+            interaction, q = interactions[(attribute, metric)], float(q_values[at])
+            verdict = _verdict(interaction, q, study)
+            named = (
+                differing_segments(kept_rows[attribute], attribute, metric, interaction, partial(q_in_place, family, at), study)
+                if verdict == SEGMENT_SPECIFIC
+                else []
             )
-            test["differing_segments"] = [
-                name
-                for name, segment in part["segments"].items()
-                if _excludes(segment["metrics"][metric]["ci"], test["consensus_pct"])
-            ]
+            tests[metric] = {
+                "p": interaction["p"],
+                "i2": interaction["i2"],
+                "slopes": interaction["slopes"],
+                "q": q,
+                "verdict": verdict,
+                "consensus_pct": pooled_gap(s["metrics"][metric] for name, s in segments.items() if name not in named),
+                "differing_segments": named,
+            }
+        found[attribute] = {"segments": segments, "left_out": left_out, "heterogeneity": tests}
     return found
 
 
-def consensus(segments: dict[str, dict[str, Any]], alpha: float) -> float:
-    """Return the bottom-vs-top gap pooled over the segments that agree with one another.
+def pooled_gap(comparisons: Iterable[Comparison]) -> float:
+    """Return the comparisons' bottom-vs-top gaps pooled with inverse-variance weights (variance: the bootstrap's `se`²).
 
-    A segment differs when its interval excludes this value. The whole-org
-    gap would not do: a segment where a behaviour does not matter pulls the
-    pooled gap towards itself, and the segments where it does would then
-    look different too. So the segments' gaps are pooled with inverse-variance
-    weights (variance: the bootstrap's); while Cochran's Q says the pooled
-    segments disagree (p < alpha), the one farthest from the pool, in
-    standard errors, is set aside.
+    A comparison without a gap or without a positive `se` has no weight;
+    with none left, the pool is NaN.
     """
-    estimates = {
-        name: (m["bottom_vs_top_pct"], m["se"] ** 2)
-        for name, m in segments.items()
-        if np.isfinite(m["bottom_vs_top_pct"]) and np.isfinite(m["se"]) and m["se"] > 0
-    }
-    while estimates:
-        theta = np.array([e for e, _ in estimates.values()])
-        weight = 1.0 / np.array([v for _, v in estimates.values()])
-        pooled = float(np.sum(weight * theta) / np.sum(weight))
-        deviation = weight * (theta - pooled) ** 2
-        if len(estimates) < 2 or sps.chi2.sf(deviation.sum(), len(estimates) - 1) >= alpha:
-            return pooled
-        del estimates[list(estimates)[int(np.argmax(deviation))]]
-    return float("nan")
-
-
-def _verdict(test: dict[str, Any], study: StudyConfig) -> str:
-    if np.isnan(test["p"]):
-        return UNTESTED
-    return SEGMENT_SPECIFIC if test["q"] < study.q_threshold and test["i2"] >= study.heterogeneity_i2 else CONSISTENT
-
-
-def _excludes(interval: list[float], value: float) -> bool:
-    low, high = interval
-    return bool(np.isfinite(low) and np.isfinite(high) and np.isfinite(value) and not low <= value <= high)
+    usable = [
+        (c["bottom_vs_top_pct"], c["se"] ** 2)
+        for c in comparisons
+        if np.isfinite(c["bottom_vs_top_pct"]) and np.isfinite(c["se"]) and c["se"] > 0
+    ]
+    if not usable:
+        return float("nan")
+    theta = np.array([gap for gap, _ in usable])
+    weight = 1.0 / np.array([variance for _, variance in usable])
+    return float(np.sum(weight * theta) / np.sum(weight))

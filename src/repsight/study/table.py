@@ -38,7 +38,7 @@ def rep_periods(store: Store, config: Config) -> tuple[pd.DataFrame, int]:
     periods = store.table("person_period").select("person", "period", "period_start", *study.metrics)
     attributes = people.select("person", *[people[a].cast("string").name(a) for a in study.segment_by])
     joined = periods.join(kpis, ["person", "period"]).join(attributes, "person")
-    rows: pd.DataFrame = store.backend.to_pyarrow(joined.order_by("period", "person")).to_pandas()
+    rows = store.to_pandas(joined.order_by("period", "person"))
     unmeasured = int(kpis.anti_join(periods, ["person", "period"]).count().execute())
     if rows.empty:
         measured = store.count("person_period")
@@ -83,7 +83,7 @@ def rep_weeks(store: Store, config: Config, tiers: pd.DataFrame) -> pd.DataFrame
     metrics = [m for m in config.study.metrics if m not in PERIOD_ONLY]
     weeks = store.table("person_week").select("person", "week", "period", *metrics)
     chosen = ibis.memtable(tiers[["person", "period", "tier", "period_start"]].reset_index(drop=True))
-    rows: pd.DataFrame = store.backend.to_pyarrow(weeks.join(chosen, ["person", "period"])).to_pandas()
+    rows = store.to_pandas(weeks.join(chosen, ["person", "period"]))
     offset = pd.to_datetime(rows["week"]) - pd.to_datetime(rows["period_start"])
     rows["week_of_period"] = (offset.dt.days // 7 + 1).astype(np.int64)
     return rows
