@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from repsight.config import Config
 from repsight.ingest import run_ingest
@@ -13,6 +15,10 @@ from repsight.study import run_study
 from repsight.synth.demo import create_demo_workspace
 from repsight.web import Accounts
 from repsight.web.data import WorkspaceData, load_data
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
 
 PASSWORD = "correct horse battery staple"
 
@@ -67,3 +73,22 @@ def build(folder: Path) -> tuple[Config, WorkspaceData, Cast]:
     accounts.add(cast.analyst, PASSWORD, frozenset({"analyst"}))
     accounts.add(cast.admin, PASSWORD, frozenset({"admin"}))
     return config, data, cast
+
+
+def csrf_token(client: TestClient) -> str:
+    """Return the CSRF token of the client's session, from the sign-in form (which starts a session if there is none)."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert found, "no CSRF token on the sign-in form"
+    return found.group(1)
+
+
+def signed_in(app: FastAPI, email: str) -> TestClient:
+    """Return a test client of `app` signed in through the form as `email` (password PASSWORD)."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app)
+    response = client.post(
+        "/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(client)}, follow_redirects=False
+    )
+    assert response.status_code == 303, f"{email} could not sign in"
+    return client

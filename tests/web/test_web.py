@@ -15,12 +15,7 @@ from repsight.privacy import read_key
 from repsight.web import Accounts
 from repsight.web.app import create_app, session_secret
 from repsight.web.data import WorkspaceData
-from tests.support.web_org import PASSWORD, Cast, build
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, WorkspaceData, Cast]:
-    return build(tmp_path_factory.mktemp("web") / "ws")
+from tests.support.web_org import PASSWORD, Cast
 
 
 def _client(config: Config, data: WorkspaceData) -> TestClient:
@@ -43,9 +38,11 @@ def _token(client: TestClient, path: str = "/login") -> str:
 
 def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> int:
     client.cookies.clear()
-    return client.post(
-        "/login", data={"email": email, "password": password, "csrf_token": _token(client)}, follow_redirects=False
-    ).status_code
+    return int(
+        client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": _token(client)}, follow_redirects=False
+        ).status_code
+    )
 
 
 def test_sign_in_sets_a_signed_http_only_same_site_cookie(

@@ -1,12 +1,14 @@
 """The dashboard in a real Chromium (Debian's, driven by Playwright), served by uvicorn on loopback.
 
-Each view is signed into through the form, its charts must render (SVG with
-data points), and a screenshot at 1280×800 goes to docs/screenshots/ for the
-README.
+Each view is signed into through the form and its charts must render (SVG
+with data points). With REPSIGHT_SCREENSHOTS set (`make screenshots`), each
+view's screenshot at 1280×800 goes to docs/screenshots/ for the README;
+without it the tests check the same and write nothing into the repository.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -18,15 +20,15 @@ from typing import Any
 import pytest
 
 from repsight.config import Config
-from repsight.privacy import read_key
-from repsight.web import Accounts
-from repsight.web.app import create_app, session_secret
+from repsight.web import dashboard
 from repsight.web.data import WorkspaceData
 from tests.support import REPO
-from tests.support.web_org import PASSWORD, Cast, build
+from tests.support.web_org import PASSWORD, Cast
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO / "docs" / "screenshots"
+SCREENSHOTS_ENV = "REPSIGHT_SCREENSHOTS"
+"""Set non-empty to write the README's screenshots (tracked files) while the tests run."""
 
 pytestmark = [
     pytest.mark.browser,
@@ -44,12 +46,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, WorkspaceData, Cast]]:
+def served(workspace: tuple[Config, WorkspaceData, Cast]) -> Iterator[tuple[str, WorkspaceData, Cast]]:
+    """The dashboard as `repsight serve` runs it (`dashboard(config)`), on a free loopback port."""
     import uvicorn
 
-    config: Config
-    config, data, cast = build(tmp_path_factory.mktemp("browser") / "ws")
-    app = create_app(config, data, Accounts(config.accounts_path), session_secret(read_key(config.key_path)))
+    config, data, cast = workspace
+    app = dashboard(config)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -103,6 +105,8 @@ def rendered_points(page: Any, chart: str) -> int:
 
 
 def screenshot(page: Any, name: str) -> None:
+    if not os.environ.get(SCREENSHOTS_ENV):
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / name))
 

@@ -5,29 +5,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from repsight.web.accounts import Account, Accounts, new_password
+from repsight.web.roles import Role
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from repsight.config import Config
 
-__all__ = ["CONFIG_ENV", "Account", "Accounts", "app_from_environment", "dashboard", "new_password"]
+__all__ = ["CONFIG_ENV", "Account", "Accounts", "Role", "app_from_environment", "dashboard", "new_password"]
 
 CONFIG_ENV = "REPSIGHT_CONFIG"
 """With several server processes, each builds its app from the configuration this variable names."""
 
 
 def dashboard(config: Config) -> FastAPI:
-    """Return the dashboard app of a workspace: its tables read into memory, its accounts file opened."""
-    from repsight.privacy import read_key
-    from repsight.store import Store
+    """Return the dashboard app of a workspace: its tables read into memory (and read again when they change), its accounts file opened."""
     from repsight.web.app import create_app, session_secret
-    from repsight.web.data import load_data
+    from repsight.web.live import LiveWorkspace
 
-    key = read_key(config.key_path)
-    with Store.open(config, read_only=True, key=key) as store:
-        data = load_data(store, config)
-    return create_app(config, data, Accounts(config.accounts_path), session_secret(key))
+    workspace = LiveWorkspace.open(config)  # Store.open(config, read_only=True): the store reads the key
+    assert workspace.key is not None
+    return create_app(config, workspace, Accounts(config.accounts_path), session_secret(workspace.key))
 
 
 def app_from_environment() -> FastAPI:

@@ -1,20 +1,45 @@
-"""Who may see what: roles from the roster plus an admin's grants, checked on the server for every page and API call."""
+"""Who may see what: the one role and audit check every page and API call declares.
+
+A route states its access with `allow(...)`, a FastAPI dependency. It
+resolves the signed-in user (roles from the roster plus an admin's grants),
+refuses (403) a user without one of the route's roles or, on a person's page,
+a user who may not see that person, and writes the audit entry of every read
+of person-level data. A refusal is written to the audit log by the app's 403
+handler, the one place every refusal passes (`audit_refusal`).
+"""
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request
 
+from repsight.web.roles import Role
+
 if TYPE_CHECKING:
-    from repsight.config import PrivacyConfig, WebConfig
+    from repsight.config import Config, PrivacyConfig, WebConfig
     from repsight.web.accounts import Accounts
     from repsight.web.data import WorkspaceData
 
-__all__ = ["CSRF_FIELD", "Forbidden", "User", "can_see_person", "check_csrf", "csrf_token", "user_of"]
+__all__ = [
+    "CSRF_FIELD",
+    "Access",
+    "Forbidden",
+    "SignInRequired",
+    "User",
+    "Visit",
+    "allow",
+    "audit_refusal",
+    "can_see_person",
+    "check_csrf",
+    "csrf_token",
+    "roles_of",
+    "user_of",
+]
 
 CSRF_FIELD = "csrf_token"
 
@@ -26,35 +51,51 @@ class Forbidden(HTTPException):
         super().__init__(status_code=403, detail=what)
 
 
+class SignInRequired(Exception):
+    """No signed-in user: pages go to the sign-in form, the API answers 401."""
+
+
 @dataclass(frozen=True)
 class User:
     """A signed-in user: their email, their person in the roster (if any) and their roles."""
 
     email: str
     person: str | None
-    roles: frozenset[str]
+    roles: frozenset[Role]
 
-    def has(self, role: str) -> bool:
+    def has(self, role: Role) -> bool:
         return role in self.roles
 
 
-def roles_of(email: str, person: str | None, data: WorkspaceData, granted: frozenset[str]) -> frozenset[str]:
+@dataclass(frozen=True)
+class Visit:
+    """A request `allow` let through: who asks, and the workspace it is answered from (the same for the whole request)."""
+
+    user: User
+    data: WorkspaceData
+    config: Config
+    accounts: Accounts
+    person: str | None = None
+    """The person whose data the route shows, for a route with a `subject`."""
+
+
+def roles_of(email: str, person: str | None, data: WorkspaceData, granted: frozenset[Role]) -> frozenset[Role]:
     """Return the roles of a user: `rep` for anyone on the roster, `manager` with reports, `executive` from the senior level, plus grants."""
     roles = set(granted)
     if person is not None and person in data.people.index:
-        roles.add("rep")
+        roles.add(Role.REP)
         if data.reports.get(person):
-            roles.add("manager")
+            roles.add(Role.MANAGER)
         level = data.people.at[person, "level"]
         if level == level and int(level) >= data.config.company.senior_level:
-            roles.add("executive")
+            roles.add(Role.EXECUTIVE)
     return frozenset(roles)
 
 
 def user_of(request: Request, web: WebConfig, data: WorkspaceData, accounts: Accounts) -> User | None:
     """Return the signed-in user of `request`: from the trusted proxy's header where configured, else from the session."""
     email: str | None = None
-    client = request.client.host if request.client else None
+    client = _address(request)
     from_proxy = False
     if web.trusted_header and client in web.trusted_proxies:
         email = request.headers.get(web.trusted_header)
@@ -77,11 +118,75 @@ def user_of(request: Request, web: WebConfig, data: WorkspaceData, accounts: Acc
 
 def can_see_person(user: User, person: str, data: WorkspaceData, privacy: PrivacyConfig) -> bool:
     """Return whether `user` may see `person`'s individual page: themselves; analysts; their manager line if the config allows."""
-    if user.person == person or user.has("analyst"):
+    if person not in data.people.index:
+        return False
+    if user.person == person or user.has(Role.ANALYST):
         return True
-    if user.has("manager") and privacy.manager_sees_individuals and user.person is not None:
+    if user.has(Role.MANAGER) and privacy.manager_sees_individuals and user.person is not None:
         return person in data.subtree(user.person)
     return False
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may call a route and what its reads write to the audit log; called by FastAPI once per request.
+
+    Build it with `allow`.
+    """
+
+    roles: tuple[Role, ...]
+    """The user needs one of these; none: any signed-in user."""
+    refusal: str
+    """What a refused user is told."""
+    roster: bool = False
+    """The route shows the user's own place in the roster (their team): refused to an account not linked to a roster person."""
+    subject: str | None = None
+    """A path parameter naming the person the route shows; the user must be allowed to see them (`can_see_person`)."""
+    audit: str | None = None
+    """The audit action of a read (target: the subject, else the path). A person reading their own data is not logged."""
+    audit_if: Callable[[Visit], bool] | None = None
+    """Log the read only when this says the response holds person-level data (a team list shown only where configured)."""
+
+    def __call__(self, request: Request) -> Visit:
+        state = request.app.state
+        data: WorkspaceData = state.workspace.current()
+        config: Config = state.config
+        user = user_of(request, config.web, data, state.accounts)
+        if user is None:
+            raise SignInRequired()
+        if self.roles and not any(user.has(role) for role in self.roles):
+            raise Forbidden(self.refusal)
+        if self.roster and user.person is None:
+            raise Forbidden(self.refusal)
+        person = request.path_params.get(self.subject) if self.subject else None
+        if self.subject is not None and (person is None or not can_see_person(user, person, data, config.privacy)):
+            raise Forbidden(self.refusal)
+        visit = Visit(user, data, config, state.accounts, person)
+        someone_else = self.subject is None or person != user.person
+        if self.audit and someone_else and (self.audit_if is None or self.audit_if(visit)):
+            state.accounts.audit(user.email, self.audit, person if self.subject else request.url.path, _address(request))
+        return visit
+
+
+def allow(
+    *roles: Role,
+    refusal: str,
+    roster: bool = False,
+    subject: str | None = None,
+    audit: str | None = None,
+    audit_if: Callable[[Visit], bool] | None = None,
+) -> Access:
+    """Return the dependency through which a route declares who may call it, and the audit action of its person-level reads."""
+    return Access(tuple(roles), refusal, roster, subject, audit, audit_if)
+
+
+def audit_refusal(request: Request, user: User | None) -> None:
+    """Write the audit entry of a refused request (a 403: a role missing, a person not to be seen, a forged form)."""
+    request.app.state.accounts.audit(user.email if user else None, "forbidden", request.url.path, _address(request))
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
 
 
 def csrf_token(request: Request) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,11 +20,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from repsight.errors import ConfigError
+from repsight.web.roles import GRANTABLE_ROLES, Role, granted_roles, stored_roles
 
 __all__ = ["GRANTABLE_ROLES", "Account", "Accounts", "new_password"]
-
-GRANTABLE_ROLES = ("analyst", "admin", "executive", "manager")
-"""Roles an admin may grant; `rep`, `manager` and `executive` also follow from the roster."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -59,7 +57,7 @@ class Account:
     """One dashboard account: an email, the roles granted to it by an admin."""
 
     email: str
-    roles: frozenset[str]
+    roles: frozenset[Role]
     disabled: bool
     epoch: int = 0
     """Sessions begun under another epoch are over (raised by signing out and by a new password)."""
@@ -89,23 +87,23 @@ class Accounts:
         finally:
             db.close()
 
-    def add(self, email: str, password: str, roles: frozenset[str] = frozenset()) -> Account:
-        """Create an account; an email that has one already is refused."""
+    def add(self, email: str, password: str, roles: Collection[str] = frozenset()) -> Account:
+        """Create an account with `roles` granted (names or `Role`s); an email that has one already is refused."""
         email = _canonical(email)
         if not _EMAIL.fullmatch(email):
             raise ConfigError(f"{email!r} is not an email address")
-        _check_roles(roles)
+        granted = granted_roles(roles)
         try:
             with self._connect() as db:
                 db.execute(
                     "INSERT INTO accounts (email, password_hash, roles, created_at) VALUES (?, ?, ?, ?)",
-                    (email, _HASHER.hash(password), ",".join(sorted(roles)), _now()),
+                    (email, _HASHER.hash(password), _stored(granted), _now()),
                 )
         except sqlite3.IntegrityError:
             raise ConfigError(
                 f"{email}: has an account already (reset its password with `repsight users reset-password`)"
             ) from None
-        return Account(email, roles, False)
+        return Account(email, granted, False)
 
     def end_sessions(self, email: str) -> None:
         """End every session of the account (its cookies, wherever they were copied, stop working)."""
@@ -117,12 +115,12 @@ class Accounts:
             row = db.execute(
                 "SELECT email, roles, disabled, session_epoch FROM accounts WHERE email = ?", (_canonical(email),)
             ).fetchone()
-        return None if row is None else Account(row[0], frozenset(r for r in row[1].split(",") if r), bool(row[2]), int(row[3]))
+        return None if row is None else Account(row[0], stored_roles(row[1]), bool(row[2]), int(row[3]))
 
     def all(self) -> list[Account]:
         with self._connect() as db:
             rows = db.execute("SELECT email, roles, disabled FROM accounts ORDER BY email").fetchall()
-        return [Account(e, frozenset(r for r in roles.split(",") if r), bool(d)) for e, roles, d in rows]
+        return [Account(e, stored_roles(roles), bool(d)) for e, roles, d in rows]
 
     def ensure(self, email: str) -> Account:
         """Return the account of `email`, creating one without a password (single sign-on users)."""
@@ -150,9 +148,9 @@ class Accounts:
         """Set a new password; the account's open sessions end."""
         self._update(email, "password_hash = ?, session_epoch = session_epoch + 1", _HASHER.hash(password))
 
-    def set_roles(self, email: str, roles: frozenset[str]) -> None:
-        _check_roles(roles)
-        self._update(email, "roles = ?", ",".join(sorted(roles)))
+    def set_roles(self, email: str, roles: Collection[str]) -> None:
+        """Replace the roles granted to an account (names or `Role`s); the roster's roles stay."""
+        self._update(email, "roles = ?", _stored(granted_roles(roles)))
 
     def _update(self, email: str, assignment: str, value: str) -> None:
         with self._connect() as db:
@@ -175,10 +173,9 @@ def _canonical(email: str) -> str:
     return email.strip().lower()
 
 
-def _check_roles(roles: frozenset[str]) -> None:
-    unknown = sorted(roles - set(GRANTABLE_ROLES))
-    if unknown:
-        raise ConfigError(f"unknown role {', '.join(unknown)}: grant one of {', '.join(GRANTABLE_ROLES)}")
+def _stored(roles: frozenset[Role]) -> str:
+    # The accounts file keeps plain names: `repsight users` and older versions read the same column.
+    return ",".join(sorted(role.value for role in roles))
 
 
 def _now() -> str:

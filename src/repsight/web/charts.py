@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from repsight.privacy import group_mean
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -122,15 +124,15 @@ def network_chart(by_org: dict[str, int]) -> Figure:
 
 
 def mean_by_week(rows: pd.DataFrame, metric: str, minimum: int) -> tuple[list[str], list[float | None]]:
-    """Return the weeks and the mean of `metric` over each week's people; None for a week of fewer than `minimum` people.
+    """Return the weeks and the mean of `metric` over each week's people; None for a week of fewer than `minimum` people (`privacy.group_mean`).
 
     A group large enough over the whole range can still be small in one week
     (people join, leave, or have no data yet): its mean would be one person's value.
     """
-    grouped = rows.groupby("week")[metric]
-    means, counts = grouped.mean(), grouped.count()
-    values = [None if n < minimum or v != v else float(v) for v, n in zip(means.to_numpy(), counts.to_numpy(), strict=True)]
-    return [str(w) for w in means.index], values
+    weeks = sorted(rows["week"].unique())
+    # A person without a value in a week is not one of that week's people.
+    means = group_mean(rows.dropna(subset=[metric]), "week", [metric], minimum).reindex(weeks)[metric]
+    return [str(w) for w in weeks], [None if v != v else float(v) for v in means.to_numpy()]
 
 
 def figure_json(figure: Any) -> str:

@@ -1,9 +1,10 @@
-"""What the dashboard shows, loaded once from the workspace: people, weekly and period metrics, tiers, the study.
+"""What the dashboard shows, read from the workspace: people, weekly and period metrics, tiers, the study.
 
-The workspace's tables are read at start-up and the DuckDB file is released
+The workspace's tables are read into memory and the DuckDB file is released
 at once, so that `repsight metrics` or `analyze` can run while the dashboard
-serves; restart it to show their new results. Everything here is plain
-pandas on small tables (people × weeks), answered from memory.
+serves; `web.live` reads them again when those have changed the database.
+Everything here is plain pandas on small tables (people × weeks), answered
+from memory. Every aggregate over people goes through `repsight.privacy`.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import pandas as pd
 
 from repsight.errors import StudyError
 from repsight.metrics.catalog import CATALOG, PERIOD_ONLY
+from repsight.privacy import group_quantiles, large_enough
 
 if TYPE_CHECKING:
     from repsight.config import Config
     from repsight.store import Store
+    from repsight.study.document import StudyDocument
 
 __all__ = ["BEHAVIOURS", "LABELS", "Band", "WorkspaceData", "load_data"]
 
@@ -55,11 +58,12 @@ class WorkspaceData:
     periods: pd.DataFrame
     tiers: pd.DataFrame
     edges: pd.DataFrame
-    study: dict[str, Any] | None
+    study: StudyDocument
+    """The workspace's latest study (`repsight analyze`)."""
     rep_rows: pd.DataFrame | None = None
     """The study's rep-period rows (metrics, attainment, segments): for an organisation's own study."""
     _bands: dict[tuple[str, str], Band] = field(default_factory=dict)
-    _org_studies: dict[tuple[str, ...], tuple[dict[str, Any], str]] = field(default_factory=dict)
+    _org_studies: dict[tuple[str, ...], tuple[StudyDocument, str]] = field(default_factory=dict)
 
     @cached_property
     def person_of_email(self) -> dict[str, str]:
@@ -134,22 +138,21 @@ class WorkspaceData:
         if segment is not None:
             top = top[top["person"].map(self.people["segment"]) == segment]
         metrics = [m for m in BEHAVIOURS if m in self.weeks.columns]
-        rows = self.weeks.merge(top, on=["person", "period"])[["week", *metrics]]
+        rows = self.weeks.merge(top, on=["person", "period"])[["person", "week", *metrics]]
         weeks = sorted(self.weeks["week"].unique())
-        counts = rows.groupby("week").size().reindex(weeks, fill_value=0)
-        shown = (counts >= self.config.privacy.min_group_size).to_numpy()
+        quantiles = [0.25, 0.5, 0.75]
         bands = {}
         for metric in metrics:
-            quartiles = rows.groupby("week")[metric].quantile([0.25, 0.5, 0.75]).unstack().reindex(weeks)
-
-            def column(q: float, metric_quartiles: pd.DataFrame = quartiles) -> list[float | None]:
-                values = metric_quartiles[q].to_numpy() if q in metric_quartiles else np.full(len(weeks), np.nan)
-                return [float(v) if ok and v == v else None for v, ok in zip(values, shown, strict=True)]
-
-            bands[(group, metric)] = Band(group, [str(w) for w in weeks], column(0.25), column(0.5), column(0.75))
+            if rows.empty:
+                found = pd.DataFrame(np.nan, index=weeks, columns=quantiles)
+            else:
+                # NaN in every week of fewer top-tier reps than the minimum group.
+                found = group_quantiles(rows, "week", metric, quantiles, self.config.privacy.min_group_size).reindex(weeks)
+            low, median, high = ([None if v != v else float(v) for v in found[q].to_numpy()] for q in quantiles)
+            bands[(group, metric)] = Band(group, [str(w) for w in weeks], low, median, high)
         return bands
 
-    def org_study(self, members: list[str]) -> tuple[dict[str, Any], str]:
+    def org_study(self, members: list[str]) -> tuple[StudyDocument, str]:
         """Return the study of the reps among `members` and what it covers; the company's where theirs cannot be shown.
 
         An organisation's study is run on its own reps (and kept for the next
@@ -160,26 +163,28 @@ class WorkspaceData:
         from repsight.study.run import jsonable
 
         rows = self.rep_rows
-        company = (self.study or {}, "the company")
-        if rows is None or self.study is None:
+        company = (self.study, "the company")
+        if rows is None:
             return company
         mine = rows[rows["person"].isin(members)]
         key = tuple(sorted(set(mine["person"])))
         if len(key) == rows["person"].nunique():
             return company
         if key not in self._org_studies:
-            found: tuple[dict[str, Any], str] = (
+            found: tuple[StudyDocument, str] = (
                 self.study,
                 "the company: your organisation has too few reps to study on its own",
             )
             document = None
-            if len(key) >= 2 * self.config.privacy.min_group_size:  # fewer cannot fill two tiers of the minimum
+            minimum = self.config.privacy.min_group_size
+            if large_enough(len(key), 2 * minimum):  # fewer reps cannot fill two tiers of the minimum
                 try:
                     document, _ = study_document(mine.reset_index(drop=True), self.config)
                 except StudyError:
                     document = None
-            minimum = self.config.privacy.min_group_size
-            if document is not None and min(document["tiers"]["top_reps"], document["tiers"]["bottom_reps"]) >= minimum:
+            if document is not None and large_enough(
+                min(document["tiers"]["top_reps"], document["tiers"]["bottom_reps"]), minimum
+            ):
                 found = (jsonable(document), "your organisation")
             self._org_studies[key] = found
         return self._org_studies[key]
@@ -278,21 +283,22 @@ class WorkspaceData:
 
 
 def load_data(store: Store, config: Config) -> WorkspaceData:
-    """Return the workspace's dashboard data; the study must have run (`repsight analyze`)."""
+    """Return the workspace's dashboard data; the study must have run (`repsight analyze`).
+
+    Only reads: the caches are built later (`WorkspaceData.warm`), once the store is closed.
+    """
     from repsight.report.report import latest_study
     from repsight.study import rep_periods
 
     metrics = [m for m in config.study.metrics if m not in PERIOD_ONLY]
-    people = store.backend.to_pyarrow(store.table("people").select(*_PEOPLE)).to_pandas()
-    identities = store.backend.to_pyarrow(store.table("identities")).to_pandas()
+    people = store.to_pandas(store.table("people").select(*_PEOPLE))
+    identities = store.to_pandas(store.table("identities"))
     people = people.merge(identities[["person", "email", "name"]], on="person", how="left").set_index("person")
-    weeks = store.backend.to_pyarrow(store.table("person_week").select("person", "week", "period", *metrics)).to_pandas()
-    periods = store.backend.to_pyarrow(store.table("person_period")).to_pandas()
-    tiers = store.backend.to_pyarrow(store.table("study_tiers")).to_pandas()
-    edges = store.backend.to_pyarrow(store.table("period_edges")).to_pandas()
+    weeks = store.to_pandas(store.table("person_week").select("person", "week", "period", *metrics))
+    periods = store.to_pandas(store.table("person_period"))
+    tiers = store.to_pandas(store.table("study_tiers"))
+    edges = store.to_pandas(store.table("period_edges"))
     document, _ = latest_study(store, config)
     weeks["week"] = weeks["week"].astype(str)
     rep_rows, _ = rep_periods(store, config)
-    data = WorkspaceData(config, people, weeks, periods, tiers, edges, document, rep_rows)
-    data.warm()
-    return data
+    return WorkspaceData(config, people, weeks, periods, tiers, edges, document, rep_rows)

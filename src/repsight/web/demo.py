@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from repsight.privacy import large_enough
 from repsight.web.accounts import Accounts, new_password
+from repsight.web.roles import Role
 
 if TYPE_CHECKING:
     from repsight.config import Config
@@ -36,13 +38,14 @@ def demo_accounts(config: Config, data: WorkspaceData) -> list[DemoAccount]:
     measured = set(data.weeks["person"])
     reps = sorted(p for p in people.index if data.is_rep(p) and p in measured and p in set(data.tiers["person"]))
     team_sizes = {m: len([r for r in members if r in measured]) for m, members in data.reports.items()}
-    managers = sorted((m for m, n in team_sizes.items() if n >= minimum and data.is_rep(data.reports[m][0])), key=data.name)
-    small = sorted((m for m, n in team_sizes.items() if 0 < n < minimum and data.is_rep(data.reports[m][0])), key=data.name)
+    sales_teams = {m: n for m, n in team_sizes.items() if data.is_rep(data.reports[m][0])}
+    managers = sorted((m for m, n in sales_teams.items() if large_enough(n, minimum)), key=data.name)
+    small = sorted((m for m, n in sales_teams.items() if n and not large_enough(n, minimum)), key=data.name)
     senior = people[people["level"] >= config.company.senior_level]
     executives = sorted(senior.index, key=lambda p: (-len(data.subtree(p)), data.name(p)))
     domain = config.company.domains[0]
     chosen = [
-        ("rep", _email(data, reps[0]) if reps else None, frozenset[str]()),
+        ("rep", _email(data, reps[0]) if reps else None, frozenset[Role]()),
         (
             f"manager (team of {team_sizes[managers[0]]})" if managers else "manager",
             _email(data, managers[0]) if managers else None,
@@ -54,8 +57,8 @@ def demo_accounts(config: Config, data: WorkspaceData) -> list[DemoAccount]:
             frozenset(),
         ),
         ("executive", _email(data, executives[0]) if executives else None, frozenset()),
-        ("analyst", f"analyst@{domain}", frozenset({"analyst"})),
-        ("admin", f"admin@{domain}", frozenset({"admin"})),
+        ("analyst", f"analyst@{domain}", frozenset({Role.ANALYST})),
+        ("admin", f"admin@{domain}", frozenset({Role.ADMIN})),
     ]
     accounts = Accounts(config.accounts_path)
     created = []

@@ -1,0 +1,42 @@
+"""The JSON API behind the dashboard's charts (described at /api/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from repsight.web import views
+from repsight.web.routes.policy import Downloader, Executive, Manager, PersonReader
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api")
+
+
+@router.get("/people/{person}", response_class=JSONResponse)
+def person_api(person: str, visit: PersonReader) -> JSONResponse:
+    """One person's weekly behaviours, the top tier's band of their segment, where they stand, and their network."""
+    # Plain JSON of plain values: FastAPI's encoder would walk every number again.
+    return JSONResponse(views.with_top_tier(views.person_view(visit.data, person)))
+
+
+@router.get("/team")
+def team_api(visit: Manager) -> dict[str, Any]:
+    """The signed-in manager's team: weekly means, or only its size when it is smaller than the minimum group."""
+    return views.team_view(visit.data, visit.user, visit.config.privacy)
+
+
+@router.get("/org")
+def org_api(visit: Executive) -> dict[str, Any]:
+    """The signed-in executive's org: its reps' weekly means (or its size when too small), and the study's phase 2."""
+    view = views.org_view(visit.data, visit.user, visit.config.privacy)
+    view["phase2"] = view.pop("study").get("phase2", {})
+    return view
+
+
+@router.get("/study")
+def study_api(visit: Downloader) -> dict[str, Any]:
+    """The whole study (docs/study.md), for analysts."""
+    return dict(visit.data.study)

@@ -1,0 +1,109 @@
+"""The dashboard's pages: a person's, a manager's team, an executive's organisation, the analyst's tables and downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from repsight.web import views
+from repsight.web.charts import figure_json, network_chart, standing_chart, weekly_chart
+from repsight.web.data import BEHAVIOURS, LABELS
+from repsight.web.render import page
+from repsight.web.routes.policy import HOMES, Analyst, Anyone, Downloader, Executive, Manager, OnRoster, PersonReader
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def home(visit: Anyone) -> Response:
+    path = next(path for role, path in HOMES if visit.user.has(role))
+    return RedirectResponse(path, status_code=303)
+
+
+@router.get("/me")
+def me(visit: OnRoster) -> Response:
+    return RedirectResponse(f"/people/{visit.user.person}", status_code=303)
+
+
+@router.get("/people/{person}", response_class=HTMLResponse)
+def person_page(request: Request, person: str, visit: PersonReader) -> HTMLResponse:
+    view = views.person_view(visit.data, person)
+    yours = person == visit.user.person
+    figures = [
+        figure_json(weekly_chart(c["label"], c["weeks"], c["values"], "you" if yours else view["name"], c["band"]))
+        for c in view["charts"]
+    ]
+    standing = figure_json(standing_chart(view["standing"])) if view["standing"] else None
+    network = figure_json(network_chart(view["network"]["by_org"])) if view["network"]["by_org"] else None
+    return page(request, "person.html", visit.user, view=view, figures=figures, standing=standing, network=network)
+
+
+@router.get("/team", response_class=HTMLResponse)
+def team_page(request: Request, visit: Manager) -> HTMLResponse:
+    data = visit.data
+    view = views.team_view(data, visit.user, visit.config.privacy)
+    figures = []
+    if not view["suppressed"]:
+        band_person = data.reports[visit.user.person or ""][0]
+        figures = [
+            figure_json(weekly_chart(c["label"], c["weeks"], c["values"], "team mean", data.top_band(band_person, c["metric"])))
+            for c in view["charts"]
+        ]
+    return page(request, "team.html", visit.user, view=view, figures=figures, labels=LABELS, behaviours=BEHAVIOURS)
+
+
+@router.get("/org", response_class=HTMLResponse)
+def org_page(request: Request, visit: Executive) -> HTMLResponse:
+    from repsight.report.figures import headline_figure, phase2_grid_figure
+
+    view = views.org_view(visit.data, visit.user, visit.config.privacy)
+    study = view.pop("study")
+    trends = [
+        figure_json(weekly_chart(c["label"], c["weeks"], c["values"], "your org's reps, mean", None))
+        for c in view.get("charts", [])
+    ]
+    return page(
+        request,
+        "org.html",
+        visit.user,
+        view=view,
+        study=study,
+        headline=figure_json(headline_figure(study)),
+        grid=figure_json(phase2_grid_figure(study)),
+        trends=trends,
+    )
+
+
+@router.get("/analysis", response_class=HTMLResponse)
+def analysis_page(request: Request, visit: Analyst) -> HTMLResponse:
+    periods = views.person_period_table(visit.data).head(50)
+    return page(
+        request,
+        "analysis.html",
+        visit.user,
+        study=visit.data.study,
+        rows=periods.to_dict("records"),
+        columns=list(periods.columns),
+    )
+
+
+@router.get("/analysis/person_period.csv")
+def analysis_csv(visit: Downloader) -> Response:
+    buffer = io.StringIO()
+    views.person_period_table(visit.data).to_csv(buffer, index=False, quoting=csv.QUOTE_NONNUMERIC)
+    return PlainTextResponse(buffer.getvalue(), media_type="text/csv", headers=_attachment("person_period.csv"))
+
+
+@router.get("/analysis/study.json")
+def study_download(visit: Downloader) -> Response:
+    return Response(json.dumps(visit.data.study, indent=2), media_type="application/json", headers=_attachment("study.json"))
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}

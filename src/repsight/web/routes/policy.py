@@ -1,0 +1,52 @@
+"""Who may call each route of the dashboard, in one table: the `allow` rule every router declares."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from repsight.web.access import Visit, allow
+from repsight.web.roles import Role
+from repsight.web.views import team_shows_members
+
+__all__ = ["HOMES", "Admin", "Analyst", "Anyone", "Downloader", "Executive", "Manager", "OnRoster", "PersonReader"]
+
+HOMES: tuple[tuple[Role, str], ...] = (
+    (Role.REP, "/me"),
+    (Role.EXECUTIVE, "/org"),
+    (Role.ANALYST, "/analysis"),
+    (Role.ADMIN, "/admin"),
+)
+"""Where `/` sends a user: the first of their roles here."""
+
+ANYONE = allow(*(role for role, _ in HOMES), refusal="your account has no role yet: ask an admin to grant one")
+ON_ROSTER = allow(Role.REP, refusal="your account is not linked to a person on the roster")
+PERSON = allow(
+    Role.REP,
+    Role.ANALYST,
+    subject="person",
+    refusal="you may see your own page only",
+    audit="viewed another person's page",
+)
+MANAGER = allow(
+    Role.MANAGER,
+    roster=True,
+    refusal="the team view is for managers",
+    audit="viewed team members",
+    audit_if=team_shows_members,
+)
+EXECUTIVE = allow(Role.EXECUTIVE, refusal="the organisation view is for senior leaders")
+ANALYST = allow(Role.ANALYST, refusal="the analysis view is for analysts", audit="viewed person-level tables")
+DOWNLOAD = allow(Role.ANALYST, refusal="the analysis view is for analysts", audit="downloaded")
+ADMIN = allow(Role.ADMIN, refusal="account administration is for admins")
+
+# FastAPI reads these annotations by name from the routers' modules.
+Anyone = Annotated[Visit, Depends(ANYONE)]
+OnRoster = Annotated[Visit, Depends(ON_ROSTER)]
+PersonReader = Annotated[Visit, Depends(PERSON)]
+Manager = Annotated[Visit, Depends(MANAGER)]
+Executive = Annotated[Visit, Depends(EXECUTIVE)]
+Analyst = Annotated[Visit, Depends(ANALYST)]
+Downloader = Annotated[Visit, Depends(DOWNLOAD)]
+Admin = Annotated[Visit, Depends(ADMIN)]

@@ -1,0 +1,403 @@
+"""Every route of the dashboard × every role: the status, the audit entries, and no aggregate over fewer people than the minimum.
+
+The table below is the specification. The walk takes the routes from
+`app.routes`, so a route added without an entry here fails the test.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from repsight.config import Config
+from repsight.web import Accounts, dashboard
+from repsight.web.access import Access
+from repsight.web.app import create_app, session_secret
+from repsight.web.data import WorkspaceData
+from tests.support.web_org import PASSWORD, Cast, csrf_token, signed_in
+
+SIGNED_OUT = "signed out"
+WHO = ("rep", "manager", "small manager", "executive", "analyst", "admin", SIGNED_OUT)
+"""Who asks: the cast (tests/support/web_org.py) and nobody signed in."""
+SPARE = "spare@acme.example"
+"""An account the admin's forms change (new password, roles), so that the cast's stay as they are."""
+
+AuditRow = tuple[str | None, str, str | None]
+Check = Callable[["Context", str, httpx.Response], None]
+
+
+@dataclass(frozen=True)
+class Context:
+    config: Config
+    data: WorkspaceData
+    cast: Cast
+
+    def email(self, who: str) -> str:
+        return str(getattr(self.cast, who.replace(" ", "_")))
+
+    def person(self, who: str) -> str:
+        return self.data.person_of_email[self.email(who)]
+
+    def roles(self, who: str) -> set[str]:
+        """Return the roles of `who` as DESIGN.md gives them: on the roster a rep, with reports a manager, at the senior level an executive; analyst and admin granted."""
+        if who == SIGNED_OUT:
+            return set()
+        if who in ("analyst", "admin"):
+            return {who}
+        person = self.person(who)
+        found = {"rep"}
+        if self.data.reports.get(person):
+            found.add("manager")
+        if self.data.people.at[person, "level"] >= self.config.company.senior_level:
+            found.add("executive")  # the cast's manager of 3 may be one too: pseudonyms order the cast
+        return found
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What one route answers each of WHO, and what it writes to the audit log."""
+
+    status: Callable[[Context, str], int]
+    location: Callable[[Context, str], str | None] = lambda ctx, who: None
+    """Where a 303 sends `who`."""
+    audit: Callable[[Context, str, str], list[AuditRow]] | None = None
+    """The audit rows of an answer that is not a refusal (`who`, the path asked); a 403 writes `forbidden` and the path."""
+    check: Check | None = None
+    """Checks of a 200's body: no group smaller than the minimum."""
+    form: Callable[[Context, str], dict[str, Any]] | None = None
+    """A POST's form (the session's CSRF token is added)."""
+    path: Callable[[Context], str] | None = None
+    """The URL to ask, for a path with parameters."""
+    order: int = 0
+    """Walked in this order, then by path: sign-in and sign-out last."""
+
+
+def everyone(status: int) -> Callable[[Context, str], int]:
+    return lambda ctx, who: status
+
+
+def only(*roles: str, api: bool = False, ok: int = 200) -> Callable[[Context, str], int]:
+    """Return the status of a route for those of `roles` (`ok`), the others signed in (403), and nobody signed in (401 from the API, 303 to the sign-in form from a page)."""
+
+    def status(ctx: Context, who: str) -> int:
+        if who == SIGNED_OUT:
+            return 401 if api else 303
+        return ok if ctx.roles(who) & set(roles) else 403
+
+    return status
+
+
+def signed_out_to_login(ctx: Context, who: str) -> str | None:
+    return "/login" if who == SIGNED_OUT else None
+
+
+def read_by(
+    action: str, target: Callable[[Context, str], str | None] | None = None
+) -> Callable[[Context, str, str], list[AuditRow]]:
+    """Return the audit rows of a person-level read: one, by `who`, of `action` on `target` (default: the path)."""
+    return lambda ctx, who, path: [(ctx.email(who), action, target(ctx, path) if target else path)]
+
+
+# -- the privacy checks of answers with aggregates ------------------------------------------------------
+
+
+def _present(data: WorkspaceData, people: list[str]) -> Any:
+    return data.weeks[data.weeks["person"].isin(people)].groupby("week")["person"].nunique()
+
+
+def _check_weekly_means(ctx: Context, charts: list[dict[str, Any]], people: list[str]) -> None:
+    present = _present(ctx.data, people)
+    for chart in charts:
+        for week, value in zip(chart["weeks"], chart["values"], strict=True):
+            # A week of fewer people than the minimum shows no mean; one of enough people shows it.
+            assert (value is None) == (present[week] < ctx.config.privacy.min_group_size), (chart["metric"], week)
+
+
+def _team(ctx: Context, who: str) -> list[str]:
+    return sorted(set(ctx.data.reports.get(ctx.person(who), [])) & set(ctx.data.weeks["person"]))
+
+
+def check_team_api(ctx: Context, who: str, response: httpx.Response) -> None:
+    team = response.json()
+    measured = _team(ctx, who)
+    assert team["measured"] == len(measured)
+    if len(measured) < ctx.config.privacy.min_group_size:
+        assert team["suppressed"] is True and "charts" not in team and "members" not in team
+    else:
+        assert team["suppressed"] is False and "members" not in team  # individuals only where configured
+        _check_weekly_means(ctx, team["charts"], measured)
+
+
+def check_team_page(ctx: Context, who: str, response: httpx.Response) -> None:
+    small = len(_team(ctx, who)) < ctx.config.privacy.min_group_size
+    assert ("data-figure" not in response.text) == small
+    assert ('id="suppressed"' in response.text) == small
+
+
+def check_org_api(ctx: Context, who: str, response: httpx.Response) -> None:
+    org = response.json()
+    minimum = ctx.config.privacy.min_group_size
+    for attribute in org["phase2"].values():
+        assert all(segment["n_reps"] >= minimum for segment in attribute["segments"].values())
+    reps = sorted(p for p in ctx.data.subtree(ctx.person(who)) if ctx.data.is_rep(p) and p in set(ctx.data.weeks["person"]))
+    assert org["reps"] == len(reps) and org["suppressed"] == (len(reps) < minimum)
+    if org["suppressed"]:
+        assert "charts" not in org
+    else:
+        _check_weekly_means(ctx, org["charts"], reps)
+
+
+def check_person_api(ctx: Context, who: str, response: httpx.Response) -> None:
+    view = response.json()
+    top = ctx.data.tiers[ctx.data.tiers["tier"] == 1][["person", "period"]]
+    for chart in view["charts"]:
+        band = chart["top_tier"]
+        rows = top
+        if band["group"] != "the company":
+            rows = top[top["person"].map(ctx.data.people["segment"]) == band["group"].removeprefix("segment ")]
+        present = ctx.data.weeks.merge(rows, on=["person", "period"]).groupby("week")["person"].nunique()
+        for week, median in zip(band["weeks"], band["median"], strict=True):
+            if present.get(week, 0) < ctx.config.privacy.min_group_size:
+                assert median is None, (chart["metric"], week)
+
+
+# -- the table --------------------------------------------------------------------------------------------
+
+OTHER_PERSON: Callable[[Context], str] = lambda ctx: f"/people/{ctx.cast.other_rep_person}"  # noqa: E731
+
+ROUTES: dict[tuple[str, str], Expect] = {
+    ("GET", "/static/plotly.min.js"): Expect(everyone(200)),
+    ("GET", "/static/charts.js"): Expect(everyone(200)),
+    ("GET", "/api/openapi.json"): Expect(everyone(200)),
+    ("GET", "/login"): Expect(everyone(200)),
+    ("POST", "/login"): Expect(
+        everyone(401),
+        form=lambda ctx, who: {"email": "nobody@acme.example" if who == SIGNED_OUT else ctx.email(who), "password": "wrong"},
+        audit=lambda ctx, who, path: [("nobody@acme.example" if who == SIGNED_OUT else ctx.email(who), "sign-in refused", None)],
+        order=1,
+    ),
+    ("POST", "/logout"): Expect(
+        everyone(303),
+        location=lambda ctx, who: "/login",
+        form=lambda ctx, who: {},
+        audit=lambda ctx, who, path: [] if who == SIGNED_OUT else [(ctx.email(who), "signed out", None)],
+        order=2,
+    ),
+    ("GET", "/"): Expect(
+        everyone(303),
+        location=lambda ctx, who: {"analyst": "/analysis", "admin": "/admin", SIGNED_OUT: "/login"}.get(who, "/me"),
+    ),
+    ("GET", "/me"): Expect(
+        only("rep", ok=303),
+        location=lambda ctx, who: "/login" if who == SIGNED_OUT else f"/people/{ctx.person(who)}",
+    ),
+    ("GET", "/people/{person}"): Expect(
+        only("analyst"),
+        location=signed_out_to_login,
+        path=OTHER_PERSON,
+        audit=read_by("viewed another person's page", lambda ctx, path: ctx.cast.other_rep_person),
+    ),
+    ("GET", "/api/people/{person}"): Expect(
+        only("analyst", api=True),
+        path=lambda ctx: "/api" + OTHER_PERSON(ctx),
+        audit=read_by("viewed another person's page", lambda ctx, path: ctx.cast.other_rep_person),
+        check=check_person_api,
+    ),
+    ("GET", "/team"): Expect(only("manager"), location=signed_out_to_login, check=check_team_page),
+    ("GET", "/api/team"): Expect(only("manager", api=True), check=check_team_api),
+    ("GET", "/org"): Expect(only("executive"), location=signed_out_to_login),
+    ("GET", "/api/org"): Expect(only("executive", api=True), check=check_org_api),
+    ("GET", "/analysis"): Expect(only("analyst"), location=signed_out_to_login, audit=read_by("viewed person-level tables")),
+    ("GET", "/analysis/person_period.csv"): Expect(only("analyst"), location=signed_out_to_login, audit=read_by("downloaded")),
+    ("GET", "/analysis/study.json"): Expect(only("analyst"), location=signed_out_to_login, audit=read_by("downloaded")),
+    ("GET", "/api/study"): Expect(only("analyst", api=True), audit=read_by("downloaded")),
+    ("GET", "/admin"): Expect(only("admin"), location=signed_out_to_login),
+    ("POST", "/admin/accounts"): Expect(
+        only("admin"),
+        location=signed_out_to_login,
+        form=lambda ctx, who: {"email": f"added-by-{who.replace(' ', '-')}@acme.example"},
+        audit=lambda ctx, who, path: [(ctx.cast.admin, "added account: no grants", "added-by-admin@acme.example")],
+    ),
+    ("POST", "/admin/password"): Expect(
+        only("admin"),
+        location=signed_out_to_login,
+        form=lambda ctx, who: {"email": SPARE},
+        audit=lambda ctx, who, path: [(ctx.cast.admin, "reset password", SPARE)],
+    ),
+    ("POST", "/admin/roles"): Expect(
+        only("admin", ok=303),
+        location=lambda ctx, who: "/login" if who == SIGNED_OUT else "/admin",
+        form=lambda ctx, who: {"email": SPARE, "roles": []},
+        audit=lambda ctx, who, path: [(ctx.cast.admin, "set roles: none", SPARE)],
+    ),
+}
+PUBLIC = {
+    ("GET", "/static/plotly.min.js"),
+    ("GET", "/static/charts.js"),
+    ("GET", "/api/openapi.json"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+}
+"""Routes anyone may call, signed in or not; every other declares its access with `allow`."""
+
+
+# -- fixtures and helpers ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def context(workspace: tuple[Config, WorkspaceData, Cast]) -> Context:
+    config, data, cast = workspace
+    accounts = Accounts(config.accounts_path)
+    if accounts.get(SPARE) is None:
+        accounts.add(SPARE, PASSWORD)
+    return Context(config, data, cast)
+
+
+@pytest.fixture(scope="module")
+def app(context: Context) -> FastAPI:
+    return dashboard(context.config)  # as `repsight serve` builds it
+
+
+def effective_routes(app: FastAPI) -> list[Any]:
+    """Return every route of `app.routes`, the included routers' routes with their full paths."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # a FastAPI that copies an included router's routes into app.routes
+        return list(app.routes)
+    return list(iter_route_contexts(app.routes))
+
+
+def app_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Return (method, path) of every route of the app (HEAD aside: it answers as GET)."""
+    found = []
+    for route in effective_routes(app):
+        for method in sorted(route.methods or []):
+            if method != "HEAD":
+                found.append((method, str(route.path)))
+    return found
+
+
+def client_of(app: FastAPI, ctx: Context, who: str) -> TestClient:
+    return TestClient(app) if who == SIGNED_OUT else signed_in(app, ctx.email(who))
+
+
+def audit_mark(config: Config) -> int:
+    with sqlite3.connect(config.accounts_path) as db:
+        return int(db.execute("SELECT coalesce(max(rowid), 0) FROM audit").fetchone()[0])
+
+
+def audit_since(config: Config, mark: int) -> list[AuditRow]:
+    with sqlite3.connect(config.accounts_path) as db:
+        rows = db.execute("SELECT email, action, target FROM audit WHERE rowid > ? ORDER BY rowid", (mark,)).fetchall()
+    return [(email, action, target) for email, action, target in rows]
+
+
+def ask(client: TestClient, ctx: Context, who: str, method: str, path: str, expect: Expect) -> httpx.Response:
+    response: httpx.Response
+    if method == "GET":
+        response = client.get(path, follow_redirects=False)
+    else:
+        form = dict(expect.form(ctx, who)) if expect.form else {}
+        form["csrf_token"] = csrf_token(client)
+        response = client.post(path, data=form, follow_redirects=False)
+    return response
+
+
+# -- the tests --------------------------------------------------------------------------------------------
+
+
+def test_every_route_of_the_app_is_in_the_table(app: FastAPI) -> None:
+    assert sorted(app_routes(app)) == sorted(ROUTES)
+
+
+def test_every_route_but_signing_in_and_the_scripts_declares_its_access_with_allow(app: FastAPI) -> None:
+    checked = 0
+    for route in effective_routes(app):
+        declared = getattr(route, "original_route", route)
+        if not isinstance(declared, APIRoute):
+            assert route.path == "/api/openapi.json"  # FastAPI's own: the API description
+            continue
+        rules = [d.call for d in declared.dependant.dependencies if isinstance(d.call, Access)]
+        public = all((method, route.path) in PUBLIC for method in route.methods)
+        assert len(rules) == (0 if public else 1), route.path
+        checked += 1
+    assert checked == len(ROUTES) - 1
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_each_route_answers_each_role_as_the_table_says(app: FastAPI, context: Context, who: str) -> None:
+    """Walk `app.routes`: the status (and where a redirect goes), the audit rows written, and the suppression of small groups."""
+    ctx = context
+    client = client_of(app, ctx, who)
+    walk = sorted(app_routes(app), key=lambda key: (ROUTES[key].order if key in ROUTES else 0, key))
+    problems: list[str] = []
+    for method, template in walk:
+        expect = ROUTES.get((method, template))
+        if expect is None:
+            problems.append(f"{method} {template}: a route without an entry in ROUTES")
+            continue
+        path = expect.path(ctx) if expect.path else template
+        mark = audit_mark(ctx.config)
+        response = ask(client, ctx, who, method, path, expect)
+        written = audit_since(ctx.config, mark)
+        status = expect.status(ctx, who)
+        if response.status_code != status:
+            problems.append(f"{method} {path} as {who}: {response.status_code}, expected {status}")
+            continue
+        if status == 303:
+            wanted = expect.location(ctx, who)
+            if response.headers["location"] != wanted:
+                problems.append(f"{method} {path} as {who}: to {response.headers['location']}, expected {wanted}")
+        expected_rows: list[AuditRow]
+        if status == 403:
+            expected_rows = [(ctx.email(who), "forbidden", path)]
+        elif who == SIGNED_OUT and (method, template) not in PUBLIC:
+            expected_rows = []  # sent to sign in: the route never ran
+        else:
+            expected_rows = expect.audit(ctx, who, path) if expect.audit else []
+        if written != expected_rows:
+            problems.append(f"{method} {path} as {who}: audit {written}, expected {expected_rows}")
+        if status == 200 and expect.check:
+            try:
+                expect.check(ctx, who, response)
+            except AssertionError as exc:
+                problems.append(f"{method} {path} as {who}: {exc!r}")
+    assert problems == []
+
+
+def test_a_team_list_is_audited_only_where_members_are_shown(context: Context) -> None:
+    ctx = context
+    config = ctx.config.model_copy(update={"privacy": ctx.config.privacy.model_copy(update={"manager_sees_individuals": True})})
+    app = create_app(config, ctx.data, Accounts(config.accounts_path), session_secret("a session secret for this test only"))
+    manager = client_of(app, ctx, "manager")
+    for path in ("/api/team", "/team"):
+        mark = audit_mark(config)
+        assert manager.get(path).status_code == 200
+        assert audit_since(config, mark) == [(ctx.cast.manager, "viewed team members", path)]
+    member = _team(ctx, "manager")[0]
+    mark = audit_mark(config)
+    assert manager.get(f"/api/people/{member}").status_code == 200
+    assert audit_since(config, mark) == [(ctx.cast.manager, "viewed another person's page", member)]
+    # A team of 3 shows its size only: no list, nothing to audit.
+    small = client_of(app, ctx, "small manager")
+    mark = audit_mark(config)
+    team = small.get("/api/team").json()
+    assert team["suppressed"] is True and "members" not in team
+    assert audit_since(config, mark) == []
+
+
+def test_reading_ones_own_page_is_not_audited(app: FastAPI, context: Context) -> None:
+    rep = client_of(app, context, "rep")
+    mark = audit_mark(context.config)
+    assert rep.get(f"/api/people/{context.cast.rep_person}").status_code == 200
+    assert rep.get(f"/people/{context.cast.rep_person}").status_code == 200
+    assert audit_since(context.config, mark) == []
