@@ -19,6 +19,7 @@ Event tables hold pseudonyms and domains only; names and addresses live in
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -40,7 +41,10 @@ if TYPE_CHECKING:
 
     from repsight.config import Config
 
-__all__ = ["Store"]
+__all__ = ["WRITER_LOCK_WAIT_SECONDS", "Store"]
+
+WRITER_LOCK_WAIT_SECONDS = 10.0
+"""How long a writer waits for the database while another process holds it."""
 
 
 class Store:
@@ -74,10 +78,22 @@ class Store:
         path: Path = config.database_path
         if read_only and not path.exists():
             raise StoreError(f"{path}: no workspace database yet; load data with `repsight ingest -c {config.path}`")
-        try:
-            backend = ibis.duckdb.connect(str(path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise StoreError(f"{path}: cannot open the workspace database: {exc}") from None
+        # A writer waits a little for a lock another process holds (the dashboard
+        # rereads the file for a moment after each change); a reader does not.
+        deadline = time.monotonic() + (0.0 if read_only else WRITER_LOCK_WAIT_SECONDS)
+        while True:
+            try:
+                backend = ibis.duckdb.connect(str(path), read_only=read_only)
+                break
+            except duckdb.Error as exc:
+                if "lock" in str(exc).lower() and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                if "lock" in str(exc).lower():
+                    raise StoreError(
+                        f"{path}: the workspace database is in use by another process; try again when it has finished ({exc})"
+                    ) from None
+                raise StoreError(f"{path}: cannot open the workspace database: {exc}") from None
         try:
             backend.raw_sql(f"SET memory_limit = '{config.engine.memory_limit}'")
             # Long queries would draw DuckDB's own bar over the command's output.
