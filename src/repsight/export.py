@@ -44,6 +44,10 @@ class ExportResult:
     rows: int
     columns: list[str]
 
+    def summary(self, table: str) -> str:
+        """Return what was written, in one sentence: "Wrote 1,234 rows of `table` (27 columns) to metrics.csv"."""
+        return f"Wrote {self.rows:,} rows of {table} ({len(self.columns)} columns) to {self.path}"
+
 
 def metric_rows(store: Store, table: str, config_path: Path | None = None) -> pa.Table:
     """Return `table` (person_week or person_period) with HR attributes and attainment, one row per person and week or period.

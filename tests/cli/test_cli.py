@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from repsight.metrics.catalog import CATALOG
 from tests.support import ROSTER_HEADER, repsight, roster_rows, write_csv
+
+CUSTOMER_TIME = next(m.heading for m in CATALOG if m.name == "customer_hours")
+"""The customer-time row's heading in a terminal table ("customer h/wk")."""
 
 
 def test_init_then_ingest_prints_per_file_counts(tmp_path: Path) -> None:
@@ -85,7 +89,7 @@ def test_demo_generates_ingests_and_says_where_to_look_next(tmp_path: Path) -> N
     assert "Measured 60 people" in result.stdout
     # The demo ends with the study's headline table and its caveat.
     assert "The study: bottom vs top quarter of sellers" in result.stdout
-    assert "customer time" in result.stdout and "Caveat: These are associations" in result.stdout
+    assert CUSTOMER_TIME in result.stdout and "Caveat: These are associations" in result.stdout
     # A second demo into the same folder replaces the first.
     again = repsight("demo", "--people", "60", "--months", "3", "--out", "d", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
@@ -138,7 +142,7 @@ def test_analyze_prints_the_headline_table_and_writes_the_json_contract(tmp_path
     result = repsight("analyze", "-c", "d", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
-    assert any(line.startswith("customer time (h/week)") for line in lines), result.stdout
+    assert any(line.startswith(f"{CUSTOMER_TIME} ") for line in lines), result.stdout
     assert "Caveat:" in result.stdout
     written = repsight("analyze", "-c", "d", "--json", "out/study.json", cwd=tmp_path)
     assert written.returncode == 0, written.stderr

@@ -51,9 +51,13 @@ def roster_rows() -> list[list[object]]:
     ]
 
 
-def repsight(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the `repsight` command line as a user would, in a subprocess, without a REPSIGHT_KEY from outside."""
-    environment = {k: v for k, v in os.environ.items() if k != "REPSIGHT_KEY"} | {"COLUMNS": "200"} | (env or {})
+# What would make the output depend on the machine running the tests: a key, or colours forced on a pipe.
+_OUTSIDE = ("REPSIGHT_KEY", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+
+
+def repsight(*args: str, cwd: Path, env: dict[str, str] | None = None, columns: int = 200) -> subprocess.CompletedProcess[str]:
+    """Run the `repsight` command line as a user would, piped, in a subprocess `columns` wide, without a REPSIGHT_KEY from outside."""
+    environment = {k: v for k, v in os.environ.items() if k not in _OUTSIDE} | {"COLUMNS": str(columns)} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "repsight", *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=300
     )

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pyarrow as pa
 
@@ -24,6 +24,9 @@ from repsight.privacy import Pseudonymizer
 from repsight.sources import Window, open_source, reader_for
 from repsight.sources.records import MeetingBatch, MessageBatch, Rejected
 from repsight.store import Store
+
+if TYPE_CHECKING:
+    from rich.console import Group
 
 __all__ = ["FileResult", "IngestReport", "Progress", "calendar_window", "configured_files", "ingest_file", "run_ingest"]
 
@@ -69,6 +72,16 @@ class IngestReport:
             quarantined=sum(f.quarantined for f in chosen),
             seconds=sum(f.seconds for f in chosen),
         )
+
+    def render(self, root: Path) -> Group:
+        """Return the report for a terminal: a table of the files (names relative to `root`), then the notes."""
+        from repsight.ingest.render import ingest_view
+
+        return ingest_view(self, root)
+
+    def __rich__(self) -> Group:
+        """Return the report for a terminal, file names relative to the current folder."""
+        return self.render(Path.cwd())
 
 
 class Progress(Protocol):

@@ -30,6 +30,7 @@ from repsight.metrics.weeks import EPOCH, calendar_table, monday_of, period_grai
 if TYPE_CHECKING:
     import ibis
     import ibis.expr.types as ir
+    from rich.console import Group
 
     from repsight.config import Config
     from repsight.store import Store
@@ -56,6 +57,12 @@ class MetricsReport:
     """period → people in its graph, where betweenness was estimated from samples."""
     steps: dict[str, float] = field(default_factory=dict)
     """Seconds each step took: events, network, tables, graph, store."""
+
+    def __rich__(self) -> Group:
+        """Return what was measured, for a terminal (`repsight.metrics.render`)."""
+        from repsight.metrics.render import metrics_summary
+
+        return metrics_summary(self)
 
 
 class _Compute:

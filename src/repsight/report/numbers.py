@@ -1,11 +1,24 @@
-"""How the report and its charts write numbers: signs, intervals, q-values, missing values."""
+"""How the report, its charts and the command line write numbers: signs, intervals, q-values, missing values."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-__all__ = ["MINUS", "NONE", "interval", "is_missing", "plain", "q_value", "signed", "value"]
+__all__ = [
+    "MINUS",
+    "NONE",
+    "bracketed",
+    "count",
+    "interval",
+    "is_missing",
+    "percent",
+    "plain",
+    "q_value",
+    "signed",
+    "terminal",
+    "value",
+]
 
 MINUS = "\u2212"
 """The typographic minus: −25% reads better than -25%, and lines up with +."""
@@ -49,3 +62,30 @@ def q_value(q: Any) -> str:
     if is_missing(q):
         return NONE
     return "<0.001" if float(q) < 0.001 else f"{float(q):.3f}"
+
+
+def count(number: Any) -> str:
+    """Return a whole number with thousands separators, e.g. 1,234."""
+    return NONE if is_missing(number) else f"{int(number):,}"
+
+
+def percent(number: Any, digits: int = 0) -> str:
+    """Return a percentage with its sign, e.g. −23% (a percent gap: bottom vs top)."""
+    return signed(number, digits, "%")
+
+
+def bracketed(bounds: Any, digits: int = 0) -> str:
+    """Return an interval as "[−26, −19]": signed bounds in brackets, as beside a percent gap; "" where it does not exist."""
+    if not bounds or len(bounds) != 2 or is_missing(bounds[0]) or is_missing(bounds[1]):
+        return ""
+    return f"[{signed(bounds[0], digits)}, {signed(bounds[1], digits)}]"
+
+
+def terminal(text: str) -> str:
+    """Return a figure written by this module with ASCII signs, for a terminal or a pipe: "-" for the minus and for a missing figure.
+
+    The typographic minus and the en dash are not in every terminal's
+    character set (a Windows code page, a CJK terminal that draws them
+    double-width), and "-" is what people grep for.
+    """
+    return text.replace(MINUS, "-").replace(NONE, "-")

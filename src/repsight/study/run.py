@@ -7,12 +7,13 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 import pyarrow as pa
 
 from repsight.errors import StudyError
+from repsight.study.document import StudyDocument
 from repsight.study.dynamics import dynamics, leading_indicators
 from repsight.study.phases import multivariable_model, phase1, phase2
 from repsight.study.table import assign_tiers, rep_periods, rep_weeks
@@ -28,7 +29,7 @@ __all__ = ["StudyResult", "compute_study", "jsonable", "run_study", "study_docum
 class StudyResult:
     """The study of one workspace: the document of `repsight analyze --json`, and each rep-period's tier."""
 
-    document: dict[str, Any]
+    document: StudyDocument
     tiers: pd.DataFrame
     """person, period, attainment, tier (+1 top, −1 bottom, 0 neither)."""
     seconds: float
@@ -37,11 +38,20 @@ class StudyResult:
         """Return the document as JSON; a value that does not exist (NaN) is null."""
         return json.dumps(_plain(self.document), indent=indent, allow_nan=False)
 
+    def __rich__(self) -> Any:
+        """Return the study for a terminal, a Rich renderable (`repsight.study.render`)."""
+        from repsight.study.render import study_view
 
-def jsonable(document: dict[str, Any]) -> dict[str, Any]:
-    """Return the document as its JSON reads back: NaN as None, numpy scalars as Python numbers."""
-    plain: dict[str, Any] = _plain(document)
-    return plain
+        return study_view(self.document)
+
+
+def jsonable(document: StudyDocument) -> StudyDocument:
+    """Return the document as its JSON reads back: NaN as None, numpy scalars as Python numbers.
+
+    A figure that does not exist is then None where the type says float, as
+    in the stored JSON; readers test for it with `repsight.report.numbers.is_missing`.
+    """
+    return cast("StudyDocument", _plain(document))
 
 
 def _plain(value: Any) -> Any:
@@ -56,7 +66,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def study_document(rows: pd.DataFrame, config: Config, weeks: pd.DataFrame | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
+def study_document(rows: pd.DataFrame, config: Config, weeks: pd.DataFrame | None = None) -> tuple[StudyDocument, pd.DataFrame]:
     """Return the study of rep-period `rows` (see `rep_periods`) and the rows' tiers.
 
     `weeks` (the tiered reps' person-week rows, `rep_weeks`) feeds the
@@ -70,7 +80,7 @@ def study_document(rows: pd.DataFrame, config: Config, weeks: pd.DataFrame | Non
     _check_tiers(rows, config)
     tiers, found = phase1(rows, study)
     tiered = rows[["person", "period", "attainment"]].assign(tier=tiers, period_start=rows["period_start"])
-    document: dict[str, Any] = {
+    document: StudyDocument = {
         "population": {"reps": int(rows["person"].nunique()), "rep_periods": len(rows), "periods": periods},
         "thresholds": {
             "sales_functions": list(config.company.sales_functions),
@@ -123,7 +133,7 @@ def compute_study(store: Store, config: Config) -> StudyResult:
     tiered = rows[["person", "period", "period_start"]].assign(tier=assign_tiers(rows, config.study.tier_fraction))
     document, tiers = study_document(rows, config, rep_weeks(store, config, tiered))
     document["population"] = {
-        "people": store.table("person_period").person.nunique().execute(),
+        "people": int(store.table("person_period").person.nunique().execute()),
         **document["population"],
         "rep_periods_without_metrics": unmeasured,
     }

@@ -3,29 +3,62 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.table import Table
+from rich.text import Text
 
 from repsight.config import CONFIG_FILENAME, Config
 from repsight.errors import ConfigError
 from repsight.ingest import IngestReport, Progress, run_ingest
 from repsight.metrics import MetricsReport, run_metrics
+from repsight.report.numbers import count
 from repsight.study import StudyResult, run_study
 from repsight.synth import MIN_PEOPLE, SynthResult, generate
+from repsight.terminal import shown
 from repsight.workspace import init_workspace
 
-__all__ = ["DemoResult", "create_demo_workspace", "prepare_folder", "run_demo"]
+__all__ = ["DemoResult", "Step", "create_demo_workspace", "demo_view", "prepare_folder", "run_demo"]
 
 TRUTH = "truth.json"
+
+Step = Callable[[str], AbstractContextManager[Any]]
+"""Where `run_demo` says which step it is in: called with a sentence, it returns a context held during the step."""
 
 
 @dataclass(frozen=True)
 class DemoResult:
+    """What `run_demo` made: the workspace, the company generated, and each stage's result (None after a failed load)."""
+
     config: Config
     synth: SynthResult
     ingest: IngestReport
     metrics: MetricsReport | None = None
     study: StudyResult | None = None
+
+    def next_steps(self, cwd: Path | None = None) -> list[tuple[str, str]]:
+        """Return what to run or open next, with what each shows; paths relative to `cwd` (the current folder)."""
+        here = cwd or Path.cwd()
+        config = shown(self.config.path, here)
+        return [
+            (f"repsight status -c {config}", "what the workspace holds"),
+            (f"repsight quarantine -c {config}", "records that could not be loaded, and why"),
+            (f"repsight analyze -c {config} --json study.json", "every figure of the study, as JSON"),
+            (f"repsight report -c {config} --out report.html", "the study as one HTML file (opens offline)"),
+            (f"repsight demo --out {shown(self.config.root, here)} --serve", "the same, then the dashboard with demo accounts"),
+            (f"repsight export -c {config} --out metrics.csv", "the metrics, for a spreadsheet"),
+            (shown(self.config.root / TRUTH, here), "the planted effects and each rep's hidden skill"),
+            (shown(self.config.database_path, here), "the tables, for SQL (DuckDB)"),
+        ]
+
+    def __rich__(self) -> Group:
+        """Return the demo for a terminal: what was generated, each stage's result, where to look next, the study."""
+        return demo_view(self, Path.cwd())
 
 
 def prepare_folder(folder: Path) -> None:
@@ -75,10 +108,71 @@ def run_demo(
     months: int = 18,
     seed: int = 7,
     progress: Progress | None = None,
+    step: Step | None = None,
 ) -> DemoResult:
-    """Generate a synthetic company into a new workspace at `folder` and run every stage on it."""
-    config, synth = create_demo_workspace(folder, people=people, months=months, seed=seed)
+    """Generate a synthetic company into a new workspace at `folder` and run every stage on it.
+
+    `progress` follows the load file by file; `step`, where given, is held
+    while the company is generated, the metrics computed and the study run
+    (the command line shows a spinner). A load with a file that could not be
+    read stops there: the result has no metrics and no study.
+    """
+
+    def during(what: str) -> AbstractContextManager[Any]:
+        return step(what) if step is not None else nullcontext()
+
+    with during(f"Generating {people:,} people and {months} months of mail and meetings…"):
+        config, synth = create_demo_workspace(folder, people=people, months=months, seed=seed)
     report = run_ingest(config, progress=progress)
     if not report.ok:
         return DemoResult(config, synth, report)
-    return DemoResult(config, synth, report, run_metrics(config), run_study(config))
+    with during("Computing the metrics…"):
+        measured = run_metrics(config)
+    with during("Running the study…"):
+        studied = run_study(config)
+    return DemoResult(config, synth, report, measured, studied)
+
+
+def demo_view(result: DemoResult, cwd: Path) -> Group:
+    """Return the demo for a terminal: what was generated, the load, the metrics, where to look next, then the study."""
+    synth = result.synth
+    quarters = f"{len(synth.quarters)} quarter{'' if len(synth.quarters) == 1 else 's'}"
+    generated = Text.assemble(
+        "Generated ",
+        (count(synth.people), "bold"),
+        f" people ({count(synth.reps)} quota-carrying reps), {count(synth.accounts)} CRM accounts, "
+        f"{count(synth.messages)} emails and {count(synth.meetings)} meetings over {quarters} "
+        f"({', '.join(synth.quarters)}) into {shown(result.config.root, cwd)}",
+    )
+    parts: list[RenderableType] = [generated, Text(""), result.ingest.render(result.config.root)]
+    if result.metrics is not None:
+        parts += [Text(""), result.metrics]
+    parts += [Text(""), Text("Where to look next", style="bold"), NextSteps(result.next_steps(cwd))]
+    if result.study is not None:
+        parts += [Text(""), result.study]
+    return Group(*parts)
+
+
+class NextSteps:
+    """Commands and files beside what each shows, each pair on one line where they fit, else each description under its command.
+
+    A command never wraps, so that it can be copied whole.
+    """
+
+    def __init__(self, steps: list[tuple[str, str]]) -> None:
+        self.steps = steps
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        commands = max((len(command) for command, _ in self.steps), default=0)
+        descriptions = max((len(description) for _, description in self.steps), default=0)
+        if commands + 2 + descriptions <= options.max_width:
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(no_wrap=True)
+            grid.add_column()
+            for command, description in self.steps:
+                grid.add_row(Text(command), Text(description, style="dim"))
+            yield grid
+            return
+        for command, description in self.steps:
+            yield Text(command, no_wrap=True, overflow="ignore")
+            yield Text("    " + description, style="dim")

@@ -1,0 +1,87 @@
+"""The analysis commands: `metrics`, `analyze`, `export`, `report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from repsight.cli.console import err, show
+from repsight.cli.options import ConfigOption, ExportFormat, TableName
+from repsight.config import CONFIG_FILENAME, load_config
+
+__all__ = ["analyze", "export", "metrics", "report"]
+
+
+def metrics(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
+    """Compute the behaviour metrics per person and week, and per person and period (docs/metrics.md)."""
+    from repsight.metrics import headline_by_quartile, run_metrics
+    from repsight.metrics.render import headline_table
+    from repsight.store import Store
+
+    cfg = load_config(config)
+    with err.status(f"Computing the metrics on {cfg.engine.backend}…"):
+        report = run_metrics(cfg)
+    with Store.open(cfg, read_only=True) as store:
+        headline = headline_by_quartile(store, cfg).to_pylist()
+    show(report, Text(""), headline_table(headline, cfg.privacy.min_group_size))
+
+
+def analyze(
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    json_file: Annotated[Path | None, typer.Option("--json", help="Write the whole study as JSON to this file.")] = None,
+) -> None:
+    """Run the study: top vs bottom sellers' behaviour, whole org then segment by segment (docs/study.md)."""
+    from repsight.report.numbers import count
+    from repsight.study import run_study
+
+    cfg = load_config(config)
+    with err.status("Running the study…"):
+        result = run_study(cfg)
+    if json_file is None:
+        show(result)
+        return
+    _write_text(json_file, result.to_json())
+    show(Text(f"Wrote the study ({count(result.document['population']['rep_periods'])} rep-periods) to {json_file}"))
+
+
+def _write_text(path: Path, text: str) -> None:
+    from repsight.errors import StudyError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise StudyError(f"{path}: cannot write the study: {exc.strerror or exc}") from None
+
+
+def export(
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The file to write.")],
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    table: Annotated[TableName, typer.Option("--table", help="Which metric table.")] = TableName.person_period,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="csv, parquet, or viva (Viva Insights person-query columns, CSV).")
+    ] = ExportFormat.csv,
+) -> None:
+    """Export a metric table, people as pseudonyms with their HR attributes and attainment."""
+    from repsight.export import export_table
+    from repsight.store import Store
+
+    cfg = load_config(config)
+    with Store.open(cfg, read_only=True) as store:
+        result = export_table(store, table.value, fmt.value, out_file, config_path=cfg.path)
+    show(Text(result.summary(table.value)))
+
+
+def report(
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path("report.html"),
+    config: ConfigOption = Path(CONFIG_FILENAME),
+) -> None:
+    """Write the study as one self-contained HTML report (opens offline)."""
+    from repsight.report import write_report
+
+    cfg = load_config(config)
+    result = write_report(cfg, out_file)
+    show(Text(result.summary()))
