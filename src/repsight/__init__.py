@@ -15,8 +15,9 @@ imported on first use, so a notebook pays for the engines it calls.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from repsight._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from repsight.config import Config, load_config
@@ -62,13 +63,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'repsight' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # once imported, a plain attribute
-    return value
+__getattr__ = lazy_exports(__name__, _HOMES, globals())
 
 
 def __dir__() -> list[str]:

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from repsight.errors import MetricsError, StoreError
 from repsight.metrics.catalog import CATALOG, PERIOD_ONLY, WEEKLY
+from repsight.schema import HR_ATTRIBUTES
 
 if TYPE_CHECKING:
     from repsight.store import Store
@@ -24,8 +25,7 @@ __all__ = ["EXPORT_TABLES", "VIVA_NAMES", "ExportResult", "export_table", "metri
 EXPORT_TABLES = ("person_week", "person_period")
 ExportFormat = Literal["csv", "parquet", "viva"]
 
-# HR attributes, as the roster names them and as Viva Insights does.
-HR_COLUMNS = {
+_VIVA_HR = {
     "org": "Organization",
     "level": "LevelDesignation",
     "function": "FunctionType",
@@ -34,6 +34,8 @@ HR_COLUMNS = {
     "channel": "Channel",
     "hire_date": "HireDate",
 }
+HR_COLUMNS = {name: _VIVA_HR[name] for name in (*HR_ATTRIBUTES, "hire_date")}
+"""The HR attributes the export carries, with their Viva Insights names."""
 VIVA_NAMES = {m.name: m.viva for m in CATALOG if m.viva}
 """Metrics with a Viva Insights person-query name (from the catalogue); the others keep repsight's."""
 

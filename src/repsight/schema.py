@@ -11,7 +11,7 @@ from typing import Literal
 
 from repsight.metrics.catalog import CATALOG, PERIOD_ONLY
 
-__all__ = ["KEYS", "METRIC_COLUMNS", "SCHEMA_VERSION", "TABLES"]
+__all__ = ["HR_ATTRIBUTES", "KEYS", "METRIC_COLUMNS", "SCHEMA_VERSION", "TABLES"]
 
 
 def _weekly_columns(table: Literal["week", "period"]) -> dict[str, str]:
@@ -151,3 +151,6 @@ METRIC_COLUMNS: tuple[str, ...] = tuple(
     c for c in TABLES["person_period"] if c not in ("person", "period", "period_start", "weeks")
 )
 """The metric columns of `person_period`: what the study may test."""
+
+HR_ATTRIBUTES: tuple[str, ...] = ("org", "level", "function", "region", "segment", "channel")
+"""The roster attributes (columns of `people`) that outputs show beside a person's metrics and group people by."""

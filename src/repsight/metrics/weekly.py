@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from repsight.metrics.catalog import WEEKLY
 from repsight.metrics.events import floor_mod, local_seconds, monday
 from repsight.metrics.weeks import DAY, EPOCH, EPOCH_WEEKDAY, WEEK
 
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
     from repsight.metrics.events import Encoded, Inputs, MailRows, MeetingRows
 
 __all__ = [
-    "WEEKLY_COLUMNS",
     "activity_weeks",
     "email_time",
     "meeting_time",
@@ -29,8 +27,6 @@ __all__ = [
     "weekly_counts",
 ]
 
-WEEKLY_COLUMNS = WEEKLY
-"""The weekly metrics, in the order the tables hold them (from the catalogue)."""
 # Meeting hours are unions of intervals, one union per category of meeting.
 CATEGORIES = {
     "meeting": None,

@@ -21,6 +21,7 @@ from repsight.study.table import assign_tiers, rep_periods, rep_weeks
 if TYPE_CHECKING:
     from repsight.config import Config
     from repsight.store import Store
+    from repsight.study.render import StudyView
 
 __all__ = ["StudyResult", "compute_study", "jsonable", "run_study", "study_document"]
 
@@ -38,7 +39,7 @@ class StudyResult:
         """Return the document as JSON; a value that does not exist (NaN) is null."""
         return json.dumps(_plain(self.document), indent=indent, allow_nan=False)
 
-    def __rich__(self) -> Any:
+    def __rich__(self) -> StudyView:
         """Return the study for a terminal, a Rich renderable (`repsight.study.render`)."""
         from repsight.study.render import study_view
 

@@ -20,6 +20,7 @@ import pandas as pd
 from repsight.errors import StudyError
 from repsight.metrics.catalog import CATALOG, PERIOD_ONLY
 from repsight.privacy import group_quantiles, large_enough
+from repsight.schema import HR_ATTRIBUTES
 
 if TYPE_CHECKING:
     from repsight.config import Config
@@ -32,7 +33,7 @@ BEHAVIOURS = tuple(m.name for m in CATALOG if m.dashboard)
 """The behaviours each view charts: the study's three, and manager time."""
 LABELS = {m.name: m.label_with_unit for m in CATALOG}
 """Each metric's name and unit on the dashboard, as the report names them."""
-_PEOPLE = ["person", "manager", "org", "level", "function", "region", "segment", "channel"]
+_PEOPLE = ["person", "manager", *HR_ATTRIBUTES]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from repsight.privacy import large_enough, suppress_small_study_groups
+from repsight.schema import HR_ATTRIBUTES
 from repsight.web.charts import mean_by_week
 from repsight.web.data import BEHAVIOURS, LABELS
 
@@ -134,5 +135,5 @@ def _weekly_means(data: WorkspaceData, people: list[str], minimum: int) -> list[
 
 def person_period_table(data: WorkspaceData) -> pd.DataFrame:
     """Return the person-period table with each person's HR attributes: pseudonyms, for analysts."""
-    attributes = data.people[["org", "level", "function", "region", "segment", "channel"]]
+    attributes = data.people[list(HR_ATTRIBUTES)]
     return data.periods.merge(attributes, left_on="person", right_index=True, how="left")
