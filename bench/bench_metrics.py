@@ -14,7 +14,7 @@ memory (max RSS) are its own:
   tables, the graphs, storing the results; its steps are timed too, and
   "tables" (everything but the graphs) is what pandas is compared with.
 - `pandas`: the same rules written in plain pandas (`oracle_person_week` of
-  `tests/metrics_oracle.py`, the oracle the tests compare the engine with), on
+  `tests/support/metrics_oracle.py`, the oracle the tests compare the engine with), on
   tables read from the same workspace; the reading is not counted. It stops
   at `--baseline-limit`.
 - `igraph` and `networkx`: network prominence and brokerage on the same
@@ -100,8 +100,9 @@ def step_engine(folder: Path) -> dict[str, object]:
 
 
 def step_pandas(folder: Path) -> dict[str, object]:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from metrics_oracle import oracle_person_week  # type: ignore[import-not-found]
+    sys.path.insert(0, str(ROOT))  # the tests' oracle: tests/support/metrics_oracle.py
+    from tests.support.metrics_oracle import oracle_person_week
+
     from repsight import load_config
     from repsight.metrics.engine import INPUT_TABLES
 
