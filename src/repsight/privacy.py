@@ -156,15 +156,20 @@ def large_enough(people: Any, min_group_size: int) -> Any:
 def group_mean(
     rows: pd.DataFrame, by: str | list[str], values: list[str], min_group_size: int, *, people: str = "person"
 ) -> pd.DataFrame:
-    """Return per group of `by` the number of distinct `people` and the mean of each of `values`; NaN values for a group of fewer people than `min_group_size`.
+    """Return per group of `by` the number of distinct `people` and the mean of each of `values`.
 
-    The frame is indexed by the groups, in sorted order; its columns are
-    `people` and then `values`.
+    A value is NaN where fewer than `min_group_size` people of the group
+    have one: a mean skips missing values, so it is over the people with a
+    value, and they are the ones counted. The frame is indexed by the
+    groups, in sorted order; its columns are `people` and then `values`.
     """
     grouped = rows.groupby(by, sort=True)
     found = grouped[values].mean()
+    for value in values:
+        found.loc[
+            ~large_enough(_people_with(rows, by, value, people).reindex(found.index, fill_value=0), min_group_size), value
+        ] = float("nan")
     found.insert(0, "people", grouped[people].nunique().astype("int64"))
-    found.loc[~large_enough(found["people"], min_group_size), values] = float("nan")
     return found
 
 
@@ -177,13 +182,20 @@ def group_quantiles(
     *,
     people: str = "person",
 ) -> pd.DataFrame:
-    """Return per group of `by` the number of distinct `people` and the given quantiles of `value` (one column each); NaN for a group of fewer people."""
+    """Return per group of `by` the number of distinct `people` with a `value` and its given quantiles (one column each); NaN where fewer people have one."""
     grouped = rows.groupby(by, sort=True)
-    found = grouped[value].quantile(quantiles).unstack()
-    found = found.reindex(columns=quantiles)
-    found.insert(0, "people", grouped[people].nunique().astype("int64"))
-    found.loc[~large_enough(found["people"], min_group_size), quantiles] = float("nan")
+    found = grouped[value].quantile(quantiles).unstack().reindex(columns=quantiles)
+    counted = _people_with(rows, by, value, people).reindex(found.index, fill_value=0)
+    found.loc[~large_enough(counted, min_group_size), quantiles] = float("nan")
+    found.insert(0, "people", counted.astype("int64"))
     return found
+
+
+def _people_with(rows: pd.DataFrame, by: str | list[str], value: str, people: str) -> pd.Series:
+    """Return per group of `by` the number of distinct `people` whose `value` is not missing."""
+    present = rows[rows[value].notna()]
+    counted: pd.Series = present.groupby(by, sort=True)[people].nunique()
+    return counted
 
 
 def suppress_small_groups(rows: pa.Table, people_column: str, value_columns: list[str], min_group_size: int) -> pa.Table:
@@ -203,27 +215,46 @@ def suppress_small_study_groups(document: StudyDocument, min_group_size: int) ->
 
     The study leaves out what is smaller than its own minimum; a report or
     dashboard applies the workspace's minimum now, which may have been raised
-    since. A phase-2 segment of fewer reps joins its attribute's `left_out`
-    (by name only) and leaves every figure; a tier-week of the dynamics with
-    fewer reps loses its values.
+    since:
+
+    - phase 1: when the top or the bottom tier holds fewer reps, each
+      metric's tier means, gap, interval and its spread are emptied (NaN; rho
+      and its test, over every rep, stay);
+    - phase 2: a segment of fewer reps, or whose top or bottom tier holds
+      fewer, joins its attribute's `left_out` (by name only) and leaves every
+      figure and every list of differing segments;
+    - dynamics: a tier-week of fewer reps loses its values.
     """
     shown = copy.deepcopy(document)
-    for part in (shown.get("phase2") or {}).values():
-        small = [name for name, segment in part["segments"].items() if not large_enough(segment["n_reps"], min_group_size)]
+    tiers = shown["tiers"]
+    if not large_enough(min(tiers["top_reps"], tiers["bottom_reps"]), min_group_size):
+        for found in shown["phase1"].values():
+            found["top_mean"] = found["bottom_mean"] = found["bottom_vs_top_pct"] = found["se"] = _NAN
+            found["ci"] = [_NAN, _NAN]
+    for part in shown["phase2"].values():
+        small = [
+            name
+            for name, segment in part["segments"].items()
+            if not large_enough(min(segment["n_reps"], segment["top_reps"], segment["bottom_reps"]), min_group_size)
+        ]
         if not small:
             continue
         part["segments"] = {name: segment for name, segment in part["segments"].items() if name not in small}
         part["left_out"] = sorted([*part["left_out"], *small])
         for test in part["heterogeneity"].values():
-            test["differing_segments"] = [s for s in test.get("differing_segments", []) if s not in small]
-            test["slopes"] = {s: slope for s, slope in test.get("slopes", {}).items() if s not in small}
-    weekly = shown.get("dynamics") or {}
+            test["differing_segments"] = [s for s in test["differing_segments"] if s not in small]
+            test["slopes"] = {s: slope for s, slope in test["slopes"].items() if s not in small}
+    weekly = shown["dynamics"]
     for tier in ("top", "bottom"):
-        reps = weekly.get(f"{tier}_reps")
+        reps = weekly.get(f"{tier}_reps")  # a study without weekly rows has no dynamics at all
         if reps is None:
             continue
+        kept = [n is not None and large_enough(n, min_group_size) for n in reps]
         for series in weekly.values():
             if isinstance(series, dict) and tier in series:
-                series[tier] = [v if large_enough(n, min_group_size) else None for v, n in zip(series[tier], reps, strict=True)]
-        weekly[f"{tier}_reps"] = [n if large_enough(n, min_group_size) else None for n in reps]
+                series[tier] = [v if ok else None for v, ok in zip(series[tier], kept, strict=True)]
+        weekly[f"{tier}_reps"] = [n if ok else None for n, ok in zip(reps, kept, strict=True)]
     return shown
+
+
+_NAN = float("nan")

@@ -6,14 +6,27 @@ import os
 import stat
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from repsight.config import Config
+from repsight.config import CompanyConfig, Config, StudyConfig
 from repsight.errors import KeyFileError
-from repsight.privacy import KEY_ENV, Pseudonymizer, pseudonym, read_key
+from repsight.privacy import (
+    KEY_ENV,
+    Pseudonymizer,
+    group_mean,
+    group_quantiles,
+    pseudonym,
+    read_key,
+    suppress_small_study_groups,
+)
 from repsight.store import Store
+from repsight.study import study_document
+from repsight.study.document import StudyDocument
 from repsight.workspace import init_workspace
 from tests.support import TEST_KEY
+from tests.support.study_org import DEMO_LIKE, Plan, rep_period_rows
 
 
 def test_pseudonym_matches_the_published_test_vector() -> None:
@@ -90,3 +103,64 @@ def test_a_different_key_cannot_open_a_workspace_loaded_with_another(workspace: 
     Store.open(workspace).close()
     with pytest.raises(KeyFileError, match=r"\.repsight\.key: this is not the key the workspace .* was loaded with"):
         Store.open(workspace, key="a-completely-different-key")
+
+
+# -- the one minimum-group check -------------------------------------------------------------------
+
+
+def test_a_group_mean_counts_only_the_people_with_a_value() -> None:
+    rows = pd.DataFrame(
+        {
+            "week": [1] * 5 + [2] * 5,
+            "person": list("abcde") * 2,
+            "hours": [1.0, None, None, None, None, 1.0, 2.0, 3.0, 4.0, 5.0],
+            "calls": [1.0, 2.0, 3.0, 4.0, 5.0] * 2,
+        }
+    )
+    found = group_mean(rows, "week", ["hours", "calls"], 5)
+    # Week 1 holds five people, but only one has hours: their mean would be that person's value.
+    assert found["people"].tolist() == [5, 5]
+    assert np.isnan(found.at[1, "hours"]) and found.at[2, "hours"] == 3.0
+    assert found["calls"].tolist() == [3.0, 3.0]
+    assert group_mean(rows, "week", ["hours"], 1).at[1, "hours"] == 1.0
+
+
+def test_group_quantiles_count_the_people_with_a_value() -> None:
+    rows = pd.DataFrame({"week": [1] * 4 + [2] * 3, "person": list("abcdabc"), "hours": [1.0, 2.0, 3.0, None, 4.0, 5.0, 6.0]})
+    found = group_quantiles(rows, "week", "hours", [0.5], 3)
+    assert found["people"].tolist() == [3, 3] and found[0.5].tolist() == [2.0, 5.0]
+    assert group_quantiles(rows, "week", "hours", [0.5], 4)[0.5].isna().all()
+
+
+def small_tier_document() -> StudyDocument:
+    """A study of 40 reps: three segments of about 13, each with tiers of a few reps."""
+    rows = rep_period_rows(Plan(reps=40, effects=DEMO_LIKE))
+    config = Config(
+        company=CompanyConfig(domains=["acme.example"]), study=StudyConfig(bootstrap_resamples=200, segment_by=["segment"])
+    )
+    document, _ = study_document(rows, config)
+    return document
+
+
+def test_phase1_tier_figures_are_emptied_when_a_tier_is_smaller_than_the_minimum_now() -> None:
+    document = small_tier_document()
+    tier = min(document["tiers"]["top_reps"], document["tiers"]["bottom_reps"])
+    kept = suppress_small_study_groups(document, tier)["phase1"]["customer_hours"]
+    assert kept == document["phase1"]["customer_hours"]
+    hidden = suppress_small_study_groups(document, tier + 1)["phase1"]["customer_hours"]
+    assert all(np.isnan(hidden[k]) for k in ("top_mean", "bottom_mean", "bottom_vs_top_pct", "se"))
+    assert all(np.isnan(bound) for bound in hidden["ci"])
+    original = document["phase1"]["customer_hours"]
+    assert (hidden["rho"], hidden["p"], hidden["q"]) == (original["rho"], original["p"], original["q"])
+
+
+def test_a_segment_whose_tier_is_smaller_than_the_minimum_now_is_left_out() -> None:
+    document = small_tier_document()
+    segments = document["phase2"]["segment"]["segments"]
+    name, smallest = min(segments.items(), key=lambda item: min(item[1]["top_reps"], item[1]["bottom_reps"]))
+    tier = min(smallest["top_reps"], smallest["bottom_reps"])
+    assert smallest["n_reps"] > tier  # the segment is large enough; its tier is not
+    shown = suppress_small_study_groups(document, tier + 1)["phase2"]["segment"]
+    assert name not in shown["segments"] and name in shown["left_out"]
+    assert all(name not in test["slopes"] for test in shown["heterogeneity"].values())
+    assert name in suppress_small_study_groups(document, tier)["phase2"]["segment"]["segments"]
