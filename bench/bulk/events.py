@@ -2,7 +2,7 @@
 
 The behaviour is activity.py's, rate for rate (see `week`); only the draws
 differ: counts per person are Poisson draws over arrays, and the partners of
-each event are picked from the CSR pools of `bulk_org`. A `Sink` collects
+each event are picked from the CSR pools of `bulk.org`. A `Sink` collects
 events as integer arrays (addresses are indexes into the list `build_arrays`
 returns) and gives them as integer columns, which `to_arrow` turns into
 rows of the store's event tables.

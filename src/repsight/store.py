@@ -94,14 +94,14 @@ class Store:
                         f"{path}: the workspace database is in use by another process; try again when it has finished ({exc})"
                     ) from None
                 raise StoreError(f"{path}: cannot open the workspace database: {exc}") from None
+        store = cls(backend, key=key, transactional=True)
         try:
-            backend.raw_sql(f"SET memory_limit = '{config.engine.memory_limit}'")
+            store.set_memory_limit(config.engine.memory_limit)
             # Long queries would draw DuckDB's own bar over the command's output.
             backend.raw_sql("SET enable_progress_bar = false")
         except duckdb.Error as exc:
             backend.disconnect()
             raise StoreError(f"{config.path}: [engine] memory_limit: {exc}") from None
-        store = cls(backend, key=key, transactional=True)
         if not read_only:
             store._create_tables()
         store._check_key(key, config, read_only=read_only)
@@ -281,7 +281,7 @@ class Store:
 
     def finish_load(self, load_id: int, **counts: int | str) -> None:
         """Record a load's hash and counts, and when it finished."""
-        # Ibis has no UPDATE; this is the store's one backend-specific statement.
+        # Ibis has no UPDATE: DuckDB-only, like every write here.
         columns = {**counts, "finished_at": _now()}
         assignments = ", ".join(f"{name} = ?" for name in columns)
         self.backend.con.execute(f"UPDATE loads SET {assignments} WHERE load_id = ?", [*columns.values(), load_id])

@@ -1,6 +1,6 @@
 """Small synthetic organisations for the metrics tests: a builder of store tables, and the edge-case company.
 
-Tables follow `repsight.store.TABLES` exactly (columns and arrow types). An
+Tables follow `repsight.schema.TABLES` exactly (columns and arrow types). An
 address written "ana" is a pseudonym on the company domain; "bob@bigco.example"
 is the pseudonym "bob@bigco.example" on the domain after the "@". Times are
 given as local wall-clock strings in the builder's time zone and stored as

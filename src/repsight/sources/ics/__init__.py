@@ -37,7 +37,7 @@ recur at the same local time in that zone.
 
 Recurring meetings (RRULE, RDATE, RECURRENCE-ID; an empty RRULE is no
 rule) are grouped by `series_uid` (so Outlook's occurrence ids join their
-series) and expanded as `ics_series` describes, within `source.window`: no occurrence starts before
+series) and expanded as `ics.series` describes, within `source.window`: no occurrence starts before
 `window.start` or at or after `window.end`. Without a window end, a series
 with UNTIL or COUNT is expanded whole and an open-ended one up to the
 latest start or end of anything else in the file (events, overrides,
