@@ -225,6 +225,8 @@ def suppress_small_study_groups(document: StudyDocument, min_group_size: int) ->
       figure and every list of differing segments;
     - dynamics: a tier-week of fewer reps loses its values.
     """
+    from repsight.study.document import TIERS, dynamics_reps, dynamics_series
+
     shown = copy.deepcopy(document)
     tiers = shown["tiers"]
     if not large_enough(min(tiers["top_reps"], tiers["bottom_reps"]), min_group_size):
@@ -245,13 +247,14 @@ def suppress_small_study_groups(document: StudyDocument, min_group_size: int) ->
             test["differing_segments"] = [s for s in test["differing_segments"] if s not in small]
             test["slopes"] = {s: slope for s, slope in test["slopes"].items() if s not in small}
     weekly = shown["dynamics"]
-    for tier in ("top", "bottom"):
-        reps = weekly.get(f"{tier}_reps")  # a study without weekly rows has no dynamics at all
-        if reps is None:
+    for tier in TIERS:
+        if f"{tier}_reps" not in weekly:  # a study without weekly rows has no dynamics at all
             continue
+        reps = dynamics_reps(shown, tier)
         kept = [n is not None and large_enough(n, min_group_size) for n in reps]
-        for series in weekly.values():
-            if isinstance(series, dict) and tier in series:
+        for metric in list(weekly):
+            series = dynamics_series(shown, metric)
+            if series is not None:
                 series[tier] = [v if ok else None for v, ok in zip(series[tier], kept, strict=True)]
         weekly[f"{tier}_reps"] = [n if ok else None for n, ok in zip(reps, kept, strict=True)]
     return shown

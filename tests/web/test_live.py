@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 
 from repsight.config import Config, load_config
 from repsight.metrics import run_metrics
 from repsight.study import run_study
-from repsight.web import dashboard
+from repsight.web import Accounts, dashboard
 from repsight.web.data import WorkspaceData
 from repsight.web.live import database_stamp, read_workspace
-from tests.support.web_org import Cast, signed_in
+from tests.support.web_org import PASSWORD, Cast, signed_in
 
 
 @pytest.fixture
@@ -116,3 +122,111 @@ def test_while_a_writer_holds_the_database_the_dashboard_serves_what_it_read(
     app.state.workspace.retry_seconds = 0  # the dashboard tries again at most once a second; no need to wait here
     run_study(_with_study(copied, tier_fraction=0.5))
     assert analyst.get("/api/study").json()["thresholds"]["tier_fraction"] == 0.5
+
+
+def _on_the_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def test_a_refused_request_never_reads_the_workspace_on_the_event_loop(
+    copied: Config, workspace: tuple[Config, WorkspaceData, Cast], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 403 handler runs on the event loop: a read there (over half a second) would hold up every other request."""
+    _, _, cast = workspace
+    app = dashboard(copied)
+    rep = signed_in(app, cast.rep)
+    live = app.state.workspace
+    reads: list[bool] = []  # one per read of the workspace: whether it ran on the event loop
+    read = live._read
+
+    def counted(stamp: object) -> None:
+        reads.append(_on_the_event_loop())
+        read(stamp)
+
+    monkeypatch.setattr(live, "_read", counted)
+    stamp = database_stamp(copied.database_path)
+    assert stamp is not None
+    os.utime(copied.database_path, ns=(stamp[0] + 10**9, stamp[0] + 10**9))  # as `analyze` would: the next reader reads again
+
+    # Refused by the route (a forged sign-out), not by `allow`: nothing of this request reads the workspace.
+    forged = rep.post("/logout", data={}, follow_redirects=False)
+    assert forged.status_code == 403
+    assert reads == []
+    assert Accounts(copied.accounts_path).audit_log(1)[0][1:] == (cast.rep, "forbidden", "/logout", "testclient")
+    # Refused by `allow`: it read the new data, in a worker thread, and the handler used the user it found.
+    refused = rep.get(f"/api/people/{cast.other_rep_person}")
+    assert refused.status_code == 403
+    assert reads == [False]
+    assert rep.get("/api/team").status_code == 403  # nothing changed since: nothing read
+    assert reads == [False]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served(copied: Config) -> Iterator[str]:
+    """`repsight serve` of the copied workspace in its own process, on a free loopback port."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "repsight", "serve", "-c", str(copied.path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, f"repsight serve stopped: {server.communicate()[0]}"
+            try:
+                if httpx.get(f"{base}/login", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "repsight serve did not answer within a minute"
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+
+
+@pytest.mark.slow
+def test_a_served_dashboard_shows_the_study_that_repsight_analyze_wrote_meanwhile(
+    copied: Config, served: str, workspace: tuple[Config, WorkspaceData, Cast]
+) -> None:
+    """Two processes, as in production: `repsight serve` up, `repsight analyze` run beside it; the next request shows the new study."""
+    _, _, cast = workspace
+    with httpx.Client(base_url=served, timeout=30) as analyst:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', analyst.get("/login").text)
+        assert token is not None
+        signed = analyst.post("/login", data={"email": cast.analyst, "password": PASSWORD, "csrf_token": token.group(1)})
+        assert signed.status_code == 303
+        before = analyst.get("/api/study").json()
+        assert before["thresholds"]["tier_fraction"] == 0.25
+
+        toml = copied.path.read_text(encoding="utf-8")
+        assert toml.count("[study]") == 1 and "tier_fraction" not in toml
+        copied.path.write_text(re.sub(r"^\[study\].*$", "\\g<0>\ntier_fraction = 0.5", toml, flags=re.M), encoding="utf-8")
+        analyze = subprocess.run(
+            [sys.executable, "-m", "repsight", "analyze", "-c", str(copied.path)], capture_output=True, text=True, timeout=300
+        )
+        assert analyze.returncode == 0, analyze.stderr
+
+        after = analyst.get("/api/study").json()
+        assert after["thresholds"]["tier_fraction"] == 0.5
+        assert after["tiers"]["top_reps"] > before["tiers"]["top_reps"]
+        fresh, _ = read_workspace(copied)
+        assert after == fresh.study

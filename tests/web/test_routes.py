@@ -1,11 +1,18 @@
 """Every route of the dashboard × every role: the status, the audit entries, and no aggregate over fewer people than the minimum.
 
 The table below is the specification. The walk takes the routes from
-`app.routes`, so a route added without an entry here fails the test.
+`app.routes`, so a route added without an entry here fails the test. The
+routes that show the study are walked again with `privacy.min_group_size`
+raised after the study ran: a phase-2 segment the study kept is then under
+the workspace's minimum, and must be left out for all but analysts.
 """
 
 from __future__ import annotations
 
+import ast
+import html
+import json
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +29,7 @@ from repsight.web import Accounts, dashboard
 from repsight.web.access import Access
 from repsight.web.app import create_app, session_secret
 from repsight.web.data import WorkspaceData
+from tests.support import REPO
 from tests.support.web_org import PASSWORD, Cast, csrf_token, signed_in
 
 SIGNED_OUT = "signed out"
@@ -31,6 +39,11 @@ SPARE = "spare@acme.example"
 """An account the admin's forms change (new password, roles), so that the cast's stay as they are."""
 
 AuditRow = tuple[str | None, str, str | None]
+"""An audit row as the table gives it: who, the action, the target."""
+WrittenRow = tuple[str | None, str, str | None, str | None]
+"""An audit row as written: who, the action, the target, and the client's address."""
+CLIENT = "testclient"
+"""The client address of every request of a test client: every audit row of the dashboard carries it."""
 Check = Callable[["Context", str, httpx.Response], None]
 
 
@@ -142,11 +155,27 @@ def check_team_page(ctx: Context, who: str, response: httpx.Response) -> None:
     assert ('id="suppressed"' in response.text) == small
 
 
+def _smallest_group(segment: dict[str, Any]) -> int:
+    """Return the fewest reps a phase-2 segment's figures are over: the segment's, or its top or bottom tier's."""
+    return int(min(segment["n_reps"], segment["top_reps"], segment["bottom_reps"]))
+
+
+def _study_segments(ctx: Context, who: str) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """Return the phase-2 segments (attribute, segment) of the study an executive's org page shows: all, and those of at least the minimum."""
+    document, _ = ctx.data.org_study(ctx.data.subtree(ctx.person(who)))
+    smallest = {
+        (a, s): _smallest_group(dict(seg)) for a, part in document["phase2"].items() for s, seg in part["segments"].items()
+    }
+    return set(smallest), {key for key, reps in smallest.items() if reps >= ctx.config.privacy.min_group_size}
+
+
 def check_org_api(ctx: Context, who: str, response: httpx.Response) -> None:
     org = response.json()
     minimum = ctx.config.privacy.min_group_size
     for attribute in org["phase2"].values():
-        assert all(segment["n_reps"] >= minimum for segment in attribute["segments"].values())
+        assert all(_smallest_group(segment) >= minimum for segment in attribute["segments"].values())
+    _, shown = _study_segments(ctx, who)
+    assert {(a, s) for a, part in org["phase2"].items() for s in part["segments"]} == shown
     reps = sorted(p for p in ctx.data.subtree(ctx.person(who)) if ctx.data.is_rep(p) and p in set(ctx.data.weeks["person"]))
     assert org["reps"] == len(reps) and org["suppressed"] == (len(reps) < minimum)
     if org["suppressed"]:
@@ -155,8 +184,26 @@ def check_org_api(ctx: Context, who: str, response: httpx.Response) -> None:
         _check_weekly_means(ctx, org["charts"], reps)
 
 
+def check_org_page(ctx: Context, who: str, response: httpx.Response) -> None:
+    """The phase-2 grid draws a column for each segment of at least the minimum, and none for a smaller one."""
+    found = re.search(r'<script type="application/json" id="grid-spec">(.*?)</script>', response.text, re.S)
+    assert found, "no phase-2 grid on the org page"
+    grid = json.loads(found.group(1))
+    drawn = {(trace["name"], x) for trace in grid["data"] if trace["type"] == "heatmap" for x in trace["x"]}
+    _, shown = _study_segments(ctx, who)
+    assert drawn == {(html.escape(a, quote=False), html.escape(s, quote=False)) for a, s in shown}
+
+
+def check_whole_study(ctx: Context, who: str, response: httpx.Response) -> None:
+    """An analyst gets the study as it ran: every segment it kept, under the workspace's minimum or not."""
+    assert json.loads(response.text) == ctx.data.study
+
+
 def check_person_api(ctx: Context, who: str, response: httpx.Response) -> None:
     view = response.json()
+    for row in view["standing"]:
+        # A percentile among fewer reps than the minimum would tell where the others stand.
+        assert (row["percentile"] is None) == (row["reps"] < ctx.config.privacy.min_group_size), row["metric"]
     top = ctx.data.tiers[ctx.data.tiers["tier"] == 1][["person", "period"]]
     for chart in view["charts"]:
         band = chart["top_tier"]
@@ -213,12 +260,20 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ),
     ("GET", "/team"): Expect(only("manager"), location=signed_out_to_login, check=check_team_page),
     ("GET", "/api/team"): Expect(only("manager", api=True), check=check_team_api),
-    ("GET", "/org"): Expect(only("executive"), location=signed_out_to_login),
+    ("GET", "/org"): Expect(only("executive"), location=signed_out_to_login, check=check_org_page),
     ("GET", "/api/org"): Expect(only("executive", api=True), check=check_org_api),
     ("GET", "/analysis"): Expect(only("analyst"), location=signed_out_to_login, audit=read_by("viewed person-level tables")),
-    ("GET", "/analysis/person_period.csv"): Expect(only("analyst"), location=signed_out_to_login, audit=read_by("downloaded")),
-    ("GET", "/analysis/study.json"): Expect(only("analyst"), location=signed_out_to_login, audit=read_by("downloaded")),
-    ("GET", "/api/study"): Expect(only("analyst", api=True), audit=read_by("downloaded")),
+    # A download's audit target is its file name, as the audit log has always written it (its readers rely on it).
+    ("GET", "/analysis/person_period.csv"): Expect(
+        only("analyst"), location=signed_out_to_login, audit=read_by("downloaded", lambda ctx, path: "person_period.csv")
+    ),
+    ("GET", "/analysis/study.json"): Expect(
+        only("analyst"),
+        location=signed_out_to_login,
+        audit=read_by("downloaded", lambda ctx, path: "study.json"),
+        check=check_whole_study,
+    ),
+    ("GET", "/api/study"): Expect(only("analyst", api=True), audit=read_by("downloaded"), check=check_whole_study),
     ("GET", "/admin"): Expect(only("admin"), location=signed_out_to_login),
     ("POST", "/admin/accounts"): Expect(
         only("admin"),
@@ -248,6 +303,8 @@ PUBLIC = {
     ("POST", "/logout"),
 }
 """Routes anyone may call, signed in or not; every other declares its access with `allow`."""
+STUDY_ROUTES = {("GET", "/org"), ("GET", "/api/org"), ("GET", "/analysis/study.json"), ("GET", "/api/study")}
+"""The routes that show the study: walked again with the workspace's minimum raised after the study ran."""
 
 
 # -- fixtures and helpers ---------------------------------------------------------------------------------
@@ -265,6 +322,18 @@ def context(workspace: tuple[Config, WorkspaceData, Cast]) -> Context:
 @pytest.fixture(scope="module")
 def app(context: Context) -> FastAPI:
     return dashboard(context.config)  # as `repsight serve` builds it
+
+
+@pytest.fixture(scope="module")
+def raised(context: Context) -> tuple[FastAPI, Context]:
+    """The dashboard (and its context) with `privacy.min_group_size` raised after the study ran, above its smallest phase-2 segment."""
+    study = context.data.study
+    smallest = min(segment["n_reps"] for part in study["phase2"].values() for segment in part["segments"].values())
+    assert study["thresholds"]["min_group_size"] <= smallest  # the study kept it
+    privacy = context.config.privacy.model_copy(update={"min_group_size": smallest + 1})
+    config = context.config.model_copy(update={"privacy": privacy})
+    app = dashboard(config)
+    return app, Context(config, app.state.workspace.current(), context.cast)
 
 
 def effective_routes(app: FastAPI) -> list[Any]:
@@ -295,10 +364,15 @@ def audit_mark(config: Config) -> int:
         return int(db.execute("SELECT coalesce(max(rowid), 0) FROM audit").fetchone()[0])
 
 
-def audit_since(config: Config, mark: int) -> list[AuditRow]:
+def audit_since(config: Config, mark: int) -> list[WrittenRow]:
     with sqlite3.connect(config.accounts_path) as db:
-        rows = db.execute("SELECT email, action, target FROM audit WHERE rowid > ? ORDER BY rowid", (mark,)).fetchall()
-    return [(email, action, target) for email, action, target in rows]
+        rows = db.execute("SELECT email, action, target, address FROM audit WHERE rowid > ? ORDER BY rowid", (mark,)).fetchall()
+    return [(email, action, target, address) for email, action, target, address in rows]
+
+
+def from_client(rows: list[AuditRow]) -> list[WrittenRow]:
+    """Return the rows as the dashboard writes them for a test client's requests: with the client's address."""
+    return [(*row, CLIENT) for row in rows]
 
 
 def ask(client: TestClient, ctx: Context, who: str, method: str, path: str, expect: Expect) -> httpx.Response:
@@ -333,14 +407,13 @@ def test_every_route_but_signing_in_and_the_scripts_declares_its_access_with_all
     assert checked == len(ROUTES) - 1
 
 
-@pytest.mark.parametrize("who", WHO)
-def test_each_route_answers_each_role_as_the_table_says(app: FastAPI, context: Context, who: str) -> None:
-    """Walk `app.routes`: the status (and where a redirect goes), the audit rows written, and the suppression of small groups."""
-    ctx = context
+def walk(app: FastAPI, ctx: Context, who: str, routes: set[tuple[str, str]] | None = None) -> list[str]:
+    """Ask each route of `app.routes` (those of `routes` only, where given) as `who`; return what differs from the table."""
     client = client_of(app, ctx, who)
-    walk = sorted(app_routes(app), key=lambda key: (ROUTES[key].order if key in ROUTES else 0, key))
+    keys = [key for key in app_routes(app) if routes is None or key in routes]
+    walked = sorted(keys, key=lambda key: (ROUTES[key].order if key in ROUTES else 0, key))
     problems: list[str] = []
-    for method, template in walk:
+    for method, template in walked:
         expect = ROUTES.get((method, template))
         if expect is None:
             problems.append(f"{method} {template}: a route without an entry in ROUTES")
@@ -364,14 +437,46 @@ def test_each_route_answers_each_role_as_the_table_says(app: FastAPI, context: C
             expected_rows = []  # sent to sign in: the route never ran
         else:
             expected_rows = expect.audit(ctx, who, path) if expect.audit else []
-        if written != expected_rows:
-            problems.append(f"{method} {path} as {who}: audit {written}, expected {expected_rows}")
+        if written != from_client(expected_rows):
+            problems.append(f"{method} {path} as {who}: audit {written}, expected {from_client(expected_rows)}")
         if status == 200 and expect.check:
             try:
                 expect.check(ctx, who, response)
             except AssertionError as exc:
                 problems.append(f"{method} {path} as {who}: {exc!r}")
-    assert problems == []
+    return problems
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_each_route_answers_each_role_as_the_table_says(app: FastAPI, context: Context, who: str) -> None:
+    """Walk `app.routes`: the status (and where a redirect goes), the audit rows written, and the suppression of small groups."""
+    assert walk(app, context, who) == []
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_a_minimum_raised_after_the_study_leaves_its_smaller_segments_out_for_all_but_analysts(
+    raised: tuple[FastAPI, Context], who: str
+) -> None:
+    """The study kept a segment the workspace's minimum now leaves out: gone from the org page and API, whole for analysts."""
+    app, ctx = raised
+    executive_sees, shown = _study_segments(ctx, "executive")
+    assert executive_sees - shown, "the walk needs a segment under the minimum in the study the executive is shown"
+    assert walk(app, ctx, who, STUDY_ROUTES) == []
+
+
+def test_every_audit_row_of_the_dashboard_is_written_by_access_record() -> None:
+    """One place writes the audit log (with the client's address): `web.access.record`, which `allow` and the routes call."""
+    package = REPO / "src" / "repsight" / "web"
+    writers = []
+    for module in sorted(package.rglob("*.py")):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "audit":
+                    writers.append((module.relative_to(package).as_posix(), function.name))
+    assert writers == [("access.py", "record")]
 
 
 def test_a_team_list_is_audited_only_where_members_are_shown(context: Context) -> None:
@@ -382,11 +487,11 @@ def test_a_team_list_is_audited_only_where_members_are_shown(context: Context) -
     for path in ("/api/team", "/team"):
         mark = audit_mark(config)
         assert manager.get(path).status_code == 200
-        assert audit_since(config, mark) == [(ctx.cast.manager, "viewed team members", path)]
+        assert audit_since(config, mark) == from_client([(ctx.cast.manager, "viewed team members", path)])
     member = _team(ctx, "manager")[0]
     mark = audit_mark(config)
     assert manager.get(f"/api/people/{member}").status_code == 200
-    assert audit_since(config, mark) == [(ctx.cast.manager, "viewed another person's page", member)]
+    assert audit_since(config, mark) == from_client([(ctx.cast.manager, "viewed another person's page", member)])
     # A team of 3 shows its size only: no list, nothing to audit.
     small = client_of(app, ctx, "small manager")
     mark = audit_mark(config)

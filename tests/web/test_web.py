@@ -388,3 +388,62 @@ def test_a_person_without_a_value_in_a_metric_is_not_placed_in_it(workspace: tup
     broken = replace(data, periods=periods, _bands={}, _org_studies={})
     metrics = [row["metric"] for row in broken.standing(cast.rep_person)]
     assert "customer_hours" not in metrics and "internal_network_size" in metrics
+
+
+def _with_reps_in_latest_period(data: WorkspaceData, person: str, count: int) -> WorkspaceData:
+    """Return `data` with only `count` reps (`person` among them) measured in `person`'s latest period."""
+    from dataclasses import replace
+
+    period = data.latest_period(person)
+    periods = data.periods
+    there = periods[(periods["period"] == period) & periods["person"].isin(data.reps)]["person"]
+    kept = [person, *sorted(set(there) - {person})[: count - 1]]
+    assert len(kept) == count
+    dropped = (periods["period"] == period) & periods["person"].isin(data.reps) & ~periods["person"].isin(kept)
+    return replace(data, periods=periods[~dropped], _bands={}, _org_studies={})
+
+
+def test_no_percentile_among_fewer_reps_than_the_minimum(workspace: tuple[Config, WorkspaceData, Cast]) -> None:
+    config, data, cast = workspace
+    minimum = config.privacy.min_group_size
+    # Among two reps, one rep's percentile would tell where the other stands.
+    for count in (2, minimum - 1):
+        rows = _with_reps_in_latest_period(data, cast.rep_person, count).standing(cast.rep_person)
+        assert rows and all(row["percentile"] is None and row["reps"] == count for row in rows), count
+    rows = _with_reps_in_latest_period(data, cast.rep_person, minimum).standing(cast.rep_person)
+    assert rows and all(row["percentile"] is not None and row["reps"] == minimum for row in rows)
+    # The page says why, as for other figures left out; the API sends no percentile.
+    few = _with_reps_in_latest_period(data, cast.rep_person, 2)
+    with _client(config, few) as client:
+        assert sign_in(client, cast.rep) == 303
+        standing = client.get(f"/api/people/{cast.rep_person}").json()["standing"]
+        assert standing and all(row["percentile"] is None for row in standing)
+        page = client.get(f"/people/{cast.rep_person}").text
+        assert 'id="standing-suppressed"' in page and 'id="standing"' not in page
+        assert f"shown for groups of {minimum} or more" in page
+    with _client(config, data) as client:
+        assert sign_in(client, cast.rep) == 303
+        page = client.get(f"/people/{cast.rep_person}").text
+        assert 'id="standing"' in page and 'id="standing-suppressed"' not in page
+
+
+def test_the_org_api_sends_the_studys_phase_2_as_it_is_never_one_made_up(
+    workspace: tuple[Config, WorkspaceData, Cast], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`phase2` is a required key of the study document (docs/study.md): a view without it is a bug to see, not an empty grid."""
+    from repsight.web import views
+
+    config, data, cast = workspace
+    org_view = views.org_view
+
+    def without_phase2(*args: object, **kwargs: object) -> dict[str, object]:
+        view = org_view(*args, **kwargs)  # type: ignore[arg-type]
+        view["study"] = {k: v for k, v in view["study"].items() if k != "phase2"}
+        return view
+
+    with _client(config, data) as client:
+        assert sign_in(client, cast.executive) == 303
+        assert client.get("/api/org").json()["phase2"]  # the study's segments (the route table checks which)
+        monkeypatch.setattr(views, "org_view", without_phase2)
+        with pytest.raises(KeyError, match="phase2"):
+            client.get("/api/org")

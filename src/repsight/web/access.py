@@ -6,6 +6,9 @@ refuses (403) a user without one of the route's roles or, on a person's page,
 a user who may not see that person, and writes the audit entry of every read
 of person-level data. A refusal is written to the audit log by the app's 403
 handler, the one place every refusal passes (`audit_refusal`).
+
+Every row of the audit log the dashboard writes goes through `record`, with
+the client's address: reads, refusals, sign-ins and an admin's changes.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ __all__ = [
     "can_see_person",
     "check_csrf",
     "csrf_token",
+    "known_user",
+    "record",
     "roles_of",
     "user_of",
 ]
@@ -101,7 +106,7 @@ def user_of(request: Request, web: WebConfig, data: WorkspaceData, accounts: Acc
         email = request.headers.get(web.trusted_header)
         if email and accounts.get(email) is None:
             accounts.ensure(email)
-            accounts.audit(email.strip().lower(), "account created by single sign-on", None, client)
+            record(request, email.strip().lower(), "account created by single sign-on")
         from_proxy = bool(email)
     if not email:
         email = request.session.get("email")
@@ -143,9 +148,11 @@ class Access:
     subject: str | None = None
     """A path parameter naming the person the route shows; the user must be allowed to see them (`can_see_person`)."""
     audit: str | None = None
-    """The audit action of a read (target: the subject, else the path). A person reading their own data is not logged."""
+    """The audit action of a read (target: `target`, else the subject, else the path). A person reading their own data is not logged."""
     audit_if: Callable[[Visit], bool] | None = None
     """Log the read only when this says the response holds person-level data (a team list shown only where configured)."""
+    target: str | None = None
+    """The audit target of a read, where it is not the subject or the path: a download's file name."""
 
     def __call__(self, request: Request) -> Visit:
         state = request.app.state
@@ -154,6 +161,7 @@ class Access:
         user = user_of(request, config.web, data, state.accounts)
         if user is None:
             raise SignInRequired()
+        request.state.user = user  # for the error handlers, which must not read the workspace again (`known_user`)
         if self.roles and not any(user.has(role) for role in self.roles):
             raise Forbidden(self.refusal)
         if self.roster and user.person is None:
@@ -164,7 +172,7 @@ class Access:
         visit = Visit(user, data, config, state.accounts, person)
         someone_else = self.subject is None or person != user.person
         if self.audit and someone_else and (self.audit_if is None or self.audit_if(visit)):
-            state.accounts.audit(user.email, self.audit, person if self.subject else request.url.path, _address(request))
+            record(request, user, self.audit, self.target or (person if self.subject else request.url.path))
         return visit
 
 
@@ -175,14 +183,40 @@ def allow(
     subject: str | None = None,
     audit: str | None = None,
     audit_if: Callable[[Visit], bool] | None = None,
+    target: str | None = None,
 ) -> Access:
-    """Return the dependency through which a route declares who may call it, and the audit action of its person-level reads."""
-    return Access(tuple(roles), refusal, roster, subject, audit, audit_if)
+    """Return the dependency through which a route declares who may call it, and the audit action (and target) of its person-level reads."""
+    return Access(tuple(roles), refusal, roster, subject, audit, audit_if, target)
+
+
+def record(request: Request, who: User | str | None, action: str, target: str | None = None) -> None:
+    """Write one row of the audit log: who (a user, an email as typed, or nobody known), what, on what, and the client's address.
+
+    The dashboard writes every audit row here; readers of the log rely on
+    its actions and targets staying as they are.
+    """
+    email = who.email if isinstance(who, User) else who
+    request.app.state.accounts.audit(email, action, target, _address(request))
 
 
 def audit_refusal(request: Request, user: User | None) -> None:
     """Write the audit entry of a refused request (a 403: a role missing, a person not to be seen, a forged form)."""
-    request.app.state.accounts.audit(user.email if user else None, "forbidden", request.url.path, _address(request))
+    record(request, user, "forbidden", request.url.path)
+
+
+def known_user(request: Request) -> User | None:
+    """Return the signed-in user of a request being answered with an error, without ever reading the workspace again.
+
+    The user `allow` resolved for this request where it ran; else (a route
+    without `allow`, such as a forged sign-out) the user resolved from the
+    data read last (`LiveWorkspace.peek`). The error handlers run on the
+    event loop, where a read of the workspace would hold up every request.
+    """
+    found = getattr(request.state, "user", None)
+    if isinstance(found, User):
+        return found
+    state = request.app.state
+    return user_of(request, state.config.web, state.workspace.peek(), state.accounts)
 
 
 def _address(request: Request) -> str | None:

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 
 from repsight.errors import RepsightError
-from repsight.web.access import SignInRequired, audit_refusal, user_of
+from repsight.web.access import SignInRequired, audit_refusal, known_user
 from repsight.web.live import LiveWorkspace
 from repsight.web.render import page
 from repsight.web.routes import ROUTERS
@@ -92,8 +92,8 @@ async def _bad_input(request: Request, exc: Exception) -> Response:
 
 async def _refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    state = request.app.state
-    user = user_of(request, state.config.web, state.workspace.current(), state.accounts)
+    # On the event loop: the user as `allow` found them, never a new read of the workspace (`known_user`).
+    user = known_user(request)
     if exc.status_code == 403:
         audit_refusal(request, user)
     if request.url.path.startswith("/api/"):

@@ -214,29 +214,34 @@ class WorkspaceData:
     def standing(self, person: str) -> list[dict[str, Any]]:
         """Return, per study metric, the person's value in their latest period and their percentile among that period's reps.
 
-        The percentile counts the reps below and half of those equal: 50 is the middle.
+        The percentile counts the reps below and half of those equal: 50 is
+        the middle. It is None when fewer reps than the minimum group were
+        measured in the metric that period (`reps` says how many): among two,
+        one rep's percentile would tell where the other stands.
         """
         period = self.latest_period(person)
         if period is None:
             return []
         mine = self._periods_of[person].set_index("period").loc[period]
+        minimum = self.config.privacy.min_group_size
         found = []
         for metric in self.config.study.metrics:
             values = self._rep_values.get(period, {}).get(metric, np.empty(0))
             value = float(mine[metric])
             if value != value:  # not measured for this person: nothing to place
                 continue
-            share = 0.5
-            if len(values):
+            percentile = None
+            if large_enough(len(values), minimum):
                 below = int(np.searchsorted(values, value, side="left"))
                 equal = int(np.searchsorted(values, value, side="right")) - below
-                share = (below + 0.5 * equal) / len(values)
+                percentile = 100 * (below + 0.5 * equal) / len(values)
             found.append(
                 {
                     "metric": metric,
                     "label": LABELS.get(metric, metric),
                     "value": value,
-                    "percentile": 100 * share,
+                    "percentile": percentile,
+                    "reps": len(values),
                     "period": period,
                 }
             )

@@ -1,13 +1,16 @@
 """The dashboard's workspace data, read again after `repsight metrics` or `analyze` changed the database.
 
-Each request asks `LiveWorkspace.current()`. It compares the database
+Each request asks `LiveWorkspace.current()` (in `web.access.allow`, a
+dependency FastAPI runs in a worker thread). It compares the database
 file's modification time and size (and its write-ahead log's) with those it
 last read, a `stat` call. When they changed, it opens the database read-only,
 reads the tables into a new `WorkspaceData`, and closes it at once: DuckDB
 lets one process write *or* several read, so the dashboard never holds the
 file between requests. While a writer holds it, the open fails and the
 dashboard keeps serving what it read last, trying again at most once a
-second (a failed open costs tens of milliseconds).
+second (a failed open costs tens of milliseconds). Code on the event loop
+(the app's exception handlers) asks `peek()`, which never reads: a read there
+(half a second and more) would hold up every other request.
 """
 
 from __future__ import annotations
@@ -105,6 +108,10 @@ class LiveWorkspace:
             self._read(stamp)
         finally:
             self._reading.release()
+        return self._data
+
+    def peek(self) -> WorkspaceData:
+        """Return the data read last, never reading again: for code on the event loop."""
         return self._data
 
     def _read(self, stamp: Stamp) -> None:

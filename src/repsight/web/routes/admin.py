@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from repsight.web.access import CSRF_FIELD, Visit, check_csrf
+from repsight.web.access import CSRF_FIELD, Visit, check_csrf, record
 from repsight.web.accounts import new_password
 from repsight.web.render import page
 from repsight.web.roles import GRANTABLE_ROLES
@@ -40,7 +40,7 @@ def admin_add(
     check_csrf(request, csrf_token_value)
     password = new_password()
     account = visit.accounts.add(email, password, roles or [])
-    visit.accounts.audit(visit.user.email, f"added account: {', '.join(sorted(account.roles)) or 'no grants'}", account.email)
+    record(request, visit.user, f"added account: {', '.join(sorted(account.roles)) or 'no grants'}", account.email)
     return _accounts_page(request, visit, shown=(account.email, password))
 
 
@@ -51,7 +51,7 @@ def admin_reset(
     check_csrf(request, csrf_token_value)
     password = new_password()
     visit.accounts.set_password(email, password)
-    visit.accounts.audit(visit.user.email, "reset password", email.strip().lower())
+    record(request, visit.user, "reset password", email.strip().lower())
     return _accounts_page(request, visit, shown=(email.strip().lower(), password))
 
 
@@ -62,5 +62,5 @@ def admin_roles(
     check_csrf(request, csrf_token_value)
     granted = sorted(set(roles or []))
     visit.accounts.set_roles(email, granted)
-    visit.accounts.audit(visit.user.email, f"set roles: {', '.join(granted) or 'none'}", email.strip().lower())
+    record(request, visit.user, f"set roles: {', '.join(granted) or 'none'}", email.strip().lower())
     return RedirectResponse("/admin", status_code=303)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from repsight.web import views
 from repsight.web.routes.policy import Downloader, Executive, Manager, PersonReader
+
+if TYPE_CHECKING:
+    from repsight.study.document import StudyDocument
 
 __all__ = ["router"]
 
@@ -32,7 +35,8 @@ def team_api(visit: Manager) -> dict[str, Any]:
 def org_api(visit: Executive) -> dict[str, Any]:
     """The signed-in executive's org: its reps' weekly means (or its size when too small), and the study's phase 2."""
     view = views.org_view(visit.data, visit.user, visit.config.privacy)
-    view["phase2"] = view.pop("study").get("phase2", {})
+    study: StudyDocument = view.pop("study")
+    view["phase2"] = study["phase2"]
     return view
 
 

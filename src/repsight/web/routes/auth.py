@@ -1,4 +1,4 @@
-"""Signing in and out: the form, the session cookie, the audit entries."""
+"""Signing in and out: the form, the session cookie, the audit entries (`access.record`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from repsight.web.access import CSRF_FIELD, check_csrf
+from repsight.web.access import CSRF_FIELD, check_csrf, record
 from repsight.web.render import page
 
 __all__ = ["router"]
@@ -30,16 +30,14 @@ def login(
     csrf_token_value: CsrfField = None,
 ) -> Response:
     check_csrf(request, csrf_token_value)
-    accounts = request.app.state.accounts
-    address = request.client.host if request.client else None
-    account = accounts.verify(email, password)
+    account = request.app.state.accounts.verify(email, password)
     if account is None:
-        accounts.audit(email.strip().lower(), "sign-in refused", None, address)
+        record(request, email.strip().lower(), "sign-in refused")
         return page(request, "login.html", None, status_code=401, error="Wrong email or password.")
     request.session.clear()
     request.session["email"] = account.email
     request.session["epoch"] = account.epoch
-    accounts.audit(account.email, "signed in", None, address)
+    record(request, account.email, "signed in")
     return RedirectResponse("/", status_code=303)
 
 
@@ -48,8 +46,7 @@ def logout(request: Request, csrf_token_value: CsrfField = None) -> Response:
     check_csrf(request, csrf_token_value)
     email = request.session.get("email")
     if email:
-        accounts = request.app.state.accounts
-        accounts.end_sessions(email)  # a copied cookie must not outlive the sign-out
-        accounts.audit(email, "signed out", None, request.client.host if request.client else None)
+        request.app.state.accounts.end_sessions(email)  # a copied cookie must not outlive the sign-out
+        record(request, email, "signed out")
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

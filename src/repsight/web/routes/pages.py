@@ -13,7 +13,17 @@ from repsight.web import views
 from repsight.web.charts import figure_json, network_chart, standing_chart, weekly_chart
 from repsight.web.data import BEHAVIOURS, LABELS
 from repsight.web.render import page
-from repsight.web.routes.policy import HOMES, Analyst, Anyone, Downloader, Executive, Manager, OnRoster, PersonReader
+from repsight.web.routes.policy import (
+    HOMES,
+    Analyst,
+    Anyone,
+    Executive,
+    Manager,
+    OnRoster,
+    PersonReader,
+    StudyDownloader,
+    TableDownloader,
+)
 
 __all__ = ["router"]
 
@@ -39,9 +49,20 @@ def person_page(request: Request, person: str, visit: PersonReader) -> HTMLRespo
         figure_json(weekly_chart(c["label"], c["weeks"], c["values"], "you" if yours else view["name"], c["band"]))
         for c in view["charts"]
     ]
-    standing = figure_json(standing_chart(view["standing"])) if view["standing"] else None
+    placed = [row for row in view["standing"] if row["percentile"] is not None]
+    unplaced = [row for row in view["standing"] if row["percentile"] is None]  # too few reps to place anyone among
+    standing = figure_json(standing_chart(placed)) if placed else None
     network = figure_json(network_chart(view["network"]["by_org"])) if view["network"]["by_org"] else None
-    return page(request, "person.html", visit.user, view=view, figures=figures, standing=standing, network=network)
+    return page(
+        request,
+        "person.html",
+        visit.user,
+        view=view,
+        figures=figures,
+        standing=standing,
+        unplaced=unplaced,
+        network=network,
+    )
 
 
 @router.get("/team", response_class=HTMLResponse)
@@ -94,14 +115,14 @@ def analysis_page(request: Request, visit: Analyst) -> HTMLResponse:
 
 
 @router.get("/analysis/person_period.csv")
-def analysis_csv(visit: Downloader) -> Response:
+def analysis_csv(visit: TableDownloader) -> Response:
     buffer = io.StringIO()
     views.person_period_table(visit.data).to_csv(buffer, index=False, quoting=csv.QUOTE_NONNUMERIC)
     return PlainTextResponse(buffer.getvalue(), media_type="text/csv", headers=_attachment("person_period.csv"))
 
 
 @router.get("/analysis/study.json")
-def study_download(visit: Downloader) -> Response:
+def study_download(visit: StudyDownloader) -> Response:
     return Response(json.dumps(visit.data.study, indent=2), media_type="application/json", headers=_attachment("study.json"))
 
 

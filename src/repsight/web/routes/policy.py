@@ -10,7 +10,19 @@ from repsight.web.access import Visit, allow
 from repsight.web.roles import Role
 from repsight.web.views import team_shows_members
 
-__all__ = ["HOMES", "Admin", "Analyst", "Anyone", "Downloader", "Executive", "Manager", "OnRoster", "PersonReader"]
+__all__ = [
+    "HOMES",
+    "Admin",
+    "Analyst",
+    "Anyone",
+    "Downloader",
+    "Executive",
+    "Manager",
+    "OnRoster",
+    "PersonReader",
+    "StudyDownloader",
+    "TableDownloader",
+]
 
 HOMES: tuple[tuple[Role, str], ...] = (
     (Role.REP, "/me"),
@@ -39,6 +51,9 @@ MANAGER = allow(
 EXECUTIVE = allow(Role.EXECUTIVE, refusal="the organisation view is for senior leaders")
 ANALYST = allow(Role.ANALYST, refusal="the analysis view is for analysts", audit="viewed person-level tables")
 DOWNLOAD = allow(Role.ANALYST, refusal="the analysis view is for analysts", audit="downloaded")
+# A download's audit target is its file name, as the audit log has always written it (its readers rely on it).
+TABLE_DOWNLOAD = allow(Role.ANALYST, refusal="the analysis view is for analysts", audit="downloaded", target="person_period.csv")
+STUDY_DOWNLOAD = allow(Role.ANALYST, refusal="the analysis view is for analysts", audit="downloaded", target="study.json")
 ADMIN = allow(Role.ADMIN, refusal="account administration is for admins")
 
 # FastAPI reads these annotations by name from the routers' modules.
@@ -49,4 +64,6 @@ Manager = Annotated[Visit, Depends(MANAGER)]
 Executive = Annotated[Visit, Depends(EXECUTIVE)]
 Analyst = Annotated[Visit, Depends(ANALYST)]
 Downloader = Annotated[Visit, Depends(DOWNLOAD)]
+TableDownloader = Annotated[Visit, Depends(TABLE_DOWNLOAD)]
+StudyDownloader = Annotated[Visit, Depends(STUDY_DOWNLOAD)]
 Admin = Annotated[Visit, Depends(ADMIN)]
