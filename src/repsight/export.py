@@ -18,9 +18,12 @@ from repsight.metrics.catalog import CATALOG, PERIOD_ONLY, WEEKLY
 from repsight.schema import HR_ATTRIBUTES
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
+    from repsight.config import Config
     from repsight.store import Store
 
-__all__ = ["EXPORT_TABLES", "VIVA_NAMES", "ExportResult", "export_table", "metric_rows"]
+__all__ = ["EXPORT_TABLES", "VIVA_NAMES", "ExportResult", "export_table", "metric_rows", "run_export"]
 
 EXPORT_TABLES = ("person_week", "person_period")
 ExportFormat = Literal["csv", "parquet", "viva"]
@@ -42,13 +45,22 @@ VIVA_NAMES = {m.name: m.viva for m in CATALOG if m.viva}
 
 @dataclass(frozen=True)
 class ExportResult:
+    """A written export: where, which table, how many rows, which columns."""
+
     path: Path
     rows: int
     columns: list[str]
+    table: str
 
-    def summary(self, table: str) -> str:
-        """Return what was written, in one sentence: "Wrote 1,234 rows of `table` (27 columns) to metrics.csv"."""
-        return f"Wrote {self.rows:,} rows of {table} ({len(self.columns)} columns) to {self.path}"
+    def summary(self) -> str:
+        """Return what was written, in one sentence: "Wrote 1,234 rows of person_period (27 columns) to metrics.csv"."""
+        return f"Wrote {self.rows:,} rows of {self.table} ({len(self.columns)} columns) to {self.path}"
+
+    def __rich__(self) -> Text:
+        """Return the summary, for a terminal (never read as markup)."""
+        from rich.text import Text
+
+        return Text(self.summary())
 
 
 def metric_rows(store: Store, table: str, config_path: Path | None = None) -> pa.Table:
@@ -115,4 +127,12 @@ def export_table(store: Store, table: str, fmt: ExportFormat, out: Path, config_
             csv.write_csv(rows, out)
     except OSError as exc:
         raise StoreError(f"{out}: cannot write the export: {exc.strerror or exc}") from None
-    return ExportResult(out, rows.num_rows, rows.column_names)
+    return ExportResult(out, rows.num_rows, rows.column_names, table)
+
+
+def run_export(config: Config, table: str, fmt: ExportFormat, out: Path) -> ExportResult:
+    """Write the metric table `table` of the workspace of `config` to `out` in format `fmt`; return what was written."""
+    from repsight.store import Store
+
+    with Store.open(config, read_only=True) as store:
+        return export_table(store, table, fmt, out, config_path=config.path)

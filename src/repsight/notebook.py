@@ -165,6 +165,7 @@ def _headline_table(document: StudyDocument) -> pd.DataFrame:
 def _verdict_table(document: StudyDocument) -> pd.DataFrame | None:
     """Return phase 2's verdicts as text, one row per metric and a column per attribute with segments; None when none has."""
     from repsight.study.document import SEGMENT_SPECIFIC
+    from repsight.study.render import differing_segments
 
     verdicts = _verdict_rows(document)
     if verdicts.empty:
@@ -172,7 +173,7 @@ def _verdict_table(document: StudyDocument) -> pd.DataFrame | None:
     text = verdicts.assign(
         behaviour=[label_with_unit(m) for m in verdicts["metric"]],
         shown=[
-            f"{v}: {', '.join(d) or 'no single segment'}" if v == SEGMENT_SPECIFIC else v
+            f"{v}: {differing_segments(d)}" if v == SEGMENT_SPECIFIC else v
             for v, d in zip(verdicts["verdict"], verdicts["differing_segments"], strict=True)
         ],
     )

@@ -149,9 +149,27 @@ def test_study_is_the_stored_json_document(stages: Stages, stored: dict[str, pd.
     )
 
 
-def test_every_named_figure_is_a_plotly_figure(stages: Stages) -> None:
+def report_chart(shown: Any, name: str) -> go.Figure:
+    """Return the report's chart `name` of a suppressed study, drawn by repsight.report.figures."""
+    from repsight.report import figures
+
+    if name.startswith("dynamics-"):
+        return figures.dynamics_figure(shown, name.removeprefix("dynamics-"))
+    draw = {
+        "headline": figures.headline_figure,
+        "phase1": figures.phase1_figure,
+        "phase2": figures.phase2_grid_figure,
+        "leading": figures.leading_figure,
+    }[name]
+    return draw(shown)
+
+
+def test_every_named_figure_is_the_reports_own_chart_of_the_suppressed_study(stages: Stages) -> None:
+    from repsight.report import figures
+
     ws = repsight.open(stages.studied.root)
-    document = ws.study().document
+    study = ws.study()
+    document = study.document
     weekly = [m for m, series in document["dynamics"].items() if isinstance(series, dict)]
     names = ws.figures()
     assert [a for a, part in document["phase2"].items() if part["segments"]] == ["channel"]
@@ -163,8 +181,20 @@ def test_every_named_figure_is_a_plotly_figure(stages: Stages) -> None:
         *(f"dynamics-{m}" for m in [*HEADLINE, *[m for m in weekly if m not in HEADLINE]]),
     ]
     assert len(names) == 3 + len(weekly) == 11
+    # Each chart is the report's, drawn from the study as the report shows it (small groups suppressed).
+    shown = study.shown
+    expected = {
+        "headline": figures.headline_figure(shown),
+        "phase1": figures.phase1_figure(shown),
+        "phase2": figures.phase2_grid_figure(shown),
+        **{f"dynamics-{m}": figures.dynamics_figure(shown, m) for m in weekly},
+    }
+    assert set(expected) == set(names)
     for name in names:
-        assert isinstance(ws.figure(name), go.Figure), name
+        found = ws.figure(name)
+        assert isinstance(found, go.Figure), name
+        assert found.to_json() == expected[name].to_json(), name
+        assert found.to_json() == study.figure(name).to_json(), name
     with pytest.raises(ValueError, match="no figure 'leading' in this study; choose one of headline, phase1, phase2, dynamics-"):
         ws.figure("leading")
 
@@ -197,6 +227,9 @@ def test_figures_leave_out_segments_below_the_workspaces_minimum_now(stages: Sta
     whole = repsight.open(stages.studied.root).figure("dynamics-customer_hours")
     assert all(y is not None for trace in whole.data for y in trace.y)
     assert all(y is None for trace in study.figure("dynamics-customer_hours").data for y in trace.y)
+    # Every chart is still the report's own, drawn from the study as shown under the stricter minimum.
+    for name in study.figures():
+        assert study.figure(name).to_json() == report_chart(study.shown, name).to_json(), name
 
 
 def test_study_displays_its_headline_table_and_verdicts(stages: Stages) -> None:

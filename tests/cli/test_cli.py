@@ -170,3 +170,28 @@ def test_analyze_before_metrics_says_what_to_run(tmp_path: Path) -> None:
     result = repsight("analyze", "-c", "d", "--json", "blocked/study.json", cwd=tmp_path)
     assert result.returncode == 1 and "blocked/study.json: cannot write the study" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_quarantine_and_status_in_80_columns_keep_timestamps_and_dated_file_names_whole(tmp_path: Path) -> None:
+    assert repsight("init", "ws", "--domain", "acme.example", cwd=tmp_path).returncode == 0
+    config = tmp_path / "ws" / "repsight.toml"
+    roster = "hr/exports/2024-06-30/roster-2024-06-30.csv"
+    config.write_text(config.read_text().replace('roster = "roster.csv"', f'roster = "{roster}"', 1))
+    timestamp = "'2024-13-45T99:99:99.123456+00:00'"
+    rows = [
+        *roster_rows(),
+        ["dee@acme.example", "Dee Rep", "mgr@acme.example", "Sales NA SMB", 3, "Sales", "NA", "", "", timestamp[1:-1]],
+    ]
+    write_csv(tmp_path / "ws" / roster, ROSTER_HEADER, rows)
+    ingested = repsight("ingest", "-c", "ws", cwd=tmp_path, columns=80)  # roster only: accounts and KPIs are missing
+    assert "`repsight quarantine -c ws/repsight.toml`" in ingested.stdout.splitlines()  # a command to copy: whole
+    for command in ("quarantine", "status"):
+        result = repsight(command, "-c", "ws", cwd=tmp_path, columns=80)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert all(len(line) <= 80 for line in lines) and "…" not in result.stdout, result.stdout
+        # The file name wraps after a "/" where it must, never inside a part; a timestamp is one word.
+        assert any(line.startswith("roster-2024-06-30.csv") for line in lines), result.stdout
+        assert any(line.startswith("hr/exports/") for line in lines), result.stdout
+        if command == "quarantine":
+            assert any(timestamp in line for line in lines), result.stdout

@@ -64,7 +64,7 @@ def _reading(document: dict[str, Any], metric: str) -> str:
     """Phase 2's reading of `metric`, from the JSON's verdicts (an oracle of `repsight.study.render.phase2_reading`)."""
     verdicts = {attribute: part["heterogeneity"][metric] for attribute, part in document["phase2"].items()}
     specific = [
-        f"{attribute} ({', '.join(v['differing_segments']) or 'no single segment'})"
+        f"{attribute} ({', '.join(v['differing_segments']) or 'a segment too small to show'})"
         for attribute, v in verdicts.items()
         if v["verdict"] == "segment-specific"
     ]

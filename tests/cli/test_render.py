@@ -12,7 +12,7 @@ from rich.console import Console
 from repsight.metrics.catalog import CATALOG, HEADLINE
 from repsight.metrics.render import headline_table
 from repsight.report.numbers import bracketed, count, percent, terminal
-from repsight.study.render import phase2_reading, study_view
+from repsight.study.render import TOO_SMALL, differing_segments, phase2_reading, study_view
 
 HEADINGS = {m.name: m.heading for m in CATALOG}
 METRICS = [*HEADLINE, "org_span", "after_hours_collaboration_hours"]
@@ -111,8 +111,9 @@ def test_phase2_reading_comes_from_the_documents_verdicts() -> None:
     assert phase2_reading(study, "internal_network_size").plain == "consistent (channel untested)"
     untested: Any = document({"region": {m: heterogeneity("untested") for m in METRICS}})
     assert phase2_reading(untested, "customer_hours").plain == "untested"
+    # A verdict whose named segments were all suppressed (too small for the workspace's minimum now): as the report says it.
     unnamed: Any = document({"region": {m: heterogeneity("segment-specific") for m in METRICS}})
-    assert phase2_reading(unnamed, "org_span").plain == "segment-specific: region (no single segment)"
+    assert phase2_reading(unnamed, "org_span").plain == "segment-specific: region (a segment too small to show)"
     assert phase2_reading(document({}), "customer_hours").plain == "no segments"  # type: ignore[arg-type]
 
 
@@ -135,7 +136,10 @@ def test_the_study_fits_the_width_with_every_figure_and_reading_whole(width: int
     )
     assert "…" not in "\n".join(lines)
     title = "The study: bottom vs top quarter of sellers, 1,013 reps over 3 periods (2024Q3 to 2025Q1)"
-    assert " ".join(" ".join(lines[:2]).split()).startswith(title)
+    if width >= len(title):
+        assert lines[0] == title
+    else:  # the period range is one unit: it moves to the next line whole
+        assert lines[:2] == ["The study: bottom vs top quarter of sellers, 1,013 reps over 3 periods", "(2024Q3 to 2025Q1)"]
 
 
 def test_in_80_columns_long_readings_follow_the_figures_in_a_table_of_their_own() -> None:
@@ -154,7 +158,7 @@ def test_in_80_columns_long_readings_follow_the_figures_in_a_table_of_their_own(
 
 
 def test_headline_table_says_which_quartiles_are_too_small_and_fits_80_columns() -> None:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"quartile": 1, "people": 4, "person_periods": 4, **dict.fromkeys(HEADLINE, None)},
         {"quartile": 2, "people": 7, "person_periods": 9, **dict.fromkeys(HEADLINE, 2.0)},
         {"quartile": 4, "people": 1234, "person_periods": 2000, **dict.fromkeys(HEADLINE, 4.0)},
@@ -189,3 +193,138 @@ def test_ingest_table_keeps_six_digit_counts_whole_in_80_columns() -> None:
     assert "total 156,935 156,927 149,400 8 3.3" in joined
     assert "calendar calendar/export-004.ics not loaded" in " ".join(joined)  # wrapped at a space, if at all
     assert joined[-1] == "note: mail: no file matches mail/*.mbox"
+
+
+def test_a_verdict_without_a_segment_left_to_name_reads_alike_in_the_terminal_and_the_notebook() -> None:
+    from repsight.notebook import _verdict_table
+
+    assert differing_segments(["APAC", "EMEA"]) == "APAC, EMEA"
+    assert differing_segments([]) == TOO_SMALL == "a segment too small to show"  # the report's and docs/study.md's words
+    study: Any = document({"region": {m: heterogeneity("segment-specific") for m in METRICS}})
+    study["phase2"]["region"]["segments"] = {"NA": {}}
+    table = _verdict_table(study)
+    assert table is not None
+    assert set(table["region"]) == {f"segment-specific: {TOO_SMALL}"}
+    assert phase2_reading(study, "customer_hours").plain == f"segment-specific: region ({TOO_SMALL})"
+
+
+@pytest.mark.parametrize("width", [40, 60, 80])
+def test_a_title_wraps_at_spaces_but_keeps_its_period_range_whole(width: int) -> None:
+    from rich.text import Text
+
+    from repsight import terminal
+
+    title = "The study: bottom vs top quarter of sellers, 1,013 reps over 3 periods (2024Q3 to 2025Q1)"
+    lines = rendered(terminal.titled(title, Text("body"), whole=["(2024Q3 to 2025Q1)"]), width)
+    assert lines[-1] == "body"
+    assert all(len(line) <= width for line in lines)
+    assert " ".join(lines[:-1]) == title
+    assert "(2024Q3 to 2025Q1)" in lines[-2]
+    # Styles survive the wrapping (the title is bold in a terminal).
+    console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system="standard")
+    console.print(terminal.titled(title, Text("body")))
+    assert "\x1b[1m" in console.file.getvalue()  # type: ignore[attr-defined]
+
+
+TIMESTAMP = "'2024-13-45T99:99:99.123456+00:00'"
+
+
+def quarantine_list(*records: tuple[str, str, str, str], total: int | None = None) -> Any:
+    from pathlib import Path
+
+    from repsight.workspace import QuarantinedRecord, QuarantineList
+
+    root = Path("/workspace")
+    found = [QuarantinedRecord(root / source, position, field, reason) for source, position, field, reason in records]
+    return QuarantineList(root, found, len(found) if total is None else total)
+
+
+def test_quarantine_keeps_timestamps_dates_and_file_names_whole_in_80_columns() -> None:
+    listing = quarantine_list(
+        ("calendar/export-2024-01-05.csv", "row 12,345", "start", f"{TIMESTAMP} is not an ISO 8601 timestamp"),
+        ("kpis/kpis-2024-06-30.csv", "row 7", "period", "'2024Q5' is not a period: 2024-06-30 is in 2024Q2"),
+        total=3,
+    )
+    lines = rendered(listing, 80)
+    text = "\n".join(lines)
+    assert all(len(line) <= 80 for line in lines), text
+    assert "…" not in text
+    for token in (TIMESTAMP, "export-2024-01-05.csv", "kpis-2024-06-30.csv", "2024-06-30", "12,345"):
+        assert any(token in line for line in lines), (token, text)
+    assert lines[0] == "Quarantine (3 records)" and lines[-1] == "1 more; use --limit"
+
+
+def test_a_file_name_in_a_reason_stays_whole_and_a_long_path_wraps_after_a_slash() -> None:
+    inner = "mail/2024-03-01/archive-2024-03-01.mbox"
+    listing = quarantine_list(
+        (inner, "message 1,234", "date", f"'Mon, 45 Foo 2024 99:99:99 +0000' is not a date in {inner} ({TIMESTAMP})"),
+    )
+    lines = rendered(listing, 80)
+    assert all(len(line) <= 80 for line in lines), "\n".join(lines)
+    assert any(inner in line for line in lines), "\n".join(lines)  # in the reason: one word, whole
+    assert any(TIMESTAMP in line for line in lines), "\n".join(lines)
+    # In the file column, a name too long for it wraps after a "/", its dates whole.
+    long_path = "mail/exports/2024-03-01/archive-03.mbox"
+    listing = quarantine_list((long_path, "message 1,234", "date", f"{TIMESTAMP} is not a date; " + "more words " * 6))
+    lines = rendered(listing, 80)
+    assert all(len(line) <= 80 for line in lines), "\n".join(lines)
+    assert any(TIMESTAMP in line for line in lines), "\n".join(lines)
+    names = [line.split(" ")[0] for line in lines[3:] if line and not line.startswith(" ")]
+    assert "".join(names) == long_path and len(names) > 1, "\n".join(lines)
+    assert all(name.endswith("/") for name in names[:-1]) and names[-1] == "archive-03.mbox", "\n".join(lines)
+
+
+def test_a_words_column_is_never_narrower_than_its_longest_word_while_the_table_can_fit() -> None:
+    from rich.text import Text
+
+    from repsight import terminal
+
+    table = terminal.table()
+    terminal.words(table, "a")
+    terminal.words(table, "b")
+    terminal.figures(table, "n")
+    long_words = " ".join(["word"] * 30)
+    table.add_row(Text(long_words), Text(f"short words then {TIMESTAMP} and more words after it"), "218,409")
+    lines = rendered(table, 60)
+    assert all(len(line) <= 60 for line in lines)
+    assert any(TIMESTAMP in line for line in lines), "\n".join(lines)
+    assert any(line.endswith("218,409") for line in lines)
+    # Only a table that cannot fit at all folds a word: the width is kept.
+    assert all(len(line) <= 20 for line in rendered(table, 20))
+
+
+def test_results_render_themselves() -> None:
+    from datetime import date, datetime
+    from pathlib import Path
+
+    from repsight.export import ExportResult
+    from repsight.metrics import MetricsReport
+    from repsight.report import ReportResult
+    from repsight.workspace import LoadedFile, WorkspaceStatus
+
+    exported = ExportResult(Path("out[1]/m.csv"), 1234, ["person", "week"], "person_week")
+    assert rendered(exported, 80) == ["Wrote 1,234 rows of person_week (2 columns) to out[1]/m.csv"]
+    assert rendered(ReportResult(Path("[x]/report.html"), 4_700_000, 9), 80) == [
+        "Wrote the report (4.7 MB, 9 charts) to [x]/report.html"
+    ]
+    measured = MetricsReport("duckdb", "quarter", date(2024, 7, 1), date(2024, 9, 30), 60, 780, 60, ["2024Q3"], 1.0)
+    summary = rendered(measured, 80)
+    assert summary[0].startswith("Measured 60 people") and not any("quartile" in line for line in summary)  # none computed
+    rows = [{"quartile": q, "people": 15, "person_periods": 15, **dict.fromkeys(HEADLINE, float(q))} for q in (1, 2, 3, 4)]
+    with_headline = rendered(MetricsReport(**{**measured.__dict__, "headline": rows, "min_group_size": 5}), 80)
+    joined = [" ".join(line.split()) for line in with_headline]
+    assert joined[0].startswith("Measured 60 people") and "lowest vs top -75% -75% -75%" in joined
+    root = Path("/workspace")
+    status = WorkspaceStatus(
+        root / "repsight.duckdb",
+        root,
+        {"people": 5, "quarantine": 1},
+        [
+            LoadedFile(root / "roster.csv", 6, 5, 1, datetime(2025, 1, 7, 9, 30)),
+            LoadedFile(root / "mail/export-2024-01-05.mbox", 100, 40, 0, None),
+        ],
+    )
+    joined = [" ".join(line.split()) for line in rendered(status, 80)]
+    assert "people 5" in joined and "roster.csv 6 5 1 2025-01-07 09:30" in joined
+    assert "mail/export-2024-01-05.mbox 100 40 0 interrupted" in joined
+    assert " ".join(joined[-2:]).startswith("note: an interrupted load kept whole batches")

@@ -10,7 +10,7 @@ import pytest
 
 from repsight.config import Config
 from repsight.errors import MetricsError
-from repsight.export import export_table
+from repsight.export import export_table, run_export
 from repsight.metrics import compute_metrics
 from repsight.store import Store
 from tests.support import repsight
@@ -33,8 +33,9 @@ def measured(workspace: Config) -> Config:
 
 def test_viva_export_writes_every_date_as_month_day_year(measured: Config, tmp_path: Path) -> None:
     out = tmp_path / "viva.csv"
-    with Store.open(measured, read_only=True) as store:
-        export_table(store, "person_period", "viva", out)
+    result = run_export(measured, "person_period", "viva", out)
+    assert (result.path, result.rows, result.table, result.columns[:2]) == (out, 2, "person_period", ["PersonId", "MetricDate"])
+    assert result.summary() == f"Wrote 2 rows of person_period ({len(result.columns)} columns) to {out}"
     with out.open(encoding="utf-8") as handle:
         rows = {row["PersonId"]: row for row in csv.DictReader(handle)}
     assert (rows["ana"]["MetricDate"], rows["ana"]["HireDate"]) == ("01/01/2025", "02/01/2021")
@@ -57,6 +58,9 @@ def test_export_from_a_workspace_without_the_metric_table_names_the_command(work
     assert (
         str(raised.value) == "the workspace has no person_period table; compute the metrics first with `repsight metrics -c ws`"
     )
+    with pytest.raises(MetricsError) as raised:
+        run_export(workspace, "person_period", "csv", tmp_path / "x.csv")
+    assert str(raised.value).endswith(f"compute the metrics first with `repsight metrics -c {workspace.path}`")
 
 
 def test_export_into_a_folder_that_cannot_be_made_is_one_clear_line(measured: Config, tmp_path: Path) -> None:

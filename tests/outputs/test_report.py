@@ -229,18 +229,21 @@ def test_a_left_out_segment_is_named_once_and_in_no_figure(document: dict[str, A
 
 
 def test_a_raised_minimum_group_leaves_out_the_smaller_segments(document: dict[str, Any]) -> None:
-    sizes = {s: v["n_reps"] for p in document["phase2"].values() for s, v in p["segments"].items()}
-    assert (
-        sizes["APAC"] == 18 and sizes["Partner"] == 17 and min(v for s, v in sizes.items() if s not in ("APAC", "Partner")) >= 20
-    )
-    page = render_report(document, config(min_group_size=20))
+    # A segment's smallest group is its smallest tier: APAC's and Partner's are under 13, every other's is not.
+    sizes = {
+        s: min(v["n_reps"], v["top_reps"], v["bottom_reps"])
+        for p in document["phase2"].values()
+        for s, v in p["segments"].items()
+    }
+    assert max(sizes["APAC"], sizes["Partner"]) < 13 <= min(v for s, v in sizes.items() if s not in ("APAC", "Partner"))
+    page = render_report(document, config(min_group_size=13))
     assert "<li>region: APAC, LATAM</li>" in page and "<li>channel: Partner</li>" in page
     assert page.count("APAC") == 1 and page.count("Partner") == 1
-    shown = suppress_small_study_groups(document, 20)
+    shown = suppress_small_study_groups(document, 13)
     grid = phase2_grid_figure(shown)
     assert [list(trace.x) for trace in grid.data] == [["EMEA", "NA"], ["Enterprise", "Mid-Market", "SMB"], ["Direct"]]
     thresholds = Tables(page).tables["thresholds-table"]
-    assert thresholds[-1][:2] == ["min_group_size", "20"] and ["min_group_size", "5"] in [r[:2] for r in thresholds]
+    assert thresholds[-1][:2] == ["min_group_size", "13"] and ["min_group_size", "5"] in [r[:2] for r in thresholds]
 
 
 def test_plotly_is_inlined_once_and_the_page_loads_nothing_from_the_network(with_weeks: dict[str, Any]) -> None:
@@ -304,13 +307,13 @@ def test_a_named_segment_too_small_for_the_workspace_now_is_not_named(document: 
     flagged = json.loads(json.dumps(document))
     test = flagged["phase2"]["region"]["heterogeneity"]["customer_hours"]
     test.update(verdict="segment-specific", differing_segments=["APAC"], i2=0.81, q=0.004)
-    # APAC has 18 reps: a minimum of 20 leaves it out, by name only.
-    page = render_report(flagged, config(min_group_size=20))
+    # APAC's smaller tier has fewer than 13 reps: a minimum of 13 leaves it out, by name only.
+    page = render_report(flagged, config(min_group_size=13))
     verdicts = Tables(page).tables["verdicts"]
     assert verdicts[1][:2] == ["Customer time", "segment-specific: a segment too small to show I² 0.81 · q 0.004"]
     assert page.count("APAC") == 1 and "<li>region: APAC, LATAM</li>" in page
     assert (
-        suppress_small_study_groups(flagged, 20)["phase2"]["region"]["heterogeneity"]["customer_hours"]["differing_segments"]
+        suppress_small_study_groups(flagged, 13)["phase2"]["region"]["heterogeneity"]["customer_hours"]["differing_segments"]
         == []
     )
 
@@ -381,9 +384,10 @@ def test_leading_figure_plots_each_coefficient_in_points_of_attainment(document:
     assert plotted == {label(m): pytest.approx(100 * c["coef"]) for m, c in coefficients.items()}
 
 
-def test_figures_of_a_workspace_without_a_study_say_so() -> None:
+def test_figures_of_a_study_without_metrics_say_so(document: dict[str, Any]) -> None:
+    empty = {**document, "phase1": {}}
     for make in (headline_figure, phase1_figure, phase2_grid_figure, leading_figure):
-        assert make({}).layout.annotations[0].text == "No study in the workspace yet: run `repsight analyze`."
+        assert make(empty).layout.annotations[0].text == "No study in the workspace yet: run `repsight analyze`."
 
 
 # -- a real workspace ----------------------------------------------------------------------------
@@ -443,6 +447,79 @@ def test_write_report_shows_the_workspace_study(workspaces: tuple[Config, Config
             assert f"<li>{attribute}: {', '.join(part['left_out'])}</li>" in page
         for name in part["left_out"]:
             assert f'"{name}"' not in grid
+
+
+def _renamed(found: Any, old: str, new: str) -> Any:
+    """Return parsed JSON with every key `old` renamed `new`, at any depth."""
+    if isinstance(found, dict):
+        return {(new if k == old else k): _renamed(v, old, new) for k, v in found.items()}
+    if isinstance(found, list):
+        return [_renamed(v, old, new) for v in found]
+    return found
+
+
+def _stored_again(config: Config, document: Any) -> None:
+    """Store `document` (parsed JSON) in place of the workspace's study, as an earlier version would have."""
+    import pyarrow as pa
+
+    from repsight.store import Store
+
+    with Store.open(config) as store:
+        created = store.to_arrow(store.table("study_results"))["created_at"][0].as_py()
+        store.replace("study_results", pa.table({"created_at": [created], "document": [json.dumps(document)]}))
+
+
+def _copy(config: Config, to: Path) -> Config:
+    shutil.copytree(config.root, to)
+    return load_config(to / "repsight.toml")
+
+
+def test_a_study_stored_with_ci95_intervals_is_read_and_reported_with_ci(
+    workspaces: tuple[Config, Config], workspace_report: Path, tmp_path: Path
+) -> None:
+    """A study stored before `ci95` became `ci`: the report, `latest_study` and the notebook read it as today's."""
+    import repsight
+    from repsight.report.report import latest_study
+    from repsight.store import Store
+
+    with Store.open(workspaces[0], read_only=True) as store:
+        today, studied_at = latest_study(store, workspaces[0])
+    older = _copy(workspaces[0], tmp_path / "older")
+    _stored_again(older, _renamed(today, "ci", "ci95"))
+    with Store.open(older, read_only=True) as store:
+        text = store.to_arrow(store.table("study_results"))["document"][0].as_py()
+        assert '"ci95"' in text and '"ci"' not in text
+        document, when = latest_study(store, older)
+    assert document == today and when == studied_at
+    assert document["phase1"]["customer_hours"]["ci"] == today["phase1"]["customer_hours"]["ci"]
+    result = write_report(older, tmp_path / "report.html")
+    page = result.path.read_text(encoding="utf-8")
+    assert result.figures == 11
+    expected = Tables(workspace_report.read_text(encoding="utf-8")).tables
+    assert Tables(page).tables == expected
+    assert repsight.open(older.root).study().document == today
+
+
+def test_a_stored_study_without_a_part_of_todays_document_asks_for_analyze_again(
+    workspaces: tuple[Config, Config], tmp_path: Path
+) -> None:
+    from repsight.report.report import latest_study
+    from repsight.store import Store
+
+    older = _copy(workspaces[0], tmp_path / "older")
+    with Store.open(older, read_only=True) as store:
+        today, _ = latest_study(store, older)
+    partial = {k: v for k, v in today.items() if k not in ("dynamics", "leading")}
+    partial["tiers"] = {k: v for k, v in today["tiers"].items() if k != "top_reps"}
+    _stored_again(older, partial)
+    expected = (
+        "the workspace's study was stored by an earlier version of repsight and lacks dynamics, leading, tiers.top_reps: "
+        f"run `repsight analyze -c {older.path}` again"
+    )
+    with pytest.raises(StudyError) as raised:
+        write_report(older, tmp_path / "report.html")
+    assert str(raised.value) == expected
+    assert not (tmp_path / "report.html").exists()
 
 
 def test_write_report_turns_an_unwritable_path_into_a_study_error(workspaces: tuple[Config, Config], tmp_path: Path) -> None:

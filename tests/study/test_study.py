@@ -14,8 +14,8 @@ from repsight.config import CompanyConfig, Config, StudyConfig
 from repsight.errors import StudyError
 from repsight.metrics.catalog import STUDY_DEFAULT as STUDY_METRICS
 from repsight.study import study_document
-from repsight.study.document import CONSISTENT, SEGMENT_SPECIFIC, Heterogeneity, StudyDocument
-from repsight.study.phases import heterogeneity, phase2
+from repsight.study.document import CONSISTENT, SEGMENT_SPECIFIC, VERDICTS, Heterogeneity, StudyDocument
+from repsight.study.phases import Interaction, differing_segments, heterogeneity, phase2
 from tests.support.study_org import DEMO_LIKE, Plan, rep_period_rows
 
 HEADLINE_PLANTED = {"customer_hours": -25.0, "internal_network_size": -20.0, "senior_leader_hours": -20.0}
@@ -40,6 +40,7 @@ def test_document_has_the_contract_keys_for_every_metric() -> None:
     assert set(document["phase2"]) == {"region", "segment", "channel"}
     for attribute, metric, test in verdicts(document):
         assert set(test) >= {"p", "q", "i2", "verdict", "differing_segments"}, (attribute, metric)
+        assert test["verdict"] in VERDICTS, (attribute, metric, test["verdict"])
     for segment in document["phase2"]["region"]["segments"].values():
         assert set(segment) == {"n_reps", "top_reps", "bottom_reps", "metrics"} and set(segment["metrics"]) == set(STUDY_METRICS)
         assert min(segment["top_reps"], segment["bottom_reps"]) >= 5
@@ -188,6 +189,7 @@ def disagreements(document: StudyDocument) -> list[tuple[str, str, str, list[str
 )
 def test_a_verdict_is_segment_specific_exactly_when_it_names_a_segment(plan: Plan) -> None:
     document, _ = study_document(rep_period_rows(plan), config(200))
+    assert {test["verdict"] for _, _, test in verdicts(document)} <= set(VERDICTS)
     assert disagreements(document) == []
     specific = [(a, m) for a, m, test in verdicts(document) if test["verdict"] == SEGMENT_SPECIFIC]
     assert specific == ([("region", "customer_hours")] if plan.by_region else [])
@@ -304,3 +306,48 @@ def test_a_segment_whose_gap_stands_apart_is_not_named_when_the_behaviour_ranks_
     weights = {s: 1 / g["se"] ** 2 for s, g in gaps.items()}
     pooled = sum(weights[s] * g["bottom_vs_top_pct"] for s, g in gaps.items()) / sum(weights.values())
     assert test["consensus_pct"] == pytest.approx(pooled, rel=1e-12)
+
+
+# -- two segments: the rule names the less precise one ------------------------------------------
+
+
+def test_of_two_segments_the_rule_names_the_one_with_the_larger_standard_error() -> None:
+    """With two segments, w1 (slope1 − pooled)² : w2 (slope2 − pooled)² = w2 : w1, whatever the slopes (docs/study.md).
+
+    So the segment with the smaller weight, the larger standard error, is always the farther and the one named.
+    """
+    rng = np.random.default_rng(0)
+    study = config().study
+    for _ in range(200):
+        slopes, ses = rng.normal(0, 1, 2), rng.uniform(0.01, 1.0, 2)
+        found: Interaction = {
+            "p": 0.0,
+            "i2": 1.0,
+            "slopes": {s: {"slope": float(b), "se": float(e)} for s, b, e in zip(("EMEA", "NA"), slopes, ses, strict=True)},
+        }
+        noisier = "EMEA" if ses[0] > ses[1] else "NA"
+        # Two segments: one is set aside, one remains, so the rows are never refitted.
+        assert differing_segments(pd.DataFrame(), "region", "customer_hours", found, lambda p: p, study) == [noisier]
+
+
+@pytest.mark.parametrize("without_effect", ["NA", "EMEA"])
+def test_two_regions_that_differ_name_the_smaller_noisier_one_wherever_the_difference_is_planted(without_effect: str) -> None:
+    """NA has about 108 reps, EMEA about 42; customer time matters in one region and not in the other.
+
+    Either way, the verdict is segment-specific and names EMEA: its slope has
+    the larger standard error, not necessarily the effect that departs.
+    """
+    plan = Plan(
+        reps=150,
+        seed=1,
+        effects=DEMO_LIKE,
+        by_region={"customer_hours": {without_effect: 0.0}},
+        region_weights=(0.7, 0.3, 0.0),
+    )
+    document, _ = study_document(rep_period_rows(plan), config(200))
+    part = document["phase2"]["region"]
+    assert {s: segment["n_reps"] for s, segment in part["segments"].items()} == {"EMEA": 42, "NA": 108}
+    test = part["heterogeneity"]["customer_hours"]
+    assert test["verdict"] == SEGMENT_SPECIFIC
+    assert test["slopes"]["EMEA"]["se"] > test["slopes"]["NA"]["se"]
+    assert test["differing_segments"] == ["EMEA"]

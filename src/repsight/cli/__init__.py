@@ -7,11 +7,16 @@
     console.py     where output goes: terminal or pipe, errors, progress bars
     options.py     the options several commands share
 
-The stage results render themselves (`IngestReport.render`, `MetricsReport`,
-`StudyResult`, `DemoResult` are Rich renderables, built by each stage's
-`render` module with `repsight.terminal`); a command only chooses what to
-print. Errors of the `repsight.errors` tree are one line and exit with their
-class's code; `--debug` shows the traceback.
+Each command makes one call of the Python API and prints its typed result,
+which renders itself: `IngestReport` (`run_ingest`), `MetricsReport`
+(`run_metrics`, with the headline quartiles), `StudyResult` (`run_study`),
+`ExportResult` (`repsight.export.run_export`), `ReportResult`
+(`repsight.report.run_report`), `WorkspaceStatus` and `QuarantineList`
+(`repsight.workspace.workspace_status`, `quarantine_list`), `DemoResult` and
+`DemoAccounts` (`repsight.synth.demo`). They are Rich renderables, built by
+each stage's `render` module with `repsight.terminal`; the command line opens
+no store and runs no query. Errors of the `repsight.errors` tree are one
+line and exit with their class's code; `--debug` shows the traceback.
 """
 
 from __future__ import annotations

@@ -17,16 +17,12 @@ __all__ = ["analyze", "export", "metrics", "report"]
 
 def metrics(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
     """Compute the behaviour metrics per person and week, and per person and period (docs/metrics.md)."""
-    from repsight.metrics import headline_by_quartile, run_metrics
-    from repsight.metrics.render import headline_table
-    from repsight.store import Store
+    from repsight.metrics import run_metrics
 
     cfg = load_config(config)
     with err.status(f"Computing the metrics on {cfg.engine.backend}…"):
         report = run_metrics(cfg)
-    with Store.open(cfg, read_only=True) as store:
-        headline = headline_by_quartile(store, cfg).to_pylist()
-    show(report, Text(""), headline_table(headline, cfg.privacy.min_group_size))
+    show(report)
 
 
 def analyze(
@@ -66,13 +62,9 @@ def export(
     ] = ExportFormat.csv,
 ) -> None:
     """Export a metric table, people as pseudonyms with their HR attributes and attainment."""
-    from repsight.export import export_table
-    from repsight.store import Store
+    from repsight.export import run_export
 
-    cfg = load_config(config)
-    with Store.open(cfg, read_only=True) as store:
-        result = export_table(store, table.value, fmt.value, out_file, config_path=cfg.path)
-    show(Text(result.summary(table.value)))
+    show(run_export(load_config(config), table.value, fmt.value, out_file))
 
 
 def report(
@@ -80,8 +72,6 @@ def report(
     config: ConfigOption = Path(CONFIG_FILENAME),
 ) -> None:
     """Write the study as one self-contained HTML report (opens offline)."""
-    from repsight.report import write_report
+    from repsight.report import run_report
 
-    cfg = load_config(config)
-    result = write_report(cfg, out_file)
-    show(Text(result.summary()))
+    show(run_report(load_config(config), out_file))

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from repsight.cli.console import FileProgress, err, ingest_errors, show
-from repsight.cli.web import serve_dashboard, show_demo_accounts
+from repsight.cli.web import serve_dashboard
 from repsight.cli.workspace import quarantine_hint
 
 __all__ = ["demo"]
@@ -34,11 +34,7 @@ def demo(
     if not result.ingest.ok:
         raise typer.Exit(1)
     if serve_after:
-        from repsight.store import Store
-        from repsight.web.data import load_data
-        from repsight.web.demo import demo_accounts
+        from repsight.synth.demo import create_demo_accounts
 
-        with Store.open(result.config, read_only=True) as store:
-            accounts = demo_accounts(result.config, load_data(store, result.config))
-        show_demo_accounts(accounts)
+        show(create_demo_accounts(result.config))
         serve_dashboard(result.config, result.config.web.host, result.config.web.port)

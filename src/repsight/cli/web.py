@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.text import Text
@@ -13,10 +13,7 @@ from repsight.cli.console import err, show
 from repsight.cli.options import ConfigOption, RoleOption
 from repsight.config import CONFIG_FILENAME, Config, load_config
 
-if TYPE_CHECKING:
-    from repsight.web.demo import DemoAccount
-
-__all__ = ["serve", "serve_dashboard", "show_demo_accounts", "users_add", "users_list", "users_reset_password", "users_set_role"]
+__all__ = ["serve", "serve_dashboard", "users_add", "users_list", "users_reset_password", "users_set_role"]
 
 
 def serve(
@@ -59,17 +56,6 @@ def serve_dashboard(cfg: Config, host: str, port: int, workers: int = 1) -> None
     show(Text(f"Serving the dashboard on http://{host}:{port}/ (Ctrl-C stops it)"), soft_wrap=True)
     # No proxy-header rewriting: the single sign-on check must see the real peer address, not X-Forwarded-For.
     uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=False)
-
-
-def show_demo_accounts(accounts: list[DemoAccount]) -> None:
-    """Print the demo's accounts with their passwords (shown this once)."""
-    table = terminal.table()
-    terminal.words(table, "view")
-    terminal.path(table, "email")
-    table.add_column("password", no_wrap=True)
-    for account in accounts:
-        table.add_row(terminal.data(account.view), terminal.data(account.email), terminal.data(account.password))
-    show(terminal.titled("Demo accounts (passwords shown once)", table))
 
 
 def users_add(
@@ -124,5 +110,5 @@ def users_list(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
     terminal.path(table, "email")
     terminal.words(table, "granted roles")
     for account in Accounts(cfg.accounts_path).all():
-        table.add_row(terminal.data(account.email), terminal.data(", ".join(sorted(account.roles))))
+        table.add_row(terminal.file_name(account.email), terminal.data(", ".join(sorted(account.roles))))
     show(table)

@@ -14,8 +14,6 @@ from repsight.cli.options import ConfigOption
 from repsight.config import CONFIG_FILENAME, Config, load_config
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
-
     from repsight.ingest import IngestReport
 
 __all__ = ["ingest", "init", "quarantine", "quarantine_hint", "status"]
@@ -43,9 +41,8 @@ def init(
 def quarantine_hint(report: IngestReport, config: Config) -> None:
     """Say where the quarantined records are, where a load quarantined any."""
     if report.total().quarantined:
-        show(
-            Text(f"Quarantined records are in the workspace: `repsight quarantine -c {terminal.shown(config.path, Path.cwd())}`")
-        )
+        command = f"`repsight quarantine -c {terminal.shown(config.path, Path.cwd())}`"
+        show(terminal.Wrapped(f"Quarantined records are in the workspace: {command}", whole=[command]))
 
 
 def ingest(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
@@ -67,63 +64,13 @@ def quarantine(
     limit: Annotated[int, typer.Option(min=0, help="Show at most this many records.")] = 50,
 ) -> None:
     """List the records that could not be loaded, with file, position, field and reason."""
-    from repsight.report.numbers import count
-    from repsight.store import Store
+    from repsight.workspace import quarantine_list
 
-    cfg = load_config(config)
-    with Store.open(cfg, read_only=True) as store:
-        rows = store.table("quarantine").order_by(["source", "load_id"]).limit(limit).to_pyarrow().to_pylist()
-        total = store.count("quarantine")
-    table = terminal.table()
-    terminal.path(table, "file")
-    terminal.figures(table, "position")
-    terminal.words(table, "field")
-    terminal.words(table, "reason")
-    for row in rows:
-        table.add_row(
-            terminal.data(terminal.shown(Path(row["source"]), cfg.root)),
-            terminal.data(row["position"]),
-            terminal.data(row["field"]),
-            terminal.data(row["reason"]),
-        )
-    parts: list[RenderableType] = [terminal.titled(f"Quarantine ({count(total)} records)", table)]
-    if total > len(rows):
-        parts.append(Text(f"{count(total - len(rows))} more; use --limit"))
-    show(*parts)
+    show(quarantine_list(load_config(config), limit))
 
 
 def status(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
     """Show what the workspace holds: rows per table and the latest loads."""
-    from repsight.report.numbers import count
-    from repsight.schema import TABLES
-    from repsight.store import Store
+    from repsight.workspace import workspace_status
 
-    cfg = load_config(config)
-    with Store.open(cfg, read_only=True) as store:
-        counts = {name: store.count(name) for name in TABLES if name != "workspace"}
-        loads = store.table("loads").order_by("load_id").to_pyarrow().to_pylist()
-    tables = terminal.table()
-    terminal.words(tables, "table")
-    terminal.figures(tables, "rows")
-    for name, rows in counts.items():
-        tables.add_row(name, count(rows))
-    parts: list[RenderableType] = [terminal.titled(f"Workspace {terminal.shown(cfg.database_path, Path.cwd())}", tables)]
-    latest: dict[str, dict[str, object]] = {str(row["source"]): row for row in loads}
-    if latest:
-        files = terminal.table()
-        terminal.path(files, "file")
-        for heading in ("read", "new", "quarantined", "finished (UTC)"):
-            terminal.figures(files, heading)
-        for source, row in latest.items():
-            finished = row["finished_at"]
-            files.add_row(
-                terminal.data(terminal.shown(Path(source), cfg.root)),
-                count(row["rows_read"] or 0),
-                count(row["rows_new"] or 0),
-                count(row["rows_quarantined"] or 0),
-                f"{finished:%Y-%m-%d %H:%M}" if finished else Text("interrupted", style="yellow"),
-            )
-        parts += [Text(""), terminal.titled("Files, as last loaded", files)]
-        if any(not row["finished_at"] for row in latest.values()):
-            parts.append(terminal.note("an interrupted load kept whole batches: run `repsight ingest` again to complete it"))
-    show(*parts)
+    show(workspace_status(load_config(config)))

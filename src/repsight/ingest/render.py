@@ -33,9 +33,10 @@ def ingest_view(report: IngestReport, root: Path) -> Group:
         name = terminal.data(terminal.shown(result.path, root))
         if result.error is not None:
             # Said beside the name, so that the columns of figures stay as narrow as their figures.
-            table.add_row(result.kind, Text.assemble(name, " ", ("not loaded", "red")), "", "", "", "", "")
+            not_loaded = Text.assemble(name, " ", ("not loaded", "red"))
+            table.add_row(result.kind, terminal.file_name(not_loaded), "", "", "", "", "")
         else:
-            table.add_row(result.kind, name, *_counts(result))
+            table.add_row(result.kind, terminal.file_name(name), *_counts(result))
     if len(report.files) > 1:
         table.add_section()
         table.add_row("", "total", *_counts(report.total()))

@@ -57,12 +57,16 @@ class MetricsReport:
     """period → people in its graph, where betweenness was estimated from samples."""
     steps: dict[str, float] = field(default_factory=dict)
     """Seconds each step took: events, network, tables, graph, store."""
+    headline: list[dict[str, Any]] | None = None
+    """The headline behaviours per attainment quartile (`headline_by_quartile` rows), where `run_metrics` computed them."""
+    min_group_size: int = 0
+    """The minimum group size the headline rows were suppressed at (a quartile below it shows no values)."""
 
     def __rich__(self) -> Group:
-        """Return what was measured, for a terminal (`repsight.metrics.render`)."""
-        from repsight.metrics.render import metrics_summary
+        """Return what was measured, then the headline quartiles where computed, for a terminal (`repsight.metrics.render`)."""
+        from repsight.metrics.render import metrics_view
 
-        return metrics_summary(self)
+        return metrics_view(self)
 
 
 class _Compute:
@@ -118,10 +122,12 @@ def _spark_row_id() -> ir.IntegerValue:
 
 
 class _SparkCompute(_Compute):
-    """Spark: intermediates are checkpointed, so that each query's plan starts from them.
+    """Spark only: intermediates are checkpointed, so that each query's plan starts from them.
 
     Spark's own cache keeps a view's whole lineage; plans built on several
-    cached views grow until printing them exhausts the driver's memory.
+    cached views grow until printing them exhausts the driver's memory. The
+    SQL handed to Spark's session is what Ibis compiles from an expression;
+    none is written here.
     """
 
     def __init__(self, backend: ibis.BaseBackend, tables: dict[str, ir.Table]) -> None:
@@ -315,8 +321,13 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
 
 
 def run_metrics(config: Config) -> MetricsReport:
-    """Open the workspace of `config`, compute its metrics and store them."""
+    """Open the workspace of `config`, compute its metrics and store them; the report carries the headline quartiles."""
+    from dataclasses import replace
+
+    from repsight.metrics.headline import headline_by_quartile
     from repsight.store import Store
 
     with Store.open(config) as store:
-        return compute_metrics(store, config)
+        report = compute_metrics(store, config)
+        headline = headline_by_quartile(store, config).to_pylist()
+    return replace(report, headline=headline, min_group_size=config.privacy.min_group_size)

@@ -16,9 +16,16 @@ from repsight.report.numbers import terminal as ascii_signs
 if TYPE_CHECKING:
     from repsight.metrics.engine import MetricsReport
 
-__all__ = ["headline_table", "metrics_summary"]
+__all__ = ["headline_table", "metrics_summary", "metrics_view"]
 
 _QUARTILES = {1: "1 (lowest)", 4: "4 (top)"}
+
+
+def metrics_view(report: MetricsReport) -> Group:
+    """Return a metrics run for a terminal: what was measured, then the headline quartiles where the report carries them."""
+    if report.headline is None:
+        return metrics_summary(report)
+    return Group(metrics_summary(report), Text(""), headline_table(report.headline, report.min_group_size))
 
 
 def metrics_summary(report: MetricsReport) -> Group:

@@ -7,7 +7,7 @@ from repsight.report.figures import (
     phase1_figure,
     phase2_grid_figure,
 )
-from repsight.report.report import ReportResult, render_report, write_report
+from repsight.report.report import ReportResult, render_report, run_report, write_report
 
 __all__ = [
     "ReportResult",
@@ -17,5 +17,6 @@ __all__ = [
     "phase1_figure",
     "phase2_grid_figure",
     "render_report",
+    "run_report",
     "write_report",
 ]

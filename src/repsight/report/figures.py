@@ -21,7 +21,17 @@ from plotly.subplots import make_subplots
 from repsight.metrics.catalog import HEADLINE, label
 from repsight.metrics.catalog import unit as metric_unit
 from repsight.report.numbers import interval, is_missing, plain, q_value, signed, value
-from repsight.study.document import SEGMENT_SPECIFIC, UNTESTED, Coefficient, Comparison, StudyDocument
+from repsight.study.document import (
+    SEGMENT_SPECIFIC,
+    TIERS,
+    UNTESTED,
+    Coefficient,
+    Comparison,
+    StudyDocument,
+    dynamics_reps,
+    dynamics_series,
+    dynamics_weeks,
+)
 
 __all__ = [
     "LEADING_TESTS",
@@ -59,7 +69,7 @@ GAP_COLOURS = [[0.0, "#b2182b"], [0.25, "#ef8a62"], [0.5, "#f7f7f7"], [0.75, "#6
 
 def metric_order(document: StudyDocument) -> list[str]:
     """Return the phase-1 metrics in the order charts list them: the three headline behaviours first."""
-    metrics = list(document.get("phase1") or {})
+    metrics = list(document["phase1"])
     return [m for m in HEADLINE if m in metrics] + [m for m in metrics if m not in HEADLINE]
 
 
@@ -118,7 +128,7 @@ def _error_bars(centres: Sequence[float | None], bounds: Sequence[Any]) -> dict[
 
 def headline_figure(document: StudyDocument) -> go.Figure:
     """Return the three headline behaviours: top vs bottom tier means (upper row) and the bottom-vs-top gap with its interval."""
-    if not document.get("phase1"):
+    if not document["phase1"]:
         return _message(NO_STUDY)
     phase1 = document["phase1"]
     metrics = headline_metrics(document)
@@ -228,7 +238,7 @@ def _forest_traces(
 
 def phase1_figure(document: StudyDocument) -> go.Figure:
     """Return every metric's bottom-vs-top gap with its interval (a forest plot); filled markers have q below the threshold."""
-    if not document.get("phase1"):
+    if not document["phase1"]:
         return _message(NO_STUDY)
     phase1 = document["phase1"]
     metrics = metric_order(document)
@@ -279,7 +289,7 @@ def phase2_grid_figure(document: StudyDocument) -> go.Figure:
     `differing_segments` (docs/study.md). Segments left out (too few reps) are not in
     the document's `segments`, so they are in no panel.
     """
-    if not document.get("phase1"):
+    if not document["phase1"]:
         return _message(NO_STUDY)
     phase2 = document["phase2"]
     metrics = metric_order(document)
@@ -364,8 +374,7 @@ def phase2_grid_figure(document: StudyDocument) -> go.Figure:
 
 def dynamics_metrics(document: StudyDocument) -> list[str]:
     """Return the metrics with weekly values in the document's dynamics, headline behaviours first (none without weekly data)."""
-    found = document.get("dynamics") or {}
-    return [m for m in metric_order(document) if isinstance(found.get(m), Mapping)]
+    return [m for m in metric_order(document) if dynamics_series(document, m) is not None]
 
 
 def dynamics_figure(document: StudyDocument, metric: str) -> go.Figure:
@@ -373,19 +382,18 @@ def dynamics_figure(document: StudyDocument, metric: str) -> go.Figure:
 
     Raises ValueError when the document has no weekly values of `metric`.
     """
-    found = document.get("dynamics") or {}
-    series = found.get(metric)
-    if not isinstance(series, Mapping):
+    series = dynamics_series(document, metric)
+    if series is None:
         raise ValueError(f"the study has no weekly values of {metric}")
-    weeks = list(found["weeks"])
+    weeks = dynamics_weeks(document)
     periods = document["population"]["periods"]
     period = "quarter" if any("Q" in p for p in periods) else "month"
     unit = metric_unit(metric)
     top, bottom = tier_names(document)
     figure = go.Figure()
-    for tier, name, colour in (("top", top, TOP_COLOUR), ("bottom", bottom, BOTTOM_COLOUR)):
+    for tier, name, colour in zip(TIERS, (top, bottom), (TOP_COLOUR, BOTTOM_COLOUR), strict=True):
         means = [value(v) for v in series[tier]]
-        reps = found.get(f"{tier}_reps") or [None] * len(weeks)
+        reps = dynamics_reps(document, tier)
         figure.add_trace(
             go.Scatter(
                 x=weeks,
@@ -414,7 +422,7 @@ def leading_figure(document: StudyDocument) -> go.Figure:
     A coefficient is shown in points of attainment (100 × the change of
     attainment) per standard deviation of the behaviour.
     """
-    if not document.get("phase1"):
+    if not document["phase1"]:
         return _message(NO_STUDY)
     leading = document["leading"]
     metrics = [m for m in metric_order(document) if any(m in leading[t]["metrics"] for t in LEADING_TESTS)]

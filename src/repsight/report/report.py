@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from markupsafe import Markup
 from pydantic import BaseModel
+from rich.text import Text
 
 from repsight.config import CompanyConfig, Config, PrivacyConfig, StudyConfig
 from repsight.errors import StudyError
@@ -36,7 +37,7 @@ from repsight.report.figures import (
     tier_names,
 )
 from repsight.report.numbers import NONE, interval, is_missing, plain, q_value, signed
-from repsight.study.document import SEGMENT_SPECIFIC, UNTESTED, Coefficient, StudyDocument
+from repsight.study.document import SEGMENT_SPECIFIC, UNTESTED, Coefficient, StudyDocument, missing_keys, upgraded
 
 if TYPE_CHECKING:
     import jinja2
@@ -61,6 +62,10 @@ class ReportResult:
     def summary(self) -> str:
         """Return what was written, in one sentence: "Wrote the report (4.7 MB, 9 charts) to report.html"."""
         return f"Wrote the report ({self.bytes / 1e6:.1f} MB, {self.figures} charts) to {self.path}"
+
+    def __rich__(self) -> Text:
+        """Return the summary, for a terminal (never read as markup)."""
+        return Text(self.summary())
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,7 @@ def render_report(
 def _render(document: StudyDocument, config: Config, studied_at: datetime | None, generated_at: datetime | None) -> _Page:
     from plotly.offline import get_plotlyjs
 
-    min_group = max(config.privacy.min_group_size, int(document["thresholds"].get("min_group_size", 0)))
+    min_group = max(config.privacy.min_group_size, int(document["thresholds"]["min_group_size"]))
     shown = suppress_small_study_groups(document, min_group)
     figures: list[str] = []
 
@@ -206,7 +211,7 @@ def _setting(value: Any) -> str:
 
 def _thresholds(document: StudyDocument, min_group: int) -> list[dict[str, str]]:
     rows = [{"name": name, "value": _setting(value), "meaning": _meaning(name)} for name, value in document["thresholds"].items()]
-    if min_group != document["thresholds"].get("min_group_size"):
+    if min_group != document["thresholds"]["min_group_size"]:
         rows.append(
             {
                 "name": "min_group_size",
@@ -331,7 +336,12 @@ def _leading(document: StudyDocument) -> dict[str, Any]:
 
 
 def latest_study(store: Store, config: Config) -> tuple[StudyDocument, datetime]:
-    """Return the latest study stored in the workspace (table `study_results`) and when it ran (UTC)."""
+    """Return the latest study stored in the workspace (table `study_results`) and when it ran (UTC).
+
+    A study stored by an earlier version is read with today's key names
+    (`ci95` is `ci`, `document.upgraded`); one that lacks a part every reader
+    needs raises StudyError, which says to run the study again.
+    """
     rows: list[dict[str, Any]] = []
     if store.has_table("study_results"):
         results = store.table("study_results")
@@ -340,11 +350,23 @@ def latest_study(store: Store, config: Config) -> tuple[StudyDocument, datetime]
         raise StudyError(f"no study in the workspace yet: run `repsight analyze -c {config.path}` first")
     created: datetime = rows[0]["created_at"]
     # Stored as `StudyResult.to_json` wrote it: a figure that does not exist is null.
-    return cast("StudyDocument", json.loads(rows[0]["document"])), created.replace(tzinfo=UTC)
+    stored = upgraded(json.loads(rows[0]["document"]))
+    missing = missing_keys(stored)
+    if missing:
+        raise StudyError(
+            f"the workspace's study was stored by an earlier version of repsight and lacks {', '.join(missing)}: "
+            f"run `repsight analyze -c {config.path}` again"
+        )
+    return cast("StudyDocument", stored), created.replace(tzinfo=UTC)
+
+
+def run_report(config: Config, out: Path) -> ReportResult:
+    """The report stage: write the workspace's latest study as a self-contained HTML page to `out`; return what was written."""
+    return write_report(config, out)
 
 
 def write_report(config: Config, out: Path) -> ReportResult:
-    """Write the workspace's latest study as a self-contained HTML page to `out`."""
+    """Write the workspace's latest study as a self-contained HTML page to `out` (`run_report`, the stage's entry point)."""
     from repsight.store import Store
 
     with Store.open(config, read_only=True) as store:

@@ -4,16 +4,21 @@ Every reader (the command line, the report, the dashboard, privacy's
 suppression, the notebook API) reads the study through these types, so
 strict mypy finds each reader of a key that changes. The JSON keys are a
 public contract; `ci` is the interval at the level `thresholds.confidence`
-gives.
+gives. A study stored by an earlier version (`ci95`) is read through
+`upgraded` and checked with `missing_keys` (`repsight.report.report.latest_study`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from collections.abc import Mapping
+from typing import Any, Literal, NotRequired, Required, TypedDict, cast, get_origin, get_type_hints
 
 __all__ = [
     "CONSISTENT",
+    "DYNAMICS_KEYS",
+    "RENAMED_KEYS",
     "SEGMENT_SPECIFIC",
+    "TIERS",
     "UNTESTED",
     "VERDICTS",
     "Coefficient",
@@ -29,8 +34,15 @@ __all__ = [
     "Slope",
     "StudyDocument",
     "Thresholds",
+    "Tier",
+    "TierSeries",
     "Tiers",
     "Verdict",
+    "dynamics_reps",
+    "dynamics_series",
+    "dynamics_weeks",
+    "missing_keys",
+    "upgraded",
 ]
 
 Verdict = Literal["consistent", "segment-specific", "untested"]
@@ -42,17 +54,18 @@ SEGMENT_SPECIFIC: Verdict = "segment-specific"
 UNTESTED: Verdict = "untested"
 """Fewer than two segments were kept, or the metric is constant: nothing to compare."""
 VERDICTS: tuple[Verdict, ...] = (CONSISTENT, SEGMENT_SPECIFIC, UNTESTED)
+"""Every verdict, in the order above: the values `Verdict` allows."""
 
 
-class Population(TypedDict, total=False):
+class Population(TypedDict):
     """Who was studied."""
 
-    people: int
+    people: NotRequired[int]
     """People with a person-period row (stored studies only)."""
-    reps: int
-    rep_periods: int
-    periods: list[str]
-    rep_periods_without_metrics: int
+    reps: Required[int]
+    rep_periods: Required[int]
+    periods: Required[list[str]]
+    rep_periods_without_metrics: NotRequired[int]
     """Rep-periods with a KPI but no metrics (stored studies only)."""
 
 
@@ -148,11 +161,27 @@ class Phase2Attribute(TypedDict):
     heterogeneity: dict[str, Heterogeneity]
 
 
+Tier = Literal["top", "bottom"]
+"""A tier of the dynamics."""
+TIERS: tuple[Tier, ...] = ("top", "bottom")
+
+
+class TierSeries(TypedDict):
+    """One metric's weekly means in the dynamics, week by week; None where a tier-week is too small to show."""
+
+    top: list[float | None]
+    bottom: list[float | None]
+
+
 Dynamics = dict[str, Any]
 """Weekly means by week of the period: `weeks` (1, 2, …), `top_reps` and
-`bottom_reps` (reps per week, None where suppressed), and per metric
-`{"top": [...], "bottom": [...]}` (None where a tier-week is too small).
-Metric names sit beside the fixed keys, so the shape is a plain mapping."""
+`bottom_reps` (reps per week, None where suppressed), and per metric a
+`TierSeries` (`{"top": [...], "bottom": [...]}`); `{}` for a study without
+weekly rows. Metric names sit beside the fixed keys, which a TypedDict cannot
+say (mypy has no `extra_items`), so the shape is a plain mapping: read it
+through `dynamics_weeks`, `dynamics_reps` and `dynamics_series`."""
+DYNAMICS_KEYS: tuple[str, ...] = ("weeks", "top_reps", "bottom_reps")
+"""The fixed keys of the dynamics: no metric has these names."""
 
 
 class LeadingTest(TypedDict):
@@ -178,3 +207,79 @@ class StudyDocument(TypedDict):
     dynamics: Dynamics
     leading: Leading
     caveat: str
+
+
+def dynamics_weeks(document: StudyDocument) -> list[int]:
+    """Return the weeks of the period the dynamics show (1, 2, …); none for a study without weekly rows."""
+    weeks = document["dynamics"].get("weeks")  # a study without weekly rows has no dynamics at all
+    return [int(w) for w in weeks] if isinstance(weeks, list) else []
+
+
+def dynamics_reps(document: StudyDocument, tier: Tier) -> list[int | None]:
+    """Return the reps of `tier` week by week (None where suppressed), one per week of `dynamics_weeks`."""
+    reps = document["dynamics"].get(f"{tier}_reps")
+    if not isinstance(reps, list):
+        return [None] * len(dynamics_weeks(document))
+    return [None if n is None else int(n) for n in reps]
+
+
+def dynamics_series(document: StudyDocument, metric: str) -> TierSeries | None:
+    """Return `metric`'s weekly means by tier, or None when the dynamics hold no weekly values of it."""
+    if metric in DYNAMICS_KEYS:
+        return None
+    series = document["dynamics"].get(metric)
+    if isinstance(series, dict) and all(isinstance(series.get(tier), list) for tier in TIERS):
+        return cast("TierSeries", series)
+    return None
+
+
+RENAMED_KEYS: dict[str, str] = {"ci95": "ci"}
+"""Keys that documents stored by earlier versions spell otherwise: the old name, and the name now."""
+
+
+def upgraded(stored: Any) -> Any:
+    """Return a stored document (parsed JSON) with the keys of earlier versions renamed at any depth (`ci95` → `ci`).
+
+    Only an interval is renamed (a key whose value is a list, where the new
+    name is not taken), so a segment or metric that happens to be called
+    `ci95` keeps its name.
+    """
+    if isinstance(stored, list):
+        return [upgraded(v) for v in stored]
+    if not isinstance(stored, dict):
+        return stored
+    renamed: dict[Any, Any] = {}
+    for key, value in stored.items():
+        new = RENAMED_KEYS.get(key, key) if isinstance(key, str) and isinstance(value, list) else key
+        renamed[key if new in stored else new] = upgraded(value)
+    return renamed
+
+
+def _required_keys(kind: type) -> list[str]:
+    # `__required_keys__` counts a NotRequired key as required when the annotations are strings (PEP 563, Python < 3.14).
+    hints = get_type_hints(kind, include_extras=True)
+    return [key for key, hint in hints.items() if get_origin(hint) is not NotRequired]
+
+
+_SECTIONS: dict[str, type] = {
+    "population": Population,
+    "thresholds": Thresholds,
+    "tiers": Tiers,
+    "model": Model,
+    "leading": Leading,
+}
+"""The top-level sections with fixed keys of their own."""
+
+
+def missing_keys(stored: Any) -> list[str]:
+    """Return the required keys a stored document lacks, at the top level and in the sections with fixed keys ("tiers.top_reps")."""
+    if not isinstance(stored, Mapping):
+        return _required_keys(StudyDocument)
+    missing = [key for key in _required_keys(StudyDocument) if key not in stored]
+    for section, kind in _SECTIONS.items():
+        found = stored.get(section)
+        if isinstance(found, Mapping):
+            missing += [f"{section}.{key}" for key in _required_keys(kind) if key not in found]
+        elif section in stored:
+            missing.append(section)
+    return missing

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
@@ -13,12 +15,26 @@ from repsight.report.numbers import bracketed, count, is_missing, percent, plain
 from repsight.report.numbers import terminal as ascii_signs
 from repsight.study.document import CONSISTENT, SEGMENT_SPECIFIC, UNTESTED, Comparison, StudyDocument
 
-__all__ = ["StudyView", "phase2_reading", "study_view", "tier_name"]
+__all__ = ["TOO_SMALL", "StudyView", "differing_segments", "phase2_reading", "study_view", "tier_name"]
+
+TOO_SMALL = "a segment too small to show"
+"""What a segment-specific verdict names where every segment it named is smaller than the workspace's minimum now."""
 
 
 def tier_name(fraction: float) -> str:
     """Return how a tier of `fraction` of the reps is called: "quarter" for 0.25, else a percentage ("20%")."""
     return "quarter" if abs(fraction - 0.25) < 1e-9 else f"{fraction:.0%}"
+
+
+def differing_segments(segments: Sequence[str]) -> str:
+    """Return the segments a segment-specific verdict names, as every output says them: "APAC, EMEA".
+
+    A report or dashboard applies the workspace's minimum group size as it
+    is now (`repsight.privacy.suppress_small_study_groups`), which may take
+    every named segment away: the verdict stays, driven by "a segment too
+    small to show" (docs/study.md).
+    """
+    return ", ".join(segments) or TOO_SMALL
 
 
 def phase2_reading(document: StudyDocument, name: str) -> Text:
@@ -38,7 +54,7 @@ def phase2_reading(document: StudyDocument, name: str) -> Text:
         found = part["heterogeneity"].get(name)
         verdict = found["verdict"] if found is not None else UNTESTED
         if found is not None and verdict == SEGMENT_SPECIFIC:
-            specific.append(f"{attribute} ({', '.join(found['differing_segments']) or 'no single segment'})")
+            specific.append(f"{attribute} ({differing_segments(found['differing_segments'])})")
         elif verdict == CONSISTENT:
             consistent.append(attribute)
         else:
@@ -53,12 +69,13 @@ def phase2_reading(document: StudyDocument, name: str) -> Text:
     return Text(UNTESTED, style="dim")
 
 
-def _periods(periods: list[str]) -> str:
+def _periods(periods: list[str]) -> tuple[str, str]:
+    """Return how many periods, and which: ("3 periods", "(2024Q3 to 2025Q1)"); the second is kept whole on a line."""
     if not periods:
-        return "no periods"
+        return "no periods", ""
     if len(periods) == 1:
-        return f"1 period ({periods[0]})"
-    return f"{len(periods)} periods ({periods[0]} to {periods[-1]})"
+        return "1 period", f"({periods[0]})"
+    return f"{len(periods)} periods", f"({periods[0]} to {periods[-1]})"
 
 
 def study_view(document: StudyDocument) -> StudyView:
@@ -124,16 +141,15 @@ class StudyView:
         population, thresholds = document["population"], document["thresholds"]
         tier = tier_name(thresholds["tier_fraction"])
         attributes = ", ".join(thresholds["segment_by"]) or "no attribute"
-        title = (
-            f"The study: bottom vs top {tier} of sellers, {count(population.get('reps', 0))} reps "
-            f"over {_periods(population.get('periods', []))}"
-        )
-        whole = self._phase1(with_phase2=True)
-        natural = Measurement.get(console, options.update(width=10_000), whole).maximum
+        periods, which = _periods(population.get("periods", []))
+        reps = count(population.get("reps", 0))
+        title = f"The study: bottom vs top {tier} of sellers, {reps} reps over {periods} {which}".rstrip()
+        table = self._phase1(with_phase2=True)
+        natural = Measurement.get(console, options.update(width=10_000), table).maximum
         if natural <= options.max_width:
-            yield terminal.titled(title, whole)
+            yield terminal.titled(title, table, whole=[which])
         else:
-            yield terminal.titled(title, self._phase1(with_phase2=False))
+            yield terminal.titled(title, self._phase1(with_phase2=False), whole=[which])
             yield Text("")
             yield terminal.titled(f"Phase 2: by {attributes}", self._phase2())
         yield Text("")

@@ -7,23 +7,37 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from repsight import terminal
 from repsight.config import CONFIG_FILENAME, Config
 from repsight.errors import ConfigError
 from repsight.ingest import IngestReport, Progress, run_ingest
 from repsight.metrics import MetricsReport, run_metrics
+from repsight.metrics.render import metrics_summary
 from repsight.report.numbers import count
 from repsight.study import StudyResult, run_study
 from repsight.synth import MIN_PEOPLE, SynthResult, generate
 from repsight.terminal import shown
 from repsight.workspace import init_workspace
 
-__all__ = ["DemoResult", "Step", "create_demo_workspace", "demo_view", "prepare_folder", "run_demo"]
+if TYPE_CHECKING:
+    from repsight.web.demo import DemoAccount
+
+__all__ = [
+    "DemoAccounts",
+    "DemoResult",
+    "Step",
+    "create_demo_accounts",
+    "create_demo_workspace",
+    "demo_view",
+    "prepare_folder",
+    "run_demo",
+]
 
 TRUTH = "truth.json"
 
@@ -133,6 +147,33 @@ def run_demo(
     return DemoResult(config, synth, report, measured, studied)
 
 
+@dataclass(frozen=True)
+class DemoAccounts:
+    """The demo's dashboard accounts, one per view, with their new passwords (`create_demo_accounts`)."""
+
+    accounts: list[DemoAccount]
+
+    def __rich__(self) -> Group:
+        """Return the accounts with their passwords, for a terminal (shown this once)."""
+        accounts = terminal.table()
+        terminal.words(accounts, "view")
+        terminal.path(accounts, "email")
+        accounts.add_column("password", no_wrap=True)
+        for account in self.accounts:
+            accounts.add_row(terminal.data(account.view), terminal.file_name(account.email), terminal.data(account.password))
+        return terminal.titled("Demo accounts (passwords shown once)", accounts)
+
+
+def create_demo_accounts(config: Config) -> DemoAccounts:
+    """Create (or reset) the demo workspace's dashboard accounts, one per view, and return them with their new passwords."""
+    from repsight.store import Store
+    from repsight.web.data import load_data
+    from repsight.web.demo import demo_accounts
+
+    with Store.open(config, read_only=True) as store:
+        return DemoAccounts(demo_accounts(config, load_data(store, config)))
+
+
 def demo_view(result: DemoResult, cwd: Path) -> Group:
     """Return the demo for a terminal: what was generated, the load, the metrics, where to look next, then the study."""
     synth = result.synth
@@ -146,7 +187,8 @@ def demo_view(result: DemoResult, cwd: Path) -> Group:
     )
     parts: list[RenderableType] = [generated, Text(""), result.ingest.render(result.config.root)]
     if result.metrics is not None:
-        parts += [Text(""), result.metrics]
+        # What was measured only: the study below shows the behaviours by attainment.
+        parts += [Text(""), metrics_summary(result.metrics)]
     parts += [Text(""), Text("Where to look next", style="bold"), NextSteps(result.next_steps(cwd))]
     if result.study is not None:
         parts += [Text(""), result.study]
