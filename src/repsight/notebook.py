@@ -164,8 +164,7 @@ def _headline_table(document: StudyDocument) -> pd.DataFrame:
 
 def _verdict_table(document: StudyDocument) -> pd.DataFrame | None:
     """Return phase 2's verdicts as text, one row per metric and a column per attribute with segments; None when none has."""
-    from repsight.study.document import SEGMENT_SPECIFIC
-    from repsight.study.render import differing_segments
+    from repsight.study.document import SEGMENT_SPECIFIC, differing_segments
 
     verdicts = _verdict_rows(document)
     if verdicts.empty:

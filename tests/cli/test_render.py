@@ -12,7 +12,8 @@ from rich.console import Console
 from repsight.metrics.catalog import CATALOG, HEADLINE
 from repsight.metrics.render import headline_table
 from repsight.report.numbers import bracketed, count, percent, terminal
-from repsight.study.render import TOO_SMALL, differing_segments, phase2_reading, study_view
+from repsight.study.document import TOO_SMALL, differing_segments
+from repsight.study.render import phase2_reading, study_view
 
 HEADINGS = {m.name: m.heading for m in CATALOG}
 METRICS = [*HEADLINE, "org_span", "after_hours_collaboration_hours"]

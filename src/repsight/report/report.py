@@ -37,7 +37,15 @@ from repsight.report.figures import (
     tier_names,
 )
 from repsight.report.numbers import NONE, interval, is_missing, plain, q_value, signed
-from repsight.study.document import SEGMENT_SPECIFIC, UNTESTED, Coefficient, StudyDocument, missing_keys, upgraded
+from repsight.study.document import (
+    SEGMENT_SPECIFIC,
+    UNTESTED,
+    Coefficient,
+    StudyDocument,
+    differing_segments,
+    missing_keys,
+    upgraded,
+)
 
 if TYPE_CHECKING:
     import jinja2
@@ -308,14 +316,14 @@ def _verdicts(document: StudyDocument, attributes: list[str]) -> list[dict[str, 
             test = document["phase2"][attribute]["heterogeneity"].get(metric)
             verdict = test["verdict"] if test is not None else UNTESTED
             specific = verdict == SEGMENT_SPECIFIC
-            named = ", ".join(test["differing_segments"]) if test is not None else ""
+
             cells.append(
                 {
                     "verdict": verdict,
                     "specific": specific,
                     # A segment-specific verdict names at least one segment; the report drops a name only when that
                     # segment is smaller than the workspace's minimum now (privacy.suppress_small_study_groups).
-                    "differing": (named or "a segment too small to show") if specific else "",
+                    "differing": differing_segments(test["differing_segments"]) if test is not None and specific else "",
                     "detail": f"I² {plain(test['i2'] if test else None, 2)} · q {q_value(test['q'] if test else None)}",
                 }
             )

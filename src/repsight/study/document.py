@@ -19,6 +19,7 @@ __all__ = [
     "RENAMED_KEYS",
     "SEGMENT_SPECIFIC",
     "TIERS",
+    "TOO_SMALL",
     "UNTESTED",
     "VERDICTS",
     "Coefficient",
@@ -38,6 +39,7 @@ __all__ = [
     "TierSeries",
     "Tiers",
     "Verdict",
+    "differing_segments",
     "dynamics_reps",
     "dynamics_series",
     "dynamics_weeks",
@@ -53,6 +55,8 @@ SEGMENT_SPECIFIC: Verdict = "segment-specific"
 """The effect differs between segments; `differing_segments` names the ones that drive it."""
 UNTESTED: Verdict = "untested"
 """Fewer than two segments were kept, or the metric is constant: nothing to compare."""
+TOO_SMALL = "a segment too small to show"
+"""What a segment-specific verdict names where every segment it named is smaller than the workspace's minimum now."""
 VERDICTS: tuple[Verdict, ...] = (CONSISTENT, SEGMENT_SPECIFIC, UNTESTED)
 """Every verdict, in the order above: the values `Verdict` allows."""
 
@@ -207,6 +211,17 @@ class StudyDocument(TypedDict):
     dynamics: Dynamics
     leading: Leading
     caveat: str
+
+
+def differing_segments(segments: list[str]) -> str:
+    """Return the segments a segment-specific verdict names, as every output says them: "APAC, EMEA".
+
+    A report or dashboard applies the workspace's minimum group size as it
+    is now (`repsight.privacy.suppress_small_study_groups`), which may take
+    every named segment away: the verdict stays, driven by "a segment too
+    small to show" (docs/study.md).
+    """
+    return ", ".join(segments) or TOO_SMALL
 
 
 def dynamics_weeks(document: StudyDocument) -> list[int]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
@@ -13,28 +11,21 @@ from repsight import terminal
 from repsight.metrics.catalog import HEADLINE, metric
 from repsight.report.numbers import bracketed, count, is_missing, percent, plain, q_value, signed
 from repsight.report.numbers import terminal as ascii_signs
-from repsight.study.document import CONSISTENT, SEGMENT_SPECIFIC, UNTESTED, Comparison, StudyDocument
+from repsight.study.document import (
+    CONSISTENT,
+    SEGMENT_SPECIFIC,
+    UNTESTED,
+    Comparison,
+    StudyDocument,
+    differing_segments,
+)
 
-__all__ = ["TOO_SMALL", "StudyView", "differing_segments", "phase2_reading", "study_view", "tier_name"]
-
-TOO_SMALL = "a segment too small to show"
-"""What a segment-specific verdict names where every segment it named is smaller than the workspace's minimum now."""
+__all__ = ["StudyView", "phase2_reading", "study_view", "tier_name"]
 
 
 def tier_name(fraction: float) -> str:
     """Return how a tier of `fraction` of the reps is called: "quarter" for 0.25, else a percentage ("20%")."""
     return "quarter" if abs(fraction - 0.25) < 1e-9 else f"{fraction:.0%}"
-
-
-def differing_segments(segments: Sequence[str]) -> str:
-    """Return the segments a segment-specific verdict names, as every output says them: "APAC, EMEA".
-
-    A report or dashboard applies the workspace's minimum group size as it
-    is now (`repsight.privacy.suppress_small_study_groups`), which may take
-    every named segment away: the verdict stays, driven by "a segment too
-    small to show" (docs/study.md).
-    """
-    return ", ".join(segments) or TOO_SMALL
 
 
 def phase2_reading(document: StudyDocument, name: str) -> Text:
