@@ -147,6 +147,8 @@ class MetricsConfig(_Section):
     """Source nodes sampled for estimated betweenness."""
     betweenness_seed: int = 0
     """Seed of the betweenness sample: the same data give the same estimate."""
+    reply_max_days: int = Field(default=14, ge=1)
+    """A reply counts when it is sent at most this many days after the message it answers."""
 
     @field_validator("working_hours")
     @classmethod

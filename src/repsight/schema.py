@@ -19,7 +19,8 @@ def _weekly_columns(table: Literal["week", "period"]) -> dict[str, str]:
     return {m.name: "float64" if m.kind == "hours" or table == "period" else "int64" for m in CATALOG if m.grain == "week"}
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`)."""
 
 # Every table the store keeps, with its columns and their types. The key
 # columns of each table are in KEYS; a load never stores a key twice.
@@ -82,6 +83,8 @@ TABLES: dict[str, dict[str, str]] = {
         "sender_domain": "string",
         "recipient_count": "int64",
         "load_id": "int64",
+        # Added in schema version 2. A column added later goes last, as `Store.open` adds it to an older table.
+        "parent_key": "string",  # the message_key of the message this one replies to; null when none
     },
     "message_recipients": {
         "message_key": "string",

@@ -9,7 +9,8 @@ What is DuckDB-only, and why: the workspace is always one DuckDB file, so
 the writes here are DuckDB statements (Ibis has no UPDATE or keyed DELETE,
 and lending a batch to DuckDB with `register` avoids copying it): `unseen`,
 `append`, `upsert`, `replace`, `delete_where`, `start_load`, `finish_load`,
-`transaction`, `write_parquet` and `set_memory_limit`. Reads go through
+`transaction`, `write_parquet`, `set_memory_limit`, and the upgrade of an
+older workspace's tables when a writer opens it. Reads go through
 Ibis and would work on any backend. Where the metrics are *computed* is a
 separate choice (`[engine] backend`, repsight.metrics.engine).
 
@@ -64,8 +65,10 @@ class Store:
 
         The key is the workspace's (REPSIGHT_KEY, else the key file), unless
         `key` is given. A writer creates the database and its tables if
-        needed; a reader (`read_only`) changes nothing and needs a database
-        that exists.
+        needed, and adds the columns that a table made by an older version
+        lacks (`SCHEMA_VERSION`). A reader (`read_only`) changes nothing and
+        needs a database that exists; it reads an older workspace's tables as
+        they are: a column added since is missing until a writer opens it.
         """
         import duckdb
         import ibis
@@ -103,7 +106,11 @@ class Store:
             backend.disconnect()
             raise StoreError(f"{config.path}: [engine] memory_limit: {exc}") from None
         if not read_only:
-            store._create_tables()
+            try:
+                store._create_tables()
+            except StoreError as exc:
+                backend.disconnect()
+                raise StoreError(f"{path}: {exc}") from None
         store._check_key(key, config, read_only=read_only)
         return store
 
@@ -125,6 +132,34 @@ class Store:
                 self.backend.create_table(name, schema=ibis.schema(columns))
         if "workspace" not in existing:
             self.insert_new("workspace", pa.table({"name": ["schema_version"], "value": [str(SCHEMA_VERSION)]}))
+        else:
+            self._upgrade_tables(existing)
+
+    def _upgrade_tables(self, existing: set[str]) -> None:
+        """Add to each stored table the columns of `TABLES` it lacks (null in stored rows); record `SCHEMA_VERSION`."""
+        import ibis
+        from ibis.backends.sql.datatypes import DuckDBType
+
+        with self.transaction():
+            for name, columns in TABLES.items():
+                if name not in existing:
+                    continue
+                stored = list(self.table(name).columns)
+                missing = [c for c in columns if c not in stored]
+                if not missing:
+                    continue
+                # Rows are inserted by position: the stored columns must lead the schema's, in its order.
+                if list(columns)[: len(stored)] != stored:
+                    raise StoreError(
+                        f"table {name} has the columns {', '.join(stored)}; this version of repsight expects "
+                        f"{', '.join(columns)} and can only add the missing ones at the end"
+                    )
+                for column in missing:
+                    kind = DuckDBType.to_string(ibis.dtype(columns[column]))
+                    self.backend.con.execute(f"ALTER TABLE {name} ADD COLUMN {column} {kind}")
+            version = self.setting("schema_version")
+            if version is None or int(version) < SCHEMA_VERSION:
+                self.upsert("workspace", pa.table({"name": ["schema_version"], "value": [str(SCHEMA_VERSION)]}))
 
     def _check_key(self, key: str, config: Config, *, read_only: bool) -> None:
         fingerprint = key_fingerprint(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from repsight.ingest import IngestReport, configured_files, run_ingest
 from repsight.privacy import pseudonym, read_key
 from repsight.sources.records import meeting_key, message_key, series_key
 from repsight.store import Store
-from tests.support import write_csv
+from tests.support import DATA, write_csv
 
 MAIL = ["message_id", "sent_at", "sender", "to", "cc", "bcc"]
 CALENDAR = ["event_id", "start", "end", "organizer", "attendees", "declined", "is_cancelled", "is_all_day"]
@@ -133,6 +134,47 @@ def test_loading_the_same_file_twice_adds_nothing(workspace: Config) -> None:
     assert (second.read, second.loaded, second.new) == (2, 2, 0)
     assert counts(workspace, "messages", "message_recipients") == (2, 2)
     assert [r["rows_new"] for r in sorted(table(workspace, "loads"), key=lambda r: r["load_id"])] == [2, 0]
+
+
+def test_a_reply_is_stored_with_its_parents_key_and_a_second_load_adds_nothing(workspace: Config) -> None:
+    ana, kim = "ana@acme.example", "kim@customer.example"
+    write_csv(
+        workspace.root / "mail" / "a.csv",
+        [*MAIL, "in_reply_to"],
+        [
+            ["<q1@customer.example>", "2025-01-06T09:30:00Z", kim, ana, "", "", ""],
+            ["<a1@acme.example>", "2025-01-06T10:30:00Z", ana, kim, "", "", "<q1@customer.example>"],
+            # a display name: read row by row
+            ["<a2@acme.example>", "2025-01-06T11:30:00Z", f"Ana <{ana}>", kim, "", "", "q0@customer.example"],
+        ],
+    )
+    first, second = load(workspace).files[0], load(workspace).files[0]
+    assert (first.new, second.new, second.quarantined) == (3, 0, 0)
+    assert sorted((m["message_key"], m["parent_key"]) for m in table(workspace, "messages")) == sorted(
+        [
+            (message_key("q1@customer.example", ()), None),
+            (message_key("a1@acme.example", ()), message_key("q1@customer.example", ())),
+            # the parent need not be stored
+            (message_key("a2@acme.example", ()), message_key("q0@customer.example", ())),
+        ]
+    )
+
+
+def test_mbox_replies_are_stored_with_their_parents_keys(workspace: Config) -> None:
+    path = workspace.root / "mail" / "replies.mbox"
+    path.parent.mkdir(exist_ok=True)
+    shutil.copy(DATA / "mail" / "replies.mbox", path)
+    (result,) = run_ingest(workspace, files=[("mail", path)]).files
+    assert (result.read, result.new, result.quarantined) == (8, 8, 0)
+    stored = {m["message_key"]: m["parent_key"] for m in table(workspace, "messages")}
+    assert stored[message_key("q1@customer.example", ())] is None
+    assert stored[message_key("a1@acme.example", ())] == message_key("q1@customer.example", ())
+    assert stored[message_key("q2@customer.example", ())] == message_key("a1@acme.example", ())
+    assert stored[message_key("r1@acme.example", ())] is None  # a resending
+    # Every parent the file names is one of its messages (a4 names itself).
+    assert {p for p in stored.values() if p} <= set(stored)
+    (again,) = run_ingest(workspace, files=[("mail", path)]).files
+    assert (again.read, again.new) == (8, 0)
 
 
 def test_overlapping_exports_store_each_message_and_meeting_once(workspace: Config) -> None:

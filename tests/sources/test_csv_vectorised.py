@@ -40,13 +40,27 @@ def addresses(rng: random.Random, most: int) -> str:
     return ";".join(f" {a} " if rng.random() < 0.1 else a for a in chosen)
 
 
-def mail_rows(rng: random.Random, count: int) -> list[str]:
+# What an `in_reply_to` column may hold: nothing, an id with or without brackets, a comment, two ids.
+REPLIED_TO = [
+    "",
+    "",
+    "<m1@acme.example>",
+    " m2@acme.example ",
+    "<m3@acme.example> (Ana's)",
+    "<m4@acme.example> <m5@acme.example>",
+    "<>",
+]
+
+
+def mail_rows(rng: random.Random, count: int, *, in_reply_to: bool = False) -> list[str]:
     rows = []
     for i in range(count):
         message_id = "" if rng.random() < 0.05 else f"<m{i}@acme.example>"
         when = rng.choice(ODD_TIMES) if rng.random() < 0.05 else rng.choice(TIMES)
         sender = rng.choice(ODD_ADDRESSES) if rng.random() < 0.05 else rng.choice(ADDRESSES)
         row = [message_id, when, sender, addresses(rng, 3), addresses(rng, 2), addresses(rng, 1)]
+        if in_reply_to:
+            row.append(rng.choice(REPLIED_TO))
         if rng.random() < 0.02:
             row.append("extra")
         rows.append(",".join(f'"{v}"' for v in row))
@@ -99,15 +113,17 @@ def normalised(items: list[Any]) -> tuple[list[tuple[Any, ...]], list[tuple[Any,
     return sorted(events, key=repr), rejected
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_mail_csv_by_column_equals_row_by_row(tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize(("seed", "in_reply_to"), [(1, False), (2, False), (3, False), (4, True), (5, True)])
+def test_mail_csv_by_column_equals_row_by_row(tmp_path: Path, seed: int, in_reply_to: bool) -> None:
     path = tmp_path / "mail.csv"
-    rows = mail_rows(random.Random(seed), 600)
-    path.write_bytes(
-        ("message_id,sent_at,sender,to,cc,bcc\n" + "\n".join(rows) + "\n").encode()
-        + b'"m9","2025-01-06T09:30:00Z","caf\xe9@acme.example","a@b.example","",""\n'
-        + b'"m\xff","2025-01-06T09:30:00Z","ana@acme.example","a@b.example","",""\n'
-    )
+    rows = mail_rows(random.Random(seed), 600, in_reply_to=in_reply_to)
+    header = "message_id,sent_at,sender,to,cc,bcc" + (",in_reply_to" if in_reply_to else "")
+    undecodable = [
+        b'"m9","2025-01-06T09:30:00Z","caf\xe9@acme.example","a@b.example","",""',
+        b'"m\xff","2025-01-06T09:30:00Z","ana@acme.example","a@b.example","",""',
+    ]
+    last = b',""\n' if in_reply_to else b"\n"
+    path.write_bytes((header + "\n" + "\n".join(rows) + "\n").encode() + b"".join(row + last for row in undecodable))
     with open_source(path) as source:
         fast = list(read_mail_csv(source))
     with open_source(path) as source:
@@ -115,6 +131,9 @@ def test_mail_csv_by_column_equals_row_by_row(tmp_path: Path, seed: int) -> None
     assert any(isinstance(i, MessageBatch) for i in fast) and not any(isinstance(i, Message) for i in fast)
     assert any(isinstance(i, Rejected) for i in fast)
     assert normalised(fast) == normalised(reference)
+    # Every kind of value reached both paths: no parent, and the parents m1 to m4.
+    parents = {dict(event[:-1])["parent_key"] for event in normalised(fast)[0]}
+    assert len(parents) == (5 if in_reply_to else 1)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -140,7 +140,7 @@ def _graph_variants(path: Path) -> list[Path]:
 
 def message_view(m: Message, names: bool) -> tuple[object, ...]:
     recipients = tuple((r.address.lower(), r.kind, r.name if names else "") for r in m.recipients)
-    return (m.key, m.sent_at.astimezone(UTC), m.sender.lower(), m.sender_name if names else "", recipients)
+    return (m.key, m.sent_at.astimezone(UTC), m.sender.lower(), m.sender_name if names else "", recipients, m.parent_key)
 
 
 @SETTINGS

@@ -275,6 +275,7 @@ class _MailLoader(_EventLoader):
                 "sender": senders,
                 "sender_domain": sender_domains,
                 "load_id": pa.repeat(self.load_id, messages.num_rows),
+                "parent_key": messages["parent_key"],
             }
         ).join(counts.rename_columns(["message_key", "recipient_count"]), "message_key")
         self.store.append("messages", rows)

@@ -1,5 +1,8 @@
 """Mail metadata as CSV: `message_id,sent_at,sender,to,cc,bcc`, addresses `;`-separated.
 
+An optional `in_reply_to` column holds the Message-ID of the message a row
+replies to (its parent, keyed as every Message-ID is); empty or absent, none.
+
 Rows in the contract's plain form (bare addresses, ISO 8601 times with an
 offset) are read by column with Arrow; any other row goes through the
 row-by-row parser, which is the reference: it accepts display names and
@@ -37,6 +40,7 @@ from repsight.sources.records import (
     Recipient,
     Rejected,
     message_key,
+    parent_key,
 )
 
 __all__ = ["REQUIRED_COLUMNS", "read_mail_csv", "read_mail_csv_rows"]
@@ -60,7 +64,8 @@ def _message(position: str, fields: dict[str, str]) -> Message:
         fields["message_id"],
         (fields["sent_at"], fields["sender"], fields["to"], fields.get("cc", ""), fields.get("bcc", "")),
     )
-    return Message(position, key, sent_at, sender, tuple(recipients.values()), sender_name)
+    replied_to = parent_key(fields.get("in_reply_to", ""))
+    return Message(position, key, sent_at, sender, tuple(recipients.values()), sender_name, replied_to)
 
 
 def read_mail_csv_rows(source: Source) -> Iterator[Message | Rejected]:
@@ -100,6 +105,10 @@ def _batch(chunk: CsvChunk) -> tuple[MessageBatch, pa.BooleanArray]:
         [message_key(ids[i], tuple(column[i] for column in fallback)) if ok else None for i, ok in enumerate(plain.to_pylist())],
         pa.string(),
     )
+    if "in_reply_to" in chunk.names:
+        replied_to = pa.array([parent_key(v) if v else None for v in chunk.column("in_reply_to").to_pylist()], pa.string())
+    else:
+        replied_to = pa.nulls(rows, pa.string())
     recipients = pa.table(
         {
             "row": parent,
@@ -117,6 +126,7 @@ def _batch(chunk: CsvChunk) -> tuple[MessageBatch, pa.BooleanArray]:
             "sent_at": sent_at,
             "sender": sender,
             "sender_name": pa.repeat("", rows),
+            "parent_key": replied_to,
         },
         schema=MESSAGE_COLUMNS,
     ).filter(plain)

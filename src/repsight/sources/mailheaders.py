@@ -27,10 +27,9 @@ __all__ = ["HeaderError", "MailHeaders", "parse_addresses", "parse_date", "parse
 # begin with white space (folding). The regex engine skips the other fields.
 # (Each match starts at a newline, so the engine scans for newlines, not every position.)
 _FIELD = re.compile(
-    rb"\n(message-id|date|from|sender|to|cc|bcc|resent-[a-z-]+)[ \t]*:(.*(?:\r?\n[ \t].*)*)",
+    rb"\n(message-id|in-reply-to|references|date|from|sender|to|cc|bcc|resent-[a-z-]+)[ \t]*:(.*(?:\r?\n[ \t].*)*)",
     re.IGNORECASE,
 )
-_FOLD = re.compile(rb"\r?\n(?=[ \t])")
 _RESENT = b"resent-"
 ADDRESS_FIELDS = ("to", "cc", "bcc")
 
@@ -82,7 +81,9 @@ def parse_headers(block: bytes) -> MailHeaders:
 
 def _value(raw: bytes) -> str:
     if b"\n" in raw:
-        raw = _FOLD.sub(b"", raw)
+        # Unfolding: every line end in a value `_FIELD` matched begins a continuation line
+        # (str.replace, several times faster than a regex substitution on every folded value).
+        raw = raw.replace(b"\r\n", b"").replace(b"\n", b"")
     return _text(raw).strip()
 
 

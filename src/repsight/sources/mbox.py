@@ -1,7 +1,8 @@
 """Mail as mbox files and as `.eml` messages (one file, or a folder tree such as a maildir).
 
-Only each message's header block is read (Message-ID, Date, From, Sender,
-To, Cc, Bcc, Resent-*); bodies are skipped line by line, never decoded.
+Only each message's header block is read (Message-ID, In-Reply-To,
+References, Date, From, Sender, To, Cc, Bcc, Resent-*); bodies are skipped
+line by line, never decoded.
 
 - **Separators.** A message starts at a line that begins with "From " and
   looks like a postmark (`From <sender> <weekday> ...`), so an unquoted
@@ -16,6 +17,9 @@ To, Cc, Bcc, Resent-*); bodies are skipped line by line, never decoded.
 - **Key.** The Message-ID; without one, a hash of the fields every copy of
   the message shares (Date, From, Sender, To, Cc), so the sender's and a
   recipient's copy still meet.
+- **Parent.** The message it replies to: In-Reply-To's Message-ID, else
+  the last id of References (`records.parent_key`). A resending replies to
+  nothing.
 - **Resent-\\*.** Each resending is a message of its own (the resender to
   the new recipients, keyed by Resent-Message-ID), besides the original.
 """
@@ -33,7 +37,7 @@ from repsight.errors import InputError
 from repsight.sources.csvfile import shown
 from repsight.sources.files import Source
 from repsight.sources.mailheaders import ADDRESS_FIELDS, HeaderError, parse_addresses, parse_date, parse_headers
-from repsight.sources.records import MESSAGE_COLUMNS, RECIPIENT_COLUMNS, MessageBatch, Rejected, message_key
+from repsight.sources.records import MESSAGE_COLUMNS, RECIPIENT_COLUMNS, MessageBatch, Rejected, message_key, parent_key
 
 __all__ = ["BATCH", "mbox_messages", "read_eml", "read_mbox"]
 
@@ -129,6 +133,7 @@ class _Batch:
         self.sent_at: list[datetime] = []
         self.senders: list[str] = []
         self.sender_names: list[str] = []
+        self.parent_keys: list[str | None] = []
         # Recipients by column: their message's position in the batch and key, address, name, kind.
         self.recipients: tuple[list[int], list[str], list[str], list[str], list[str]] = ([], [], [], [], [])
 
@@ -178,6 +183,11 @@ class _Batch:
         self.sent_at.append(sent_at)
         self.senders.append(sender)
         self.sender_names.append(sender_name)
+        # A resending (`prefix`) answers nothing: there is no Resent-In-Reply-To.
+        replying = not prefix and ("in-reply-to" in fields or "references" in fields)
+        self.parent_keys.append(
+            parent_key(fields.get("in-reply-to", [""])[0], fields.get("references", [""])[0]) if replying else None
+        )
         events, keys, addresses, names, kinds = self.recipients
         for address, name, kind in seen.values():
             events.append(event)
@@ -187,7 +197,7 @@ class _Batch:
             kinds.append(kind)
 
     def batch(self) -> MessageBatch:
-        messages = pa.table([self.keys, self.sent_at, self.senders, self.sender_names], schema=MESSAGE_COLUMNS)
+        messages = pa.table([self.keys, self.sent_at, self.senders, self.sender_names, self.parent_keys], schema=MESSAGE_COLUMNS)
         return MessageBatch(messages, pa.table(list(self.recipients), schema=RECIPIENT_COLUMNS))
 
 

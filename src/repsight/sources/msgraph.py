@@ -11,7 +11,10 @@ CSV reader hashes its columns); the sender is `from`, else `sender`;
 recipients are To, Cc, Bcc in that order, an address once (first mention
 wins). Drafts, and messages without a sender or recipients, are rejected.
 A display name that only repeats the address (Outlook writes one where it
-knows no name) is no name.
+knows no name) is no name. The parent (the message replied to) is read from
+`internetMessageHeaders`, where the export has them: In-Reply-To, else the
+last id of References (`records.parent_key`). `conversationId` names a
+thread, not a parent, and is not read.
 
 Events: `start`/`end` are local times in a Windows zone name, an IANA name
 or UTC (UTC where no zone is given); all-day events start and end at
@@ -75,7 +78,7 @@ from dateutil import rrule
 from repsight.sources.csvfile import FieldError, parse_address, parse_timestamp, shown
 from repsight.sources.files import MAX_OCCURRENCES, Source, Window
 from repsight.sources.jsonstream import field_flag, field_list, field_number, field_object, field_text, read_resources
-from repsight.sources.records import Attendee, Meeting, Message, Recipient, Rejected, meeting_key, message_key
+from repsight.sources.records import Attendee, Meeting, Message, Recipient, Rejected, meeting_key, message_key, parent_key
 
 __all__ = ["graph_time_zone", "read_graph_events", "read_graph_messages"]
 
@@ -90,6 +93,7 @@ _RESPONSES = {
 }
 _EVENT_TYPES = ("singleinstance", "occurrence", "exception", "seriesmaster")
 _RECIPIENTS = (("toRecipients", "to"), ("ccRecipients", "cc"), ("bccRecipients", "bcc"))
+_HEADERS = "internetMessageHeaders"
 _WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
 _WEEK_INDEX = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1}
 
@@ -205,7 +209,18 @@ def _message(position: str, fields: dict[str, Any]) -> Message:
     key = message_key(
         field_text(fields.get("internetMessageId"), "internetMessageId"), (fields["sentDateTime"].strip(), sender, *listed)
     )
-    return Message(position, key, sent_at, sender, tuple(recipients.values()), sender_name)
+    return Message(position, key, sent_at, sender, tuple(recipients.values()), sender_name, _parent(fields))
+
+
+def _parent(fields: dict[str, Any]) -> str | None:
+    """Return the key of the message this one replies to, from its `internetMessageHeaders` (None without them)."""
+    found: dict[str, str] = {}
+    for entry in field_list(fields.get("internetMessageHeaders"), _HEADERS):
+        header = field_object(entry, _HEADERS)
+        name = field_text(header.get("name"), _HEADERS).lower()
+        if name in ("in-reply-to", "references"):
+            found.setdefault(name, field_text(header.get("value"), _HEADERS))  # the first of a repeated header
+    return parent_key(found.get("in-reply-to", ""), found.get("references", ""))
 
 
 def read_graph_messages(source: Source) -> Iterator[Message | Rejected]:

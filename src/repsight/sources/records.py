@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Generic, Self, TypeVar
@@ -25,6 +26,7 @@ __all__ = [
     "Rejected",
     "meeting_key",
     "message_key",
+    "parent_key",
     "series_key",
     "series_uid",
 ]
@@ -48,6 +50,26 @@ def message_key(message_id: str, fallback: tuple[str, ...]) -> str:
     if cleaned:
         return _digest("message-id\x1f" + cleaned)
     return _digest("headers\x1f" + "\x1f".join(fallback))
+
+
+# A msg-id as In-Reply-To and References write it (RFC 5322 3.6.4).
+_MSG_ID = re.compile(r"<([^<>]*)>")
+
+
+def parent_key(in_reply_to: str, references: str = "") -> str | None:
+    """Return the key of the message a message replies to, or None when its headers name none.
+
+    The parent is In-Reply-To's Message-ID (its first `<id>`, or the whole
+    value where it has no angle brackets); where In-Reply-To is missing or
+    empty, the last id of References. It is keyed as every Message-ID is
+    (`message_key`). A message that names itself is kept as it is.
+    """
+    found = _MSG_ID.search(in_reply_to)
+    parent = found.group(1) if found else in_reply_to
+    if not parent.strip():
+        ids = _MSG_ID.findall(references)
+        parent = ids[-1] if ids else (references.split() or [""])[-1]
+    return message_key(parent, ()) if parent.strip() else None
 
 
 # Outlook's UIDs are GlobalObjectIds: a class id, then 4 bytes for the date of
@@ -138,6 +160,7 @@ class Message:
     sender: str
     recipients: tuple[Recipient, ...]
     sender_name: str = ""
+    parent_key: str | None = None  # the key of the message this one replies to, as `parent_key()` gives it
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +190,13 @@ class Meeting:
 # so that two copies of one event (two mailboxes) stay apart until the loader
 # keeps the first.
 MESSAGE_COLUMNS = pa.schema(
-    [("key", pa.string()), ("sent_at", pa.timestamp("us", "UTC")), ("sender", pa.string()), ("sender_name", pa.string())]
+    [
+        ("key", pa.string()),
+        ("sent_at", pa.timestamp("us", "UTC")),
+        ("sender", pa.string()),
+        ("sender_name", pa.string()),
+        ("parent_key", pa.string()),
+    ]
 )
 RECIPIENT_COLUMNS = pa.schema(
     [("event", pa.int64()), ("key", pa.string()), ("address", pa.string()), ("name", pa.string()), ("kind", pa.string())]
@@ -230,6 +259,7 @@ class MessageBatch(EventBatch["Message"]):
                 "sent_at": [m.sent_at.astimezone(UTC) for m in records],
                 "sender": [m.sender for m in records],
                 "sender_name": [m.sender_name for m in records],
+                "parent_key": [m.parent_key for m in records],
             },
             schema=MESSAGE_COLUMNS,
         )
@@ -249,7 +279,7 @@ class MessageBatch(EventBatch["Message"]):
         for row in self.participants.to_pylist():
             recipients[row["event"]].append(Recipient(row["address"], row["kind"], row["name"]))
         return [
-            Message("", row["key"], row["sent_at"], row["sender"], tuple(recipients[i]), row["sender_name"])
+            Message("", row["key"], row["sent_at"], row["sender"], tuple(recipients[i]), row["sender_name"], row["parent_key"])
             for i, row in enumerate(self.events.to_pylist())
         ]
 
