@@ -37,7 +37,7 @@ _VIVA_HR = {
     "channel": "Channel",
     "hire_date": "HireDate",
 }
-HR_COLUMNS = {name: _VIVA_HR[name] for name in (*HR_ATTRIBUTES, "hire_date")}
+HR_COLUMNS = {name: _VIVA_HR.get(name, name) for name in (*HR_ATTRIBUTES, "hire_date")}
 """The HR attributes the export carries, with their Viva Insights names."""
 VIVA_NAMES = {m.name: m.viva for m in CATALOG if m.viva}
 """Metrics with a Viva Insights person-query name (from the catalogue); the others keep repsight's."""

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from repsight.config import Config, load_config
 from repsight.errors import MetricsError, RepsightError
 from repsight.metrics.catalog import HEADLINE, label_with_unit
-from repsight.schema import TABLES
+from repsight.schema import PERSON_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = ["HR_COLUMNS", "Study", "Workspace", "WorkspaceSummary", "open"]
 
-HR_COLUMNS: tuple[str, ...] = tuple(c for c in TABLES["people"] if c not in ("person", "domain", "attributes", "load_id"))
+HR_COLUMNS: tuple[str, ...] = PERSON_COLUMNS
+"""The roster columns each table carries beside the pseudonym (`repsight.schema.PERSON_COLUMNS`)."""
 """The HR attributes joined to each metric row: the `people` table's columns (manager, org, level, …, timezone)."""
 
 # What the workspace's summary counts, stage by stage.

@@ -11,7 +11,7 @@ from typing import Literal
 
 from repsight.metrics.catalog import CATALOG, PERIOD_ONLY
 
-__all__ = ["HR_ATTRIBUTES", "KEYS", "METRIC_COLUMNS", "SCHEMA_VERSION", "TABLES"]
+__all__ = ["HR_ATTRIBUTES", "KEYS", "METRIC_COLUMNS", "PERSON_COLUMNS", "SCHEMA_VERSION", "TABLES"]
 
 
 def _weekly_columns(table: Literal["week", "period"]) -> dict[str, str]:
@@ -157,3 +157,5 @@ METRIC_COLUMNS: tuple[str, ...] = tuple(
 
 HR_ATTRIBUTES: tuple[str, ...] = ("org", "level", "function", "region", "segment", "channel")
 """The roster attributes (columns of `people`) that outputs show beside a person's metrics and group people by."""
+PERSON_COLUMNS: tuple[str, ...] = tuple(c for c in TABLES["people"] if c not in ("person", "domain", "attributes", "load_id"))
+"""Every roster column of `people` a person-level table may carry beside the pseudonym: manager, HR attributes, dates, zone."""
