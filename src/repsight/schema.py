@@ -9,18 +9,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-from repsight.metrics.catalog import CATALOG, PERIOD_ONLY
+from repsight.metrics.catalog import CATALOG
 
 __all__ = ["HR_ATTRIBUTES", "KEYS", "METRIC_COLUMNS", "PERSON_COLUMNS", "SCHEMA_VERSION", "TABLES"]
 
 
-def _weekly_columns(table: Literal["week", "period"]) -> dict[str, str]:
-    # A week holds hours as floats and counts as integers; a period holds their weekly means.
-    return {m.name: "float64" if m.kind == "hours" or table == "period" else "int64" for m in CATALOG if m.grain == "week"}
+def _metric_columns(table: Literal["week", "period"]) -> dict[str, str]:
+    # A week holds hours as floats and counts as integers; a period holds their weekly means
+    # and the period-only scores, all in the catalogue's order (new metrics are appended there,
+    # so an older workspace's columns stay a prefix that `Store.open` can extend).
+    if table == "week":
+        return {m.name: "float64" if m.kind == "hours" else "int64" for m in CATALOG if m.grain == "week"}
+    return {m.name: "float64" for m in CATALOG}
 
 
-SCHEMA_VERSION = 2
-"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`)."""
+SCHEMA_VERSION = 3
+"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`; 2 → 3: the customer-engagement columns of `person_week` and `person_period`)."""
 
 # Every table the store keeps, with its columns and their types. The key
 # columns of each table are in KEYS; a load never stores a key twice.
@@ -115,14 +119,13 @@ TABLES: dict[str, dict[str, str]] = {
 
 # The metrics stage's tables (docs/metrics.md), replaced whole on every run;
 # their metric columns come from the catalogue.
-TABLES["person_week"] = {"person": "string", "week": "date", "period": "string", **_weekly_columns("week")}
+TABLES["person_week"] = {"person": "string", "week": "date", "period": "string", **_metric_columns("week")}
 TABLES["person_period"] = {
     "person": "string",
     "period": "string",
     "period_start": "date",
     "weeks": "int64",
-    **_weekly_columns("period"),
-    **dict.fromkeys(PERIOD_ONLY, "float64"),
+    **_metric_columns("period"),
 }
 TABLES["period_edges"] = {"period": "string", "a": "string", "b": "string", "weight": "int64"}
 

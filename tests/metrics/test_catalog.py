@@ -42,10 +42,50 @@ def test_the_stored_tables_hold_the_catalogues_metrics_in_its_order() -> None:
     week = [c for c in TABLES["person_week"] if c not in ("person", "week", "period")]
     period = [c for c in TABLES["person_period"] if c not in ("person", "period", "period_start", "weeks")]
     assert week == list(WEEKLY) == [m.name for m in CATALOG if m.grain == "week"]
-    assert period == [*WEEKLY, *PERIOD_ONLY] == list(METRIC_COLUMNS) == [m.name for m in CATALOG]
+    assert period == list(METRIC_COLUMNS) == [m.name for m in CATALOG]
+    assert set(period) == {*WEEKLY, *PERIOD_ONLY}
     hours = [m.name for m in CATALOG if m.kind == "hours"]
     assert [c for c, kind in TABLES["person_week"].items() if kind == "float64"] == hours
     assert all(TABLES["person_period"][m] == "float64" for m in METRIC_COLUMNS)
+
+
+# The metric columns of schema version 2's tables, before the customer-engagement counts.
+VERSION_2_WEEKLY = [
+    "meeting_hours",
+    "email_hours",
+    "collaboration_hours",
+    "customer_hours",
+    "external_hours",
+    "senior_leader_hours",
+    "manager_hours",
+    "manager_1on1_hours",
+    "after_hours_collaboration_hours",
+    "meetings",
+    "emails_sent",
+    "emails_received",
+    "internal_network_size",
+    "org_span",
+]
+ENGAGEMENT = ["customer_accounts", "customer_contacts", "customer_meetings"]
+
+
+def test_new_metrics_are_appended_so_an_older_workspaces_columns_stay_a_prefix() -> None:
+    # `Store.open` can only add missing columns at the end of a stored table.
+    assert list(TABLES["person_week"])[3:] == [*VERSION_2_WEEKLY, *ENGAGEMENT]
+    assert list(TABLES["person_period"])[4:] == [*VERSION_2_WEEKLY, "network_prominence", "network_brokerage", *ENGAGEMENT]
+    for name in ENGAGEMENT:
+        entry = metric(name)
+        assert entry is not None
+        assert (entry.kind, entry.grain, entry.study_rank, entry.headline_rank, entry.dashboard, entry.viva) == (
+            "count",
+            "week",
+            None,
+            None,
+            False,
+            None,
+        )
+        assert TABLES["person_week"][name] == "int64" and TABLES["person_period"][name] == "float64"
+        assert len(entry.heading) <= 14
 
 
 def test_the_study_defaults_and_headline_come_from_the_catalogue() -> None:

@@ -21,7 +21,15 @@ import pytest
 from repsight.metrics import compute_metrics
 from repsight.store import Store
 from tests.support import TEST_KEY
-from tests.support.metrics_oracle import COUNT_COLUMNS, HOUR_COLUMNS, WEEK_COLUMNS, oracle_metrics, oracle_person_week
+from tests.support.metrics_oracle import (
+    COUNT_COLUMNS,
+    ENGAGEMENT_COLUMNS,
+    HOUR_COLUMNS,
+    PERIOD_COLUMNS,
+    WEEK_COLUMNS,
+    oracle_metrics,
+    oracle_person_week,
+)
 from tests.support.metrics_org import (
     EDGE_CASE_ACTIVE,
     EDGE_CASE_PEOPLE,
@@ -394,6 +402,90 @@ def test_person_without_activity_has_no_rows(tmp_path: Path) -> None:
     assert "cid" not in set(period["person"])
 
 
+# ---------------------------------------------------------------- customer engagement
+
+
+def engagement(table: pd.DataFrame, person: str, when: str, column: str = "week") -> list[Any]:
+    """Return (customer_accounts, customer_contacts, customer_meetings) of a person's week (or period)."""
+    return row(table, person, when, column)[ENGAGEMENT_COLUMNS].tolist()
+
+
+def test_an_account_with_two_domains_counts_once(tmp_path: Path) -> None:
+    o = org()
+    o.account("bigco-eu.example", "customer", account_id="acct-bigco.example")
+    o.message("2025-01-07 09:00", "ana", [BUYER])
+    o.message("2025-01-08 09:00", "eu@bigco-eu.example", ["ana"])  # received: the sender is among the others
+    weekly, _ = run(o, tmp_path)
+    assert engagement(weekly, "ana", "2025-01-06") == [1, 2, 0]
+
+
+def test_two_contacts_of_one_account_in_one_meeting(tmp_path: Path) -> None:
+    o = org()
+    o.meeting("2025-01-07 10:00", 60, "ana", [BUYER, "cfo@bigco.example"])
+    weekly, _ = run(o, tmp_path)
+    assert engagement(weekly, "ana", "2025-01-06") == [1, 2, 1]
+
+
+def test_only_customer_addresses_are_contacts(tmp_path: Path) -> None:
+    o = org()
+    o.account("partnerco.example", "partner")
+    o.message("2025-01-07 09:00", "ana", [BUYER, "pat@partnerco.example", "bob"])  # the partner and bob do not count
+    o.message("2025-01-07 09:10", "cid", ["pat@partnerco.example", "who@random.example"])  # no customer: no interaction
+    weekly, _ = run(o, tmp_path)
+    assert engagement(weekly, "ana", "2025-01-06") == [1, 1, 0]
+    assert engagement(weekly, "bob", "2025-01-06") == [1, 1, 0]  # a recipient beside the customer interacts too
+    assert engagement(weekly, "cid", "2025-01-06") == [0, 0, 0]
+
+
+def test_a_broadcast_with_a_customer_is_no_interaction(tmp_path: Path) -> None:
+    o = org()
+    staff = [f"staff{i:02d}" for i in range(50)]
+    o.message("2025-01-07 09:00", "ana", [BUYER, *staff])  # 51 recipients: a broadcast
+    o.message("2025-01-07 09:05", "bob", [BUYER, *staff[:49]])  # 50 recipients: not a broadcast
+    weekly, _ = run(o, tmp_path)
+    assert engagement(weekly, "ana", "2025-01-06") == [0, 0, 0]
+    assert engagement(weekly, "bob", "2025-01-06") == [1, 1, 0]
+
+
+def test_a_declined_meeting_is_no_interaction(tmp_path: Path) -> None:
+    o = org()
+    o.meeting("2025-01-07 10:00", 60, "ana", [BUYER, ("bob", "declined"), ("cfo@bigco.example", "declined")])
+    weekly, _ = run(o, tmp_path)
+    assert engagement(weekly, "ana", "2025-01-06") == [1, 1, 1]  # the customer who declined is no contact
+    assert engagement(weekly, "bob", "2025-01-06") == [0, 0, 0]
+
+
+def test_a_prospect_counts_as_a_customer(tmp_path: Path) -> None:
+    o = org()
+    o.account("newco.example", "prospect")
+    o.message("2025-01-07 09:00", "lead@newco.example", ["ana"])
+    o.meeting("2025-01-08 10:00", 30, "ana", ["lead@newco.example", BUYER])
+    weekly, _ = run(o, tmp_path)
+    assert engagement(weekly, "ana", "2025-01-06") == [2, 2, 1]
+
+
+def test_personal_addresses_are_no_contacts(tmp_path: Path) -> None:
+    o = org()
+    o.account("gmail.com", "customer")  # a personal domain in the CRM stays personal
+    o.message("2025-01-07 09:00", "ana", ["pal@gmail.com"])  # no recipient left: not counted
+    o.message("2025-01-07 09:10", "ana", ["pal@gmail.com", "bob"])
+    o.meeting("2025-01-08 10:00", 30, "ana", ["pal@gmail.com", "bob"])
+    weekly, _ = run(o, tmp_path)
+    assert engagement(weekly, "ana", "2025-01-06") == [0, 0, 0]
+
+
+def test_engagement_counts_are_per_week_and_periods_take_their_mean(tmp_path: Path) -> None:
+    o = org()
+    o.meeting("2025-01-07 10:00", 30, "ana", [BUYER])
+    o.meeting("2025-01-08 10:00", 30, "ana", [BUYER])  # the same contact again: 1 contact, 2 meetings
+    o.message("2025-01-21 09:00", "ana", ["bob"])  # a week later with no customer; the week between is empty
+    weekly, period = run(o, tmp_path)
+    assert engagement(weekly, "ana", "2025-01-06") == [1, 1, 2]
+    assert engagement(weekly, "ana", "2025-01-13") == [0, 0, 0]
+    assert engagement(weekly, "ana", "2025-01-20") == [0, 0, 0]
+    assert engagement(period, "ana", "2025Q1", "period") == [1 / 3, 1 / 3, 2 / 3]
+
+
 # ---------------------------------------------------------------- network
 
 
@@ -575,15 +667,7 @@ def test_output_columns_and_types(tmp_path: Path) -> None:
     o.message("2025-01-07 09:00", "ana", ["bob"])
     weekly, period = run(o, tmp_path)
     assert list(weekly.columns) == ["person", "week", "period", *WEEK_COLUMNS]
-    assert list(period.columns) == [
-        "person",
-        "period",
-        "period_start",
-        "weeks",
-        *WEEK_COLUMNS,
-        "network_prominence",
-        "network_brokerage",
-    ]
+    assert list(period.columns) == ["person", "period", "period_start", "weeks", *PERIOD_COLUMNS]
     assert all(weekly[c].dtype == "float64" for c in HOUR_COLUMNS)
     assert all(weekly[c].dtype == "int64" for c in COUNT_COLUMNS)
     assert isinstance(weekly["week"].iloc[0], date)
@@ -612,5 +696,11 @@ def test_oracle_runs_on_the_edge_case_company(tmp_path: Path) -> None:
     assert row(weekly, "ben", "2025-03-24")["after_hours_collaboration_hours"] == 5.0  # 03:00-16:00 Berlin
     assert row(weekly, "ceo", "2025-03-10")["internal_network_size"] == 1  # lea, 3 weeks apart
     assert weekly.loc[weekly["person"] == "vic", "internal_network_size"].max() == 0  # mia, 4 weeks apart
+    engagement = ["customer_accounts", "customer_contacts", "customer_meetings"]
+    # cat: a prospect meeting (lead) and a message to two contacts of one account (two domains).
+    assert row(weekly, "cat", "2025-03-10")[engagement].tolist() == [2, 3, 1]
+    # hal: meetings with buyer and with a contact of the same account's other domain.
+    assert row(weekly, "hal", "2025-03-10")[engagement].tolist() == [1, 2, 2]
+    assert row(weekly, "dan", "2025-03-10")[engagement].tolist() == [0, 0, 0]  # declined
     prominence = period.set_index(["person", "period"])["network_prominence"]
     assert prominence[("jon", "2025Q1")] == prominence[("ivy", "2025Q1")]  # the smaller component scores 0

@@ -41,6 +41,9 @@ commented where it is applied):
   leaves the choice inside a degenerate eigenspace open).
 - Betweenness is always exact: sampling above `betweenness_exact_max_people`
   is not implemented here.
+- Customer engagement: a customer address's account is the `account_id` of
+  its domain's `account_domains` row (domains compared as for classes); a
+  null `account_id` adds no account, though its address is still a contact.
 """
 
 from __future__ import annotations
@@ -61,7 +64,9 @@ from repsight.config import Config
 
 __all__ = [
     "COUNT_COLUMNS",
+    "ENGAGEMENT_COLUMNS",
     "HOUR_COLUMNS",
+    "PERIOD_COLUMNS",
     "WEEK_COLUMNS",
     "oracle_graph_scores",
     "oracle_metrics",
@@ -85,8 +90,12 @@ HOUR_COLUMNS = [
     "manager_1on1_hours",
     "after_hours_collaboration_hours",
 ]
-COUNT_COLUMNS = ["meetings", "emails_sent", "emails_received", "internal_network_size", "org_span"]
+ENGAGEMENT_COLUMNS = ["customer_accounts", "customer_contacts", "customer_meetings"]
+COUNT_COLUMNS = ["meetings", "emails_sent", "emails_received", "internal_network_size", "org_span", *ENGAGEMENT_COLUMNS]
 WEEK_COLUMNS = HOUR_COLUMNS + COUNT_COLUMNS
+SCORE_COLUMNS = ["network_prominence", "network_brokerage"]
+# person_period's metric columns, in the order the specification's *Tables written* gives.
+PERIOD_COLUMNS = [c for c in WEEK_COLUMNS if c not in ENGAGEMENT_COLUMNS] + SCORE_COLUMNS + ENGAGEMENT_COLUMNS
 
 # The email part of each hour column: which per-message flag gates the time.
 _EMAIL_PARTS = {
@@ -206,6 +215,7 @@ class _Prepared:
     msg_rows: pd.DataFrame  # one row per counted message and roster participant
     meet_rows: pd.DataFrame  # one row per counted meeting and roster counted person
     ties: pd.DataFrame  # a, b (a < b, both internal), week, n
+    engagement: pd.DataFrame  # person, week and the ENGAGEMENT_COLUMNS, where a customer interaction happened
     granularity: str
 
 
@@ -316,6 +326,10 @@ def _prepare(tables: dict[str, pd.DataFrame | pa.Table], config: Config) -> _Pre
             strict=True,
         )
     )
+    account_ids = {}
+    if "account_id" in accounts.columns:
+        named = accounts[accounts["account_id"].notna()]
+        account_ids = dict(zip(named["domain"].astype(str).str.strip().str.lower(), named["account_id"].astype(str), strict=True))
     kpis = _frame(tables["kpis"]) if "kpis" in tables else None
     senior = people.loc[people["level"].fillna(-1).astype(int) >= company.senior_level, "person"].to_numpy()
     roster = people[["person", "manager", "org", "level"]].copy()
@@ -343,8 +357,12 @@ def _prepare(tables: dict[str, pd.DataFrame | pa.Table], config: Config) -> _Pre
 
     mparts = pd.concat(
         [
-            counted[["message_key", "sender", "cls"]].rename(columns={"sender": "address"}).assign(is_sender=True),
-            rec[["message_key", "recipient", "cls"]].rename(columns={"recipient": "address"}).assign(is_sender=False),
+            counted[["message_key", "sender", "cls", "sender_domain"]]
+            .rename(columns={"sender": "address", "sender_domain": "domain"})
+            .assign(is_sender=True),
+            rec[["message_key", "recipient", "cls", "recipient_domain"]]
+            .rename(columns={"recipient": "address", "recipient_domain": "domain"})
+            .assign(is_sender=False),
         ],
         ignore_index=True,
     )
@@ -375,10 +393,12 @@ def _prepare(tables: dict[str, pd.DataFrame | pa.Table], config: Config) -> _Pre
     # The organiser counts whatever their own attendee row says (see the module docstring).
     cparts = pd.concat(
         [
-            meetings.loc[meetings["organizer"] >= 0, ["meeting_key", "organizer", "cls"]].rename(
-                columns={"organizer": "address"}
+            meetings.loc[meetings["organizer"] >= 0, ["meeting_key", "organizer", "cls", "organizer_domain"]].rename(
+                columns={"organizer": "address", "organizer_domain": "domain"}
             ),
-            attendees.loc[~declined.astype(bool), ["meeting_key", "attendee", "cls"]].rename(columns={"attendee": "address"}),
+            attendees.loc[~declined.astype(bool), ["meeting_key", "attendee", "cls", "attendee_domain"]].rename(
+                columns={"attendee": "address", "attendee_domain": "domain"}
+            ),
         ],
         ignore_index=True,
     )
@@ -449,6 +469,17 @@ def _prepare(tables: dict[str, pd.DataFrame | pa.Table], config: Config) -> _Pre
         seen, np.minimum(roster["person"].map(span["last_week"]).to_numpy(dtype=float), leave_week), np.nan
     )
 
+    # ---- customer engagement: each interaction's customer addresses (contacts) and their accounts
+    not_broadcast = ~messages["broadcast"].to_numpy()
+    engagement = _engagement(
+        [
+            (mparts[not_broadcast[mparts["message_key"]]], "message_key", messages["week"].to_numpy()),
+            (cparts, "meeting_key", meetings["week"].to_numpy()),
+        ],
+        roster["person"],
+        account_ids,
+    )
+
     return _Prepared(
         config=config,
         names=names,
@@ -456,8 +487,52 @@ def _prepare(tables: dict[str, pd.DataFrame | pa.Table], config: Config) -> _Pre
         msg_rows=msg_rows,
         meet_rows=meet_rows,
         ties=ties,
+        engagement=engagement,
         granularity=_period_granularity(kpis, metrics.period),
     )
+
+
+def _engagement(
+    sources: list[tuple[pd.DataFrame, str, np.ndarray]], roster: pd.Series, account_ids: dict[str, str]
+) -> pd.DataFrame:
+    """Return person, week, customer_accounts, customer_contacts, customer_meetings per person-week with a customer interaction.
+
+    Each source is (participants of the events that may be interactions, each
+    once, with `address`, `domain` and `is_customer`; the event key column;
+    the week of each event by key). An interaction is an event of a roster
+    participant whose others include a customer address: one pair per
+    (person, customer address other than the person) of the event.
+    """
+    frames = []
+    for parts, key, weeks in sources:
+        persons = parts.loc[parts["address"].isin(roster), [key, "address"]].rename(columns={"address": "person"})
+        customers = parts.loc[parts["is_customer"], [key, "address", "domain"]].rename(columns={"address": "contact"})
+        pairs = persons.merge(customers, on=key)
+        pairs = pairs[pairs["person"] != pairs["contact"]]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "person": pairs["person"].to_numpy(dtype=np.int64),
+                    "week": weeks[pairs[key].to_numpy(dtype=np.int64)].astype(np.int64),
+                    "contact": pairs["contact"].to_numpy(dtype=np.int64),
+                    # Domains compared lower-cased, as for the classes.
+                    "account": pairs["domain"].astype(str).str.strip().str.lower().map(account_ids).to_numpy(dtype=object),
+                    "meeting": pairs[key].to_numpy(dtype=np.int64) if key == "meeting_key" else np.full(len(pairs), -1),
+                }
+            )
+        )
+    pairs = pd.concat(frames, ignore_index=True)
+    grouped = pairs.groupby(["person", "week"])
+    out = pd.DataFrame(
+        {
+            "customer_accounts": grouped["account"].nunique(dropna=True),
+            "customer_contacts": grouped["contact"].nunique(),
+        }
+    )
+    # Messages carry no meeting (-1): the counted meetings among the interactions.
+    meetings = pairs[pairs["meeting"] >= 0].groupby(["person", "week"])["meeting"].nunique()
+    out["customer_meetings"] = meetings.reindex(out.index, fill_value=0)
+    return out.reset_index()
 
 
 def _outside_working_hours(rows: pd.DataFrame, zone_of: dict[str, str], config: Config) -> pd.Series:
@@ -608,6 +683,9 @@ def _person_week(prep: _Prepared) -> pd.DataFrame:
     network = _network(prep).set_index(["person", "week"])
     add("internal_network_size", network["internal_network_size"])
     add("org_span", network["org_span"])
+    engagement = prep.engagement.set_index(["person", "week"])
+    for column in ENGAGEMENT_COLUMNS:
+        add(column, engagement[column])
     for column in COUNT_COLUMNS:
         out[column] = out[column].round().astype(np.int64)
     out = out.reset_index()[["person", "week", *WEEK_COLUMNS]]
@@ -712,6 +790,7 @@ def _person_period(prep: _Prepared, person_week: pd.DataFrame, scores: pd.DataFr
     starts = {label: start for label, start in (_period_of(_to_date(w), prep.granularity) for w in person_week["week"].unique())}
     out.insert(2, "period_start", out["period"].map(starts).astype(object))
     out = out.merge(scores, on=["person", "period"], how="left")
+    out = out[["person", "period", "period_start", "weeks", *PERIOD_COLUMNS]]
     return out.sort_values(["person", "period"], ignore_index=True)
 
 

@@ -92,9 +92,9 @@ class OrgBuilder:
         )
         return pseudonym
 
-    def account(self, domain: str, kind: str) -> None:
-        """Add an account domain of type `kind` (customer, prospect, partner, vendor)."""
-        self.rows["account_domains"].append({"domain": domain, "account_id": f"acct-{domain}", "type": kind})
+    def account(self, domain: str, kind: str, *, account_id: str | None = None) -> None:
+        """Add an account domain of type `kind` (customer, prospect, partner, vendor); its account is its own unless named."""
+        self.rows["account_domains"].append({"domain": domain, "account_id": account_id or f"acct-{domain}", "type": kind})
 
     def kpi(self, person: str, period: str) -> None:
         """Add a KPI row for `person` and `period` ("2025Q1" or "2025-01")."""
@@ -280,6 +280,7 @@ def edge_case_tables() -> dict[str, pa.Table]:
     o.account("newco.example", "prospect")
     o.account("partnerco.example", "partner")
     o.account("supplyco.example", "vendor")
+    o.account("bigco-eu.example", "customer", account_id="acct-bigco.example")  # a second domain of one account
     buyer, lead, pat, sal, who = (
         "buyer@bigco.example",
         "lead@newco.example",
@@ -361,6 +362,9 @@ def edge_case_tables() -> dict[str, pa.Table]:
     o.meeting("2025-03-12 10:00", 60, "ana", [buyer, "hal"])  # customer meeting
     o.meeting("2025-03-12 10:30", 60, "ben", [pat, "ana"])  # overlapping external meeting
     o.meeting("2025-03-12 14:00", 30, "cat", [lead])  # prospect meeting
+    # customer engagement: one account under two domains; a declined person has no interaction
+    o.message("2025-03-12 16:00", "cat", [buyer, "eu@bigco-eu.example"])  # 1 account, 2 contacts
+    o.meeting("2025-03-12 16:30", 30, "hal", ["eu@bigco-eu.example", ("dan", "declined")])  # hal only
     # senior leaders: vic and lea; lea is measured too
     o.meeting("2025-03-13 09:00", 30, "lea", ["ana"])  # ana gets senior time, lea none (lea is the only senior)
     o.meeting("2025-03-13 10:00", 30, "lea", ["vic"])  # two senior leaders: each gets the other's time

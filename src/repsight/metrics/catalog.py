@@ -4,7 +4,9 @@ Each list of metrics elsewhere (the stored tables' columns, the study's
 default metrics, the report's and dashboard's labels and units, the command
 line's column headings, the Viva Insights export's names, the headline
 behaviours) is derived from `CATALOG`. Adding a metric means writing its rule
-(`metrics/weekly.py` or `metrics/centrality.py`) and one entry here.
+(`metrics/weekly.py` or a module it reads, or `metrics/centrality.py`) and
+one entry here, appended at the end: the stored tables hold the columns in
+this order, and an older workspace's tables can only grow at their end.
 
 This module imports nothing of repsight: the configuration, the schema and
 the graph workers read it without Ibis.
@@ -99,7 +101,8 @@ def _count(
 
 
 CATALOG: tuple[Metric, ...] = (
-    # In the order the tables hold them: hours, then counts, then the period-only network scores.
+    # In the order the tables hold them: hours, then counts, then the period-only network scores,
+    # then the metrics added since (appended: a stored table's columns are never reordered).
     _hours("meeting_hours", "Meeting time", "meetings", viva="Meeting_hours"),
     _hours("email_hours", "Email time", "email", viva="Email_hours"),
     _hours("collaboration_hours", "Collaboration", "collab", study_rank=8, viva="Collaboration_hours"),
@@ -132,8 +135,13 @@ CATALOG: tuple[Metric, ...] = (
     _count("org_span", "Org units reached", "org units", "org units", "", study_rank=3, viva="Networking_outside_organization"),
     Metric("network_prominence", "Network prominence", "prominence", "percentile", "pct", "percentile", "period", study_rank=4),
     Metric("network_brokerage", "Network brokerage", "brokerage", "percentile", "pct", "percentile", "period", study_rank=5),
+    # Customer engagement: counts added later, after every earlier column, so that a
+    # stored table of an older workspace is a prefix of the new one (`Store.open` adds them).
+    _count("customer_accounts", "Customer accounts", "accounts", "accounts", ""),
+    _count("customer_contacts", "Customer contacts", "contacts", "contacts", ""),
+    _count("customer_meetings", "Customer meetings", "cust mtgs", "meetings/week", "/wk"),
 )
-"""Every metric, in the order `person_week` and `person_period` hold them."""
+"""Every metric, in the order `person_period` holds them (`person_week`: the weekly ones, in this order)."""
 
 _BY_NAME = {m.name: m for m in CATALOG}
 WEEKLY: tuple[str, ...] = tuple(m.name for m in CATALOG if m.grain == "week")

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from repsight.errors import MetricsError, StoreError
 from repsight.metrics.centrality import period_scores
+from repsight.metrics.engagement import customer_engagement
 from repsight.metrics.events import Inputs, counted_meetings, counted_messages, encode, fixed_classes_table
 from repsight.metrics.network import period_edges, shifts_table, ties, weekly_network
 from repsight.metrics.weekly import activity_weeks, person_period, person_week, weekly_counts
@@ -290,7 +291,8 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
         tie_weeks = compute.cache(ties(mail, meetings, config))
         network = compute.cache(weekly_network(tie_weeks, encoded.parties, inputs.network_shifts, config))
         step("network")
-        counts = compute.cache(weekly_counts(inputs, config, encoded.parties, mail, meetings, network, spans))
+        engagement = customer_engagement(encoded.parties, mail, meetings)
+        counts = compute.cache(weekly_counts(inputs, config, encoded.parties, mail, meetings, network, engagement, spans))
         week_rows = compute.to_arrow(person_week(counts, config).order_by("person", "week"))
         period_rows = compute.to_arrow(person_period(counts, config).order_by("person", "period"))
         edges = compute.to_arrow(period_edges(tie_weeks, inputs.calendar, encoded.parties).order_by("period", "a", "b"))

@@ -89,7 +89,7 @@ class Encoded:
 
     parties: ir.Table
     """party, address, cls, customer, external, internal, counted (the class as flags),
-    person (on the roster), senior, zone, org, manager (a party):
+    account (a customer address's account), person (on the roster), senior, zone, org, manager (a party):
     every address seen in an event or on the roster, numbered."""
     messages: ir.Table
     """message, sender (a party), second (UTC epoch), week_start_day (its week in the company's zone)."""
@@ -189,7 +189,8 @@ def parties(inputs: Inputs, config: Config) -> ir.Table:
     Columns: party, address, cls (docs/metrics.md, *Classes of address*;
     personal addresses are kept here and left out where events are
     counted), the class as flags (customer, external, internal, and counted:
-    not personal; flags are cheaper to test per event than text), person
+    not personal; flags are cheaper to test per event than text), account
+    (a customer address's `account_id`, null for any other), person
     (true for a roster person), senior, zone, org, and manager (the
     manager's party; null for none or oneself).
     """
@@ -207,16 +208,21 @@ def parties(inputs: Inputs, config: Config) -> ir.Table:
     # used twice below (the address, its manager) and must agree.
     addresses = _numbered(seen.group_by("address").aggregate(domain=seen.domain.max()), "party", order_by="address")
     classes = domain_classes(inputs)
+    accounts = inputs.account_domains.select(_account_domain="domain", _account="account_id")
     classified = addresses.left_join(classes, addresses.domain == classes.domain)
+    classified = classified.left_join(accounts, classified.domain == accounts._account_domain)
     cls = classified.cls.fill_null("other_external")
+    customer = cls.isin(CUSTOMER)
     classified = classified.select(
         "party",
         "address",
         cls=cls,
-        customer=cls.isin(CUSTOMER),
+        customer=customer,
         external=cls.isin(EXTERNAL),
         internal=cls == "internal",
         counted=cls != "personal",
+        # A customer address's class came from its domain's account row: that row's account.
+        account=ibis.ifelse(customer, classified._account, ibis.null("string")),
     )
     roster = p.left_join(inputs.person_zones, "person")
     roster = roster.select(
@@ -237,6 +243,7 @@ def parties(inputs: Inputs, config: Config) -> ir.Table:
         "external",
         "internal",
         "counted",
+        "account",
         person=joined._person.notnull(),
         senior=joined.senior.fill_null(False),
         zone=joined.zone,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 
+from repsight.metrics.engagement import ENGAGEMENT_COLUMNS
 from repsight.metrics.events import floor_mod, local_seconds, monday
 from repsight.metrics.weeks import DAY, EPOCH, EPOCH_WEEKDAY, WEEK
 
@@ -220,6 +221,7 @@ _COUNT_COLUMNS = (
     "meetings",
     "internal_network_size",
     "org_span",
+    *ENGAGEMENT_COLUMNS,
 )
 
 
@@ -230,13 +232,15 @@ def weekly_counts(
     mail: MailRows,
     meetings: MeetingRows,
     network: ir.Table,
+    engagement: ir.Table,
     spans: ir.Table,
 ) -> ir.Table:
     """Return per roster person and week of their range the integer sums the metrics are made of.
 
     Both tables are computed from these integers (seconds, counts), so their
-    values do not depend on the order an engine adds them in. `spans` is
-    `activity_weeks`; `parties` gives each person's pseudonym back.
+    values do not depend on the order an engine adds them in. `network` is
+    `network.weekly_network`, `engagement` is `engagement.customer_engagement`,
+    `spans` is `activity_weeks`; `parties` gives each person's pseudonym back.
     """
     calendar = inputs.calendar
     grid = spans.join(calendar, (calendar.week_start_day >= spans.first_week) & (calendar.week_start_day <= spans.last_week))
@@ -244,7 +248,7 @@ def weekly_counts(
     keys = ["party", "week_start_day"]
     email = email_time(mail, config)
     meeting = meeting_time(meetings, parties, inputs, config)
-    joined = grid.left_join(email, keys).left_join(meeting, keys).left_join(network, keys)
+    joined = grid.left_join(email, keys).left_join(meeting, keys).left_join(network, keys).left_join(engagement, keys)
     names = parties.select(_party="party", person="address")
     joined = joined.join(names, joined.party == names._party)
     return joined.select(
@@ -286,6 +290,7 @@ def _metrics(counts: ir.Table, config: Config, weeks: ir.IntegerValue | None = N
         "emails_received": integer("email_received"),
         "internal_network_size": integer("internal_network_size"),
         "org_span": integer("org_span"),
+        **{column: integer(column) for column in ENGAGEMENT_COLUMNS},
     }
 
 
