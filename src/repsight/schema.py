@@ -23,8 +23,8 @@ def _metric_columns(table: Literal["week", "period"]) -> dict[str, str]:
     return {m.name: "float64" for m in CATALOG}
 
 
-SCHEMA_VERSION = 3
-"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`; 2 → 3: the customer-engagement columns of `person_week` and `person_period`)."""
+SCHEMA_VERSION = 4
+"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`; 2 → 3: the customer-engagement columns of `person_week` and `person_period`; 3 → 4: the period-only engagement columns of `person_period`, `accounts_touched`, `contacts_per_account`, `account_cadence`)."""
 
 # Every table the store keeps, with its columns and their types. The key
 # columns of each table are in KEYS; a load never stores a key twice.

@@ -113,11 +113,11 @@ def test_a_writer_adds_the_parent_column_to_an_old_workspace_and_keeps_its_rows(
                 "parent_key": None,
             }
         ]
-        assert store.setting("schema_version") == str(SCHEMA_VERSION) == "3"
+        assert store.setting("schema_version") == str(SCHEMA_VERSION) == "4"
         assert store.count("workspace") == 2
     # A second open finds nothing to add.
     with Store.open(workspace) as store:
-        assert store.setting("schema_version") == "3" and store.count("messages") == 1
+        assert store.setting("schema_version") == "4" and store.count("messages") == 1
 
 
 def test_an_upgraded_workspace_stores_replies_and_a_second_load_adds_nothing(workspace: Config) -> None:

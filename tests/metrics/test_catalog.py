@@ -12,7 +12,7 @@ from repsight.export import VIVA_NAMES
 from repsight.metrics.catalog import CATALOG, HEADLINE, PERIOD_ONLY, STUDY_DEFAULT, WEEKLY, Metric, label, label_with_unit, metric
 from repsight.schema import METRIC_COLUMNS, TABLES
 from tests.support import REPO
-from tests.support.metrics_oracle import COUNT_COLUMNS, HOUR_COLUMNS
+from tests.support.metrics_oracle import COUNT_COLUMNS, HOUR_COLUMNS, PERIOD_COLUMNS
 
 SOURCES = sorted(p for p in (REPO / "src" / "repsight").rglob("*") if p.suffix in (".py", ".html", ".j2"))
 
@@ -67,12 +67,20 @@ VERSION_2_WEEKLY = [
     "org_span",
 ]
 ENGAGEMENT = ["customer_accounts", "customer_contacts", "customer_meetings"]
+# Schema version 4: the period-only customer engagement, after version 3's columns.
+PERIOD_ENGAGEMENT = ["accounts_touched", "contacts_per_account", "account_cadence"]
 
 
 def test_new_metrics_are_appended_so_an_older_workspaces_columns_stay_a_prefix() -> None:
     # `Store.open` can only add missing columns at the end of a stored table.
     assert list(TABLES["person_week"])[3:] == [*VERSION_2_WEEKLY, *ENGAGEMENT]
-    assert list(TABLES["person_period"])[4:] == [*VERSION_2_WEEKLY, "network_prominence", "network_brokerage", *ENGAGEMENT]
+    assert list(TABLES["person_period"])[4:] == [
+        *VERSION_2_WEEKLY,
+        "network_prominence",
+        "network_brokerage",
+        *ENGAGEMENT,
+        *PERIOD_ENGAGEMENT,
+    ]
     for name in ENGAGEMENT:
         entry = metric(name)
         assert entry is not None
@@ -86,6 +94,24 @@ def test_new_metrics_are_appended_so_an_older_workspaces_columns_stay_a_prefix()
         )
         assert TABLES["person_week"][name] == "int64" and TABLES["person_period"][name] == "float64"
         assert len(entry.heading) <= 14
+
+
+def test_the_period_engagement_metrics_exist_per_period_only() -> None:
+    kinds = {"accounts_touched": "count", "contacts_per_account": "ratio", "account_cadence": "ratio"}
+    labels = {
+        "accounts_touched": "Accounts touched",
+        "contacts_per_account": "Contacts per account",
+        "account_cadence": "Account cadence",
+    }
+    assert ("network_prominence", "network_brokerage", *PERIOD_ENGAGEMENT) == PERIOD_ONLY
+    for name in PERIOD_ENGAGEMENT:
+        entry = metric(name)
+        assert entry is not None
+        assert (entry.kind, entry.grain, entry.label) == (kinds[name], "period", labels[name])
+        assert (entry.study_rank, entry.headline_rank, entry.dashboard, entry.viva) == (None, None, False, None)
+        assert name not in TABLES["person_week"] and TABLES["person_period"][name] == "float64"
+        assert len(entry.heading) <= 14
+        assert name in PERIOD_COLUMNS
 
 
 def test_the_study_defaults_and_headline_come_from_the_catalogue() -> None:

@@ -178,26 +178,38 @@ def test_metrics_replace_the_previous_run(edge_store: tuple[Store, Config]) -> N
         pd.testing.assert_frame_equal(mine, theirs)
 
 
-def test_a_workspace_stored_before_the_engagement_counts_gets_them_and_equals_the_oracle(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", [2, 3])
+def test_a_workspace_stored_before_the_engagement_columns_gets_them_and_equals_the_oracle(tmp_path: Path, version: int) -> None:
     import duckdb
 
-    engagement = ("customer_accounts", "customer_contacts", "customer_meetings")
+    weekly = ("customer_accounts", "customer_contacts", "customer_meetings")
+    period_only = ("accounts_touched", "contacts_per_account", "account_cadence")
     config = edge_case_config(tmp_path)
     with Store.open(config, key=TEST_KEY) as store:
         for name, table in edge_case_tables().items():
             store.append(name, table)
-    # The metric tables as the version before these counts left them: the same columns, less the new ones at the end.
+    # The metric tables as that version left them: the same columns, less the new ones at the end.
+    dropped = {
+        "person_week": weekly if version == 2 else (),
+        "person_period": (*weekly, *period_only) if version == 2 else period_only,
+    }
     with duckdb.connect(str(config.database_path)) as db:
-        for table in ("person_week", "person_period"):
-            for column in engagement:
+        for table, columns in dropped.items():
+            for column in columns:
                 db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     with Store.open(config, key=TEST_KEY) as store:
-        assert list(store.table("person_period").columns)[-5:] == ["network_prominence", "network_brokerage", *engagement]
+        assert list(store.table("person_period").columns)[-8:] == [
+            "network_prominence",
+            "network_brokerage",
+            *weekly,
+            *period_only,
+        ]
         weeks, periods = engine_metrics(store, config)
         oracle_weeks, oracle_periods = oracle_metrics(stored_tables(store), config)
     assert_same(weeks, oracle_weeks, ["person", "week"])
     assert_same(periods, oracle_periods, ["person", "period"])
     assert weeks["customer_contacts"].max() >= 2
+    assert periods["accounts_touched"].max() >= 2 and 0 < periods["account_cadence"].max() <= 1
 
 
 def test_an_empty_workspace_is_a_clear_error(store: Store, workspace: Config) -> None:

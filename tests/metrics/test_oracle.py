@@ -26,6 +26,7 @@ from tests.support.metrics_oracle import (
     ENGAGEMENT_COLUMNS,
     HOUR_COLUMNS,
     PERIOD_COLUMNS,
+    PERIOD_ENGAGEMENT_COLUMNS,
     WEEK_COLUMNS,
     oracle_metrics,
     oracle_person_week,
@@ -484,6 +485,83 @@ def test_engagement_counts_are_per_week_and_periods_take_their_mean(tmp_path: Pa
     assert engagement(weekly, "ana", "2025-01-13") == [0, 0, 0]
     assert engagement(weekly, "ana", "2025-01-20") == [0, 0, 0]
     assert engagement(period, "ana", "2025Q1", "period") == [1 / 3, 1 / 3, 2 / 3]
+
+
+def period_engagement(period: pd.DataFrame, person: str, when: str = "2025Q1") -> list[Any]:
+    """Return (accounts_touched, contacts_per_account, account_cadence) of a person's period."""
+    return row(period, person, when, "period")[PERIOD_ENGAGEMENT_COLUMNS].tolist()
+
+
+def test_one_account_in_two_of_four_weeks_has_cadence_one_half(tmp_path: Path) -> None:
+    o = org()
+    o.message("2025-01-07 09:00", "ana", [BUYER])
+    o.message("2025-01-21 09:00", BUYER, ["ana"])  # weeks 1 and 3 of ana's 4
+    o.message("2025-01-28 09:00", "ana", ["bob"])
+    _, period = run(o, tmp_path)
+    assert row(period, "ana", "2025Q1", "period")["weeks"] == 4
+    assert period_engagement(period, "ana") == [1.0, 1.0, 0.5]
+
+
+def test_cadence_is_the_mean_over_accounts(tmp_path: Path) -> None:
+    o = org()
+    o.account("newco.example", "prospect")
+    for day in ("2025-01-07", "2025-01-14", "2025-01-21", "2025-01-28"):
+        o.message(f"{day} 09:00", "ana", [BUYER])  # every week
+    o.meeting("2025-01-15 10:00", 30, "ana", ["lead@newco.example"])  # once in four weeks
+    _, period = run(o, tmp_path)
+    assert period_engagement(period, "ana") == [2.0, 1.0, (1 + 0.25) / 2]
+
+
+def test_three_contacts_over_two_accounts(tmp_path: Path) -> None:
+    o = org()
+    o.account("newco.example", "prospect")
+    o.message("2025-01-07 09:00", "ana", [BUYER, "cfo@bigco.example"])
+    o.meeting("2025-01-08 10:00", 30, "ana", ["lead@newco.example", BUYER])
+    _, period = run(o, tmp_path)
+    assert period_engagement(period, "ana") == [2.0, 1.5, 1.0]
+
+
+def test_no_customer_interaction_scores_zero(tmp_path: Path) -> None:
+    o = org()
+    o.message("2025-01-07 09:00", "ana", ["bob"])
+    o.message("2025-01-08 09:00", BUYER, ["bob"])  # bob's, not ana's
+    _, period = run(o, tmp_path)
+    assert period_engagement(period, "ana") == [0.0, 0.0, 0.0]
+    assert period_engagement(period, "bob") == [1.0, 1.0, 1.0]
+
+
+def test_an_account_with_two_domains_counts_once_in_the_period(tmp_path: Path) -> None:
+    o = org()
+    o.account("bigco-eu.example", "customer", account_id="acct-bigco.example")
+    o.message("2025-01-07 09:00", "ana", [BUYER])
+    o.message("2025-01-14 09:00", "eu@bigco-eu.example", ["ana"])
+    _, period = run(o, tmp_path)
+    assert period_engagement(period, "ana") == [1.0, 2.0, 1.0]  # one account, in both weeks
+
+
+def test_a_contact_seen_in_two_weeks_counts_once_in_the_period(tmp_path: Path) -> None:
+    o = org()
+    o.message("2025-01-07 09:00", "ana", [BUYER])
+    o.message("2025-01-14 09:00", "ana", [BUYER])
+    o.message("2025-01-21 09:00", "ana", ["bob"])
+    _, period = run(o, tmp_path)
+    ana = row(period, "ana", "2025Q1", "period")
+    assert ana["customer_contacts"] == pytest.approx(2 / 3)  # the weekly mean counts it in both weeks
+    assert period_engagement(period, "ana") == [1.0, 1.0, pytest.approx(2 / 3)]
+
+
+def test_period_engagement_reads_only_the_persons_weeks_and_each_period_alone(tmp_path: Path) -> None:
+    o = org(people=("ana",))
+    o.person("bob", hire_date=date(2025, 1, 15))  # a Wednesday: bob's weeks start 2025-01-13
+    o.account("newco.example", "prospect")
+    o.message("2025-01-07 09:00", "lead@newco.example", ["bob"])  # before bob's hire week: not counted
+    o.message("2025-01-14 09:00", BUYER, ["bob", "ana"])
+    o.message("2025-04-08 09:00", "ana", ["lead@newco.example"])  # 2025Q2
+    _, period = run(o, tmp_path)
+    assert row(period, "bob", "2025Q1", "period")["weeks"] == 1
+    assert period_engagement(period, "bob") == [1.0, 1.0, 1.0]
+    assert period_engagement(period, "ana", "2025Q1") == [1.0, 1.0, 1 / 12]  # 12 weeks of Q1, from 2025-01-13
+    assert period_engagement(period, "ana", "2025Q2") == [1.0, 1.0, 1.0]  # 1 week of Q2
 
 
 # ---------------------------------------------------------------- network

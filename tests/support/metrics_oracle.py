@@ -44,6 +44,9 @@ commented where it is applied):
 - Customer engagement: a customer address's account is the `account_id` of
   its domain's `account_domains` row (domains compared as for classes); a
   null `account_id` adds no account, though its address is still a contact.
+  The period's engagement (`accounts_touched`, `contacts_per_account`,
+  `account_cadence`) reads only interactions in the person's weeks (the
+  weeks of their `person_week` rows), as the weekly counts do.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ __all__ = [
     "ENGAGEMENT_COLUMNS",
     "HOUR_COLUMNS",
     "PERIOD_COLUMNS",
+    "PERIOD_ENGAGEMENT_COLUMNS",
     "WEEK_COLUMNS",
     "oracle_graph_scores",
     "oracle_metrics",
@@ -94,8 +98,11 @@ ENGAGEMENT_COLUMNS = ["customer_accounts", "customer_contacts", "customer_meetin
 COUNT_COLUMNS = ["meetings", "emails_sent", "emails_received", "internal_network_size", "org_span", *ENGAGEMENT_COLUMNS]
 WEEK_COLUMNS = HOUR_COLUMNS + COUNT_COLUMNS
 SCORE_COLUMNS = ["network_prominence", "network_brokerage"]
+PERIOD_ENGAGEMENT_COLUMNS = ["accounts_touched", "contacts_per_account", "account_cadence"]
 # person_period's metric columns, in the order the specification's *Tables written* gives.
-PERIOD_COLUMNS = [c for c in WEEK_COLUMNS if c not in ENGAGEMENT_COLUMNS] + SCORE_COLUMNS + ENGAGEMENT_COLUMNS
+PERIOD_COLUMNS = (
+    [c for c in WEEK_COLUMNS if c not in ENGAGEMENT_COLUMNS] + SCORE_COLUMNS + ENGAGEMENT_COLUMNS + PERIOD_ENGAGEMENT_COLUMNS
+)
 
 # The email part of each hour column: which per-message flag gates the time.
 _EMAIL_PARTS = {
@@ -216,6 +223,7 @@ class _Prepared:
     meet_rows: pd.DataFrame  # one row per counted meeting and roster counted person
     ties: pd.DataFrame  # a, b (a < b, both internal), week, n
     engagement: pd.DataFrame  # person, week and the ENGAGEMENT_COLUMNS, where a customer interaction happened
+    customer_pairs: pd.DataFrame  # person, week, contact, account (None: no account): one row per interaction and contact
     granularity: str
 
 
@@ -471,7 +479,7 @@ def _prepare(tables: dict[str, pd.DataFrame | pa.Table], config: Config) -> _Pre
 
     # ---- customer engagement: each interaction's customer addresses (contacts) and their accounts
     not_broadcast = ~messages["broadcast"].to_numpy()
-    engagement = _engagement(
+    engagement, customer_pairs = _engagement(
         [
             (mparts[not_broadcast[mparts["message_key"]]], "message_key", messages["week"].to_numpy()),
             (cparts, "meeting_key", meetings["week"].to_numpy()),
@@ -488,14 +496,17 @@ def _prepare(tables: dict[str, pd.DataFrame | pa.Table], config: Config) -> _Pre
         meet_rows=meet_rows,
         ties=ties,
         engagement=engagement,
+        customer_pairs=customer_pairs,
         granularity=_period_granularity(kpis, metrics.period),
     )
 
 
 def _engagement(
     sources: list[tuple[pd.DataFrame, str, np.ndarray]], roster: pd.Series, account_ids: dict[str, str]
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return person, week, customer_accounts, customer_contacts, customer_meetings per person-week with a customer interaction.
+
+    And the pairs they are counted from: person, week, contact, account.
 
     Each source is (participants of the events that may be interactions, each
     once, with `address`, `domain` and `is_customer`; the event key column;
@@ -532,7 +543,7 @@ def _engagement(
     # Messages carry no meeting (-1): the counted meetings among the interactions.
     meetings = pairs[pairs["meeting"] >= 0].groupby(["person", "week"])["meeting"].nunique()
     out["customer_meetings"] = meetings.reindex(out.index, fill_value=0)
-    return out.reset_index()
+    return out.reset_index(), pairs[["person", "week", "contact", "account"]]
 
 
 def _outside_working_hours(rows: pd.DataFrame, zone_of: dict[str, str], config: Config) -> pd.Series:
@@ -781,6 +792,33 @@ def _graph_scores(prep: _Prepared, person_week: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).sort_values(["person", "period"], ignore_index=True)
 
 
+def _period_engagement(prep: _Prepared, person_week: pd.DataFrame) -> pd.DataFrame:
+    """Return accounts_touched, contacts_per_account, account_cadence per (person, period) of `person_week`.
+
+    Counted over the person's customer interactions in their weeks of the
+    period; a person-period without an account scores 0 on all three.
+    """
+    rows = person_week[["person", "week", "period"]]
+    weeks = rows.groupby(["person", "period"]).size().rename("weeks")
+    out = pd.DataFrame(0.0, index=weeks.index, columns=PERIOD_ENGAGEMENT_COLUMNS)
+    pairs = prep.customer_pairs.assign(person=prep.names[prep.customer_pairs["person"].to_numpy(dtype=np.int64)])
+    # Only interactions in the person's weeks: an inner merge with their rows.
+    pairs = pairs.merge(rows, on=["person", "week"])
+    if len(pairs):
+        grouped = pairs.groupby(["person", "period"])
+        accounts = grouped["account"].nunique(dropna=True)
+        contacts = grouped["contact"].nunique()
+        # For each account touched: the share of the person's weeks of the period with an interaction with it.
+        per_account = pairs.dropna(subset=["account"]).groupby(["person", "period", "account"])["week"].nunique()
+        shares = per_account / weeks.reindex(per_account.index.droplevel("account")).to_numpy(dtype=np.float64)
+        cadence = shares.groupby(level=["person", "period"]).mean()
+        touched = accounts[accounts > 0]
+        out.loc[touched.index, "accounts_touched"] = touched.astype(np.float64)
+        out.loc[touched.index, "contacts_per_account"] = (contacts[touched.index] / touched).astype(np.float64)
+        out.loc[cadence.index, "account_cadence"] = cadence.astype(np.float64)
+    return out.reset_index()
+
+
 def _person_period(prep: _Prepared, person_week: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     """Return the person_period table from person_week (weeks as day numbers) and the graph scores."""
     grouped = person_week.groupby(["person", "period"], sort=True)
@@ -790,6 +828,7 @@ def _person_period(prep: _Prepared, person_week: pd.DataFrame, scores: pd.DataFr
     starts = {label: start for label, start in (_period_of(_to_date(w), prep.granularity) for w in person_week["week"].unique())}
     out.insert(2, "period_start", out["period"].map(starts).astype(object))
     out = out.merge(scores, on=["person", "period"], how="left")
+    out = out.merge(_period_engagement(prep, person_week), on=["person", "period"], how="left")
     out = out[["person", "period", "period_start", "weeks", *PERIOD_COLUMNS]]
     return out.sort_values(["person", "period"], ignore_index=True)
 

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 Grain = Literal["week", "period"]
-Kind = Literal["hours", "count", "percentile"]
+Kind = Literal["hours", "count", "percentile", "ratio"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Metric:
     unit_short: str
     """The unit in a terminal table."""
     kind: Kind
-    """Hours (a float per week), a count (an integer per week) or a percentile (per period)."""
+    """Hours (a float per week), a count (an integer per week, or per period for a period-only count), a percentile (per period) or a ratio (per period)."""
     grain: Grain
     """"week": measured each week, a period holds the weekly mean; "period": measured per period only."""
     study_rank: int | None = None
@@ -140,6 +140,10 @@ CATALOG: tuple[Metric, ...] = (
     _count("customer_accounts", "Customer accounts", "accounts", "accounts", ""),
     _count("customer_contacts", "Customer contacts", "contacts", "contacts", ""),
     _count("customer_meetings", "Customer meetings", "cust mtgs", "meetings/week", "/wk"),
+    # Customer engagement over a whole period (not weekly means): appended after the weekly counts.
+    Metric("accounts_touched", "Accounts touched", "accts touched", "accounts", "", "count", "period"),
+    Metric("contacts_per_account", "Contacts per account", "contacts/acct", "contacts/account", "", "ratio", "period"),
+    Metric("account_cadence", "Account cadence", "cadence", "share of weeks", "", "ratio", "period"),
 )
 """Every metric, in the order `person_period` holds them (`person_week`: the weekly ones, in this order)."""
 
@@ -147,7 +151,7 @@ _BY_NAME = {m.name: m for m in CATALOG}
 WEEKLY: tuple[str, ...] = tuple(m.name for m in CATALOG if m.grain == "week")
 """The metrics measured week by week: the columns of `person_week`, in order."""
 PERIOD_ONLY: tuple[str, ...] = tuple(m.name for m in CATALOG if m.grain == "period")
-"""The metrics measured per period only (the network scores): no weekly values."""
+"""The metrics measured per period only (the network scores, the period's customer engagement): no weekly values."""
 STUDY_DEFAULT: tuple[str, ...] = tuple(
     m.name for m in sorted((m for m in CATALOG if m.study_rank is not None), key=lambda m: m.study_rank or 0)
 )

@@ -22,10 +22,10 @@ import pyarrow as pa
 
 from repsight.errors import MetricsError, StoreError
 from repsight.metrics.centrality import period_scores
-from repsight.metrics.engagement import customer_engagement
+from repsight.metrics.engagement import customer_engagement, customer_pairs, period_engagement
 from repsight.metrics.events import Inputs, counted_meetings, counted_messages, encode, fixed_classes_table
 from repsight.metrics.network import period_edges, shifts_table, ties, weekly_network
-from repsight.metrics.weekly import activity_weeks, person_period, person_week, weekly_counts
+from repsight.metrics.weekly import activity_weeks, person_period, person_week, person_weeks, weekly_counts
 from repsight.metrics.weeks import EPOCH, calendar_table, monday_of, period_grain, valid_zone, zone_days_table
 
 if TYPE_CHECKING:
@@ -291,10 +291,12 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
         tie_weeks = compute.cache(ties(mail, meetings, config))
         network = compute.cache(weekly_network(tie_weeks, encoded.parties, inputs.network_shifts, config))
         step("network")
-        engagement = customer_engagement(encoded.parties, mail, meetings)
+        pairs = compute.cache(customer_pairs(encoded.parties, mail, meetings))
+        engagement = customer_engagement(pairs)
         counts = compute.cache(weekly_counts(inputs, config, encoded.parties, mail, meetings, network, engagement, spans))
+        engaged = period_engagement(pairs, person_weeks(inputs.calendar, spans), encoded.parties)
         week_rows = compute.to_arrow(person_week(counts, config).order_by("person", "week"))
-        period_rows = compute.to_arrow(person_period(counts, config).order_by("person", "period"))
+        period_rows = compute.to_arrow(person_period(counts, config, engaged).order_by("person", "period"))
         edges = compute.to_arrow(period_edges(tie_weeks, inputs.calendar, encoded.parties).order_by("period", "a", "b"))
         step("tables")
     scores = period_scores(edges, period_rows.select(["person", "period"]), config.metrics)

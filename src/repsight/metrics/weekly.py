@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 
-from repsight.metrics.engagement import ENGAGEMENT_COLUMNS
+from repsight.metrics.engagement import ENGAGEMENT_COLUMNS, PERIOD_ENGAGEMENT_COLUMNS
 from repsight.metrics.events import floor_mod, local_seconds, monday
 from repsight.metrics.weeks import DAY, EPOCH, EPOCH_WEEKDAY, WEEK
 
@@ -25,6 +25,7 @@ __all__ = [
     "meeting_time",
     "person_period",
     "person_week",
+    "person_weeks",
     "weekly_counts",
 ]
 
@@ -213,6 +214,12 @@ def activity_weeks(inputs: Inputs, encoded: Encoded) -> ir.Table:
     return spans.select("party", first_week=first, last_week=last).filter(lambda t: t.first_week <= t.last_week)
 
 
+def person_weeks(calendar: ir.Table, spans: ir.Table) -> ir.Table:
+    """Return `party`, `week_start_day`, `week`, `period`, `period_start`: every week of each person's range (`activity_weeks`)."""
+    grid = spans.join(calendar, (calendar.week_start_day >= spans.first_week) & (calendar.week_start_day <= spans.last_week))
+    return grid.select("party", "week_start_day", "week", "period", "period_start")
+
+
 # The integer columns behind the metrics: seconds of meetings, counts of messages.
 _COUNT_COLUMNS = (
     *(f"{kind}_seconds" for kind in CATEGORIES),
@@ -242,9 +249,7 @@ def weekly_counts(
     `network.weekly_network`, `engagement` is `engagement.customer_engagement`,
     `spans` is `activity_weeks`; `parties` gives each person's pseudonym back.
     """
-    calendar = inputs.calendar
-    grid = spans.join(calendar, (calendar.week_start_day >= spans.first_week) & (calendar.week_start_day <= spans.last_week))
-    grid = grid.select("party", "week_start_day", "week", "period", "period_start")
+    grid = person_weeks(inputs.calendar, spans)
     keys = ["party", "week_start_day"]
     email = email_time(mail, config)
     meeting = meeting_time(meetings, parties, inputs, config)
@@ -299,9 +304,25 @@ def person_week(counts: ir.Table, config: Config) -> ir.Table:
     return counts.select("person", "week", "period", **_metrics(counts, config))
 
 
-def person_period(counts: ir.Table, config: Config) -> ir.Table:
-    """Return the `person_period` table without the graph columns: weekly values averaged per period."""
+def person_period(counts: ir.Table, config: Config, engagement: ir.Table) -> ir.Table:
+    """Return the `person_period` table without the graph columns: weekly values averaged per period, and the period's engagement.
+
+    `engagement` is `engagement.period_engagement`: its integer parts are
+    divided here, as float64, by the accounts touched and the person's weeks.
+    """
     sums = counts.group_by("person", "period").aggregate(
         period_start=counts.period_start.min(), weeks=counts.count(), **{c: counts[c].sum() for c in _COUNT_COLUMNS}
     )
-    return sums.select("person", "period", "period_start", "weeks", **_metrics(sums, config, sums.weeks))
+    joined = sums.left_join(engagement, (sums.person == engagement._person) & (sums.period == engagement._period))
+    accounts = joined.accounts_touched.fill_null(0).cast("float64")
+    contacts = joined.period_contacts.fill_null(0).cast("float64")
+    account_weeks = joined.account_weeks.fill_null(0).cast("float64")
+    zero = ibis.literal(0.0, type="float64")
+    # No account: both ratios are 0 (and nothing is divided by zero).
+    period_only = {
+        "accounts_touched": accounts,
+        "contacts_per_account": ibis.ifelse(accounts > 0, contacts / accounts, zero),
+        "account_cadence": ibis.ifelse(accounts > 0, account_weeks / (accounts * joined.weeks.cast("float64")), zero),
+    }
+    assert tuple(period_only) == PERIOD_ENGAGEMENT_COLUMNS
+    return joined.select("person", "period", "period_start", "weeks", **_metrics(joined, config, joined.weeks), **period_only)
