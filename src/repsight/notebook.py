@@ -69,35 +69,18 @@ class Study:
 
     def figures(self) -> list[str]:
         """Return the names of the report's charts for this study, in the report's order: what `figure` accepts."""
-        from repsight.report.figures import dynamics_metrics
+        from repsight.report.figures import chart_names
 
-        shown = self.shown
-        names = ["headline", "phase1"]
-        if any(part["segments"] for part in shown["phase2"].values()):
-            names.append("phase2")
-        names += [f"dynamics-{m}" for m in dynamics_metrics(shown)]
-        leading = shown["leading"]
-        if leading["next_period"]["metrics"] or leading["within_person"]["metrics"]:
-            names.append("leading")
-        return names
+        return chart_names(self.shown)
 
     def figure(self, name: str) -> go.Figure:
         """Return the report's chart `name` ("headline", "phase1", "phase2", "dynamics-customer_hours", "leading") as a Plotly figure."""
-        from repsight.report import figures
+        from repsight.report.figures import chart
 
         available = self.figures()
         if name not in available:
             raise ValueError(f"no figure {name!r} in this study; choose one of {', '.join(available)}")
-        shown = self.shown
-        if name.startswith("dynamics-"):
-            return figures.dynamics_figure(shown, name.removeprefix("dynamics-"))
-        draw = {
-            "headline": figures.headline_figure,
-            "phase1": figures.phase1_figure,
-            "phase2": figures.phase2_grid_figure,
-            "leading": figures.leading_figure,
-        }[name]
-        return draw(shown)
+        return chart(self.shown, name)
 
     def phase1(self) -> pd.DataFrame:
         """Return phase 1 as a table: one row per metric (the headline behaviours first), top and bottom means, the gap, its interval, rho, q."""

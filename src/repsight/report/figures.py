@@ -36,6 +36,8 @@ from repsight.study.document import (
 __all__ = [
     "LEADING_TESTS",
     "LeadingTestName",
+    "chart",
+    "chart_names",
     "dynamics_figure",
     "dynamics_metrics",
     "headline_figure",
@@ -463,3 +465,32 @@ def _message(text: str) -> go.Figure:
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
     return _styled(figure, 160)
+
+
+def chart_names(document: StudyDocument) -> list[str]:
+    """Return the names of the charts a study (already suppressed) has, in the report's order.
+
+    "headline" and "phase1" always; "phase2" when a segment is kept;
+    "dynamics-<metric>" for each metric with weekly values; "leading" when
+    a leading-indicator test has a metric.
+    """
+    names = ["headline", "phase1"]
+    if any(part["segments"] for part in document["phase2"].values()):
+        names.append("phase2")
+    names += [f"dynamics-{m}" for m in dynamics_metrics(document)]
+    if any(document["leading"][test]["metrics"] for test in LEADING_TESTS):
+        names.append("leading")
+    return names
+
+
+def chart(document: StudyDocument, name: str) -> go.Figure:
+    """Return the chart `name` (one of `chart_names`) of a study (already suppressed)."""
+    if name.startswith("dynamics-"):
+        return dynamics_figure(document, name.removeprefix("dynamics-"))
+    draw = {
+        "headline": headline_figure,
+        "phase1": phase1_figure,
+        "phase2": phase2_grid_figure,
+        "leading": leading_figure,
+    }[name]
+    return draw(document)

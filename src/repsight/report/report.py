@@ -24,16 +24,13 @@ from repsight.metrics.catalog import HEADLINE, unit
 from repsight.privacy import suppress_small_study_groups
 from repsight.report.figures import (
     LEADING_TESTS,
-    dynamics_figure,
+    chart,
+    chart_names,
     dynamics_metrics,
-    headline_figure,
     headline_metrics,
     is_finding,
     label,
-    leading_figure,
     metric_order,
-    phase1_figure,
-    phase2_grid_figure,
     tier_names,
 )
 from repsight.report.numbers import NONE, interval, is_missing, plain, q_value, signed
@@ -117,8 +114,11 @@ def _render(document: StudyDocument, config: Config, studied_at: datetime | None
             )
         )
 
-    weekly = dynamics_metrics(shown)
-    has_leading = any(shown["leading"][test]["metrics"] for test in LEADING_TESTS)
+    charts = chart_names(shown)
+
+    def drawn(name: str) -> Markup | None:
+        return embed(chart(shown, name), name) if name in charts else None
+
     kept = [a for a, part in shown["phase2"].items() if part["segments"]]
     top, bottom = tier_names(shown)
     context = {
@@ -135,20 +135,19 @@ def _render(document: StudyDocument, config: Config, studied_at: datetime | None
         "thresholds": _thresholds(shown, min_group),
         "measurement": _measurement(config),
         "headline": _headline(shown),
-        "headline_chart": embed(headline_figure(shown), "headline"),
-        "phase1_chart": embed(phase1_figure(shown), "phase1"),
+        "headline_chart": drawn("headline"),
+        "phase1_chart": drawn("phase1"),
         "phase1": [_phase1_row(shown, m) for m in metric_order(shown)],
         "model": _model(shown),
-        "phase2_chart": embed(phase2_grid_figure(shown), "phase2") if kept else None,
+        "phase2_chart": drawn("phase2"),
         "verdicts": _verdicts(shown, kept),
         "verdicts_attributes": kept,
         "left_out": {a: part["left_out"] for a, part in shown["phase2"].items() if part["left_out"]},
         "unshown": [a for a in shown["phase2"] if a not in kept],
         "dynamics": [
-            {"metric": label(m), "headline": m in HEADLINE, "chart": embed(dynamics_figure(shown, m), f"dynamics-{m}")}
-            for m in weekly
+            {"metric": label(m), "headline": m in HEADLINE, "chart": drawn(f"dynamics-{m}")} for m in dynamics_metrics(shown)
         ],
-        "leading_chart": embed(leading_figure(shown), "leading") if has_leading else None,
+        "leading_chart": drawn("leading"),
         "leading": _leading(shown),
         "periods": len(shown["population"]["periods"]),
         "plotly_js": Markup(get_plotlyjs()),
