@@ -20,22 +20,11 @@ from repsight.ingest import run_ingest
 from repsight.sources import open_source, reader_for
 from repsight.sources.mailheaders import parse_addresses, parse_date
 from repsight.sources.mbox import mbox_messages
-from repsight.sources.records import Message, MessageBatch, Recipient, Rejected, message_key
+from repsight.sources.records import Message, Recipient, Rejected, message_key
 from tests.support import DATA as TEST_DATA
+from tests.support import read_mail
 
 DATA = TEST_DATA / "mail"
-
-
-def read(path: Path) -> tuple[list[Message], list[Rejected]]:
-    messages: list[Message] = []
-    rejected: list[Rejected] = []
-    with open_source(path) as source:
-        for item in reader_for("mail", path)(source):
-            if isinstance(item, MessageBatch):
-                messages.extend(item.records())
-            else:
-                rejected.append(item)
-    return messages, rejected
 
 
 def at(*parts: int) -> datetime:
@@ -47,7 +36,7 @@ def summary(m: Message) -> tuple[object, ...]:
 
 
 def test_messy_mbox_gives_exact_records():
-    messages, _ = read(DATA / "odd.mbox")
+    messages, _ = read_mail(DATA / "odd.mbox")
     assert [summary(m) for m in messages] == [
         # RFC 2047 name; folded To; a quoted name with a comma; a Cc repeating a To (first mention wins)
         (
@@ -93,7 +82,7 @@ def test_messy_mbox_gives_exact_records():
 
 
 def test_messy_mbox_quarantines_with_byte_offsets():
-    _, rejected = read(DATA / "odd.mbox")
+    _, rejected = read_mail(DATA / "odd.mbox")
     data = (DATA / "odd.mbox").read_bytes()
     assert [(r.field, r.reason) for r in rejected] == [
         ("From", "has no mail address"),
@@ -113,7 +102,7 @@ def test_from_lines_in_bodies_do_not_split_messages():
 
 
 def test_crlf_mbox_reads_like_lf():
-    messages, rejected = read(DATA / "crlf.mbox")
+    messages, rejected = read_mail(DATA / "crlf.mbox")
     assert rejected == []
     assert [summary(m) for m in messages] == [
         (at(2024, 7, 5, 9), "Ana Brandt", "ana@acme.example", [("bob@acme.example", "Bob", "to"), ("cy@acme.example", "", "to")]),
@@ -122,19 +111,19 @@ def test_crlf_mbox_reads_like_lf():
 
 
 def test_message_without_id_has_the_same_key_in_every_copy():
-    in_mbox, _ = read(DATA / "odd.mbox")
-    in_maildir, _ = read(DATA / "maildir")
+    in_mbox, _ = read_mail(DATA / "odd.mbox")
+    in_maildir, _ = read_mail(DATA / "maildir")
     assert in_maildir[0].key == in_mbox[3].key  # the recipient's copy: other Received lines, other body
 
 
 def test_maildir_skips_tmp_and_hidden_folders_and_names_files():
-    messages, rejected = read(DATA / "maildir")
+    messages, rejected = read_mail(DATA / "maildir")
     assert len(messages) == 1
     assert rejected == [Rejected("new/1719910800.M2P1.host", "Date", "'the day after tomorrow' is not a date")]
 
 
 def test_a_single_eml_file_with_a_postmark():
-    messages, rejected = read(DATA / "single.eml")
+    messages, rejected = read_mail(DATA / "single.eml")
     assert rejected == []
     assert [summary(m) for m in messages] == [
         (
@@ -156,7 +145,7 @@ def test_a_file_that_is_not_mbox_is_refused_with_its_name(tmp_path):
 def test_mbox_without_extension_is_recognised(tmp_path):
     path = tmp_path / "Inbox"
     shutil.copy(DATA / "crlf.mbox", path)
-    assert len(read(path)[0]) == 2
+    assert len(read_mail(path)[0]) == 2
 
 
 def test_ingest_counts_every_message_and_loads_twice_without_doubling(workspace):
@@ -271,7 +260,7 @@ def test_cpython_odd_messages_match_the_email_package(tmp_path):
         one = tmp_path / "one" / (name + ".eml")
         one.parent.mkdir(exist_ok=True)
         one.write_bytes(data)
-        found, problems = read(one)
+        found, problems = read_mail(one)
         assert len(found) + len(problems) >= 1
         if found:
             messages[name] = found[0]
@@ -298,7 +287,7 @@ def test_reader_never_reads_bodies(monkeypatch):
 
 
 def test_recipient_records_carry_display_names():
-    messages, _ = read(DATA / "crlf.mbox")
+    messages, _ = read_mail(DATA / "crlf.mbox")
     assert messages[0].recipients[0] == Recipient("bob@acme.example", "to", "Bob")
 
 
@@ -312,7 +301,7 @@ def mbox_bytes(*messages: bytes) -> bytes:
 def read_bytes(tmp_path: Path, data: bytes, name: str = "box.mbox") -> tuple[list[Message], list[Rejected]]:
     path = tmp_path / name
     path.write_bytes(data)
-    return read(path)
+    return read_mail(path)
 
 
 POSTMARK = b"From a@acme.example Mon Jul  1 09:00:00 2024\n"

@@ -14,26 +14,12 @@ from typing import Any
 
 import pytest
 
-from repsight.sources import open_source, reader_for
+from repsight.sources import open_source
 from repsight.sources.mail_csv import read_mail_csv, read_mail_csv_rows
-from repsight.sources.records import Message, MessageBatch, Rejected, message_key, parent_key
-from tests.support import DATA
+from repsight.sources.records import Message, MessageBatch, message_key, parent_key
+from tests.support import DATA, read_mail
 
 MAIL = DATA / "mail"
-
-
-def read(path: Path) -> tuple[list[Message], list[Rejected]]:
-    messages: list[Message] = []
-    rejected: list[Rejected] = []
-    with open_source(path) as source:
-        for item in reader_for("mail", path)(source):
-            if isinstance(item, MessageBatch):
-                messages.extend(item.records())
-            elif isinstance(item, Message):
-                messages.append(item)
-            else:
-                rejected.append(item)
-    return messages, rejected
 
 
 def key(message_id: str) -> str:
@@ -69,7 +55,7 @@ def test_no_parent_when_neither_header_names_one(in_reply_to: str, references: s
 
 
 def test_mbox_parents_follow_the_headers_only() -> None:
-    messages, rejected = read(MAIL / "replies.mbox")
+    messages, rejected = read_mail(MAIL / "replies.mbox")
     assert rejected == []
     assert [(m.key, m.parent_key) for m in messages] == [
         # no parent: In-Reply-To and References in the body are never read
@@ -93,7 +79,7 @@ def test_mbox_parents_follow_the_headers_only() -> None:
 def test_crlf_headers_give_the_same_parents(tmp_path: Path) -> None:
     path = tmp_path / "crlf.mbox"
     path.write_bytes((MAIL / "replies.mbox").read_bytes().replace(b"\n", b"\r\n"))
-    assert [m.parent_key for m in read(path)[0]] == [m.parent_key for m in read(MAIL / "replies.mbox")[0]]
+    assert [m.parent_key for m in read_mail(path)[0]] == [m.parent_key for m in read_mail(MAIL / "replies.mbox")[0]]
 
 
 def test_a_folder_of_eml_files_gives_the_mbox_parents(tmp_path: Path) -> None:
@@ -104,7 +90,9 @@ def test_a_folder_of_eml_files_gives_the_mbox_parents(tmp_path: Path) -> None:
         # Each message without its postmark line, as a mail client saves it.
         (folder / f"{i:02d}.eml").write_bytes(part.split(b"\n", 1)[1])
     assert len(parts) == 7
-    assert [(m.key, m.parent_key) for m in read(folder)[0]] == [(m.key, m.parent_key) for m in read(MAIL / "replies.mbox")[0]]
+    assert [(m.key, m.parent_key) for m in read_mail(folder)[0]] == [
+        (m.key, m.parent_key) for m in read_mail(MAIL / "replies.mbox")[0]
+    ]
 
 
 # The mail CSV
@@ -145,7 +133,7 @@ def test_csv_without_the_column_has_no_parents(tmp_path: Path) -> None:
         '<a2@acme.example>,2024-07-01T11:00:00Z,"Ana <ana@acme.example>",kim.lee@customer.example,,\n',
         encoding="utf-8",
     )
-    messages, rejected = read(path)
+    messages, rejected = read_mail(path)
     assert rejected == []
     assert [(m.key, m.parent_key) for m in messages] == [(key("a1@acme.example"), None), (key("a2@acme.example"), None)]
     with open_source(path) as source:
@@ -196,7 +184,7 @@ def test_graph_parents_come_from_internet_message_headers_only(tmp_path: Path) -
     ]
     path = tmp_path / "mail.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in resources), encoding="utf-8")
-    messages, rejected = read(path)
+    messages, rejected = read_mail(path)
     assert [(m.key, m.parent_key) for m in messages] == [
         (key("a1@acme.example"), None),
         (key("a2@acme.example"), None),
@@ -233,7 +221,7 @@ def test_every_mail_format_names_the_stored_parent(tmp_path: Path) -> None:
         "From: ana@acme.example\nTo: kim.lee@customer.example\n\nBody.\n",
         encoding="utf-8",
     )
-    (parent,) = [m for m in read(MAIL / "replies.mbox")[0] if m.key == key("q2@customer.example")]
+    (parent,) = [m for m in read_mail(MAIL / "replies.mbox")[0] if m.key == key("q2@customer.example")]
     for path in (csv, graph, eml):
-        (reply,) = read(path)[0]
+        (reply,) = read_mail(path)[0]
         assert reply.parent_key == parent.key, path.name

@@ -14,8 +14,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["DATA", "REPO", "ROSTER_HEADER", "SHARED", "TEST_KEY", "repsight", "roster_rows", "write_csv"]
+if TYPE_CHECKING:
+    from repsight.sources.records import Message, Rejected
+
+__all__ = ["DATA", "REPO", "ROSTER_HEADER", "SHARED", "TEST_KEY", "read_mail", "repsight", "roster_rows", "write_csv"]
 
 REPO = Path(__file__).resolve().parents[2]
 """The repository's root."""
@@ -61,3 +65,21 @@ def repsight(*args: str, cwd: Path, env: dict[str, str] | None = None, columns: 
     return subprocess.run(
         [sys.executable, "-m", "repsight", *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=300
     )
+
+
+def read_mail(path: Path) -> tuple[list[Message], list[Rejected]]:
+    """Return the messages a mail file gives (whether its reader yields batches or messages) and the records it rejects."""
+    from repsight.sources import open_source, reader_for
+    from repsight.sources.records import Message, MessageBatch
+
+    messages: list[Message] = []
+    rejected: list[Rejected] = []
+    with open_source(path) as source:
+        for item in reader_for("mail", path)(source):
+            if isinstance(item, MessageBatch):
+                messages.extend(item.records())
+            elif isinstance(item, Message):
+                messages.append(item)
+            else:
+                rejected.append(item)
+    return messages, rejected
