@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,9 +61,9 @@ class Study:
             f"run {self.studied_at:%Y-%m-%d %H:%M} UTC>"
         )
 
-    @property
+    @cached_property
     def shown(self) -> StudyDocument:
-        """Return the document without a figure over fewer than `min_group_size` reps: what figures and the display draw."""
+        """Return the document without a figure over fewer than `min_group_size` reps: what figures and the display draw (computed once)."""
         from repsight.privacy import suppress_small_study_groups
 
         return suppress_small_study_groups(self.document, self.min_group_size)
