@@ -23,8 +23,8 @@ def _metric_columns(table: Literal["week", "period"]) -> dict[str, str]:
     return {m.name: "float64" for m in CATALOG}
 
 
-SCHEMA_VERSION = 4
-"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`; 2 → 3: the customer-engagement columns of `person_week` and `person_period`; 3 → 4: the period-only engagement columns of `person_period`, `accounts_touched`, `contacts_per_account`, `account_cadence`)."""
+SCHEMA_VERSION = 5
+"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`; 2 → 3: the customer-engagement columns of `person_week` and `person_period`; 3 → 4: the period-only engagement columns of `person_period`, `accounts_touched`, `contacts_per_account`, `account_cadence`; 4 → 5: the account owner, `accounts.owner` and `account_domains.owner`, the reply time and book coverage of `person_period`, and the `account_touches` table)."""
 
 # Every table the store keeps, with its columns and their types. The key
 # columns of each table are in KEYS; a load never stores a key twice.
@@ -68,8 +68,16 @@ TABLES: dict[str, dict[str, str]] = {
         "attributes": "string",
         "load_id": "int64",
     },
-    "accounts": {"account_id": "string", "name": "string", "type": "string", "domains": "string", "load_id": "int64"},
-    "account_domains": {"domain": "string", "account_id": "string", "type": "string"},
+    # `owner`, added in schema version 5: the CRM account owner's pseudonym (accounts.csv `owner_email`), null for none.
+    "accounts": {
+        "account_id": "string",
+        "name": "string",
+        "type": "string",
+        "domains": "string",
+        "load_id": "int64",
+        "owner": "string",
+    },
+    "account_domains": {"domain": "string", "account_id": "string", "type": "string", "owner": "string"},
     "kpis": {
         "person": "string",
         "period": "string",
@@ -128,6 +136,15 @@ TABLES["person_period"] = {
     **_metric_columns("period"),
 }
 TABLES["period_edges"] = {"period": "string", "a": "string", "b": "string", "weight": "int64"}
+# Each person's accounts touched in each period (docs/metrics.md, *Customer engagement*): the rep's own list.
+TABLES["account_touches"] = {
+    "person": "string",
+    "period": "string",
+    "account_id": "string",
+    "contacts": "int64",
+    "weeks": "int64",
+    "last_touch": "timestamp",
+}
 
 # The study's tables (docs/study.md), replaced whole on every run.
 TABLES["study_tiers"] = {"person": "string", "period": "string", "attainment": "float64", "tier": "int64"}
@@ -149,6 +166,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "person_week": ("person", "week"),
     "person_period": ("person", "period"),
     "period_edges": ("period", "a", "b"),
+    "account_touches": ("person", "period", "account_id"),
     "study_tiers": ("person", "period"),
     "study_results": ("created_at",),
 }

@@ -259,3 +259,24 @@ def test_reloading_accounts_replaces_an_accounts_domains_and_a_fixed_file_clears
         quarantined = store.count("quarantine")
     assert domains == ["bad.example", "northwind.example"]
     assert quarantined == 0
+
+
+def test_account_owners_are_pseudonymised_on_every_domain_and_a_bad_owner_is_quarantined(workspace: Config) -> None:
+    write_csv(
+        workspace.root / "accounts.csv",
+        ["account_id", "name", "domains", "type", "owner_email"],
+        [
+            ["A1", "Northwind", "northwind.example; nw.example", "customer", "Ana Rep <ANA@acme.example>"],  # row 2
+            ["A2", "Bluefin", "bluefin.example", "prospect", ""],  # row 3: no owner
+            ["A3", "Copycat", "copycat.example", "customer", "not an address"],  # row 4
+        ],
+    )
+    (result,) = run_ingest(workspace, files=[("accounts", workspace.root / "accounts.csv")]).files
+    assert (result.read, result.loaded, result.quarantined) == (3, 2, 1)
+    assert quarantine(workspace) == [("accounts.csv", "row 4", "owner_email", "is not a mail address")]
+    ana = pseudonym(read_key(workspace.key_path), "ana@acme.example")
+    with Store.open(workspace) as store:
+        domains = sorted((r["domain"], r["owner"]) for r in store.table("account_domains").to_pyarrow().to_pylist())
+        accounts = sorted((r["account_id"], r["owner"]) for r in store.table("accounts").to_pyarrow().to_pylist())
+    assert domains == [("bluefin.example", None), ("northwind.example", ana), ("nw.example", ana)]
+    assert accounts == [("A1", ana), ("A2", None)]

@@ -44,7 +44,7 @@ def test_the_stored_tables_hold_the_catalogues_metrics_in_its_order() -> None:
     assert week == list(WEEKLY) == [m.name for m in CATALOG if m.grain == "week"]
     assert period == list(METRIC_COLUMNS) == [m.name for m in CATALOG]
     assert set(period) == {*WEEKLY, *PERIOD_ONLY}
-    hours = [m.name for m in CATALOG if m.kind == "hours"]
+    hours = [m.name for m in CATALOG if m.kind == "hours" and m.grain == "week"]
     assert [c for c, kind in TABLES["person_week"].items() if kind == "float64"] == hours
     assert all(TABLES["person_period"][m] == "float64" for m in METRIC_COLUMNS)
 
@@ -69,6 +69,8 @@ VERSION_2_WEEKLY = [
 ENGAGEMENT = ["customer_accounts", "customer_contacts", "customer_meetings"]
 # Schema version 4: the period-only customer engagement, after version 3's columns.
 PERIOD_ENGAGEMENT = ["accounts_touched", "contacts_per_account", "account_cadence"]
+# Schema version 5: reply time and book coverage, after version 4's.
+REPLIES_AND_BOOK = ["customer_reply_hours", "owned_accounts", "owned_accounts_touched_pct"]
 
 
 def test_new_metrics_are_appended_so_an_older_workspaces_columns_stay_a_prefix() -> None:
@@ -80,6 +82,7 @@ def test_new_metrics_are_appended_so_an_older_workspaces_columns_stay_a_prefix()
         "network_brokerage",
         *ENGAGEMENT,
         *PERIOD_ENGAGEMENT,
+        *REPLIES_AND_BOOK,
     ]
     for name in ENGAGEMENT:
         entry = metric(name)
@@ -97,18 +100,33 @@ def test_new_metrics_are_appended_so_an_older_workspaces_columns_stay_a_prefix()
 
 
 def test_the_period_engagement_metrics_exist_per_period_only() -> None:
-    kinds = {"accounts_touched": "count", "contacts_per_account": "ratio", "account_cadence": "ratio"}
+    kinds = {
+        "accounts_touched": "count",
+        "contacts_per_account": "ratio",
+        "account_cadence": "ratio",
+        "customer_reply_hours": "hours",
+        "owned_accounts": "count",
+        "owned_accounts_touched_pct": "percent",
+    }
     labels = {
         "accounts_touched": "Accounts touched",
         "contacts_per_account": "Contacts per account",
         "account_cadence": "Account cadence",
+        "customer_reply_hours": "Customer reply time",
+        "owned_accounts": "Owned accounts",
+        "owned_accounts_touched_pct": "Book coverage",
     }
-    assert ("network_prominence", "network_brokerage", *PERIOD_ENGAGEMENT) == PERIOD_ONLY
-    for name in PERIOD_ENGAGEMENT:
+    # The study tests the first four; book coverage is shown, not tested (not every CRM export has owners).
+    ranks = {"accounts_touched": 11, "contacts_per_account": 12, "account_cadence": 13, "customer_reply_hours": 14}
+    assert ("network_prominence", "network_brokerage", *PERIOD_ENGAGEMENT, *REPLIES_AND_BOOK) == PERIOD_ONLY
+    for name in (*PERIOD_ENGAGEMENT, *REPLIES_AND_BOOK):
         entry = metric(name)
         assert entry is not None
         assert (entry.kind, entry.grain, entry.label) == (kinds[name], "period", labels[name])
-        assert (entry.study_rank, entry.headline_rank, entry.dashboard, entry.viva) == (None, None, False, None)
+        assert (entry.study_rank, entry.headline_rank, entry.dashboard, entry.viva) == (ranks.get(name), None, False, None)
+        # Only a metric a person-period may lack is optional; only the reply time is better lower.
+        assert entry.optional == (name in REPLIES_AND_BOOK)
+        assert entry.lower_is_better == (name == "customer_reply_hours")
         assert name not in TABLES["person_week"] and TABLES["person_period"][name] == "float64"
         assert len(entry.heading) <= 14
         assert name in PERIOD_COLUMNS
@@ -127,6 +145,10 @@ def test_the_study_defaults_and_headline_come_from_the_catalogue() -> None:
         "collaboration_hours",
         "external_hours",
         "after_hours_collaboration_hours",
+        "accounts_touched",
+        "contacts_per_account",
+        "account_cadence",
+        "customer_reply_hours",
     )
     assert HEADLINE == ("customer_hours", "internal_network_size", "senior_leader_hours")
 

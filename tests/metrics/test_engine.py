@@ -22,9 +22,10 @@ from repsight.config import Config, EngineConfig
 from repsight.errors import MetricsError
 from repsight.metrics import compute_metrics
 from repsight.metrics.engine import INPUT_TABLES, _pyspark, _staging_folder
+from repsight.privacy import pseudonym, read_key
 from repsight.store import Store
 from tests.support import TEST_KEY
-from tests.support.metrics_oracle import oracle_metrics
+from tests.support.metrics_oracle import oracle_account_touches, oracle_metrics
 from tests.support.metrics_org import EDGE_CASE_ACTIVE, OrgBuilder, edge_case_config, edge_case_tables, make_config
 
 BACKENDS = [
@@ -44,6 +45,13 @@ def engine_metrics(store: Store, config: Config) -> tuple[pd.DataFrame, pd.DataF
     """Return (person_week, person_period) as the engine computes and stores them."""
     compute_metrics(store, config)
     return store.table("person_week").to_pandas(), store.table("person_period").to_pandas()
+
+
+def stored_touches(store: Store) -> pd.DataFrame:
+    """Return the stored `account_touches`, its last touch as whole epoch seconds (as the oracle gives it)."""
+    touches = store.table("account_touches").to_pandas()
+    touches["last_touch"] = (touches["last_touch"] - pd.Timestamp(0)) // pd.Timedelta(seconds=1)
+    return touches
 
 
 def stored_tables(store: Store) -> dict[str, pa.Table]:
@@ -95,6 +103,13 @@ def test_engine_equals_oracle_on_the_edge_case_company(edge_store: tuple[Store, 
     assert sorted(set(weeks["person"])) == sorted(EDGE_CASE_ACTIVE)
     assert_same(weeks, oracle_weeks, ["person", "week"])
     assert_same(periods, oracle_periods, ["person", "period"])
+    assert_same(stored_touches(store), oracle_account_touches(stored_tables(store), config), ["person", "period", "account_id"])
+    # The edge cases' replies (tests/support/metrics_org.py): ana 3.5 hours, hal the median of 5 and 36.
+    replies = periods.set_index(["person", "period"])["customer_reply_hours"].dropna().to_dict()
+    assert replies == {("ana", "2025Q1"): 3.5, ("hal", "2025Q1"): 20.5}
+    owned = periods.set_index(["person", "period"])[["owned_accounts", "owned_accounts_touched_pct"]]
+    assert owned.loc[("ana", "2025Q1")].tolist() == [1.0, 100.0]
+    assert owned.loc[("ben", "2025Q1")].tolist() == [2.0, 50.0]  # the prospect written to; the partner is no customer
 
 
 @pytest.mark.parametrize(
@@ -133,14 +148,15 @@ def test_engine_equals_oracle_on_a_generated_company(synthetic_store: tuple[Stor
     assert len(weeks) > 1000 and weeks["internal_network_size"].sum() > 0
     assert_same(weeks, oracle_weeks, ["person", "week"])
     assert_same(periods, oracle_periods, ["person", "period"])
+    assert_same(stored_touches(store), oracle_account_touches(stored_tables(store), config), ["person", "period", "account_id"])
 
 
 @pytest.mark.spark
 @pytest.mark.xdist_group("spark")
 def test_duckdb_and_spark_give_identical_tables(edge_store: tuple[Store, Config]) -> None:
     store, config = edge_store
-    duck = engine_metrics(store, on_backend(config, "duckdb"))
-    spark = engine_metrics(store, on_backend(config, "pyspark"))
+    duck = (*engine_metrics(store, on_backend(config, "duckdb")), stored_touches(store))
+    spark = (*engine_metrics(store, on_backend(config, "pyspark")), stored_touches(store))
     for mine, theirs in zip(duck, spark, strict=True):
         pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
 
@@ -178,31 +194,36 @@ def test_metrics_replace_the_previous_run(edge_store: tuple[Store, Config]) -> N
         pd.testing.assert_frame_equal(mine, theirs)
 
 
-@pytest.mark.parametrize("version", [2, 3])
+@pytest.mark.parametrize("version", [2, 3, 4])
 def test_a_workspace_stored_before_the_engagement_columns_gets_them_and_equals_the_oracle(tmp_path: Path, version: int) -> None:
     import duckdb
 
     weekly = ("customer_accounts", "customer_contacts", "customer_meetings")
     period_only = ("accounts_touched", "contacts_per_account", "account_cadence")
+    replies_and_book = ("customer_reply_hours", "owned_accounts", "owned_accounts_touched_pct")
     config = edge_case_config(tmp_path)
     with Store.open(config, key=TEST_KEY) as store:
         for name, table in edge_case_tables().items():
             store.append(name, table)
     # The metric tables as that version left them: the same columns, less the new ones at the end.
+    added_since = {2: (*weekly, *period_only, *replies_and_book), 3: (*period_only, *replies_and_book), 4: replies_and_book}
     dropped = {
         "person_week": weekly if version == 2 else (),
-        "person_period": (*weekly, *period_only) if version == 2 else period_only,
+        "person_period": added_since[version],
+        "account_domains": ("owner",) if version < 5 else (),
     }
     with duckdb.connect(str(config.database_path)) as db:
         for table, columns in dropped.items():
             for column in columns:
                 db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        db.execute("DROP TABLE account_touches")
     with Store.open(config, key=TEST_KEY) as store:
-        assert list(store.table("person_period").columns)[-8:] == [
+        assert list(store.table("person_period").columns)[-11:] == [
             "network_prominence",
             "network_brokerage",
             *weekly,
             *period_only,
+            *replies_and_book,
         ]
         weeks, periods = engine_metrics(store, config)
         oracle_weeks, oracle_periods = oracle_metrics(stored_tables(store), config)
@@ -210,6 +231,8 @@ def test_a_workspace_stored_before_the_engagement_columns_gets_them_and_equals_t
     assert_same(periods, oracle_periods, ["person", "period"])
     assert weeks["customer_contacts"].max() >= 2
     assert periods["accounts_touched"].max() >= 2 and 0 < periods["account_cadence"].max() <= 1
+    # The owners went with the dropped column: no book coverage for anyone, until accounts.csv is loaded again.
+    assert periods["owned_accounts"].isna().all() and periods["customer_reply_hours"].notna().sum() == 2
 
 
 def test_an_empty_workspace_is_a_clear_error(store: Store, workspace: Config) -> None:
@@ -333,3 +356,60 @@ def test_equal_meetings_stored_out_of_order_make_one_island() -> None:
     )
     islands = ibis.duckdb.connect().to_pyarrow(_islands(reached).order_by("start"))
     assert list(zip(islands["start"].to_pylist(), islands["end"].to_pylist(), strict=True)) == [(0, 10), (20, 30)]
+
+
+def test_a_reply_whose_parent_is_in_another_mailboxs_export(tmp_path: Path) -> None:
+    """The customer's message is only in ben's export, ana's answer only in hers: ingested, they make a reply."""
+    from repsight.ingest import run_ingest
+    from repsight.workspace import init_workspace
+    from tests.support import roster_rows, write_csv
+
+    config = init_workspace(tmp_path / "ws", domains=["acme.example"], mail=["mail/*.mbox"])
+    write_csv(
+        config.root / "roster.csv", ["email", "name", "manager_email", "org", "level", "function"], [r[:6] for r in roster_rows()]
+    )
+    write_csv(
+        config.root / "accounts.csv",
+        ["account_id", "name", "domains", "type", "owner_email"],
+        [["A1", "Northwind", "northwind.example", "customer", "ana@acme.example"]],
+    )
+    (config.root / "mail").mkdir()
+    (config.root / "mail" / "ben.mbox").write_text(
+        "From kim@northwind.example Tue Jan  7 09:00:00 2025\n"
+        "Message-ID: <q1@northwind.example>\n"
+        "Date: Tue, 07 Jan 2025 09:00:00 +0000\n"
+        "From: Kim <kim@northwind.example>\n"
+        "To: ana@acme.example, ben@acme.example\n\n"
+        "A question.\n"
+    )
+    (config.root / "mail" / "ana.mbox").write_text(
+        "From ana@acme.example Tue Jan  7 11:30:00 2025\n"
+        "Message-ID: <a1@acme.example>\n"
+        "In-Reply-To: <q1@northwind.example>\n"
+        "References: <q1@northwind.example>\n"
+        "Date: Tue, 07 Jan 2025 12:30:00 +0100\n"
+        "From: ana@acme.example\n"
+        "To: kim@northwind.example\n\n"
+        "An answer, two and a half hours later.\n"
+    )
+    assert run_ingest(config, files=[("roster", config.root / "roster.csv"), ("accounts", config.root / "accounts.csv")]).ok
+    assert run_ingest(config, files=[("mail", config.root / "mail" / "ben.mbox")]).ok
+    assert run_ingest(config, files=[("mail", config.root / "mail" / "ana.mbox")]).ok
+    with Store.open(config) as store:
+        compute_metrics(store, config)
+        periods = store.table("person_period").to_pandas()
+        touches = store.table("account_touches").to_pandas()
+    replies = periods.set_index("person")["customer_reply_hours"]
+    ana, ben = (pseudonym(read_key(config.key_path), f"{name}@acme.example") for name in ("ana", "ben"))
+    assert replies[ana] == 2.5
+    assert np.isnan(replies[ben])  # received it, never answered
+    assert periods.set_index("person").loc[ana, ["owned_accounts", "owned_accounts_touched_pct"]].tolist() == [1.0, 100.0]
+    # The rep's list: the account, its one contact, one week, the last interaction (UTC).
+    last = {ana: pd.Timestamp("2025-01-07 11:30"), ben: pd.Timestamp("2025-01-07 09:00")}
+    assert sorted(touches.to_dict("records"), key=lambda r: str(r["person"])) == sorted(
+        (
+            {"person": p, "period": "2025Q1", "account_id": "A1", "contacts": 1, "weeks": 1, "last_touch": t}
+            for p, t in last.items()
+        ),
+        key=lambda r: str(r["person"]),
+    )

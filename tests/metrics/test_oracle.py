@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -489,7 +490,7 @@ def test_engagement_counts_are_per_week_and_periods_take_their_mean(tmp_path: Pa
 
 def period_engagement(period: pd.DataFrame, person: str, when: str = "2025Q1") -> list[Any]:
     """Return (accounts_touched, contacts_per_account, account_cadence) of a person's period."""
-    return row(period, person, when, "period")[PERIOD_ENGAGEMENT_COLUMNS].tolist()
+    return row(period, person, when, "period")[PERIOD_ENGAGEMENT_COLUMNS[:3]].tolist()
 
 
 def test_one_account_in_two_of_four_weeks_has_cadence_one_half(tmp_path: Path) -> None:
@@ -562,6 +563,114 @@ def test_period_engagement_reads_only_the_persons_weeks_and_each_period_alone(tm
     assert period_engagement(period, "bob") == [1.0, 1.0, 1.0]
     assert period_engagement(period, "ana", "2025Q1") == [1.0, 1.0, 1 / 12]  # 12 weeks of Q1, from 2025-01-13
     assert period_engagement(period, "ana", "2025Q2") == [1.0, 1.0, 1.0]  # 1 week of Q2
+
+
+def reply_hours(period: pd.DataFrame, person: str, when: str = "2025Q1") -> float:
+    """Return a person's customer_reply_hours of a period (nan: no reply to a customer)."""
+    return float(row(period, person, when, "period")["customer_reply_hours"])
+
+
+def test_reply_time_is_the_median_over_the_period(tmp_path: Path) -> None:
+    o = org()
+    for day, hours in (("2025-01-07", 1), ("2025-01-14", 2), ("2025-01-21", 4), ("2025-01-28", 30)):
+        asked = o.message(f"{day} 09:00", BUYER, ["ana"])
+        o.message(pd.Timestamp(f"{day} 09:00") + pd.Timedelta(hours=hours), "ana", [BUYER], replies_to=asked)
+    o.message("2025-01-07 09:00", "bob", ["ana"])
+    _, period = run(o, tmp_path)
+    assert reply_hours(period, "ana") == 3.0  # (2 + 4) / 2: the mean of the two middle ones
+    assert np.isnan(reply_hours(period, "bob"))  # no reply: empty, not zero
+
+
+def test_an_odd_number_of_replies_takes_the_middle_one_to_the_second(tmp_path: Path) -> None:
+    o = org()
+    for minutes in (10, 95, 20):
+        asked = o.message("2025-01-07 09:00", BUYER, ["ana"])
+        o.message(pd.Timestamp("2025-01-07 09:00") + pd.Timedelta(minutes=minutes, seconds=7), "ana", [BUYER], replies_to=asked)
+    _, period = run(o, tmp_path)
+    assert reply_hours(period, "ana") == (20 * 60 + 7) / 3600
+
+
+def test_a_reply_to_a_colleague_is_not_a_reply_to_a_customer(tmp_path: Path) -> None:
+    o = org()
+    asked = o.message("2025-01-07 09:00", "bob", ["ana", BUYER])
+    o.message("2025-01-07 10:00", "ana", ["bob", BUYER], replies_to=asked)  # a customer among the recipients
+    _, period = run(o, tmp_path)
+    assert np.isnan(reply_hours(period, "ana"))
+
+
+def test_a_reply_after_fourteen_days_does_not_count(tmp_path: Path) -> None:
+    o = org()
+    asked = o.message("2025-01-07 09:00", BUYER, ["ana", "bob"])
+    o.message("2025-01-21 09:00", "ana", [BUYER], replies_to=asked)  # 14 days: counted
+    o.message("2025-01-22 09:00", "bob", [BUYER], replies_to=asked)  # 15 days: not
+    _, period = run(o, tmp_path)
+    assert reply_hours(period, "ana") == 14 * 24
+    assert np.isnan(reply_hours(period, "bob"))
+    _, period = run(o, tmp_path, reply_max_days=15)
+    assert reply_hours(period, "bob") == 15 * 24
+
+
+def test_a_message_that_is_its_own_parent_is_no_reply(tmp_path: Path) -> None:
+    o = org()
+    o.message("2025-01-07 09:00", "ana", [BUYER], key="m-self", replies_to="m-self")
+    o.message("2025-01-07 10:00", BUYER, ["bob"], key="m-buyer", replies_to="m-buyer")  # the customer's own
+    o.message("2025-01-07 11:00", "bob", [BUYER], replies_to="m-not-stored")
+    _, period = run(o, tmp_path)
+    assert np.isnan(reply_hours(period, "ana"))
+    assert np.isnan(reply_hours(period, "bob"))
+
+
+def test_only_a_recipient_of_the_customers_message_replies_to_it(tmp_path: Path) -> None:
+    o = org()
+    asked = o.message("2025-01-07 09:00", BUYER, ["ana"])
+    o.message("2025-01-07 09:30", "bob", [BUYER], replies_to=asked)  # bob was not sent it
+    o.message("2025-01-07 09:00", "ana", [BUYER], replies_to=asked)  # same second: 0 hours
+    early = o.message("2025-01-07 12:00", BUYER, ["cid"])
+    o.message("2025-01-07 11:00", "cid", [BUYER], replies_to=early)  # before its parent
+    _, period = run(o, tmp_path)
+    assert np.isnan(reply_hours(period, "bob"))
+    assert reply_hours(period, "ana") == 0.0
+    assert np.isnan(reply_hours(period, "cid"))
+
+
+def test_a_reply_counts_in_the_period_it_is_sent_in(tmp_path: Path) -> None:
+    o = org()
+    asked = o.message("2025-03-28 09:00", "lead@newco.example", ["ana"])
+    o.account("newco.example", "prospect")
+    # 11 days later, in the week of Monday 2025-04-07: Q2 (the week of 2025-03-31 is Q1's)
+    o.message("2025-04-08 09:00", "ana", ["lead@newco.example"], replies_to=asked)
+    _, period = run(o, tmp_path)
+    assert np.isnan(reply_hours(period, "ana", "2025Q1"))
+    assert reply_hours(period, "ana", "2025Q2") == 11 * 24
+
+
+def coverage(period: pd.DataFrame, person: str, when: str = "2025Q1") -> list[float]:
+    """Return (owned_accounts, owned_accounts_touched_pct) of a person's period."""
+    return row(period, person, when, "period")[["owned_accounts", "owned_accounts_touched_pct"]].tolist()
+
+
+def test_book_coverage_is_the_share_of_owned_accounts_touched(tmp_path: Path) -> None:
+    o = org(people=("ana", "bob"))
+    o.account("newco.example", "prospect", owner="ana")
+    o.account("oldco.example", "customer", owner="ana")
+    o.account("eu.bigco.example", "customer", account_id="acct-bigco.example", owner="ana")
+    o.account("farco.example", "customer", owner="someone-gone")  # an owner off the roster
+    o.rows["account_domains"][0]["owner"] = "ana"  # bigco.example: ana's too (both domains of the account)
+    o.message("2025-01-07 09:00", "ana", [BUYER, "cfo@farco.example"])
+    o.message("2025-01-08 09:00", "lead@newco.example", ["bob"])
+    o.message("2025-04-08 09:00", "ana", ["lead@newco.example", "bob"])
+    _, period = run(o, tmp_path)
+    assert coverage(period, "ana", "2025Q1") == [3.0, 100 / 3]  # bigco of bigco, newco, oldco; farco is not ana's
+    assert coverage(period, "ana", "2025Q2") == [3.0, 100 / 3]  # newco
+    owned, share = coverage(period, "bob")
+    assert owned == 0.0 and np.isnan(share)  # owns nothing: no share
+
+
+def test_without_owners_book_coverage_is_empty(tmp_path: Path) -> None:
+    o = org()
+    o.message("2025-01-07 09:00", "ana", [BUYER])
+    _, period = run(o, tmp_path)
+    assert all(np.isnan(value) for value in coverage(period, "ana"))
 
 
 # ---------------------------------------------------------------- network

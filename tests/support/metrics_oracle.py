@@ -47,6 +47,18 @@ commented where it is applied):
   The period's engagement (`accounts_touched`, `contacts_per_account`,
   `account_cadence`) reads only interactions in the person's weeks (the
   weeks of their `person_week` rows), as the weekly counts do.
+- A reply to a customer is counted in the period of its own week (the
+  week of its `sent_at`), among the person's weeks; its parent may be any
+  stored message (counted or not, in any week), and "the person as a
+  recipient" is any stored recipient row of the parent. Reply times are
+  differences of whole seconds (each time's fraction dropped first).
+- Book coverage: an account's owner is its `account_domains.owner` (a
+  pseudonym); an owner who is not on the roster owns nothing measured. With
+  no owner on any stored row, both columns are empty for everyone; a person
+  who owns no account has `owned_accounts` 0 and an empty share.
+- `account_touches`: one row per person, period and account touched, with
+  the distinct contacts met at it, the person's weeks with an interaction
+  with it, and the time of the last one (whole seconds).
 """
 
 from __future__ import annotations
@@ -72,6 +84,7 @@ __all__ = [
     "PERIOD_COLUMNS",
     "PERIOD_ENGAGEMENT_COLUMNS",
     "WEEK_COLUMNS",
+    "oracle_account_touches",
     "oracle_graph_scores",
     "oracle_metrics",
     "oracle_person_period",
@@ -98,7 +111,14 @@ ENGAGEMENT_COLUMNS = ["customer_accounts", "customer_contacts", "customer_meetin
 COUNT_COLUMNS = ["meetings", "emails_sent", "emails_received", "internal_network_size", "org_span", *ENGAGEMENT_COLUMNS]
 WEEK_COLUMNS = HOUR_COLUMNS + COUNT_COLUMNS
 SCORE_COLUMNS = ["network_prominence", "network_brokerage"]
-PERIOD_ENGAGEMENT_COLUMNS = ["accounts_touched", "contacts_per_account", "account_cadence"]
+PERIOD_ENGAGEMENT_COLUMNS = [
+    "accounts_touched",
+    "contacts_per_account",
+    "account_cadence",
+    "customer_reply_hours",
+    "owned_accounts",
+    "owned_accounts_touched_pct",
+]
 # person_period's metric columns, in the order the specification's *Tables written* gives.
 PERIOD_COLUMNS = (
     [c for c in WEEK_COLUMNS if c not in ENGAGEMENT_COLUMNS] + SCORE_COLUMNS + ENGAGEMENT_COLUMNS + PERIOD_ENGAGEMENT_COLUMNS
@@ -223,7 +243,9 @@ class _Prepared:
     meet_rows: pd.DataFrame  # one row per counted meeting and roster counted person
     ties: pd.DataFrame  # a, b (a < b, both internal), week, n
     engagement: pd.DataFrame  # person, week and the ENGAGEMENT_COLUMNS, where a customer interaction happened
-    customer_pairs: pd.DataFrame  # person, week, contact, account (None: no account): one row per interaction and contact
+    customer_pairs: pd.DataFrame  # person, week, second, contact, account (None: no account): one row per interaction and contact
+    replies: pd.DataFrame  # person, week, seconds: each reply to a customer with its reply time
+    owned: pd.DataFrame | None  # person (a code), account: who owns what; None when no stored account has an owner
     granularity: str
 
 
@@ -263,6 +285,9 @@ def _encode(tables: dict[str, pd.DataFrame | pa.Table]) -> tuple[dict[str, pd.Da
     meetings = meetings[meetings["start_at"].notna()].drop_duplicates("meeting_key").reset_index(drop=True)
     recipients = _frame(tables["message_recipients"])
     attendees = _frame(tables["meeting_attendees"])
+    # A message's parent by position (-1: none, or not stored); a message may name itself.
+    parent_keys = messages["parent_key"] if "parent_key" in messages.columns else pd.Series([None] * len(messages))
+    messages["parent"] = pd.Index(messages["message_key"].to_numpy(dtype=object)).get_indexer(parent_keys.to_numpy(dtype=object))
     for events, parts, key in ((messages, recipients, "message_key"), (meetings, attendees, "meeting_key")):
         parts[key] = pd.Index(events[key].to_numpy(dtype=object)).get_indexer(parts[key].to_numpy(dtype=object))
         events[key] = np.arange(len(events), dtype=np.int64)
@@ -479,14 +504,18 @@ def _prepare(tables: dict[str, pd.DataFrame | pa.Table], config: Config) -> _Pre
 
     # ---- customer engagement: each interaction's customer addresses (contacts) and their accounts
     not_broadcast = ~messages["broadcast"].to_numpy()
+    # Whole seconds: each time's fraction dropped (floor, also before 1970).
+    message_seconds = messages["t"].to_numpy(dtype=np.int64) // US_PER_SECOND
     engagement, customer_pairs = _engagement(
         [
-            (mparts[not_broadcast[mparts["message_key"]]], "message_key", messages["week"].to_numpy()),
-            (cparts, "meeting_key", meetings["week"].to_numpy()),
+            (mparts[not_broadcast[mparts["message_key"]]], "message_key", messages["week"].to_numpy(), message_seconds),
+            (cparts, "meeting_key", meetings["week"].to_numpy(), meetings["start"].to_numpy(dtype=np.int64) // US_PER_SECOND),
         ],
         roster["person"],
         account_ids,
     )
+    replies = _replies(messages, message_seconds, recipients, roster["person"], metrics.reply_max_days)
+    owned = _owned(accounts, roster["person"], names)
 
     return _Prepared(
         config=config,
@@ -497,25 +526,73 @@ def _prepare(tables: dict[str, pd.DataFrame | pa.Table], config: Config) -> _Pre
         ties=ties,
         engagement=engagement,
         customer_pairs=customer_pairs,
+        replies=replies,
+        owned=owned,
         granularity=_period_granularity(kpis, metrics.period),
     )
 
 
+def _replies(
+    messages: pd.DataFrame, seconds: np.ndarray, recipients: pd.DataFrame, roster: pd.Series, max_days: int
+) -> pd.DataFrame:
+    """Return person, week, seconds: each reply to a customer (a counted message of a roster person) with its reply time.
+
+    `messages` are the stored messages by position with `parent`, `counted`,
+    `cls` (the sender's class) and `week`; `seconds` their whole epoch
+    seconds; `recipients` every stored recipient row (message_key, recipient).
+    """
+    parent = messages["parent"].to_numpy(dtype=np.int64)
+    child = np.flatnonzero(messages["counted"].to_numpy(dtype=bool) & messages["sender"].isin(roster).to_numpy() & (parent >= 0))
+    replies = pd.DataFrame(
+        {
+            "child": child,
+            "parent": parent[child],
+            "person": messages["sender"].to_numpy(dtype=np.int64)[child],
+        }
+    )
+    replies = replies[messages["cls"].isin(_CUSTOMER_TYPES).to_numpy()[replies["parent"]]]
+    read = recipients[["message_key", "recipient"]].rename(columns={"message_key": "parent", "recipient": "person"})
+    replies = replies.merge(read.drop_duplicates(), on=["parent", "person"])
+    delay = seconds[replies["child"]] - seconds[replies["parent"]]
+    kept = (delay >= 0) & (delay <= max_days * 86_400)
+    return pd.DataFrame(
+        {
+            "person": replies["person"].to_numpy(dtype=np.int64)[kept],
+            "week": messages["week"].to_numpy(dtype=np.int64)[replies["child"].to_numpy()[kept]],
+            "seconds": delay[kept].astype(np.int64),
+        }
+    )
+
+
+def _owned(accounts: pd.DataFrame, roster: pd.Series, names: np.ndarray) -> pd.DataFrame | None:
+    """Return person (a code), account: the accounts each roster person owns; None when no account row has an owner."""
+    if "owner" not in accounts.columns or not accounts["owner"].notna().any():
+        return None
+    owned = accounts.loc[accounts["owner"].notna(), ["owner", "account_id"]].drop_duplicates()
+    code_of = {address: code for code, address in enumerate(names)}
+    owned["person"] = owned["owner"].map(code_of)
+    owned = owned[owned["person"].notna()]
+    owned = owned[owned["person"].astype(np.int64).isin(roster)]
+    return pd.DataFrame(
+        {"person": owned["person"].to_numpy(dtype=np.int64), "account": owned["account_id"].astype(str).to_numpy()}
+    )
+
+
 def _engagement(
-    sources: list[tuple[pd.DataFrame, str, np.ndarray]], roster: pd.Series, account_ids: dict[str, str]
+    sources: list[tuple[pd.DataFrame, str, np.ndarray, np.ndarray]], roster: pd.Series, account_ids: dict[str, str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return person, week, customer_accounts, customer_contacts, customer_meetings per person-week with a customer interaction.
 
-    And the pairs they are counted from: person, week, contact, account.
+    And the pairs they are counted from: person, week, second, contact, account.
 
     Each source is (participants of the events that may be interactions, each
     once, with `address`, `domain` and `is_customer`; the event key column;
-    the week of each event by key). An interaction is an event of a roster
+    the week of each event by key; its whole epoch second by key). An interaction is an event of a roster
     participant whose others include a customer address: one pair per
     (person, customer address other than the person) of the event.
     """
     frames = []
-    for parts, key, weeks in sources:
+    for parts, key, weeks, seconds in sources:
         persons = parts.loc[parts["address"].isin(roster), [key, "address"]].rename(columns={"address": "person"})
         customers = parts.loc[parts["is_customer"], [key, "address", "domain"]].rename(columns={"address": "contact"})
         pairs = persons.merge(customers, on=key)
@@ -525,6 +602,7 @@ def _engagement(
                 {
                     "person": pairs["person"].to_numpy(dtype=np.int64),
                     "week": weeks[pairs[key].to_numpy(dtype=np.int64)].astype(np.int64),
+                    "second": seconds[pairs[key].to_numpy(dtype=np.int64)].astype(np.int64),
                     "contact": pairs["contact"].to_numpy(dtype=np.int64),
                     # Domains compared lower-cased, as for the classes.
                     "account": pairs["domain"].astype(str).str.strip().str.lower().map(account_ids).to_numpy(dtype=object),
@@ -543,7 +621,7 @@ def _engagement(
     # Messages carry no meeting (-1): the counted meetings among the interactions.
     meetings = pairs[pairs["meeting"] >= 0].groupby(["person", "week"])["meeting"].nunique()
     out["customer_meetings"] = meetings.reindex(out.index, fill_value=0)
-    return out.reset_index(), pairs[["person", "week", "contact", "account"]]
+    return out.reset_index(), pairs[["person", "week", "second", "contact", "account"]]
 
 
 def _outside_working_hours(rows: pd.DataFrame, zone_of: dict[str, str], config: Config) -> pd.Series:
@@ -792,18 +870,27 @@ def _graph_scores(prep: _Prepared, person_week: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).sort_values(["person", "period"], ignore_index=True)
 
 
+def _period_pairs(prep: _Prepared, person_week: pd.DataFrame) -> pd.DataFrame:
+    """Return the customer pairs in the person's weeks (person as a pseudonym), with their `period`."""
+    rows = person_week[["person", "week", "period"]]
+    pairs = prep.customer_pairs.assign(person=prep.names[prep.customer_pairs["person"].to_numpy(dtype=np.int64)])
+    # Only interactions in the person's weeks: an inner merge with their rows.
+    return pairs.merge(rows, on=["person", "week"])
+
+
 def _period_engagement(prep: _Prepared, person_week: pd.DataFrame) -> pd.DataFrame:
-    """Return accounts_touched, contacts_per_account, account_cadence per (person, period) of `person_week`.
+    """Return the PERIOD_ENGAGEMENT_COLUMNS per (person, period) of `person_week`.
 
     Counted over the person's customer interactions in their weeks of the
-    period; a person-period without an account scores 0 on all three.
+    period; a person-period without an account scores 0 on the first three,
+    one without a reply to a customer has no reply time.
     """
     rows = person_week[["person", "week", "period"]]
     weeks = rows.groupby(["person", "period"]).size().rename("weeks")
     out = pd.DataFrame(0.0, index=weeks.index, columns=PERIOD_ENGAGEMENT_COLUMNS)
-    pairs = prep.customer_pairs.assign(person=prep.names[prep.customer_pairs["person"].to_numpy(dtype=np.int64)])
-    # Only interactions in the person's weeks: an inner merge with their rows.
-    pairs = pairs.merge(rows, on=["person", "week"])
+    out["customer_reply_hours"] = np.nan
+    pairs = _period_pairs(prep, person_week)
+    touched_by: dict[tuple[str, str], set[str]] = {}
     if len(pairs):
         grouped = pairs.groupby(["person", "period"])
         accounts = grouped["account"].nunique(dropna=True)
@@ -816,7 +903,48 @@ def _period_engagement(prep: _Prepared, person_week: pd.DataFrame) -> pd.DataFra
         out.loc[touched.index, "accounts_touched"] = touched.astype(np.float64)
         out.loc[touched.index, "contacts_per_account"] = (contacts[touched.index] / touched).astype(np.float64)
         out.loc[cadence.index, "account_cadence"] = cadence.astype(np.float64)
+        for person, period, account in per_account.index:
+            touched_by.setdefault((person, period), set()).add(account)
+
+    # Reply time: the median over the replies sent in the person's weeks of the period.
+    replies = prep.replies.assign(person=prep.names[prep.replies["person"].to_numpy(dtype=np.int64)]).merge(
+        rows, on=["person", "week"]
+    )
+    if len(replies):
+        medians = replies.groupby(["person", "period"])["seconds"].median() / 3600.0
+        out.loc[medians.index, "customer_reply_hours"] = medians.astype(np.float64)
+
+    # Book coverage: the accounts owned, and the share of them touched in the period.
+    if prep.owned is None:
+        out["owned_accounts"] = np.nan
+        out["owned_accounts_touched_pct"] = np.nan
+    else:
+        owned = prep.owned.assign(person=prep.names[prep.owned["person"].to_numpy(dtype=np.int64)])
+        books = owned.groupby("person")["account"].apply(set).to_dict()
+        counts, shares_touched = [], []
+        for person, period in out.index:
+            book = books.get(person, set())
+            counts.append(float(len(book)))
+            touched_now = touched_by.get((person, period), set())
+            shares_touched.append(100.0 * len(book & touched_now) / len(book) if book else np.nan)
+        out["owned_accounts"] = counts
+        out["owned_accounts_touched_pct"] = shares_touched
     return out.reset_index()
+
+
+def _account_touches(prep: _Prepared, person_week: pd.DataFrame) -> pd.DataFrame:
+    """Return person, period, account_id, contacts, weeks, last_touch (whole epoch seconds): each account touched in a period."""
+    pairs = _period_pairs(prep, person_week).dropna(subset=["account"])
+    grouped = pairs.groupby(["person", "period", "account"])
+    out = pd.DataFrame(
+        {
+            "contacts": grouped["contact"].nunique().astype(np.int64),
+            "weeks": grouped["week"].nunique().astype(np.int64),
+            "last_touch": grouped["second"].max().astype(np.int64),
+        }
+    ).reset_index()
+    out = out.rename(columns={"account": "account_id"})
+    return out.sort_values(["person", "period", "account_id"], ignore_index=True)
 
 
 def _person_period(prep: _Prepared, person_week: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
@@ -849,6 +977,12 @@ def oracle_graph_scores(tables: dict[str, pd.DataFrame], config: Config, person_
 def oracle_person_period(tables: dict[str, pd.DataFrame], config: Config) -> pd.DataFrame:
     """Return person_period: one row per roster person and period they have weeks in, sorted by person and period."""
     return oracle_metrics(tables, config)[1]
+
+
+def oracle_account_touches(tables: dict[str, pd.DataFrame], config: Config) -> pd.DataFrame:
+    """Return account_touches (last_touch as whole epoch seconds), sorted by person, period and account."""
+    prep = _prepare(tables, config)
+    return _account_touches(prep, _person_week(prep))
 
 
 def oracle_metrics(tables: dict[str, pd.DataFrame], config: Config) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -92,9 +92,14 @@ class OrgBuilder:
         )
         return pseudonym
 
-    def account(self, domain: str, kind: str, *, account_id: str | None = None) -> None:
-        """Add an account domain of type `kind` (customer, prospect, partner, vendor); its account is its own unless named."""
-        self.rows["account_domains"].append({"domain": domain, "account_id": account_id or f"acct-{domain}", "type": kind})
+    def account(self, domain: str, kind: str, *, account_id: str | None = None, owner: str | None = None) -> None:
+        """Add an account domain of type `kind` (customer, prospect, partner, vendor); its account is its own unless named.
+
+        `owner` is the pseudonym of the account's owner (accounts.csv `owner_email`).
+        """
+        self.rows["account_domains"].append(
+            {"domain": domain, "account_id": account_id or f"acct-{domain}", "type": kind, "owner": owner}
+        )
 
     def kpi(self, person: str, period: str) -> None:
         """Add a KPI row for `person` and `period` ("2025Q1" or "2025-01")."""
@@ -121,8 +126,16 @@ class OrgBuilder:
 
     # ---- events
 
-    def message(self, when: str | datetime, sender: str, recipients: Iterable[str], *, key: str | None = None) -> str:
-        """Add a message; return its key. Recipients are stored once each, as written."""
+    def message(
+        self,
+        when: str | datetime,
+        sender: str,
+        recipients: Iterable[str],
+        *,
+        key: str | None = None,
+        replies_to: str | None = None,
+    ) -> str:
+        """Add a message; return its key. Recipients are stored once each, as written; `replies_to` is its parent's key."""
         key = self._key("m", key)
         pseudonym, domain = self.address(sender)
         written = list(dict.fromkeys(recipients))
@@ -134,6 +147,7 @@ class OrgBuilder:
                 "sender_domain": domain,
                 "recipient_count": len(written),
                 "load_id": 1,
+                "parent_key": replies_to,
             }
         )
         for recipient in written:
@@ -276,11 +290,12 @@ def edge_case_tables() -> dict[str, pa.Table]:
         o.kpi(name, "2025Q1")
         o.kpi(name, "2025Q2")
 
-    o.account("bigco.example", "customer")
-    o.account("newco.example", "prospect")
-    o.account("partnerco.example", "partner")
-    o.account("supplyco.example", "vendor")
-    o.account("bigco-eu.example", "customer", account_id="acct-bigco.example")  # a second domain of one account
+    # Owners: ana owns one account of two domains, ben a prospect and a partner, an owner off the roster the vendor.
+    o.account("bigco.example", "customer", owner="ana")
+    o.account("newco.example", "prospect", owner="ben")
+    o.account("partnerco.example", "partner", owner="ben")
+    o.account("supplyco.example", "vendor", owner="gone")
+    o.account("bigco-eu.example", "customer", account_id="acct-bigco.example", owner="ana")  # a second domain of one account
     buyer, lead, pat, sal, who = (
         "buyer@bigco.example",
         "lead@newco.example",
@@ -355,7 +370,20 @@ def edge_case_tables() -> dict[str, pa.Table]:
     o.meeting("2025-03-10 07:30", 60, "ana", ["max"])  # 07:30-08:30 EDT: half an hour after hours
     # customers, prospects, partners, vendors, unknown domains
     o.message("2025-03-11 10:00", "ana", [buyer])  # customer
-    o.message("2025-03-11 10:10", lead, ["ana"])  # prospect, received
+    asked = o.message("2025-03-11 10:10", lead, ["ana"])  # prospect, received
+    # replies to customers: 3.5 hours; across the DST jump 5 real hours; a colleague's message, a message
+    # ana did not receive, 15 days later, a message that names itself and a parent not stored are no replies
+    o.message("2025-03-11 13:40", "ana", [lead], replies_to=asked)
+    late = o.message("2025-03-08 22:00", buyer, ["hal", "cat"])  # EST
+    o.message("2025-03-09 04:00", "hal", [buyer], replies_to=late)  # EDT: 5 hours later, not 6
+    o.message("2025-03-10 11:00", "hal", [buyer], replies_to=late)  # 36 hours: hal's median is 20.5
+    o.message("2025-03-24 09:00", "cat", [buyer], replies_to=late)  # 15 days and 11 hours: too late
+    o.message("2025-03-11 11:00", "ben", [buyer], replies_to=late)  # ben never received it
+    o.message("2025-03-11 11:10", "ben", [lead])  # one of ben's two owned accounts touched
+    own = o.message("2025-03-11 11:05", "ben", ["ana"])
+    o.message("2025-03-11 11:15", "ana", ["ben", buyer], replies_to=own)  # a colleague's message
+    o.message("2025-03-11 11:20", "cat", [buyer], key="m-itself", replies_to="m-itself")
+    o.message("2025-03-11 11:25", "cat", [lead], replies_to="m-not-stored")
     o.message("2025-03-11 10:20", "ben", [pat])  # partner: external, not customer
     o.message("2025-03-11 10:30", "ben", [sal])  # vendor: external, not customer
     o.message("2025-03-11 10:40", "cat", [who])  # unknown domain: external

@@ -119,9 +119,13 @@ class _AccountLoader(Loader):
                 "type": [x.type for x in a],
                 "domains": [";".join(x.domains) for x in a],
                 "load_id": [self.load_id] * len(a),
+                # The owner is a person: pseudonymised like every address.
+                "owner": [self.pseudo(x.owner_email) if x.owner_email else None for x in a],
             }
         )
-        domains = [(d, x.account_id, x.type) for x in a for d in x.domains]
+        domains = [
+            (d, x.account_id, x.type, owner) for x, owner in zip(a, rows["owner"].to_pylist(), strict=True) for d in x.domains
+        ]
         new = self.store.upsert("accounts", rows)
         # An account's domains are replaced whole: a domain it dropped goes.
         self.store.delete_where("account_domains", "account_id", rows["account_id"])
@@ -129,9 +133,10 @@ class _AccountLoader(Loader):
             "account_domains",
             pa.table(
                 {
-                    "domain": [d for d, _, _ in domains],
-                    "account_id": [i for _, i, _ in domains],
-                    "type": [t for _, _, t in domains],
+                    "domain": [d for d, _, _, _ in domains],
+                    "account_id": [i for _, i, _, _ in domains],
+                    "type": [t for _, _, t, _ in domains],
+                    "owner": pa.array([o for _, _, _, o in domains], pa.string()),
                 }
             ),
         )

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 Grain = Literal["week", "period"]
-Kind = Literal["hours", "count", "percentile", "ratio"]
+Kind = Literal["hours", "count", "percentile", "ratio", "percent"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Metric:
     unit_short: str
     """The unit in a terminal table."""
     kind: Kind
-    """Hours (a float per week), a count (an integer per week, or per period for a period-only count), a percentile (per period) or a ratio (per period)."""
+    """Hours (a float per week, or per period for a period-only median), a count (an integer per week, or per period for a period-only count), a percentile (per period), a ratio (per period) or a percent (0–100, per period)."""
     grain: Grain
     """"week": measured each week, a period holds the weekly mean; "period": measured per period only."""
     study_rank: int | None = None
@@ -60,11 +60,17 @@ class Metric:
     """Whether every dashboard view charts it week by week."""
     viva: str | None = None
     """Its column in the Viva Insights-style export; None keeps repsight's name."""
+    lower_is_better: bool = False
+    """Whether less of it is the better behaviour (a reply time): the study reads its gaps the other way round."""
+    optional: bool = False
+    """Whether it may be empty (null) for a person-period: no reply to a customer, no account owned. The study leaves such rows out of its comparisons."""
 
     @property
     def label_with_unit(self) -> str:
         """Return the label with its unit, e.g. "Customer time (hours/week)"."""
-        return f"{self.label} ({self.unit})" if self.unit.lower() not in self.label.lower() else self.label
+        said = [self.unit] if self.unit.lower() not in self.label.lower() else []
+        said += ["lower is better"] if self.lower_is_better else []
+        return f"{self.label} ({'; '.join(said)})" if said else self.label
 
     @property
     def heading(self) -> str:
@@ -141,9 +147,35 @@ CATALOG: tuple[Metric, ...] = (
     _count("customer_contacts", "Customer contacts", "contacts", "contacts", ""),
     _count("customer_meetings", "Customer meetings", "cust mtgs", "meetings/week", "/wk"),
     # Customer engagement over a whole period (not weekly means): appended after the weekly counts.
-    Metric("accounts_touched", "Accounts touched", "accts touched", "accounts", "", "count", "period"),
-    Metric("contacts_per_account", "Contacts per account", "contacts/acct", "contacts/account", "", "ratio", "period"),
-    Metric("account_cadence", "Account cadence", "cadence", "share of weeks", "", "ratio", "period"),
+    Metric("accounts_touched", "Accounts touched", "accts touched", "accounts", "", "count", "period", study_rank=11),
+    Metric(
+        "contacts_per_account", "Contacts per account", "contacts/acct", "contacts/account", "", "ratio", "period", study_rank=12
+    ),
+    Metric("account_cadence", "Account cadence", "cadence", "share of weeks", "", "ratio", "period", study_rank=13),
+    # Reply time and book coverage, appended after the period's engagement counts.
+    Metric(
+        "customer_reply_hours",
+        "Customer reply time",
+        "reply",
+        "median hours",
+        "h",
+        "hours",
+        "period",
+        study_rank=14,
+        lower_is_better=True,
+        optional=True,
+    ),
+    Metric("owned_accounts", "Owned accounts", "owned", "accounts", "", "count", "period", optional=True),
+    Metric(
+        "owned_accounts_touched_pct",
+        "Book coverage",
+        "coverage",
+        "% of owned accounts",
+        "%",
+        "percent",
+        "period",
+        optional=True,
+    ),
 )
 """Every metric, in the order `person_period` holds them (`person_week`: the weekly ones, in this order)."""
 

@@ -22,7 +22,15 @@ import pyarrow as pa
 
 from repsight.errors import MetricsError, StoreError
 from repsight.metrics.centrality import period_scores
-from repsight.metrics.engagement import customer_engagement, customer_pairs, period_engagement
+from repsight.metrics.engagement import (
+    account_touches,
+    customer_engagement,
+    customer_pairs,
+    customer_replies,
+    owned_accounts,
+    period_engagement,
+    reply_hours,
+)
 from repsight.metrics.events import Inputs, counted_meetings, counted_messages, encode, fixed_classes_table
 from repsight.metrics.network import period_edges, shifts_table, ties, weekly_network
 from repsight.metrics.weekly import activity_weeks, person_period, person_week, person_weeks, weekly_counts
@@ -268,6 +276,43 @@ def _inputs(compute: _Compute, store: Store, config: Config) -> tuple[Inputs, st
     return inputs, grain, first_week, last_week
 
 
+def _has_owners(store: Store) -> bool:
+    """Return whether any stored account has an owner (accounts.csv's optional `owner_email`): book coverage is measured only then."""
+    domains = store.table("account_domains")
+    return bool(store.to_arrow(domains.aggregate(n=domains.owner.count()))["n"][0].as_py())
+
+
+def _owned_counts(owned: ir.Table, parties: ir.Table) -> ir.Table:
+    """Return `_owner` (a pseudonym), `owned_accounts`: how many accounts each roster person owns (`engagement.owned_accounts`)."""
+    counts = owned.group_by("party").aggregate(owned_accounts=owned.count())
+    names = parties.select(_name_party="party", _owner="address")
+    counts = counts.join(names, counts.party == names._name_party)
+    return counts.select("_owner", "owned_accounts")
+
+
+def _touch_rows(touches: ir.Table, parties: ir.Table) -> ir.Table:
+    """Return the `account_touches` table from `engagement.account_touches`, with pseudonyms instead of numbers.
+
+    `last_touch` is still an epoch second here: `_as_timestamps` turns it into the stored timestamp.
+    """
+    names = parties.select(_name_party="party", person="address")
+    rows = touches.join(names, touches.party == names._name_party)
+    return rows.select(
+        "person",
+        "period",
+        account_id=rows.account,
+        contacts=rows.contacts.cast("int64"),
+        weeks=rows.weeks.cast("int64"),
+        last_touch=rows.last_second.cast("int64"),
+    )
+
+
+def _as_timestamps(rows: pa.Table, column: str) -> pa.Table:
+    """Return `rows` with the epoch seconds of `column` as naive UTC timestamps, as the store keeps times (the same on every engine)."""
+    seconds = rows[column].cast(pa.int64()).cast(pa.timestamp("s")).cast(pa.timestamp("us"))
+    return rows.set_column(rows.schema.get_field_index(column), column, seconds)
+
+
 def compute_metrics(store: Store, config: Config) -> MetricsReport:
     """Compute `person_week` and `person_period` from the stored events and store them (replacing earlier ones)."""
     started = time.perf_counter()
@@ -294,10 +339,17 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
         pairs = compute.cache(customer_pairs(encoded.parties, mail, meetings))
         engagement = customer_engagement(pairs)
         counts = compute.cache(weekly_counts(inputs, config, encoded.parties, mail, meetings, network, engagement, spans))
-        engaged = period_engagement(pairs, person_weeks(inputs.calendar, spans), encoded.parties)
+        grid = person_weeks(inputs.calendar, spans)
+        touches = compute.cache(account_touches(pairs, grid))
+        owned = compute.cache(owned_accounts(inputs.account_domains, encoded.parties))
+        engaged = period_engagement(pairs, touches, owned, grid, encoded.parties)
+        replies = reply_hours(customer_replies(encoded, mail, config.metrics.reply_max_days), grid, encoded.parties)
         week_rows = compute.to_arrow(person_week(counts, config).order_by("person", "week"))
-        period_rows = compute.to_arrow(person_period(counts, config, engaged).order_by("person", "period"))
+        owners = _owned_counts(owned, encoded.parties) if _has_owners(store) else None
+        period_rows = compute.to_arrow(person_period(counts, config, engaged, replies, owners).order_by("person", "period"))
         edges = compute.to_arrow(period_edges(tie_weeks, inputs.calendar, encoded.parties).order_by("period", "a", "b"))
+        touches = _touch_rows(touches, encoded.parties).order_by("person", "period", "account_id")
+        touch_rows = _as_timestamps(compute.to_arrow(touches), "last_touch")
         step("tables")
     scores = period_scores(edges, period_rows.select(["person", "period"]), config.metrics)
     period_rows = period_rows.join(scores.table, ["person", "period"], join_type="left outer").sort_by(
@@ -308,6 +360,7 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
         store.replace("person_week", week_rows)
         store.replace("person_period", period_rows)
         store.replace("period_edges", edges)
+        store.replace("account_touches", touch_rows)
     step("store")
     return MetricsReport(
         backend=backend,

@@ -99,6 +99,8 @@ class Encoded:
     """meeting, organizer (a party), start, end (UTC epoch seconds), week_start_day, is_cancelled, is_all_day, is_transparent."""
     attendees: ir.Table
     """meeting, party, response: every stored attendee row."""
+    replies: ir.Table
+    """child, parent (messages): every stored message whose `parent_key` is a stored message's key (it may be itself)."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class MailRows:
     recipients: ir.Table
     """message, party, internal: the recipients of every counted message, other than its sender."""
     messages: ir.Table
-    """message, sender, sender_internal, week_start_day, people, broadcast."""
+    """message, sender, sender_internal, second, week_start_day, people, broadcast."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ class MeetingRows:
     participants: ir.Table
     """meeting, party, internal: the counted people of every counted meeting."""
     meetings: ir.Table
-    """meeting, week_start_day, people."""
+    """meeting, start, week_start_day, people."""
 
 
 def seconds(timestamp: ir.TimestampValue) -> ir.IntegerValue:
@@ -267,6 +269,12 @@ def encode(inputs: Inputs, config: Config) -> Encoded:
             "message_key", "message", "second", sender=messages._party, week_start_day=week_of(messages._company_local)
         )
     )
+    # A reply and its parent, both stored: two joins of the few messages that name a parent.
+    named = stored.filter(stored.parent_key.notnull()).select(_child_key="message_key", _parent_key="parent_key")
+    children = messages.select(_child_number_key="message_key", child="message")
+    parents = messages.select(_parent_number_key="message_key", parent="message")
+    replies = named.join(children, named._child_key == children._child_number_key)
+    replies = keep(replies.join(parents, replies._parent_key == parents._parent_number_key).select("child", "parent"))
     recipients = inputs.message_recipients.join(messages.select("message_key", "message"), "message_key")
     recipients = recipients.join(party_of, recipients.recipient == party_of._address)
     recipients = keep(recipients.select("message", party=recipients._party))
@@ -306,6 +314,7 @@ def encode(inputs: Inputs, config: Config) -> Encoded:
         recipients=recipients,
         meetings=meetings.drop("meeting_key"),
         attendees=attendees,
+        replies=replies,
     )
 
 
@@ -413,7 +422,7 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
         "with_manager",
         sent=rows.is_sender,
     )
-    messages = counted.select("message", "sender", "sender_internal", "week_start_day", "broadcast", "people")
+    messages = counted.select("message", "sender", "sender_internal", "second", "week_start_day", "broadcast", "people")
     # `rows` is read once (`weekly.email_time`): left to the query that reads it, not written out.
     return MailRows(rows, recipients.select("message", "party", "internal"), messages)
 
@@ -452,5 +461,5 @@ def counted_meetings(encoded: Encoded, inputs: Inputs, config: Config) -> Meetin
         with_manager=small & rows.with_manager,
         one_on_one=(rows.people == 2) & rows.with_manager,
     )
-    meetings_out = keep(counted.select("meeting", "week_start_day").join(counts.select("meeting", "people"), "meeting"))
+    meetings_out = keep(counted.select("meeting", "start", "week_start_day").join(counts.select("meeting", "people"), "meeting"))
     return MeetingRows(keep(rows), participants.select("meeting", "party", "internal"), meetings_out)

@@ -304,25 +304,50 @@ def person_week(counts: ir.Table, config: Config) -> ir.Table:
     return counts.select("person", "week", "period", **_metrics(counts, config))
 
 
-def person_period(counts: ir.Table, config: Config, engagement: ir.Table) -> ir.Table:
+def person_period(
+    counts: ir.Table,
+    config: Config,
+    engagement: ir.Table,
+    replies: ir.Table,
+    owned: ir.Table | None,
+) -> ir.Table:
     """Return the `person_period` table without the graph columns: weekly values averaged per period, and the period's engagement.
 
     `engagement` is `engagement.period_engagement`: its integer parts are
-    divided here, as float64, by the accounts touched and the person's weeks.
+    divided here, as float64, by the accounts touched, the person's weeks and
+    the accounts owned. `replies` is `engagement.reply_hours`. `owned`
+    (`_owner`, `owned_accounts`: the accounts each person owns) is None when
+    no stored account has an owner: book coverage is then empty for everyone.
     """
     sums = counts.group_by("person", "period").aggregate(
         period_start=counts.period_start.min(), weeks=counts.count(), **{c: counts[c].sum() for c in _COUNT_COLUMNS}
     )
     joined = sums.left_join(engagement, (sums.person == engagement._person) & (sums.period == engagement._period))
+    replies = replies.select(_reply_person="_person", _reply_period="_period", _reply_hours="customer_reply_hours")
+    joined = joined.left_join(replies, (joined.person == replies._reply_person) & (joined.period == replies._reply_period))
+    if owned is not None:
+        joined = joined.left_join(owned, joined.person == owned._owner)
     accounts = joined.accounts_touched.fill_null(0).cast("float64")
     contacts = joined.period_contacts.fill_null(0).cast("float64")
     account_weeks = joined.account_weeks.fill_null(0).cast("float64")
     zero = ibis.literal(0.0, type="float64")
+    empty = ibis.null("float64")
+    if owned is not None:
+        owns = joined.owned_accounts.fill_null(0).cast("float64")
+        covered = joined.owned_touched.fill_null(0).cast("float64")
+        # No account owned: no book to cover, so no share (not 0%).
+        coverage = ibis.ifelse(owns > 0, covered * 100.0 / owns, empty)
+    else:
+        owns = coverage = empty
     # No account: both ratios are 0 (and nothing is divided by zero).
     period_only = {
         "accounts_touched": accounts,
         "contacts_per_account": ibis.ifelse(accounts > 0, contacts / accounts, zero),
         "account_cadence": ibis.ifelse(accounts > 0, account_weeks / (accounts * joined.weeks.cast("float64")), zero),
+        # No reply to a customer in the period: empty, not 0 hours.
+        "customer_reply_hours": joined._reply_hours.cast("float64"),
+        "owned_accounts": owns,
+        "owned_accounts_touched_pct": coverage,
     }
     assert tuple(period_only) == PERIOD_ENGAGEMENT_COLUMNS
     return joined.select("person", "period", "period_start", "weeks", **_metrics(joined, config, joined.weeks), **period_only)

@@ -1,17 +1,23 @@
-"""CRM accounts (CSV): which mail domains are customers, prospects, partners, vendors."""
+"""CRM accounts (CSV): which mail domains are customers, prospects, partners, vendors, and who owns each account.
+
+The optional `owner_email` column is the CRM's account owner (a seller);
+empty, the account has none. It need not be on the roster: an owner who is
+not measured owns accounts nobody is measured on.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from repsight.sources.csvfile import FieldError, read_csv, shown
+from repsight.sources.csvfile import FieldError, parse_address, read_csv, shown
 from repsight.sources.files import Source
 from repsight.sources.records import Account, Rejected
 
-__all__ = ["ACCOUNT_TYPES", "REQUIRED_COLUMNS", "read_accounts"]
+__all__ = ["ACCOUNT_TYPES", "OPTIONAL_COLUMNS", "REQUIRED_COLUMNS", "read_accounts"]
 
 ACCOUNT_TYPES = ("customer", "prospect", "partner", "vendor")
 REQUIRED_COLUMNS = ("account_id", "name", "domains", "type")
+OPTIONAL_COLUMNS = ("owner_email",)
 
 
 def _domains(value: str) -> tuple[str, ...]:
@@ -45,9 +51,11 @@ def read_accounts(source: Source) -> Iterator[Account | Rejected]:
             for domain in domains:
                 if domain in seen_domains:
                     raise FieldError("domains", f"{domain} already belongs to the account on {seen_domains[domain]}")
+            owner = fields.get("owner_email", "")
+            owner_email = parse_address(owner, "owner_email")[0] if owner else None
         except FieldError as exc:
             yield Rejected(row.position, exc.field, exc.reason)
             continue
         seen_ids[fields["account_id"]] = row.position
         seen_domains.update(dict.fromkeys(domains, row.position))
-        yield Account(row.position, fields["account_id"], fields["name"], domains, kind)
+        yield Account(row.position, fields["account_id"], fields["name"], domains, kind, owner_email)

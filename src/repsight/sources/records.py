@@ -131,6 +131,8 @@ class Account:
     name: str
     domains: tuple[str, ...]
     type: str
+    owner_email: str | None = None
+    """The CRM's account owner (optional `owner_email` column), as written; None when the row names none."""
 
 
 @dataclass(frozen=True, slots=True)
