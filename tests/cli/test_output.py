@@ -83,7 +83,7 @@ def test_analyze_prints_the_json_studys_figures_each_row_on_one_line(narrow: tup
     reps, periods = document["population"]["reps"], document["population"]["periods"]
     assert lines[0] == f"The study: bottom vs top quarter of sellers, {reps} reps over 1 period ({periods[0]})"
     metrics = [*[m for m in HEADLINE if m in document["phase1"]], *[m for m in document["phase1"] if m not in HEADLINE]]
-    assert len(metrics) == 10
+    assert len(metrics) == 14
     for name in metrics:
         row = document["phase1"][name]
         low, high = row["ci"]

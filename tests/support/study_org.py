@@ -38,7 +38,14 @@ BASE = {
     "collaboration_hours": 9.0,
     "external_hours": 4.2,
     "after_hours_collaboration_hours": 0.8,
+    "accounts_touched": 12.0,
+    "contacts_per_account": 2.0,
+    "account_cadence": 0.3,
+    "customer_reply_hours": 6.0,
 }
+# The study's first ten metrics; those added since draw their noise from a second stream,
+# so that adding one leaves every earlier metric's values (and the tests that pin them) as they were.
+FIRST_METRICS = STUDY_METRICS[:10]
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ DEMO_LIKE = {"customer_hours": 0.151, "internal_network_size": 0.117, "senior_le
 def rep_period_rows(plan: Plan) -> pd.DataFrame:
     """Return one row per rep and quarter: person, period, period_start, attainment, region, segment, channel, metrics."""
     rng = np.random.default_rng(plan.seed)
+    later = np.random.default_rng([plan.seed, 1])
     persons = [f"{i:032x}" for i in rng.permutation(plan.reps) + 1]
     region = rng.choice(REGIONS, size=plan.reps, p=plan.region_weights)
     segment = rng.choice(SEGMENTS, size=plan.reps)
@@ -92,6 +100,7 @@ def rep_period_rows(plan: Plan) -> pd.DataFrame:
         )
         for metric in STUDY_METRICS:
             effect = np.array([plan.by_region.get(metric, {}).get(r, plan.effects.get(metric, 0.0)) for r in region])
-            frame[metric] = BASE[metric] * np.exp(effect * skill + plan.noise * rng.normal(size=plan.reps))
+            noise = (rng if metric in FIRST_METRICS else later).normal(size=plan.reps)
+            frame[metric] = BASE[metric] * np.exp(effect * skill + plan.noise * noise)
         rows.append(frame)
     return pd.concat(rows, ignore_index=True).sort_values(["period", "person"]).reset_index(drop=True)

@@ -108,6 +108,10 @@ class Comparison(TypedDict):
     rho: float
     p: float
     q: float
+    better: NotRequired[Literal["higher", "lower"]]
+    """Which way the better behaviour lies: "lower" for a reply time (a positive gap is then the bottom tier's slower replies)."""
+    missing: NotRequired[int]
+    """Rep-periods left out of this comparison for want of a value (no reply to a customer in the period)."""
 
 
 class Coefficient(TypedDict):
@@ -132,6 +136,8 @@ class Model(TypedDict):
     r2: float
     coefficients: dict[str, Coefficient]
     left_out: list[str]
+    without_values: NotRequired[int]
+    """Rep-periods left out of the model because a metric had no value for them."""
 
 
 class Slope(TypedDict):

@@ -9,7 +9,7 @@ import pandas as pd
 
 from repsight.privacy import large_enough
 from repsight.study.document import Coefficient, Dynamics, Leading
-from repsight.study.phases import period_dummies, rep_codes
+from repsight.study.phases import period_dummies, present, rep_codes
 from repsight.study.stats import Clustered, bh_qvalues, clustered_ols, standardised
 from repsight.study.table import TIER_BOTTOM, TIER_TOP
 
@@ -72,6 +72,30 @@ def _demeaned(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return result.reshape(values.shape)
 
 
+def _repeated(rows: pd.DataFrame) -> pd.DataFrame:
+    """Return the rows of reps seen in more than one period: a rep seen in one period only has no change to learn from."""
+    return rows[rows.groupby("person")["period"].transform("nunique") > 1].reset_index(drop=True)
+
+
+def _within(repeated: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Return the within-person regression of attainment on `metric` (outcome, design, rep codes), or None where it cannot be fitted.
+
+    Rep-periods without a value of the metric are left out first, and with
+    them any rep left with a single period.
+    """
+    kept = present(repeated, metric)
+    rows = repeated if kept.all() else _repeated(repeated[kept])
+    if len(rows) <= 2:
+        return None
+    groups = rep_codes(rows)
+    metric_within = _demeaned(standardised(rows[metric].to_numpy(np.float64)), groups)
+    if np.abs(metric_within).max() <= 1e-12:
+        return None
+    outcome = _demeaned(rows["attainment"].to_numpy(np.float64), groups)
+    periods = _demeaned(period_dummies(rows["period"]), groups)
+    return outcome, np.column_stack([metric_within, periods]), groups
+
+
 def leading_indicators(rows: pd.DataFrame, study: StudyConfig) -> Leading:
     """Return, per metric, two tests of whether behaviour leads results.
 
@@ -83,33 +107,31 @@ def leading_indicators(rows: pd.DataFrame, study: StudyConfig) -> Leading:
     metrics, per test.
     """
     pairs = _next_period_pairs(rows)
-    # A rep seen in one period only has no change to learn from.
-    repeated = rows[rows.groupby("person")["period"].transform("nunique") > 1].reset_index(drop=True)
-    groups = rep_codes(repeated)
+    repeated = _repeated(rows)
     found: Leading = {
         "next_period": {"n": len(pairs), "reps": int(pairs["person"].nunique()), "metrics": {}},
         "within_person": {"n": len(repeated), "reps": int(repeated["person"].nunique()), "metrics": {}},
     }
-    within_periods = _demeaned(period_dummies(repeated["period"]), groups) if len(repeated) else None
-    within_outcome = _demeaned(repeated["attainment"].to_numpy(np.float64), groups) if len(repeated) else None
     for metric in study.metrics:
-        if len(pairs) > 2 and pairs[metric].nunique() > 1:
+        # An optional metric's empty rep-periods (no reply to a customer) are left out of its own tests.
+        measured = pairs[present(pairs, metric)].reset_index(drop=True)
+        if len(measured) > 2 and measured[metric].nunique() > 1:
             design = np.column_stack(
                 [
-                    np.ones(len(pairs)),
-                    standardised(pairs[metric].to_numpy(np.float64)),
-                    pairs["attainment"].to_numpy(np.float64),
-                    period_dummies(pairs["period"]),
+                    np.ones(len(measured)),
+                    standardised(measured[metric].to_numpy(np.float64)),
+                    measured["attainment"].to_numpy(np.float64),
+                    period_dummies(measured["period"]),
                 ]
             )
-            fit = clustered_ols(pairs["next_attainment"].to_numpy(np.float64), design, rep_codes(pairs))
+            fit = clustered_ols(measured["next_attainment"].to_numpy(np.float64), design, rep_codes(measured))
             found["next_period"]["metrics"][metric] = _coefficient(fit, 1, study)
-        if len(repeated) <= 2 or within_outcome is None or within_periods is None:
+        within = _within(repeated, metric)
+        if within is None:
             continue
-        metric_within = _demeaned(standardised(repeated[metric].to_numpy(np.float64)), groups)
-        if np.abs(metric_within).max() > 1e-12:
-            fit = clustered_ols(within_outcome, np.column_stack([metric_within, within_periods]), groups)
-            found["within_person"]["metrics"][metric] = _coefficient(fit, 0, study)
+        outcome, design, codes = within
+        fit = clustered_ols(outcome, design, codes)
+        found["within_person"]["metrics"][metric] = _coefficient(fit, 0, study)
     for test in (found["next_period"], found["within_person"]):
         results = list(test["metrics"].values())
         for result, q in zip(results, bh_qvalues(np.array([r["p"] for r in results])), strict=True):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from repsight.metrics.catalog import metric as catalogued
 from repsight.privacy import large_enough
 from repsight.study.document import (
     CONSISTENT,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Interaction",
+    "better",
     "compare",
     "differing_segments",
     "heterogeneity",
@@ -49,6 +51,7 @@ __all__ = [
     "phase1",
     "phase2",
     "pooled_gap",
+    "present",
     "q_in_place",
     "rep_codes",
 ]
@@ -78,22 +81,39 @@ def period_dummies(periods: pd.Series) -> NDArray[np.float64]:
     )
 
 
+def better(metric: str) -> Literal["higher", "lower"]:
+    """Return which way a metric's better behaviour lies: "lower" for a reply time, "higher" for every other."""
+    found = catalogued(metric)
+    return "lower" if found is not None and found.lower_is_better else "higher"
+
+
+def present(rows: pd.DataFrame, metric: str) -> NDArray[np.bool_]:
+    """Return which rows have a value of `metric`: an optional metric (a reply time) may be empty for a rep-period."""
+    found: NDArray[np.bool_] = np.isfinite(rows[metric].to_numpy(np.float64))
+    return found
+
+
 def compare(rows: pd.DataFrame, tiers: NDArray[np.int8], study: StudyConfig) -> dict[str, Comparison]:
     """Return, per metric, the top and bottom tiers' means, the bottom-vs-top gap with its interval, and rho with its p-value.
 
-    The q-values are filled in by the caller, which knows the family of tests.
+    Rows without a value of the metric (`present`) are left out of its
+    comparison and counted in `missing`; the tiers stay those set on every
+    row. The q-values are filled in by the caller, which knows the family of
+    tests.
     """
-    groups = rep_codes(rows)
-    counts = bootstrap_counts(int(groups.max()) + 1, study.bootstrap_resamples, study.seed)
-    attainment = rows["attainment"].to_numpy(np.float64)
+    all_groups = rep_codes(rows)
+    counts = bootstrap_counts(int(all_groups.max()) + 1, study.bootstrap_resamples, study.seed)
+    all_attainment = rows["attainment"].to_numpy(np.float64)
     found: dict[str, Comparison] = {}
     for metric in study.metrics:
-        values = rows[metric].to_numpy(np.float64)
-        top = float(values[tiers > 0].mean()) if (tiers > 0).any() else float("nan")
-        bottom = float(values[tiers < 0].mean()) if (tiers < 0).any() else float("nan")
+        kept = present(rows, metric)
+        values = rows[metric].to_numpy(np.float64)[kept]
+        groups, attainment, tiers_kept = all_groups[kept], all_attainment[kept], tiers[kept]
+        top = float(values[tiers_kept > 0].mean()) if (tiers_kept > 0).any() else float("nan")
+        bottom = float(values[tiers_kept < 0].mean()) if (tiers_kept < 0).any() else float("nan")
         gap = 100.0 * (bottom - top) / top if top != 0 else float("nan")
-        rho, p = rank_slope(values, attainment, groups)
-        low, high, spread = gap_interval(values, tiers, groups, counts, study.confidence)
+        rho, p = rank_slope(values, attainment, groups) if len(values) > 2 else (float("nan"), float("nan"))
+        low, high, spread = gap_interval(values, tiers_kept, groups, counts, study.confidence)
         found[metric] = {
             "top_mean": top,
             "bottom_mean": bottom,
@@ -103,6 +123,8 @@ def compare(rows: pd.DataFrame, tiers: NDArray[np.int8], study: StudyConfig) -> 
             "rho": rho,
             "p": p,
             "q": float("nan"),
+            "better": better(metric),
+            "missing": int((~kept).sum()),
         }
     return found
 
@@ -122,7 +144,14 @@ def phase1(rows: pd.DataFrame, study: StudyConfig) -> tuple[NDArray[np.int8], di
 
 
 def multivariable_model(rows: pd.DataFrame, study: StudyConfig) -> Model:
-    """Return attainment regressed on the standardised metrics, with period fixed effects and errors clustered by rep."""
+    """Return attainment regressed on the standardised metrics, with period fixed effects and errors clustered by rep.
+
+    Only rep-periods with a value of every metric are fitted (an optional
+    metric may be empty); `without_values` says how many were left out.
+    """
+    complete = np.logical_and.reduce([present(rows, m) for m in study.metrics])
+    without_values = int((~complete).sum())
+    rows = rows[complete].reset_index(drop=True)
     varying = [m for m in study.metrics if rows[m].nunique() > 1]
     columns = [standardised(rows[m].to_numpy(np.float64)) for m in varying]
     design = np.column_stack([np.ones(len(rows)), *columns, period_dummies(rows["period"])])
@@ -148,6 +177,7 @@ def multivariable_model(rows: pd.DataFrame, study: StudyConfig) -> Model:
             for i, metric in enumerate(varying)
         },
         "left_out": [m for m in study.metrics if m not in varying],
+        "without_values": without_values,
     }
 
 
@@ -157,8 +187,10 @@ def heterogeneity(rows: pd.DataFrame, attribute: str, metric: str) -> Interactio
     Model (errors clustered by rep): standardised rank of attainment on the
     standardised rank of the metric, the segments, metric × segment, and
     period fixed effects. A segment's slope is the metric's slope plus its
-    interaction; I² is taken over those slopes with their variances.
+    interaction; I² is taken over those slopes with their variances. Rows
+    without a value of the metric are left out.
     """
+    rows = rows[present(rows, metric)].reset_index(drop=True)
     segments = sorted(rows[attribute].unique())
     no_test: Interaction = {"p": float("nan"), "i2": float("nan"), "slopes": {}}
     if len(segments) < 2:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from repsight.errors import StudyError
-from repsight.metrics.catalog import PERIOD_ONLY
+from repsight.metrics.catalog import PERIOD_ONLY, metric
 
 if TYPE_CHECKING:
     from repsight.config import Config
@@ -53,8 +53,11 @@ def rep_periods(store: Store, config: Config) -> tuple[pd.DataFrame, int]:
         )
     for attribute in study.segment_by:
         rows[attribute] = rows[attribute].fillna(MISSING).replace("", MISSING)
-    for metric in study.metrics:
-        rows[metric] = rows[metric].astype(np.float64).fillna(0.0)
+    for name in study.metrics:
+        # An optional metric stays empty where it has no value (no reply to a customer): the study leaves those rows
+        # out of that metric's tests; any other empty value is none of the behaviour.
+        optional = (found := metric(name)) is not None and found.optional
+        rows[name] = rows[name].astype(np.float64) if optional else rows[name].astype(np.float64).fillna(0.0)
     rows["attainment"] = rows["attainment"].astype(np.float64)
     return rows.reset_index(drop=True), unmeasured
 
