@@ -1,9 +1,10 @@
 """The synthetic sales organisation behind `repsight demo`, the tests and the benchmarks.
 
-`generate()` writes a roster, CRM accounts, six quarters of KPIs and 18
-months of mail and calendar metadata for a company whose reps have a hidden
-skill; `truth.json` records that skill and every planted parameter, so a
-study run on the files can be checked against what was planted.
+`generate()` writes a roster, CRM accounts (with each account's owning rep),
+six quarters of KPIs and 18 months of mail and calendar metadata, replies
+with their In-Reply-To and References, for a company whose reps have a
+hidden skill; `truth.json` records that skill and every planted parameter,
+so a study run on the files can be checked against what was planted.
 """
 
 from __future__ import annotations

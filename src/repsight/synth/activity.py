@@ -5,20 +5,28 @@ quarter-specific draw (so results and behaviour move together within a
 person too), and it raises attainment, customer time, internal network and
 senior-leader time. Manager time is planted with no effect. Customer time
 falls and internal networking rises as a quarter goes on.
+
+Customer engagement is planted too: each quarter a rep works some of the
+accounts they own and reaches some of each account's contacts (more of both
+with more skill), and answers customers' emails after a delay that is
+shorter with more skill. These choices, and the replies' headers, are drawn
+from a stream of their own (`engagement_rng`): every draw of the main
+stream, and so every count and time it gives, is what it was without them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from repsight.synth.org import Company, Employee
+from repsight.synth.org import Company, Employee, ExternalOrg
 from repsight.synth.random import Rng
 
-__all__ = ["Params", "SynthMeeting", "SynthMessage", "generate_activity", "quarter_of", "quarter_skills"]
+__all__ = ["Params", "SynthMeeting", "SynthMessage", "engagement_rng", "generate_activity", "quarter_of", "quarter_skills"]
 
 
 @dataclass(frozen=True)
@@ -50,12 +58,35 @@ class Params:
     """Customer time from the first to the last week of a quarter changes by this share."""
     network_quarter_trend: float = 0.30
     """Internal interactions from the first to the last week of a quarter change by this share."""
+    accounts_worked_log_odds: float = 0.8
+    """Log-odds that a rep works one of their customer or prospect accounts in a quarter, at average skill."""
+    accounts_skill_effect: float = 0.50
+    """Change of those log-odds per standard deviation of skill."""
+    contacts_reached_log_odds: float = 0.8
+    """Log-odds that a rep reaches one of a worked account's contacts in a quarter, at average skill (at least one is reached)."""
+    contacts_skill_effect: float = 0.55
+    """Change of those log-odds per standard deviation of skill."""
+    customer_reply_share: float = 0.5
+    """Share of a rep's emails to customers that answer an email the customer sent them."""
+    reply_median_hours: float = 4.0
+    """Median time a rep takes to answer a customer, at average skill."""
+    reply_log_sd: float = 1.0
+    """Standard deviation of the log of that time."""
+    reply_skill_effect: float = -0.18
+    """Log-change of the reply time per standard deviation of skill (negative: skilled reps answer sooner)."""
+    late_reply_share: float = 0.005
+    """Share of replies to customers sent 15 to 30 days later, past the 14 days a reply counts for."""
+    colleague_reply_share: float = 0.3
+    """Chance that a rep's email to a colleague answers the colleague's last email to them (within 14 days)."""
     expected_bottom_vs_top: dict[str, float] = field(
         default_factory=lambda: {
             "customer_hours": -0.25,
             "internal_network_size": -0.20,
             "senior_leader_hours": -0.20,
             "manager_hours": 0.0,
+            "accounts_touched": -0.20,
+            "contacts_per_account": -0.20,
+            "customer_reply_hours": 0.40,
         }
     )
 
@@ -71,6 +102,8 @@ class SynthMessage:
     to: list[str]
     cc: list[str] = field(default_factory=list)
     bcc: list[str] = field(default_factory=list)
+    in_reply_to: str | None = None  # the Message-ID this message answers
+    references: list[str] = field(default_factory=list)  # the thread's Message-IDs, oldest first, ending with in_reply_to
 
 
 @dataclass(slots=True)
@@ -89,6 +122,72 @@ class SynthMeeting:
 
 
 Event = SynthMessage | SynthMeeting
+
+REPLY_MAX_DAYS = 14
+"""Replies sent later than this are the rare late ones (`Params.late_reply_share`); the metric does not count them."""
+THREAD_IDS = 8
+"""References keeps the thread's last Message-IDs, as mail clients trim a long thread."""
+
+
+def engagement_rng(seed: int) -> Rng:
+    """Return the stream the customer-engagement choices are drawn from: derived from the seed, apart from the main stream."""
+    digest = hashlib.sha256(f"repsight synthetic engagement {seed}".encode()).digest()
+    return Rng(int.from_bytes(digest[:8], "big"))
+
+
+def _logistic(log_odds: float) -> float:
+    return 1.0 / (1.0 + math.exp(-log_odds))
+
+
+def reply(message: SynthMessage, parent: SynthMessage) -> None:
+    """Make `message` answer `parent`: In-Reply-To names it, References holds its thread."""
+    message.in_reply_to = parent.message_id
+    message.references = [*parent.references, parent.message_id][-THREAD_IDS:]
+
+
+class _Book:
+    """The accounts a rep works in one quarter and the contacts they reach at each: more of both with more skill.
+
+    The main stream still draws an account and contacts as it always did; a
+    draw outside the book is moved into it with the engagement stream. An
+    account drawn uniformly among the rep's accounts lands uniformly among
+    the worked ones.
+    """
+
+    def __init__(self, accounts: Sequence[ExternalOrg], skill: float, p: Params, rng: Rng) -> None:
+        self._rng = rng
+        worked_chance = _logistic(p.accounts_worked_log_odds + p.accounts_skill_effect * skill)
+        reach_chance = _logistic(p.contacts_reached_log_odds + p.contacts_skill_effect * skill)
+        worked = [a for a in accounts if rng.chance(worked_chance)] or [rng.choice(accounts)]
+        self._worked = worked
+        self._reached = {
+            a.account_id: [c for c in a.contacts if rng.chance(reach_chance)] or [rng.choice(a.contacts)] for a in worked
+        }
+
+    def contacts(self, account: ExternalOrg, drawn: list[str]) -> list[str]:
+        """Return the contacts the rep writes to or meets, for `drawn` contacts of `account` as the main stream drew them."""
+        if account.account_id not in self._reached:
+            account = self._rng.choice(self._worked)
+        reached = self._reached[account.account_id]
+        chosen: list[str] = []
+        for contact in drawn:
+            if contact in reached and contact not in chosen:
+                chosen.append(contact)
+                continue
+            left = [c for c in reached if c not in chosen and c not in drawn]
+            if left:
+                chosen.append(self._rng.choice(left))
+        return chosen
+
+    def seat(self, meeting: SynthMeeting, account: ExternalOrg, drawn: list[str]) -> SynthMeeting:
+        """Return `meeting` with the book's contacts in the places of the `drawn` ones (a decline stays with its place)."""
+        chosen = self.contacts(account, drawn)
+        rename = dict(zip(drawn, chosen, strict=False))  # never empty: drawn[0], the organiser where a guest organises, is kept
+        left_out = set(drawn[len(chosen) :])
+        meeting.organizer = rename.get(meeting.organizer, meeting.organizer)
+        meeting.attendees = [rename.get(a, a) for a in meeting.attendees if a not in left_out]
+        meeting.declined = [rename.get(a, a) for a in meeting.declined if a not in left_out]
+        return meeting
 
 
 def quarter_of(day: date) -> tuple[str, date]:
@@ -109,13 +208,20 @@ def quarter_skills(company: Company, quarters: list[str], rng: Rng, params: Para
 
 
 class _Generator:
-    def __init__(self, company: Company, rng: Rng, params: Params, skills: dict[str, dict[str, float]], seed: int) -> None:
+    def __init__(
+        self, company: Company, rng: Rng, params: Params, skills: dict[str, dict[str, float]], seed: int, first_week: date
+    ) -> None:
         self.company = company
         self.rng = rng
+        self.engagement = engagement_rng(seed)
         self.p = params
         self.skills = skills
         self.seed = seed
+        self.first_week = first_week
         self.sequence = 0
+        self.books: dict[tuple[str, str], _Book] = {}
+        self.last_sent: dict[tuple[str, str], SynthMessage] = {}  # (rep, customer contact): the rep's latest email to them
+        self.last_heard: dict[tuple[str, str], SynthMessage] = {}  # (rep, colleague): the colleague's latest email to the rep
         self.zones: dict[str, ZoneInfo] = {}
         self.ceo = company.employees[0]
         self.seniors = [e for e in company.employees if e.level >= 7]
@@ -245,6 +351,63 @@ class _Generator:
             series=uid is not None,
         )
 
+    # -- customer engagement (the engagement stream) ----------------------------------
+
+    def book(self, rep: Employee, quarter: str, customers: list[ExternalOrg]) -> _Book:
+        """Return the accounts and contacts `rep` works in `quarter`, drawn the first time they are asked for."""
+        found = self.books.get((rep.email, quarter))
+        if found is None:
+            found = self.books[(rep.email, quarter)] = _Book(customers, self.skills[rep.email][quarter], self.p, self.engagement)
+        return found
+
+    def reply_delay(self, skill: float) -> timedelta:
+        """Return how long a rep of `skill` takes to answer a customer: log-normal, shorter with skill; rarely weeks."""
+        e, p = self.engagement, self.p
+        if e.chance(p.late_reply_share):
+            return timedelta(seconds=round(e.uniform(REPLY_MAX_DAYS + 1, 30) * 86400))
+        hours = p.reply_median_hours * math.exp(p.reply_skill_effect * skill + p.reply_log_sd * e.normal())
+        return timedelta(seconds=round(hours * 3600))
+
+    def answer_customers(self, rep: Employee, skill: float, sent: list[SynthMessage], received: list[SynthMessage]) -> None:
+        """Make some of the rep's emails to customers replies to the week's emails from customers.
+
+        The reply keeps its time; the email it answers is moved to the reply
+        time before it and comes from the customer replied to, so that the
+        main stream's counts and the rep's own sending times stay as drawn.
+        An email moved earlier than the rep's first week is not made (it
+        would widen the weeks measured); a customer's email answers the
+        rep's latest email to them where that came before it, within 14 days.
+        """
+        e, p = self.engagement, self.p
+        hired = max(self.first_week, rep.hire_date - timedelta(days=rep.hire_date.weekday()))
+        earliest = datetime.combine(hired, time(12, 0), UTC)  # a Monday in every zone the company has
+        waiting = list(received)
+        for message in sent:
+            if not waiting or not e.chance(p.customer_reply_share):
+                continue
+            asked_at = message.sent_at - self.reply_delay(skill)
+            if asked_at < earliest:
+                continue
+            asked = waiting.pop(0)
+            asked.sender, asked.sent_at = message.to[0], asked_at
+            before = self.last_sent.get((rep.email, asked.sender))
+            if before is not None and timedelta(0) < asked_at - before.sent_at <= timedelta(days=REPLY_MAX_DAYS):
+                reply(asked, before)
+            reply(message, asked)
+        for message in sent:
+            for contact in message.to:
+                latest = self.last_sent.get((rep.email, contact))
+                if latest is None or latest.sent_at < message.sent_at:
+                    self.last_sent[(rep.email, contact)] = message
+
+    def answer_colleague(self, rep: Employee, colleague: Employee, message: SynthMessage) -> None:
+        """Make the rep's email to a colleague, some of the time, a reply to the colleague's latest email to them."""
+        heard = self.last_heard.get((rep.email, colleague.email))
+        if heard is None or not timedelta(0) <= message.sent_at - heard.sent_at <= timedelta(days=REPLY_MAX_DAYS):
+            return
+        if self.engagement.chance(self.p.colleague_reply_share):
+            reply(message, heard)
+
     def rep_week(self, rep: Employee, monday: date, quarter: str, week_of_quarter: int) -> Iterator[Event]:
         rng, p = self.rng, self.p
         skill = self.skills[rep.email][quarter]
@@ -253,27 +416,36 @@ class _Generator:
         network_rate = 1 + p.network_quarter_trend * (progress - 0.5)
         senior_rate = math.exp(p.senior_skill_effect * skill)
         customers = [a for a in rep.accounts if a.type in ("customer", "prospect")]
+        book = self.book(rep, quarter, customers)
         engineer = self.partner_se[rep.email]
         manager = rep.manager
 
         for _ in range(rng.poisson(p.customer_meetings_per_week * customer_rate)):
             account = rng.choice(customers)
-            guests = rng.sample(account.contacts, rng.integer(1, 3))
+            drawn = rng.sample(account.contacts, rng.integer(1, 3))
             internal = [rep.email]
             if engineer is not None and rng.chance(0.35):
                 internal.append(engineer.email)
             start, end = self.slot(rep, monday, rng.choice((30, 45, 60, 60, 90)))
             if rng.chance(0.2):
-                yield self.meeting(guests[0], guests[1:] + internal, start, end, cancelled=0.04)
+                meeting = self.meeting(drawn[0], drawn[1:] + internal, start, end, cancelled=0.04)
             else:
-                yield self.meeting(rep.email, internal[1:] + guests, start, end, cancelled=0.04)
+                meeting = self.meeting(rep.email, internal[1:] + drawn, start, end, cancelled=0.04)
+            # Made with the drawn guests, so that the main stream draws a decline for each as it always did.
+            yield book.seat(meeting, account, drawn)
+        sent, received = [], []
         for _ in range(rng.poisson(p.customer_emails_sent_per_week * customer_rate)):
             account = rng.choice(customers)
             cc = [engineer.email] if engineer is not None and rng.chance(0.1) else []
-            yield self.email(rep.email, rng.sample(account.contacts, rng.integer(1, 2)), self.local_time(rep, monday, 0.08), cc)
+            to = book.contacts(account, rng.sample(account.contacts, rng.integer(1, 2)))
+            sent.append(self.email(rep.email, to, self.local_time(rep, monday, 0.08), cc))
         for _ in range(rng.poisson(p.customer_emails_received_per_week * customer_rate)):
             account = rng.choice(customers)
-            yield self.email(rng.choice(account.contacts), [rep.email], self.local_time(rep, monday, 0.15))
+            sender = book.contacts(account, [rng.choice(account.contacts)])[0]
+            received.append(self.email(sender, [rep.email], self.local_time(rep, monday, 0.15)))
+        self.answer_customers(rep, skill, sent, received)
+        yield from sent
+        yield from received
 
         for contact in self.contacts[rep.email]:
             for _ in range(rng.poisson(p.interactions_per_contact_per_week * network_rate)):
@@ -284,9 +456,13 @@ class _Generator:
                     organizer, other = (rep, contact) if rng.chance(0.6) else (contact, rep)
                     yield self.meeting(organizer.email, [other.email, *third], start, end)
                 elif rng.chance(0.55):
-                    yield self.email(rep.email, [contact.email], self.local_time(rep, monday, 0.1), third)
+                    message = self.email(rep.email, [contact.email], self.local_time(rep, monday, 0.1), third)
+                    self.answer_colleague(rep, contact, message)
+                    yield message
                 else:
-                    yield self.email(contact.email, [rep.email], self.local_time(contact, monday, 0.1), third)
+                    message = self.email(contact.email, [rep.email], self.local_time(contact, monday, 0.1), third)
+                    self.last_heard[(rep.email, contact.email)] = message
+                    yield message
 
         for _ in range(rng.poisson(p.senior_interactions_per_week * senior_rate)):
             leader = self.senior_for(rep)
@@ -345,7 +521,7 @@ def generate_activity(
     company: Company, weeks: list[date], rng: Rng, params: Params, skills: dict[str, dict[str, float]], seed: int
 ) -> Iterator[Event]:
     """Yield every email and meeting of the company, week by week, in a fixed order."""
-    g = _Generator(company, rng, params, skills, seed)
+    g = _Generator(company, rng, params, skills, seed, weeks[0])
     managers = [e for e in company.employees if e.reports]
     one_on_one = {e.email: g.uid() for m in managers for e in m.reports}
     team_meeting = {m.email: g.uid() for m in managers}

@@ -22,7 +22,7 @@ from repsight.synth.activity import SynthMeeting, SynthMessage
 
 __all__ = ["FORMATS", "CalendarExport", "MailExport", "open_exports", "raw_message"]
 
-MAIL_COLUMNS = ("message_id", "sent_at", "sender", "to", "cc", "bcc")
+MAIL_COLUMNS = ("message_id", "sent_at", "sender", "to", "cc", "bcc", "in_reply_to")
 CALENDAR_COLUMNS = (
     "event_id",
     "start",
@@ -86,7 +86,9 @@ class CsvMail(_CsvFile):
     columns = MAIL_COLUMNS
 
     def message(self, m: SynthMessage) -> None:
-        self._out.writerow((m.message_id, _moment(m.sent_at), m.sender, ";".join(m.to), ";".join(m.cc), ";".join(m.bcc)))
+        self._out.writerow(
+            (m.message_id, _moment(m.sent_at), m.sender, ";".join(m.to), ";".join(m.cc), ";".join(m.bcc), m.in_reply_to or "")
+        )
 
 
 class CsvCalendar(_CsvFile):
@@ -132,8 +134,11 @@ def raw_message(m: SynthMessage, names: dict[str, str]) -> str:
         lines.append("Cc: " + ", ".join(address(a) for a in m.cc))
     if m.bcc:  # the sender's copy keeps its Bcc
         lines.append("Bcc: " + ", ".join(address(a) for a in m.bcc))
+    if m.in_reply_to is not None:
+        lines.append(f"In-Reply-To: <{m.in_reply_to}>")
+        lines.append("References: " + "\n ".join(f"<{i}>" for i in m.references))  # folded, one id a line
     lines += [
-        "Subject: Follow-up",
+        f"Subject: {_subject(m)}",
         "MIME-Version: 1.0",
         'Content-Type: text/plain; charset="utf-8"',
         "",
@@ -142,6 +147,19 @@ def raw_message(m: SynthMessage, names: dict[str, str]) -> str:
         "",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _subject(m: SynthMessage) -> str:
+    return "Re: Follow-up" if m.in_reply_to is not None else "Follow-up"
+
+
+def _reply_headers(m: SynthMessage) -> list[dict[str, str]]:
+    """Return Graph's `internetMessageHeaders`: Message-ID, and In-Reply-To and References for a reply."""
+    headers = [{"name": "Message-ID", "value": f"<{m.message_id}>"}]
+    if m.in_reply_to is not None:
+        headers.append({"name": "In-Reply-To", "value": f"<{m.in_reply_to}>"})
+        headers.append({"name": "References", "value": " ".join(f"<{i}>" for i in m.references)})
+    return headers
 
 
 class MaildirMail:
@@ -183,8 +201,9 @@ class GraphMail:
         resource = {
             "id": _graph_id(m.message_id),
             "internetMessageId": f"<{m.message_id}>",
+            "internetMessageHeaders": _reply_headers(m),
             "sentDateTime": _utc(m.sent_at),
-            "subject": "Follow-up",
+            "subject": _subject(m),
             "from": sender,
             "sender": sender,
             "toRecipients": [_graph_address(a, self._names) for a in m.to],

@@ -74,13 +74,14 @@ class Employee:
 
 @dataclass
 class ExternalOrg:
-    """A customer, prospect, partner or vendor, with its contacts' addresses."""
+    """A customer, prospect, partner or vendor, with its contacts' addresses and the rep who owns it in the CRM."""
 
     account_id: str
     name: str
     domain: str
     type: str
     contacts: list[str]
+    owner: str | None = None  # the owning rep's address; None for partners (shared) and vendors
 
 
 @dataclass
@@ -250,6 +251,8 @@ def _build_accounts(b: _Builder, company: Company) -> None:
     for rep in company.reps:
         owned = [new_org("customer", COMPANY_KINDS, rng.integer(2, 4)) for _ in range(rng.integer(3, 5))]
         owned += [new_org("prospect", COMPANY_KINDS, rng.integer(1, 3)) for _ in range(rng.integer(4, 6))]
+        for account in owned:
+            account.owner = rep.email
         if rep.channel == "Partner":
             owned += rng.sample(partners, 2)
         rep.accounts = owned

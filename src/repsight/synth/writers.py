@@ -66,11 +66,12 @@ def write_roster(company: Company, path: Path) -> None:
 
 
 def write_accounts(company: Company, path: Path) -> None:
+    """Write the CRM accounts, each with its owning rep (`owner_email`, empty for partners and vendors)."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         out = _writer(handle)
-        out.writerow(("account_id", "name", "domains", "type"))
+        out.writerow(("account_id", "name", "domains", "type", "owner_email"))
         for a in company.accounts:
-            out.writerow((a.account_id, a.name, a.domain, a.type))
+            out.writerow((a.account_id, a.name, a.domain, a.type, a.owner or ""))
 
 
 def write_kpis(rows: Iterable[tuple[str, str, float, float]], path: Path) -> None:
