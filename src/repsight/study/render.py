@@ -20,7 +20,7 @@ from repsight.study.document import (
     differing_segments,
 )
 
-__all__ = ["StudyView", "phase2_reading", "study_view", "tier_name"]
+__all__ = ["StudyView", "direction_notes", "phase2_reading", "study_view", "tier_name"]
 
 
 def tier_name(fraction: float) -> str:
@@ -152,7 +152,25 @@ class StudyView:
             "`repsight analyze --json FILE` writes every figure.",
             style="dim",
         )
+        for note in direction_notes(document["phase1"]):
+            yield Text(note, style="dim")
         yield Text.assemble(("Caveat:", "bold"), " ", document["caveat"])
+
+
+def direction_notes(phase1: dict[str, Comparison]) -> list[str]:
+    """Return a sentence per metric that is better lower (a reply time), and per metric with rep-periods left out for want of a value."""
+    notes = []
+    for name, row in phase1.items():
+        found = metric(name)
+        lower = row.get("better", "lower" if found is not None and found.lower_is_better else "higher") == "lower"
+        missing = int(row.get("missing", 0))
+        said = [f"{_heading(name)}: lower is better; a positive bottom vs top means the bottom is slower"] if lower else []
+        if missing:
+            said.append(f"{count(missing)} rep-periods without a value are left out of it")
+        if said:
+            sentence = "; ".join(said)
+            notes.append(sentence[0].upper() + sentence[1:] + ".")
+    return notes
 
 
 def _heading(name: str) -> str:
