@@ -219,7 +219,10 @@ def suppress_small_study_groups(document: StudyDocument, min_group_size: int) ->
 
     - phase 1: when the top or the bottom tier holds fewer reps, each
       metric's tier means, gap, interval and its spread are emptied (NaN; rho
-      and its test, over every rep, stay);
+      and its test, over every rep, stay); so are one metric's, in phase 1 or
+      in a segment, where fewer of a tier's reps have a value of it (an
+      optional metric such as a reply time: the comparison's `top_reps`,
+      `bottom_reps`);
     - phase 2: a segment of fewer reps, or whose top or bottom tier holds
       fewer, joins its attribute's `left_out` (by name only) and leaves every
       figure and every list of differing segments;
@@ -229,8 +232,12 @@ def suppress_small_study_groups(document: StudyDocument, min_group_size: int) ->
 
     shown = copy.deepcopy(document)
     tiers = shown["tiers"]
-    if not large_enough(min(tiers["top_reps"], tiers["bottom_reps"]), min_group_size):
-        for found in shown["phase1"].values():
+    everyone = large_enough(min(tiers["top_reps"], tiers["bottom_reps"]), min_group_size)
+    in_segments = [c for part in shown["phase2"].values() for s in part["segments"].values() for c in s["metrics"].values()]
+    for found, tiers_large_enough in [*((c, everyone) for c in shown["phase1"].values()), *((c, True) for c in in_segments)]:
+        # A comparison stored before its own tier counts has none: its tiers' (a segment's are checked below).
+        own = min(found.get("top_reps", tiers["top_reps"]), found.get("bottom_reps", tiers["bottom_reps"]))
+        if not (tiers_large_enough and large_enough(own, min_group_size)):
             found["top_mean"] = found["bottom_mean"] = found["bottom_vs_top_pct"] = found["se"] = _NAN
             found["ci"] = [_NAN, _NAN]
     for part in shown["phase2"].values():

@@ -164,3 +164,28 @@ def test_a_segment_whose_tier_is_smaller_than_the_minimum_now_is_left_out() -> N
     assert name not in shown["segments"] and name in shown["left_out"]
     assert all(name not in test["slopes"] for test in shown["heterogeneity"].values())
     assert name in suppress_small_study_groups(document, tier)["phase2"]["segment"]["segments"]
+
+
+def test_a_metric_few_of_a_tiers_reps_have_is_emptied_where_the_rest_is_shown() -> None:
+    """A reply time known for only a few of the top tier's reps: its tier means would show those few."""
+    rows = rep_period_rows(Plan(reps=80, effects=DEMO_LIKE))
+    document, tiers = study_document(rows, Config(company=CompanyConfig(domains=["acme.example"])))
+    top = tiers.loc[tiers["tier"] == 1, "person"].unique()
+    keep = set(top[:4])  # every other top rep never replies to a customer
+    no_reply = rows["person"].isin(set(top) - keep)
+    rows.loc[no_reply, "customer_reply_hours"] = np.nan
+    document, _ = study_document(
+        rows, Config(company=CompanyConfig(domains=["acme.example"]), study=StudyConfig(bootstrap_resamples=200))
+    )
+    found = document["phase1"]["customer_reply_hours"]
+    assert found["top_reps"] == len(keep) < document["tiers"]["top_reps"] and found["missing"] == int(no_reply.sum())
+    shown = suppress_small_study_groups(document, 5)
+    assert all(np.isnan(shown["phase1"]["customer_reply_hours"][k]) for k in ("top_mean", "bottom_mean", "bottom_vs_top_pct"))
+    assert shown["phase1"]["customer_hours"] == document["phase1"]["customer_hours"]  # every rep has customer time
+    assert suppress_small_study_groups(document, 4)["phase1"]["customer_reply_hours"] == found
+    for part in shown["phase2"].values():
+        for segment in part["segments"].values():
+            assert (
+                np.isnan(segment["metrics"]["customer_reply_hours"]["top_mean"])
+                or segment["metrics"]["customer_reply_hours"]["top_reps"] >= 5
+            )

@@ -112,6 +112,10 @@ class Comparison(TypedDict):
     """Which way the better behaviour lies: "lower" for a reply time (a positive gap is then the bottom tier's slower replies)."""
     missing: NotRequired[int]
     """Rep-periods left out of this comparison for want of a value (no reply to a customer in the period)."""
+    top_reps: NotRequired[int]
+    """The reps whose rep-periods make the top tier's mean (those with a value)."""
+    bottom_reps: NotRequired[int]
+    """The reps whose rep-periods make the bottom tier's mean (those with a value)."""
 
 
 class Coefficient(TypedDict):

@@ -125,6 +125,9 @@ def compare(rows: pd.DataFrame, tiers: NDArray[np.int8], study: StudyConfig) -> 
             "q": float("nan"),
             "better": better(metric),
             "missing": int((~kept).sum()),
+            # The reps behind each tier's mean: fewer than the tier's where rep-periods lack a value.
+            "top_reps": int(np.unique(groups[tiers_kept > 0]).size),
+            "bottom_reps": int(np.unique(groups[tiers_kept < 0]).size),
         }
     return found
 
