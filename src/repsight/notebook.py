@@ -84,7 +84,7 @@ class Study:
         return chart(self.shown, name)
 
     def phase1(self) -> pd.DataFrame:
-        """Return phase 1 as a table: one row per metric (the headline behaviours first), top and bottom means, the gap, its interval, rho, q."""
+        """Return phase 1 as a table: one row per metric (the headline behaviours first), top and bottom means, the gap, its interval, rho, q, which way is better and the rep-periods without a value."""
         return _phase1_rows(self.document)
 
     def verdicts(self) -> pd.DataFrame:
@@ -169,6 +169,8 @@ def _verdict_table(document: StudyDocument) -> pd.DataFrame | None:
 def _phase1_rows(document: StudyDocument) -> pd.DataFrame:
     import pandas as pd
 
+    from repsight.study.phases import better
+
     phase1 = document["phase1"]
     rows = [
         {
@@ -181,11 +183,13 @@ def _phase1_rows(document: StudyDocument) -> pd.DataFrame:
             "ci_high": phase1[m]["ci"][1],
             "rho": phase1[m]["rho"],
             "q": phase1[m]["q"],
+            "better": phase1[m].get("better", better(m)),
+            "missing": phase1[m].get("missing", 0),
         }
         for m in _metric_order(document)
     ]
     columns = ["metric", "label", "top_mean", "bottom_mean", "bottom_vs_top_pct", "ci_low", "ci_high", "rho", "q"]
-    frame = pd.DataFrame(rows, columns=columns).set_index("metric")
+    frame = pd.DataFrame(rows, columns=[*columns, "better", "missing"]).set_index("metric")
     # The stored JSON writes a figure that does not exist as null: NaN here.
     numbers = columns[2:]
     frame[numbers] = frame[numbers].astype("float64")

@@ -147,6 +147,8 @@ def test_study_is_the_stored_json_document(stages: Stages, stored: dict[str, pd.
         study.phase1().loc["customer_hours", "bottom_vs_top_pct"]
         == study.document["phase1"]["customer_hours"]["bottom_vs_top_pct"]
     )
+    assert study.phase1().loc["customer_reply_hours", "better"] == "lower"
+    assert study.phase1().loc["customer_hours", ["better", "missing"]].tolist() == ["higher", 0]
 
 
 def report_chart(shown: Any, name: str) -> go.Figure:
