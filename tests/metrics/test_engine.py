@@ -146,6 +146,8 @@ def test_engine_equals_oracle_on_a_generated_company(synthetic_store: tuple[Stor
     weeks, periods = engine_metrics(store, on_backend(config, backend))
     oracle_weeks, oracle_periods = oracle_metrics(stored_tables(store), config)
     assert len(weeks) > 1000 and weeks["internal_network_size"].sum() > 0
+    # The generated company answers customers and names account owners: the reply time and book coverage are compared too.
+    assert periods["customer_reply_hours"].notna().sum() > 50 and periods["owned_accounts_touched_pct"].notna().sum() > 50
     assert_same(weeks, oracle_weeks, ["person", "week"])
     assert_same(periods, oracle_periods, ["person", "period"])
     assert_same(stored_touches(store), oracle_account_touches(stored_tables(store), config), ["person", "period", "account_id"])
