@@ -24,7 +24,7 @@ def _metric_columns(table: Literal["week", "period"]) -> dict[str, str]:
 
 
 SCHEMA_VERSION = 5
-"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`; 2 → 3: the customer-engagement columns of `person_week` and `person_period`; 3 → 4: the period-only engagement columns of `person_period`, `accounts_touched`, `contacts_per_account`, `account_cadence`; 4 → 5: the account owner, `accounts.owner` and `account_domains.owner`, the reply time and book coverage of `person_period`, and the `account_touches` table)."""
+"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`; 2 → 3: the customer-engagement columns of `person_week` and `person_period`; 3 → 4: the period-only engagement columns of `person_period`, `accounts_touched`, `contacts_per_account`, `account_cadence`; 4 → 5: the account owner, `accounts.owner` and `account_domains.owner`, the reply time and book coverage of `person_period`, and the `account_touches` and `week_ties` tables)."""
 
 # Every table the store keeps, with its columns and their types. The key
 # columns of each table are in KEYS; a load never stores a key twice.
@@ -136,6 +136,8 @@ TABLES["person_period"] = {
     **_metric_columns("period"),
 }
 TABLES["period_edges"] = {"period": "string", "a": "string", "b": "string", "weight": "int64"}
+# Each pair's meaningful interactions per week (docs/metrics.md, *Network*): who met whom lately.
+TABLES["week_ties"] = {"week": "date", "a": "string", "b": "string", "interactions": "int64"}
 # Each person's accounts touched in each period (docs/metrics.md, *Customer engagement*): the rep's own list.
 TABLES["account_touches"] = {
     "person": "string",
@@ -167,6 +169,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "person_period": ("person", "period"),
     "period_edges": ("period", "a", "b"),
     "account_touches": ("person", "period", "account_id"),
+    "week_ties": ("week", "a", "b"),
     "study_tiers": ("person", "period"),
     "study_results": ("created_at",),
 }

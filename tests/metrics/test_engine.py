@@ -25,7 +25,7 @@ from repsight.metrics.engine import INPUT_TABLES, _pyspark, _staging_folder
 from repsight.privacy import pseudonym, read_key
 from repsight.store import Store
 from tests.support import TEST_KEY
-from tests.support.metrics_oracle import oracle_account_touches, oracle_metrics
+from tests.support.metrics_oracle import oracle_account_touches, oracle_metrics, oracle_week_ties
 from tests.support.metrics_org import EDGE_CASE_ACTIVE, OrgBuilder, edge_case_config, edge_case_tables, make_config
 
 BACKENDS = [
@@ -104,6 +104,9 @@ def test_engine_equals_oracle_on_the_edge_case_company(edge_store: tuple[Store, 
     assert_same(weeks, oracle_weeks, ["person", "week"])
     assert_same(periods, oracle_periods, ["person", "period"])
     assert_same(stored_touches(store), oracle_account_touches(stored_tables(store), config), ["person", "period", "account_id"])
+    ties = store.table("week_ties").to_pandas()
+    assert_same(ties, oracle_week_ties(stored_tables(store), config), ["week", "a", "b"])
+    assert len(ties) > 20
     # The edge cases' replies (tests/support/metrics_org.py): ana 3.5 hours, hal the median of 5 and 36.
     replies = periods.set_index(["person", "period"])["customer_reply_hours"].dropna().to_dict()
     assert replies == {("ana", "2025Q1"): 3.5, ("hal", "2025Q1"): 20.5}
@@ -219,6 +222,7 @@ def test_a_workspace_stored_before_the_engagement_columns_gets_them_and_equals_t
             for column in columns:
                 db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         db.execute("DROP TABLE account_touches")
+        db.execute("DROP TABLE week_ties")
     with Store.open(config, key=TEST_KEY) as store:
         assert list(store.table("person_period").columns)[-11:] == [
             "network_prominence",

@@ -89,6 +89,7 @@ __all__ = [
     "oracle_metrics",
     "oracle_person_period",
     "oracle_person_week",
+    "oracle_week_ties",
 ]
 
 US_PER_SECOND = 1_000_000
@@ -977,6 +978,22 @@ def oracle_graph_scores(tables: dict[str, pd.DataFrame], config: Config, person_
 def oracle_person_period(tables: dict[str, pd.DataFrame], config: Config) -> pd.DataFrame:
     """Return person_period: one row per roster person and period they have weeks in, sorted by person and period."""
     return oracle_metrics(tables, config)[1]
+
+
+def oracle_week_ties(tables: dict[str, pd.DataFrame], config: Config) -> pd.DataFrame:
+    """Return week_ties: week (a date), a, b (pseudonyms, a < b), interactions; sorted by week, a and b."""
+    prep = _prepare(tables, config)
+    ties = prep.ties
+    first, second = prep.names[ties["a"].to_numpy(dtype=np.int64)], prep.names[ties["b"].to_numpy(dtype=np.int64)]
+    out = pd.DataFrame(
+        {
+            "week": [_to_date(int(w)) for w in ties["week"]],
+            "a": np.where(first < second, first, second),
+            "b": np.where(first < second, second, first),
+            "interactions": ties["n"].to_numpy(dtype=np.int64),
+        }
+    )
+    return out.sort_values(["week", "a", "b"], ignore_index=True)
 
 
 def oracle_account_touches(tables: dict[str, pd.DataFrame], config: Config) -> pd.DataFrame:

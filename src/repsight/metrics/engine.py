@@ -32,7 +32,7 @@ from repsight.metrics.engagement import (
     reply_hours,
 )
 from repsight.metrics.events import Inputs, counted_meetings, counted_messages, encode, fixed_classes_table
-from repsight.metrics.network import period_edges, shifts_table, ties, weekly_network
+from repsight.metrics.network import period_edges, shifts_table, ties, week_ties, weekly_network
 from repsight.metrics.weekly import activity_weeks, person_period, person_week, person_weeks, weekly_counts
 from repsight.metrics.weeks import EPOCH, calendar_table, monday_of, period_grain, valid_zone, zone_days_table
 
@@ -348,6 +348,7 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
         owners = _owned_counts(owned, encoded.parties) if _has_owners(store) else None
         period_rows = compute.to_arrow(person_period(counts, config, engaged, replies, owners).order_by("person", "period"))
         edges = compute.to_arrow(period_edges(tie_weeks, inputs.calendar, encoded.parties).order_by("period", "a", "b"))
+        pair_weeks = compute.to_arrow(week_ties(tie_weeks, inputs.calendar, encoded.parties).order_by("week", "a", "b"))
         touches = _touch_rows(touches, encoded.parties).order_by("person", "period", "account_id")
         touch_rows = _as_timestamps(compute.to_arrow(touches), "last_touch")
         step("tables")
@@ -361,6 +362,7 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
         store.replace("person_period", period_rows)
         store.replace("period_edges", edges)
         store.replace("account_touches", touch_rows)
+        store.replace("week_ties", pair_weeks)
     step("store")
     return MetricsReport(
         backend=backend,

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from repsight.config import Config
     from repsight.metrics.events import MailRows, MeetingRows
 
-__all__ = ["period_edges", "shifts_table", "ties", "weekly_network"]
+__all__ = ["period_edges", "shifts_table", "ties", "week_ties", "weekly_network"]
 
 
 def _pairs(participants: ir.Table, key: str) -> ir.Table:
@@ -89,4 +89,23 @@ def period_edges(tie_weeks: ir.Table, calendar: ir.Table, parties: ir.Table) -> 
         a=ibis.least(named._address_a, named._address_b),
         b=ibis.greatest(named._address_a, named._address_b),
         weight=named.weight,
+    )
+
+
+def week_ties(tie_weeks: ir.Table, calendar: ir.Table, parties: ir.Table) -> ir.Table:
+    """Return `week` (its Monday), `a`, `b` (pseudonyms, a < b), `interactions`: each pair's meaningful interactions in a week.
+
+    What the network window reads: who has, and who has not, interacted with whom lately (the guidance's "no interaction in the window").
+    """
+    weeks = calendar.select(_week_start_day="week_start_day", week="week")
+    joined = tie_weeks.join(weeks, tie_weeks.week_start_day == weeks._week_start_day)
+    first = parties.select(_a="party", _address_a="address")
+    second = parties.select(_b="party", _address_b="address")
+    named = joined.join(first, joined.a == first._a)
+    named = named.join(second, named.b == second._b)
+    return named.select(
+        "week",
+        a=ibis.least(named._address_a, named._address_b),
+        b=ibis.greatest(named._address_a, named._address_b),
+        interactions=named.interactions.cast("int64"),
     )
