@@ -25,7 +25,7 @@ from repsight.report import (
     render_report,
     write_report,
 )
-from repsight.report.figures import label
+from repsight.report.figures import axis_label, label
 from repsight.study import StudyResult, study_document
 from repsight.study.dynamics import dynamics
 from tests.support import REPO
@@ -162,6 +162,80 @@ def test_phase1_table_shows_every_metric_as_the_document_has_it(document: dict[s
     assert rows[1][3:5] == [f"{MINUS}22.3%", f"{MINUS}28.7% to {MINUS}15.1%"]
     manager = document["phase1"]["manager_hours"]
     assert rows[metrics.index("manager_hours") + 1][6] == f"{manager['q']:.3f}"
+
+
+def _engagement_study(document: dict[str, Any]) -> dict[str, Any]:
+    """Return the document with round figures in its engagement rows: the bottom tier replies 39% slower, touches 18% fewer accounts."""
+    changed = json.loads(json.dumps(document))
+    changed["phase1"]["customer_reply_hours"].update(
+        top_mean=3.0, bottom_mean=4.17, bottom_vs_top_pct=39.0, ci=[20.0, 61.5], q=0.002, missing=412
+    )
+    changed["phase1"]["accounts_touched"].update(
+        top_mean=12.5, bottom_mean=10.25, bottom_vs_top_pct=-18.0, ci=[-25.0, -11.0], q=0.0004
+    )
+    changed["model"]["without_values"] = 412
+    return changed
+
+
+def test_the_engagement_section_reads_each_gap_the_right_way_round(document: dict[str, Any]) -> None:
+    page = render_report(_engagement_study(document), config())
+    rows = Tables(page).tables["engagement-table"]
+    assert rows[0] == ["Behaviour", "Top 25%", "Bottom 25%", "Bottom vs top", "Read as", "95% interval", "q"]
+    assert [row[0] for row in rows[1:]] == [
+        "Accounts touched accounts",
+        "Contacts per account contacts/account",
+        "Account cadence share of weeks",
+        "Customer reply time median hours; lower is better",
+    ]
+    assert rows[1] == [
+        "Accounts touched accounts",
+        "12.50",
+        "10.25",
+        f"{MINUS}18.0%",
+        "18% fewer in the bottom 25%",
+        f"{MINUS}25.0% to {MINUS}11.0%",
+        "<0.001",
+    ]
+    # Lower is better: a positive gap is the bottom tier's slower replies.
+    assert rows[4] == [
+        "Customer reply time median hours; lower is better",
+        "3.00",
+        "4.17",
+        "+39.0%",
+        "39% slower in the bottom 25%",
+        "+20.0% to +61.5%",
+        "0.002",
+    ]
+    assert "for Customer reply time lower is better, so a positive gap means the Bottom 25% is slower" in page
+    assert (
+        "412 rep-periods are left out of the customer reply time comparison: "
+        "the rep sent no reply to a customer in the period." in page
+    )
+    assert page.count("412 rep-periods are left out of the model, which needs a value of every behaviour.") == 2
+    assert page.index('id="phase1-table"') < page.index('id="engagement-table"') < page.index('id="model-table"')
+    # The every-behaviour table says it too.
+    phase1 = {row[0]: row for row in Tables(page).tables["phase1-table"][1:]}
+    assert phase1["Customer reply time median hours; lower is better"][3] == "+39.0%"
+    found, _ = phase1_figure(_engagement_study(document)).data  # q below 0.05: a filled marker
+    assert list(found.y)[-2:] == ["Accounts touched", "Customer reply time (lower is better)"]
+
+
+def test_a_document_stored_before_better_and_missing_reads_the_direction_from_the_catalogue(document: dict[str, Any]) -> None:
+    older = _engagement_study(document)
+    for row in older["phase1"].values():
+        row.pop("better", None)
+        row.pop("missing", None)
+    del older["model"]["without_values"]
+    page = render_report(older, config())
+    assert Tables(page).tables["engagement-table"][4][4] == "39% slower in the bottom 25%"
+    assert "left out of the" not in page
+
+
+def test_a_study_without_engagement_metrics_says_so(document: dict[str, Any]) -> None:
+    engagement = ("accounts_touched", "contacts_per_account", "account_cadence", "customer_reply_hours")
+    without = {**document, "phase1": {m: row for m, row in document["phase1"].items() if m not in engagement}}
+    page = render_report(without, config())
+    assert "engagement-table" not in page and "This study did not test customer engagement" in page
 
 
 def test_the_three_behaviours_lead_with_their_gap_interval_and_q(document: dict[str, Any]) -> None:
@@ -381,7 +455,8 @@ def test_leading_figure_plots_each_coefficient_in_points_of_attainment(document:
     coefficients = document["leading"]["within_person"]["metrics"]
     within = [t for t in figure.data if t.xaxis == "x2"]
     plotted = {y: x for trace in within for y, x in zip(trace.y, trace.x, strict=True)}
-    assert plotted == {label(m): pytest.approx(100 * c["coef"]) for m, c in coefficients.items()}
+    assert plotted == {axis_label(document, m): pytest.approx(100 * c["coef"]) for m, c in coefficients.items()}
+    assert "Customer reply time (lower is better)" in plotted
 
 
 def test_figures_of_a_study_without_metrics_say_so(document: dict[str, Any]) -> None:

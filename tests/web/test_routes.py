@@ -138,15 +138,25 @@ def _team(ctx: Context, who: str) -> list[str]:
     return sorted(set(ctx.data.reports.get(ctx.person(who), [])) & set(ctx.data.weeks["person"]))
 
 
+def _check_engagement_means(ctx: Context, engagement: dict[str, Any], people: list[str]) -> None:
+    rows = ctx.data.periods[ctx.data.periods["person"].isin(people)]
+    for row in engagement["metrics"]:
+        for period, value in zip(engagement["periods"], row["values"], strict=True):
+            # A period's mean over fewer members with a value than the minimum is not shown; over enough it is.
+            having = rows.loc[rows["period"] == period, row["metric"]].notna().sum()
+            assert (value is None) == (having < ctx.config.privacy.min_group_size), (row["metric"], period)
+
+
 def check_team_api(ctx: Context, who: str, response: httpx.Response) -> None:
     team = response.json()
     measured = _team(ctx, who)
     assert team["measured"] == len(measured)
     if len(measured) < ctx.config.privacy.min_group_size:
-        assert team["suppressed"] is True and "charts" not in team and "members" not in team
+        assert team["suppressed"] is True and "charts" not in team and "members" not in team and "engagement" not in team
     else:
         assert team["suppressed"] is False and "members" not in team  # individuals only where configured
         _check_weekly_means(ctx, team["charts"], measured)
+        _check_engagement_means(ctx, team["engagement"], measured)
 
 
 def check_team_page(ctx: Context, who: str, response: httpx.Response) -> None:
@@ -214,6 +224,16 @@ def check_person_api(ctx: Context, who: str, response: httpx.Response) -> None:
         for week, median in zip(band["weeks"], band["median"], strict=True):
             if present.get(week, 0) < ctx.config.privacy.min_group_size:
                 assert median is None, (chart["metric"], week)
+    engagement = view["engagement"]
+    for row in engagement["metrics"]:
+        band = row["top_tier"]
+        rows = top[top["period"] == engagement["period"]]
+        if band["group"] != "the company":
+            rows = rows[rows["person"].map(ctx.data.people["segment"]) == band["group"].removeprefix("segment ")]
+        values = ctx.data.periods.merge(rows, on=["person", "period"])[row["metric"]].dropna()
+        # The top tier's quartiles of a period are over at least the minimum of its reps with a value.
+        assert (band["median"] is None) == (len(values) < ctx.config.privacy.min_group_size), row["metric"]
+    assert "accounts" not in view  # the list of accounts is the rep's own (/api/people/{person}/accounts)
 
 
 # -- the table --------------------------------------------------------------------------------------------
@@ -257,6 +277,11 @@ ROUTES: dict[tuple[str, str], Expect] = {
         path=lambda ctx: "/api" + OTHER_PERSON(ctx),
         audit=read_by("viewed another person's page", lambda ctx, path: ctx.cast.other_rep_person),
         check=check_person_api,
+    ),
+    # The accounts a rep touched: their own only, not their manager's, an analyst's or an admin's.
+    ("GET", "/api/people/{person}/accounts"): Expect(
+        lambda ctx, who: 401 if who == SIGNED_OUT else 200 if who == "rep" else 403,
+        path=lambda ctx: f"/api/people/{ctx.cast.rep_person}/accounts",
     ),
     ("GET", "/team"): Expect(only("manager"), location=signed_out_to_login, check=check_team_page),
     ("GET", "/api/team"): Expect(only("manager", api=True), check=check_team_api),

@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from repsight.metrics.catalog import HEADLINE, label
+from repsight.metrics.catalog import metric as catalogued
 from repsight.metrics.catalog import unit as metric_unit
 from repsight.report.numbers import interval, is_missing, plain, q_value, signed, value
 from repsight.study.document import (
@@ -34,17 +35,21 @@ from repsight.study.document import (
 )
 
 __all__ = [
+    "ENGAGEMENT",
     "LEADING_TESTS",
     "LeadingTestName",
+    "axis_label",
     "chart",
     "chart_names",
     "dynamics_figure",
     "dynamics_metrics",
+    "engagement_metrics",
     "headline_figure",
     "headline_metrics",
     "is_finding",
     "label",
     "leading_figure",
+    "lower_is_better",
     "metric_order",
     "phase1_figure",
     "phase2_grid_figure",
@@ -67,6 +72,34 @@ INK = "#1f2933"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 # Red where the bottom tier does less, blue where it does more, white for no gap.
 GAP_COLOURS = [[0.0, "#b2182b"], [0.25, "#ef8a62"], [0.5, "#f7f7f7"], [0.75, "#67a9cf"], [1.0, "#2166ac"]]
+ENGAGEMENT: tuple[str, ...] = (
+    "accounts_touched",
+    "contacts_per_account",
+    "account_cadence",
+    "customer_reply_hours",
+    "owned_accounts",
+    "owned_accounts_touched_pct",
+)
+"""The period's customer-engagement metrics (docs/metrics.md, "Customer engagement"), in the catalogue's order:
+the report's and the dashboard's "Customer engagement" sections show those they have."""
+
+
+def lower_is_better(document: StudyDocument, name: str) -> bool:
+    """Return whether less of a phase-1 metric is the better behaviour: the row's `better`, else (an older document) the catalogue's."""
+    row = document["phase1"].get(name)
+    found = catalogued(name)
+    default = "lower" if found is not None and found.lower_is_better else "higher"
+    return (row.get("better", default) if row is not None else default) == "lower"
+
+
+def axis_label(document: StudyDocument, name: str) -> str:
+    """Return a metric's name on a chart's axis: "Customer reply time (lower is better)" where less is better, else its label."""
+    return f"{label(name)} (lower is better)" if lower_is_better(document, name) else label(name)
+
+
+def engagement_metrics(document: StudyDocument) -> list[str]:
+    """Return the customer-engagement metrics the study tested (its phase 1), in the catalogue's order."""
+    return [m for m in ENGAGEMENT if m in document["phase1"]]
 
 
 def metric_order(document: StudyDocument) -> list[str]:
@@ -218,7 +251,7 @@ def _forest_traces(
         traces.append(
             go.Scatter(
                 x=centres,
-                y=[label(m) for m in chosen],
+                y=[axis_label(document, m) for m in chosen],
                 mode="markers",
                 name=f"q < {threshold:g}" if finding else "not significant",
                 legendgroup="finding" if finding else "other",
@@ -256,7 +289,7 @@ def phase1_figure(document: StudyDocument) -> go.Figure:
             )
         )
         figure.add_trace(trace)
-    labels = [label(m) for m in metrics]
+    labels = [axis_label(document, m) for m in metrics]
     figure.update_yaxes(categoryorder="array", categoryarray=labels, autorange="reversed")
     figure.update_xaxes(
         title_text=f"{bottom} vs {top} (%), with the {confidence} interval",
@@ -276,7 +309,7 @@ def _cell_hover(document: StudyDocument, attribute: str, segment: str, metric: s
     top, bottom = tier_names(document)
     verdict = test["verdict"] if test is not None else UNTESTED
     return (
-        f"<b>{label(metric)}</b><br>{_text(attribute)} {_text(segment)}: {found['n_reps']} reps<br>"
+        f"<b>{axis_label(document, metric)}</b><br>{_text(attribute)} {_text(segment)}: {found['n_reps']} reps<br>"
         f"{bottom} vs {top}: {signed(row['bottom_vs_top_pct'], 1, '%')}<br>"
         f"{_confidence(document)} interval: {interval(row['ci'], 1, '%')}<br>"
         f"q: {q_value(row['q'])}<br>across {_text(attribute)}: {verdict}"
@@ -295,7 +328,7 @@ def phase2_grid_figure(document: StudyDocument) -> go.Figure:
         return _message(NO_STUDY)
     phase2 = document["phase2"]
     metrics = metric_order(document)
-    labels = [label(m) for m in metrics]
+    labels = [axis_label(document, m) for m in metrics]
     attributes = [a for a, part in phase2.items() if part["segments"]]
     if not attributes:
         return _message("No segment has enough reps to be compared.")
@@ -450,7 +483,7 @@ def leading_figure(document: StudyDocument) -> go.Figure:
             if trace.showlegend:
                 in_legend.add(trace.legendgroup)
             figure.add_trace(trace, row=1, col=column)
-    labels = [label(m) for m in metrics]
+    labels = [axis_label(document, m) for m in metrics]
     figure.update_yaxes(categoryorder="array", categoryarray=labels, autorange="reversed")
     figure.update_xaxes(title_text="attainment points per SD", zeroline=True, zerolinecolor=INK, zerolinewidth=1)
     figure = _styled(figure, 160 + 36 * len(metrics))

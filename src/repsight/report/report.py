@@ -21,15 +21,18 @@ from rich.text import Text
 from repsight.config import CompanyConfig, Config, PrivacyConfig, StudyConfig
 from repsight.errors import StudyError
 from repsight.metrics.catalog import HEADLINE, unit
+from repsight.metrics.catalog import metric as catalogued
 from repsight.privacy import suppress_small_study_groups
 from repsight.report.figures import (
     LEADING_TESTS,
     chart,
     chart_names,
     dynamics_metrics,
+    engagement_metrics,
     headline_metrics,
     is_finding,
     label,
+    lower_is_better,
     metric_order,
     tier_names,
 )
@@ -54,6 +57,12 @@ __all__ = ["ReportResult", "latest_study", "render_report", "write_report"]
 
 THRESHOLD_SECTIONS: dict[str, type[BaseModel]] = {"sales_functions": CompanyConfig, "min_group_size": PrivacyConfig}
 """The section of repsight.toml of each of the document's thresholds that is not a `[study]` setting."""
+WITHOUT_VALUE: dict[str, str] = {
+    "customer_reply_hours": "the rep sent no reply to a customer in the period",
+    "owned_accounts": "no account has an owner in accounts.csv",
+    "owned_accounts_touched_pct": "the rep owns no account",
+}
+"""Why an optional metric has no value for a rep-period (docs/metrics.md): said where such rep-periods are left out."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +147,7 @@ def _render(document: StudyDocument, config: Config, studied_at: datetime | None
         "headline_chart": drawn("headline"),
         "phase1_chart": drawn("phase1"),
         "phase1": [_phase1_row(shown, m) for m in metric_order(shown)],
+        "engagement": _engagement(shown),
         "model": _model(shown),
         "phase2_chart": drawn("phase2"),
         "verdicts": _verdicts(shown, kept),
@@ -262,11 +272,16 @@ def _headline(document: StudyDocument) -> list[dict[str, Any]]:
     return found
 
 
+def _unit(document: StudyDocument, name: str) -> str:
+    """Return a metric's unit as a table says it beside the name: "median hours; lower is better" where less is better."""
+    return "; ".join(part for part in (unit(name), "lower is better" if lower_is_better(document, name) else "") if part)
+
+
 def _phase1_row(document: StudyDocument, metric: str) -> dict[str, Any]:
     row = document["phase1"][metric]
     return {
         "metric": label(metric),
-        "unit": unit(metric),
+        "unit": _unit(document, metric),
         "top": plain(row["top_mean"]),
         "bottom": plain(row["bottom_mean"]),
         "gap": signed(row["bottom_vs_top_pct"], 1, "%"),
@@ -274,6 +289,59 @@ def _phase1_row(document: StudyDocument, metric: str) -> dict[str, Any]:
         "rho": signed(row["rho"], 2),
         "q": q_value(row["q"]),
         "finding": is_finding(row["q"], document),
+    }
+
+
+def _reading(document: StudyDocument, name: str, gap: Any) -> str:
+    """Return the bottom tier's gap in words: "39% slower in the bottom 25%" for a reply time, "18% fewer" for a count."""
+    if is_missing(gap):
+        return NONE
+    size = abs(float(gap))
+    if round(size) == 0:
+        return "no gap"
+    found = catalogued(name)
+    kind = found.kind if found is not None else "ratio"
+    if kind == "hours" and lower_is_better(document, name):
+        words = ("slower", "faster")
+    else:
+        words = {"count": ("more", "fewer"), "hours": ("more", "less")}.get(kind, ("higher", "lower"))
+    _, bottom = tier_names(document)
+    return f"{size:.0f}% {words[0] if float(gap) > 0 else words[1]} in the {bottom.lower()}"
+
+
+def _rep_periods(number: int) -> str:
+    return f"{_count(number)} rep-period{'' if number == 1 else 's'} {'is' if number == 1 else 'are'}"
+
+
+def _engagement(document: StudyDocument) -> dict[str, Any]:
+    """Return the customer-engagement rows of phase 1, each gap read the right way round, and what was left out for want of a value."""
+    rows, notes = [], []
+    for name in engagement_metrics(document):
+        row = document["phase1"][name]
+        rows.append(
+            {
+                "metric": label(name),
+                "unit": _unit(document, name),
+                "top": plain(row["top_mean"]),
+                "bottom": plain(row["bottom_mean"]),
+                "gap": signed(row["bottom_vs_top_pct"], 1, "%"),
+                "reading": _reading(document, name, row["bottom_vs_top_pct"]),
+                "interval": interval(row["ci"], 1, "%"),
+                "q": q_value(row["q"]),
+                "finding": is_finding(row["q"], document),
+            }
+        )
+        missing = int(row.get("missing", 0) or 0)
+        if missing > 0:
+            reason = WITHOUT_VALUE.get(name, "it has no value")
+            notes.append(f"{_rep_periods(missing)} left out of the {label(name).lower()} comparison: {reason}.")
+    model = _without_values(document)
+    if rows and model:
+        notes.append(model)
+    return {
+        "rows": rows,
+        "notes": notes,
+        "lower": [label(m) for m in engagement_metrics(document) if lower_is_better(document, m)],
     }
 
 
@@ -304,7 +372,14 @@ def _model(document: StudyDocument) -> dict[str, Any]:
         "fixed_effects": ", ".join(model["fixed_effects"]),
         "errors": model["errors"],
         "left_out": [label(m) for m in model["left_out"]],
+        "without_values": _without_values(document),
     }
+
+
+def _without_values(document: StudyDocument) -> str | None:
+    """Return the sentence on the rep-periods the model left out for want of a value (`model.without_values`), or None where none was."""
+    without = int(document["model"].get("without_values", 0) or 0)
+    return f"{_rep_periods(without)} left out of the model, which needs a value of every behaviour." if without > 0 else None
 
 
 def _verdicts(document: StudyDocument, attributes: list[str]) -> list[dict[str, Any]]:

@@ -147,6 +147,8 @@ class Access:
     """The route shows the user's own place in the roster (their team): refused to an account not linked to a roster person."""
     subject: str | None = None
     """A path parameter naming the person the route shows; the user must be allowed to see them (`can_see_person`)."""
+    own: bool = False
+    """With a `subject`: the person must be the user themself. For data that is theirs alone (the accounts a rep touched): not their manager's, an analyst's or an admin's."""
     audit: str | None = None
     """The audit action of a read (target: `target`, else the subject, else the path). A person reading their own data is not logged."""
     audit_if: Callable[[Visit], bool] | None = None
@@ -162,12 +164,8 @@ class Access:
         if user is None:
             raise SignInRequired()
         request.state.user = user  # for the error handlers, which must not read the workspace again (`known_user`)
-        if self.roles and not any(user.has(role) for role in self.roles):
-            raise Forbidden(self.refusal)
-        if self.roster and user.person is None:
-            raise Forbidden(self.refusal)
         person = request.path_params.get(self.subject) if self.subject else None
-        if self.subject is not None and (person is None or not can_see_person(user, person, data, config.privacy)):
+        if not self.permits(user, person, data, config.privacy):
             raise Forbidden(self.refusal)
         visit = Visit(user, data, config, state.accounts, person)
         someone_else = self.subject is None or person != user.person
@@ -175,18 +173,38 @@ class Access:
             record(request, user, self.audit, self.target or (person if self.subject else request.url.path))
         return visit
 
+    def permits(self, user: User, person: str | None, data: WorkspaceData, privacy: PrivacyConfig) -> bool:
+        """Return whether the rule lets `user` through, for `person` (the route's subject, where it has one)."""
+        if self.roles and not any(user.has(role) for role in self.roles):
+            return False
+        if self.roster and user.person is None:
+            return False
+        if self.subject is None:
+            return True
+        if person is None or not can_see_person(user, person, data, privacy):
+            return False
+        return not self.own or person == user.person
+
+    def allows(self, visit: Visit) -> bool:
+        """Return whether the rule lets a visit through (its user, its person): a part of a page that fewer people may see than the page.
+
+        It writes no audit entry: use it for a rule without `audit`, such as one that only lets a person see their own data.
+        """
+        return self.permits(visit.user, visit.person, visit.data, visit.config.privacy)
+
 
 def allow(
     *roles: Role,
     refusal: str,
     roster: bool = False,
     subject: str | None = None,
+    own: bool = False,
     audit: str | None = None,
     audit_if: Callable[[Visit], bool] | None = None,
     target: str | None = None,
 ) -> Access:
     """Return the dependency through which a route declares who may call it, and the audit action (and target) of its person-level reads."""
-    return Access(tuple(roles), refusal, roster, subject, audit, audit_if, target)
+    return Access(tuple(roles), refusal, roster, subject, own, audit, audit_if, target)
 
 
 def record(request: Request, who: User | str | None, action: str, target: str | None = None) -> None:

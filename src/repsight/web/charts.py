@@ -92,14 +92,18 @@ def weekly_chart(title: str, weeks: list[str], values: list[float | None], label
 
 
 def standing_chart(rows: list[dict[str, Any]]) -> Figure:
-    """Return where a person stands in each behaviour: their percentile among the period's reps."""
+    """Return where a person stands in each behaviour: their percentile among the period's reps.
+
+    Green marks the better quarter: the top one, or the bottom one where lower is better (a reply time).
+    """
     percentiles = [float(r["percentile"]) for r in rows]
+    better = [100 - p if r.get("lower_is_better") else p for p, r in zip(percentiles, rows, strict=True)]
     bar = {
         "type": "bar",
         "orientation": "h",
         "x": percentiles,
         "y": [str(r["label"]) for r in rows],
-        "marker": {"color": [_BAND_LINE if p >= 75 else _OURS if p >= 25 else _LOW for p in percentiles]},
+        "marker": {"color": [_BAND_LINE if b >= 75 else _OURS if b >= 25 else _LOW for b in better]},
         "text": [f"{p:.0f}" for p in percentiles],
         "textposition": "outside",
         "customdata": [float(r["value"]) for r in rows],

@@ -19,7 +19,9 @@ import pandas as pd
 
 from repsight.errors import StudyError
 from repsight.metrics.catalog import CATALOG, PERIOD_ONLY
+from repsight.metrics.catalog import metric as catalogued
 from repsight.privacy import group_quantiles, large_enough
+from repsight.report.figures import ENGAGEMENT
 from repsight.schema import HR_ATTRIBUTES
 
 if TYPE_CHECKING:
@@ -27,13 +29,15 @@ if TYPE_CHECKING:
     from repsight.store import Store
     from repsight.study.document import StudyDocument
 
-__all__ = ["BEHAVIOURS", "LABELS", "Band", "WorkspaceData", "load_data"]
+__all__ = ["BEHAVIOURS", "ENGAGEMENT", "LABELS", "LOWER_IS_BETTER", "Band", "PeriodBand", "WorkspaceData", "load_data"]
 
 BEHAVIOURS = tuple(m.name for m in CATALOG if m.dashboard)
 """The behaviours each view charts: the study's three, and manager time."""
 LABELS = {m.name: m.label_with_unit for m in CATALOG}
 """Each metric's name and unit on the dashboard, as the report names them."""
 _PEOPLE = ["person", "manager", *HR_ATTRIBUTES]
+LOWER_IS_BETTER = frozenset(m.name for m in CATALOG if m.lower_is_better)
+"""The metrics of which less is the better behaviour (a reply time): a view says so, and colours the other way round."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,18 @@ class Band:
     low: list[float | None]
     median: list[float | None]
     high: list[float | None]
+
+
+@dataclass(frozen=True)
+class PeriodBand:
+    """The top tier's spread in one period: quartiles of a period-only metric over the top-tier reps of a group (None: too few)."""
+
+    group: str
+    """The group the band is drawn from ("segment Enterprise", or "the company" when a segment is too small)."""
+    period: str
+    low: float | None
+    median: float | None
+    high: float | None
 
 
 @dataclass
@@ -63,7 +79,10 @@ class WorkspaceData:
     """The workspace's latest study (`repsight analyze`)."""
     rep_rows: pd.DataFrame | None = None
     """The study's rep-period rows (metrics, attainment, segments): for an organisation's own study."""
+    touches: pd.DataFrame | None = None
+    """Each account a person touched in a period (`account_touches`) with the account's name: each rep's own list."""
     _bands: dict[tuple[str, str], Band] = field(default_factory=dict)
+    _period_bands: dict[tuple[str, str, str], PeriodBand] = field(default_factory=dict)
     _org_studies: dict[tuple[str, ...], tuple[StudyDocument, str]] = field(default_factory=dict)
 
     @cached_property
@@ -195,8 +214,103 @@ class WorkspaceData:
         for segment in sorted(self.people["segment"].dropna().unique()):
             self._band(f"segment {segment}", BEHAVIOURS[0], str(segment))
         self._band("the company", BEHAVIOURS[0], None)
-        for cached in ("_weeks_of", "_periods_of", "_rep_values", "_edges_of", "reports", "person_of_email", "_names", "_orgs"):
+        for cached in (
+            "_weeks_of",
+            "_periods_of",
+            "_rep_values",
+            "_edges_of",
+            "_touches_of",
+            "reports",
+            "person_of_email",
+            "_names",
+            "_orgs",
+        ):
             getattr(self, cached)
+
+    def top_period_band(self, person: str | None, metric: str, period: str) -> PeriodBand:
+        """Return the top tier's quartiles of a period-only `metric` in `period` among reps of `person`'s segment; the company's when the segment is too small (or `person` is None)."""
+        segment = self.people.at[person, "segment"] if person is not None and person in self.people.index else None
+        band = self._period_band(f"segment {segment}", segment, metric, period) if isinstance(segment, str) else None
+        if band is None or band.median is None:
+            band = self._period_band("the company", None, metric, period)
+        return band
+
+    def _period_band(self, group: str, segment: str | None, metric: str, period: str) -> PeriodBand:
+        if (group, metric, period) not in self._period_bands:
+            self._period_bands.update(self._group_period_bands(group, segment, period))
+        return self._period_bands[(group, metric, period)]
+
+    def _group_period_bands(self, group: str, segment: str | None, period: str) -> dict[tuple[str, str, str], PeriodBand]:
+        """Return the bands of every engagement metric for one group of top-tier reps in one period."""
+        top = self.tiers[(self.tiers["tier"] == 1) & (self.tiers["period"].astype(str) == period)][["person"]]
+        if segment is not None:
+            top = top[top["person"].map(self.people["segment"]) == segment]
+        rows = self.periods[self.periods["period"].astype(str) == period].merge(top, on="person")
+        quantiles = [0.25, 0.5, 0.75]
+        bands = {}
+        for name in ENGAGEMENT:
+            found: list[float | None] = [None, None, None]
+            if name in rows.columns and not rows.empty:
+                # None where fewer top-tier reps than the minimum group have a value (a reply time may be empty).
+                spread = group_quantiles(rows, "period", name, quantiles, self.config.privacy.min_group_size)
+                found = [None if v != v else float(v) for v in spread[quantiles].iloc[0].to_numpy()]
+            bands[(group, name, period)] = PeriodBand(group, period, *found)
+        return bands
+
+    def engagement(self, person: str) -> dict[str, Any]:
+        """Return the person's customer engagement in their latest period, each metric they have a value of against the top tier's band (reps only)."""
+        period = self.latest_period(person)
+        if period is None:
+            return {"period": None, "metrics": []}
+        mine = self._periods_of[person].set_index("period").loc[period]
+        found = []
+        for name in ENGAGEMENT:
+            value = float(mine[name]) if name in mine.index else float("nan")
+            if value != value:  # no reply to a customer, no account owned: nothing to show
+                continue
+            band = self.top_period_band(person, name, period) if self.is_rep(person) else None
+            position = None
+            if band is not None and band.low is not None and band.high is not None:
+                position = "below" if value < band.low else "above" if value > band.high else "within"
+            entry = catalogued(name)
+            found.append(
+                {
+                    "metric": name,
+                    "label": LABELS.get(name, name),
+                    "value": value,
+                    "lower_is_better": name in LOWER_IS_BETTER,
+                    "digits": 1 if entry is not None and entry.kind in ("count", "percent") else 2,
+                    "top_tier": None
+                    if band is None
+                    else {"group": band.group, "low": band.low, "median": band.median, "high": band.high},
+                    "position": position,
+                }
+            )
+        return {"period": period, "metrics": found}
+
+    @cached_property
+    def _touches_of(self) -> dict[tuple[str, str], pd.DataFrame]:
+        """(person, period) → the accounts the person touched in it, the last touched first."""
+        if self.touches is None or self.touches.empty:
+            return {}
+        ordered = self.touches.sort_values(["last_touch", "account"], ascending=[False, True])
+        return {(str(k[0]), str(k[1])): rows for k, rows in ordered.groupby(["person", "period"], sort=False)}
+
+    def accounts(self, person: str) -> dict[str, Any]:
+        """Return the accounts the person touched in their latest period: name, contacts, weeks and the date of the last touch (UTC)."""
+        period = self.latest_period(person)
+        rows = self._touches_of.get((person, period)) if period is not None else None
+        if rows is None:
+            return {"period": period, "accounts": []}
+        return {
+            "period": period,
+            "accounts": [
+                {"account": str(account), "contacts": int(contacts), "weeks": int(weeks), "last_touch": last.strftime("%Y-%m-%d")}
+                for account, contacts, weeks, last in zip(
+                    rows["account"], rows["contacts"], rows["weeks"], pd.to_datetime(rows["last_touch"]), strict=True
+                )
+            ],
+        }
 
     def latest_period(self, person: str) -> str | None:
         rows = self._periods_of.get(person)
@@ -240,6 +354,7 @@ class WorkspaceData:
                     "metric": metric,
                     "label": LABELS.get(metric, metric),
                     "value": value,
+                    "lower_is_better": metric in LOWER_IS_BETTER,
                     "percentile": percentile,
                     "reps": len(values),
                     "period": period,
@@ -307,4 +422,16 @@ def load_data(store: Store, config: Config) -> WorkspaceData:
     document, _ = latest_study(store, config)
     weeks["week"] = weeks["week"].astype(str)
     rep_rows, _ = rep_periods(store, config)
-    return WorkspaceData(config, people, weeks, periods, tiers, edges, document, rep_rows)
+    return WorkspaceData(config, people, weeks, periods, tiers, edges, document, rep_rows, _touches(store))
+
+
+def _touches(store: Store) -> pd.DataFrame | None:
+    """Return `account_touches` with each account's name (its id where it has none); None for a workspace measured before it existed."""
+    if not store.has_table("account_touches"):
+        return None
+    touches = store.to_pandas(store.table("account_touches"))
+    names = store.to_pandas(store.table("accounts").select("account_id", "name"))
+    touches = touches.merge(names, on="account_id", how="left")
+    touches["account"] = touches["name"].where(touches["name"].notna(), touches["account_id"])
+    touches["period"] = touches["period"].astype(str)
+    return touches.drop(columns=["name"])

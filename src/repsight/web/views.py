@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from repsight.privacy import large_enough, suppress_small_study_groups
+from repsight.privacy import group_mean, large_enough, suppress_small_study_groups
 from repsight.schema import HR_ATTRIBUTES
 from repsight.web.charts import mean_by_week
-from repsight.web.data import BEHAVIOURS, LABELS
+from repsight.web.data import BEHAVIOURS, ENGAGEMENT, LABELS, LOWER_IS_BETTER
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from repsight.web.data import WorkspaceData
 
 __all__ = [
+    "account_list",
     "org_view",
     "person_period_table",
     "person_view",
@@ -35,7 +36,10 @@ __all__ = [
 
 
 def person_view(data: WorkspaceData, person: str) -> dict[str, Any]:
-    """Return one person's weekly behaviours with their segment's top-tier band, where they stand, and their network."""
+    """Return one person's weekly behaviours with their segment's top-tier band, where they stand, their network, and their customer engagement.
+
+    Not the accounts they touched: that list is theirs alone (`account_list`, behind its own rule).
+    """
     charts = []
     for metric in BEHAVIOURS:
         rows = data.series([person], metric)  # in week order
@@ -55,7 +59,13 @@ def person_view(data: WorkspaceData, person: str) -> dict[str, Any]:
         "charts": charts,
         "standing": data.standing(person),
         "network": data.network(person),
+        "engagement": data.engagement(person),
     }
+
+
+def account_list(data: WorkspaceData, person: str) -> dict[str, Any]:
+    """Return the accounts a rep touched in their latest period (name, contacts, weeks, last touch): for that rep only (`routes.policy.ACCOUNT_LIST`)."""
+    return data.accounts(person)
 
 
 def with_top_tier(view: dict[str, Any]) -> dict[str, Any]:
@@ -91,6 +101,7 @@ def team_view(data: WorkspaceData, user: User, privacy: PrivacyConfig) -> dict[s
     if suppressed:
         return view
     view["charts"] = _weekly_means(data, measured, privacy.min_group_size)
+    view["engagement"] = _team_engagement(data, measured, privacy.min_group_size)
     if privacy.manager_sees_individuals:
         latest = data.periods[data.periods["person"].isin(measured)].sort_values("period").groupby("person").tail(1)
         view["members"] = [
@@ -103,6 +114,35 @@ def team_view(data: WorkspaceData, user: User, privacy: PrivacyConfig) -> dict[s
             for row in latest.itertuples()
         ]
     return view
+
+
+def _team_engagement(data: WorkspaceData, members: list[str], minimum: int) -> dict[str, Any]:
+    """Return the members' mean customer engagement period by period; None where fewer than `minimum` members have a value (`privacy.group_mean`).
+
+    Each row also gives the company's top tier's median in the latest period, for comparison.
+    """
+    rows = data.periods[data.periods["person"].isin(members)].astype({"period": str})
+    names = [m for m in ENGAGEMENT if m in rows.columns]
+    if rows.empty or not names:
+        return {"periods": [], "metrics": []}
+    means = group_mean(rows, "period", names, minimum)
+    periods = [str(p) for p in means.index]
+    found = []
+    for name in names:
+        if rows[name].isna().all():
+            continue  # not measured in this workspace (no account owners): no row of blanks
+        values = [None if v != v else float(v) for v in means[name].to_numpy()]
+        top = data.top_period_band(None, name, periods[-1])
+        found.append(
+            {
+                "metric": name,
+                "label": LABELS.get(name, name),
+                "lower_is_better": name in LOWER_IS_BETTER,
+                "values": values,
+                "top_tier_median": top.median,
+            }
+        )
+    return {"periods": periods, "metrics": found}
 
 
 def shown_study(document: StudyDocument, minimum: int) -> StudyDocument:

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from repsight.web import views
-from repsight.web.routes.policy import Downloader, Executive, Manager, PersonReader
+from repsight.web.routes.policy import AccountsReader, Downloader, Executive, Manager, PersonReader
 
 if TYPE_CHECKING:
     from repsight.study.document import StudyDocument
@@ -20,14 +20,20 @@ router = APIRouter(prefix="/api")
 
 @router.get("/people/{person}", response_class=JSONResponse)
 def person_api(person: str, visit: PersonReader) -> JSONResponse:
-    """One person's weekly behaviours, the top tier's band of their segment, where they stand, and their network."""
+    """One person's weekly behaviours, the top tier's band of their segment, where they stand, their network and customer engagement."""
     # Plain JSON of plain values: FastAPI's encoder would walk every number again.
     return JSONResponse(views.with_top_tier(views.person_view(visit.data, person)))
 
 
+@router.get("/people/{person}/accounts")
+def accounts_api(person: str, visit: AccountsReader) -> dict[str, Any]:
+    """The accounts the signed-in rep touched in their latest period: name, contacts, weeks, last touch. Their own only."""
+    return views.account_list(visit.data, person)
+
+
 @router.get("/team")
 def team_api(visit: Manager) -> dict[str, Any]:
-    """The signed-in manager's team: weekly means, or only its size when it is smaller than the minimum group."""
+    """The signed-in manager's team: weekly means and customer engagement by period, or only its size when it is smaller than the minimum group."""
     return views.team_view(visit.data, visit.user, visit.config.privacy)
 
 

@@ -14,6 +14,7 @@ from repsight.web.charts import figure_json, network_chart, standing_chart, week
 from repsight.web.data import BEHAVIOURS, LABELS
 from repsight.web.render import page
 from repsight.web.routes.policy import (
+    ACCOUNT_LIST,
     HOMES,
     Analyst,
     Anyone,
@@ -53,6 +54,7 @@ def person_page(request: Request, person: str, visit: PersonReader) -> HTMLRespo
     unplaced = [row for row in view["standing"] if row["percentile"] is None]  # too few reps to place anyone among
     standing = figure_json(standing_chart(placed)) if placed else None
     network = figure_json(network_chart(view["network"]["by_org"])) if view["network"]["by_org"] else None
+    accounts = views.account_list(visit.data, person) if ACCOUNT_LIST.allows(visit) else None
     return page(
         request,
         "person.html",
@@ -62,6 +64,7 @@ def person_page(request: Request, person: str, visit: PersonReader) -> HTMLRespo
         standing=standing,
         unplaced=unplaced,
         network=network,
+        accounts=accounts,
     )
 
 
@@ -109,6 +112,7 @@ def analysis_page(request: Request, visit: Analyst) -> HTMLResponse:
         "analysis.html",
         visit.user,
         study=visit.data.study,
+        labels=LABELS,
         rows=periods.to_dict("records"),
         columns=list(periods.columns),
     )

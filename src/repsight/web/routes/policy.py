@@ -11,7 +11,9 @@ from repsight.web.roles import Role
 from repsight.web.views import team_shows_members
 
 __all__ = [
+    "ACCOUNT_LIST",
     "HOMES",
+    "AccountsReader",
     "Admin",
     "Analyst",
     "Anyone",
@@ -41,6 +43,14 @@ PERSON = allow(
     refusal="you may see your own page only",
     audit="viewed another person's page",
 )
+# The accounts a rep touched are business data, but the list is the rep's (docs/metrics.md): their own page shows it,
+# and their own API call returns it; a manager, an analyst or an admin on that page sees their engagement figures only.
+ACCOUNT_LIST = allow(
+    Role.REP,
+    subject="person",
+    own=True,
+    refusal="a rep's list of accounts is shown to that rep only",
+)
 MANAGER = allow(
     Role.MANAGER,
     roster=True,
@@ -60,6 +70,7 @@ ADMIN = allow(Role.ADMIN, refusal="account administration is for admins")
 Anyone = Annotated[Visit, Depends(ANYONE)]
 OnRoster = Annotated[Visit, Depends(ON_ROSTER)]
 PersonReader = Annotated[Visit, Depends(PERSON)]
+AccountsReader = Annotated[Visit, Depends(ACCOUNT_LIST)]
 Manager = Annotated[Visit, Depends(MANAGER)]
 Executive = Annotated[Visit, Depends(EXECUTIVE)]
 Analyst = Annotated[Visit, Depends(ANALYST)]
