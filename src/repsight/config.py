@@ -22,6 +22,7 @@ __all__ = [
     "CompanyConfig",
     "Config",
     "EngineConfig",
+    "GuidanceConfig",
     "MetricsConfig",
     "PrivacyConfig",
     "SourcesConfig",
@@ -249,6 +250,20 @@ class WebConfig(_Section):
         return self
 
 
+class GuidanceConfig(_Section):
+    """Personal guidance (docs/guidance.md): how many suggestions, and who is never suggested."""
+
+    max_suggestions: int = Field(default=5, ge=1, le=20)
+    """At most this many colleagues to connect with, and as many leaders to meet."""
+    exclude: list[str] = Field(default_factory=list)
+    """Emails of people never suggested to anyone (executives' assistants, people on leave, …)."""
+
+    @field_validator("exclude")
+    @classmethod
+    def _lower_case(cls, value: list[str]) -> list[str]:
+        return [email.strip().lower() for email in value]
+
+
 class EngineConfig(_Section):
     """Where the data lives and what computes on it."""
 
@@ -274,6 +289,7 @@ class Config(_Section):
     study: StudyConfig = Field(default_factory=StudyConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
+    guidance: GuidanceConfig = Field(default_factory=GuidanceConfig)
     path: Path = Field(default=Path(CONFIG_FILENAME), exclude=True)
 
     @property
@@ -385,6 +401,10 @@ working_days = ["Mon", "Tue", "Wed", "Thu", "Fri"]
 segment_by = ["region", "segment", "channel"]
 bootstrap_resamples = 2000
 seed = 0
+
+[guidance]                          # personal guidance: docs/guidance.md
+max_suggestions = 5                 # colleagues to connect with, leaders to meet
+exclude = []                        # emails never suggested to anyone
 
 [engine]
 backend = "duckdb"                  # or "pyspark" (pip install 'repsight[spark]')

@@ -6,7 +6,8 @@
     ├── InputError                an input file cannot be read at all
     ├── StoreError                the workspace database refuses an operation
     ├── MetricsError              the stored data cannot be measured (no events, broken dates)
-    └── StudyError                the metrics cannot be studied (no reps with attainment, too few for tiers)
+    ├── StudyError                the metrics cannot be studied (no reps with attainment, too few for tiers)
+    └── GuidanceError             no guidance for this person or period (not on the roster, no metrics, no study)
 
 A bad *record* is not an exception: it goes to the quarantine table and the
 load goes on. These exceptions are for problems that stop a command; their
@@ -16,7 +17,16 @@ command line can print them without a traceback.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "InputError", "KeyFileError", "MetricsError", "RepsightError", "StoreError", "StudyError"]
+__all__ = [
+    "ConfigError",
+    "GuidanceError",
+    "InputError",
+    "KeyFileError",
+    "MetricsError",
+    "RepsightError",
+    "StoreError",
+    "StudyError",
+]
 
 
 class RepsightError(Exception):
@@ -51,3 +61,7 @@ class MetricsError(RepsightError):
 
 class StudyError(RepsightError):
     """The metrics cannot be studied: no reps with both metrics and attainment, or too few for tiers."""
+
+
+class GuidanceError(RepsightError):
+    """No guidance can be given: the person is not on the roster, has no metrics for the period, or there is no study yet."""

@@ -2,6 +2,7 @@
 
     workspace.py   init, ingest, quarantine, status
     analysis.py    metrics, analyze, export, report
+    guidance.py    advise
     web.py         serve, users add | set-role | reset-password | list
     demo.py        demo
     console.py     where output goes: terminal or pipe, errors, progress bars
@@ -13,7 +14,7 @@ which renders itself: `IngestReport` (`run_ingest`), `MetricsReport`
 `ExportResult` (`repsight.export.run_export`), `ReportResult`
 (`repsight.report.run_report`), `WorkspaceStatus` and `QuarantineList`
 (`repsight.workspace.workspace_status`, `quarantine_list`), `DemoResult` and
-`DemoAccounts` (`repsight.synth.demo`). They are Rich renderables, built by
+`DemoAccounts` (`repsight.synth.demo`), `Advice` (`repsight.guidance.run_advice`). They are Rich renderables, built by
 each stage's `render` module with `repsight.terminal`; the command line opens
 no store and runs no query. Errors of the `repsight.errors` tree are one
 line and exit with their class's code; `--debug` shows the traceback.
@@ -26,7 +27,7 @@ from typing import Annotated
 
 import typer
 
-from repsight.cli import analysis, demo, web, workspace
+from repsight.cli import analysis, demo, guidance, web, workspace
 from repsight.cli.console import debug as debugging
 from repsight.cli.console import err, error, set_debug
 from repsight.errors import RepsightError
@@ -57,6 +58,7 @@ for command in (
     analysis.analyze,
     analysis.export,
     analysis.report,
+    guidance.advise,
     web.serve,
 ):
     app.command()(command)

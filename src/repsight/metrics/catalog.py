@@ -64,6 +64,8 @@ class Metric:
     """Whether less of it is the better behaviour (a reply time): the study reads its gaps the other way round."""
     optional: bool = False
     """Whether it may be empty (null) for a person-period: no reply to a customer, no account owned. The study leaves such rows out of its comparisons."""
+    advised: bool = True
+    """Whether the guidance may name it as a gap to close (docs/guidance.md): never more work outside working hours."""
 
     @property
     def label_with_unit(self) -> str:
@@ -87,8 +89,11 @@ def _hours(
     headline_rank: int | None = None,
     dashboard: bool = False,
     viva: str | None = None,
+    advised: bool = True,
 ) -> Metric:
-    return Metric(name, label, short, "hours/week", "h/wk", "hours", "week", study_rank, headline_rank, dashboard, viva)
+    return Metric(
+        name, label, short, "hours/week", "h/wk", "hours", "week", study_rank, headline_rank, dashboard, viva, advised=advised
+    )
 
 
 def _count(
@@ -123,6 +128,7 @@ CATALOG: tuple[Metric, ...] = (
         "after hours",
         study_rank=10,
         viva="After_hours_collaboration_hours",
+        advised=False,
     ),
     _count("meetings", "Meetings", "meetings", "meetings/week", "/wk", viva="Meetings"),
     _count("emails_sent", "Emails sent", "sent", "emails/week", "/wk", viva="Emails_sent"),
