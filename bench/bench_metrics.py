@@ -5,6 +5,8 @@
     .venv/bin/python bench/bench_metrics.py --baseline-limit 1200 # give pandas/networkx at most 20 minutes each
     .venv/bin/python bench/bench_metrics.py --people 1500 --only engine pandas --repeat 3
                                                 # engine and pandas in turn, three times; medians kept
+    .venv/bin/python bench/bench_metrics.py --people 1500 --only generate engine engine_before --now 4b56300 --repeat 3
+                                                # a new company; the engines of 4b56300 and 1460fc5 in turn
 
 Each company is generated straight into a workspace (`bench/bulk`,
 no text exports). Every step runs in its own process, so its time and peak
@@ -13,6 +15,16 @@ memory (max RSS) are its own:
 - `engine`: `repsight.metrics.run_metrics` on DuckDB, all of it: both
   tables, the graphs, storing the results; its steps are timed too, and
   "tables" (everything but the graphs) is what pandas is compared with.
+- `engine_before`: the same, by the engine before issue 16's customer
+  engagement (commit 1460fc5, `BEFORE`), on a copy of the same company made
+  as that commit stores it (schema version 2: without the account owners,
+  `account_touches` and the newer metric columns). Its `src/` is extracted
+  with `git archive` into the out folder once per run, and the step runs
+  with it first on `PYTHONPATH`; the copy is made once per run too, before
+  the steps. What the new columns cost is `engine` less `engine_before`.
+  `engine` is the working tree's engine, or with `--now REV` that of commit
+  REV, run the same way as the engine before (on a copy made as REV stores
+  it): a fixed commit, where others edit the working tree meanwhile.
 - `pandas`: the same rules written in plain pandas (`oracle_person_week` of
   `tests/support/metrics_oracle.py`, the oracle the tests compare the engine with), on
   tables read from the same workspace; the reading is not counted. It stops
@@ -33,6 +45,7 @@ import argparse
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,13 +63,19 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "benchmark-key-0123456789abcdef"
+BEFORE = "1460fc5"
+"""The engine before issue 16's customer-engagement metrics (it already stores `messages.parent_key`: schema version 2)."""
+STEPS = ("engine", "engine_before", "pandas", "igraph", "networkx")
+ENGINES = ("engine", "engine_before")
+ENGINE_STEPS = ("events", "network", "tables", "graph", "store")
+"""The engine's own timed steps (`MetricsReport.steps`), in the order it runs them."""
 # A baseline is stopped above this resident memory, before the kernel's OOM killer (24 GiB machine).
 BASELINE_MEMORY_MB = 16 * 1024
 
 
-def _run_step(step: str, folder: Path, limit: float | None = None) -> dict[str, object]:
+def _run_step(step: str, folder: Path, limit: float | None = None, env: dict[str, str] | None = None) -> dict[str, object]:
     """Run one step in a new process; a baseline (with a `limit`) is stopped past it or past BASELINE_MEMORY_MB."""
-    return run_step(__file__, step, folder, KEY, limit, BASELINE_MEMORY_MB if limit is not None else None)
+    return run_step(__file__, step, folder, KEY, limit, BASELINE_MEMORY_MB if limit is not None else None, env)
 
 
 def _peak_mb() -> float:
@@ -75,6 +94,8 @@ def step_generate(folder: Path, people: int, months: int) -> dict[str, object]:
     config = load_config(folder)
     with _open(config) as store:
         rows = {name: store.count(name) for name in ("messages", "message_recipients", "meetings", "meeting_attendees")}
+        rows["replies"] = int(store.table("messages").parent_key.count().execute())
+        rows["owned_accounts"] = int(store.table("accounts").owner.count().execute())
     return {"seconds": seconds, "peak_mb": _peak_mb(), "rows": rows}
 
 
@@ -85,11 +106,14 @@ def _open(config: Config) -> Store:
 
 
 def step_engine(folder: Path) -> dict[str, object]:
+    """Return what `run_metrics` measured: of today's engine, or of the one first on PYTHONPATH (`engine_before`)."""
+    import repsight
     from repsight import load_config
     from repsight.metrics import run_metrics
 
     report = run_metrics(load_config(folder))
     return {
+        "code": str(Path(repsight.__file__).parents[1]),
         "seconds": report.seconds,
         "peak_mb": _peak_mb(),
         "steps": report.steps,
@@ -97,6 +121,70 @@ def step_engine(folder: Path) -> dict[str, object]:
         "person_periods": report.person_periods,
         "estimated": report.estimated_betweenness,
     }
+
+
+def step_downgrade(folder: Path) -> dict[str, object]:
+    """Return what was dropped after making the workspace's database what the engine on PYTHONPATH stores.
+
+    Run with an extracted commit's src first on PYTHONPATH (`BEFORE`'s, or
+    `--now`'s): its `repsight.schema` says which tables and columns it knows
+    (1460fc5: schema version 2); every other table and column is dropped and
+    `schema_version` set to its version, so that its `Store.open` finds
+    nothing to refuse. The store has no way to
+    drop a column, so this talks to DuckDB itself: it is the benchmark's
+    setup, not a use of the package.
+    """
+    import duckdb
+
+    import repsight
+    from repsight import load_config
+    from repsight.config import Config
+    from repsight.schema import SCHEMA_VERSION, TABLES
+
+    started = time.perf_counter()
+    dropped = _drop_sections(folder / "repsight.toml", set(Config.model_fields))
+    with duckdb.connect(str(load_config(folder).database_path)) as con:
+        stored: dict[str, list[str]] = {}
+        for table, column in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main' ORDER BY ordinal_position"
+        ).fetchall():
+            stored.setdefault(table, []).append(column)
+        for table, columns in stored.items():
+            if table not in TABLES:
+                con.execute(f'DROP TABLE "{table}"')
+                dropped.append(table)
+                continue
+            for column in columns:
+                if column not in TABLES[table]:
+                    con.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+                    dropped.append(f"{table}.{column}")
+        con.execute("UPDATE workspace SET value = ? WHERE name = 'schema_version'", [str(SCHEMA_VERSION)])
+        con.execute("CHECKPOINT")
+    return {
+        "seconds": time.perf_counter() - started,
+        "code": str(Path(repsight.__file__).parents[1]),
+        "schema_version": SCHEMA_VERSION,
+        "dropped": dropped,
+    }
+
+
+def _drop_sections(path: Path, known: set[str]) -> list[str]:
+    """Return the sections of a workspace's configuration that the engine on PYTHONPATH does not know, after removing them.
+
+    A later repsight writes sections an older one refuses as unknown
+    settings (`[guidance]`, issue 17); each goes whole, to the next header.
+    """
+    kept, dropped, skipping = [], [], False
+    for line in path.read_text().splitlines(keepends=True):
+        header = re.match(r"\s*\[([A-Za-z_]+)\]", line)
+        if header:
+            skipping = header.group(1) not in known
+            if skipping:
+                dropped.append(f"[{header.group(1)}]")
+        if not skipping:
+            kept.append(line)
+    path.write_text("".join(kept))
+    return dropped
 
 
 def step_pandas(folder: Path) -> dict[str, object]:
@@ -168,7 +256,16 @@ def main() -> None:
     parser.add_argument("--size", type=int, nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--table", action="store_true", help="print the table of the last run's results.json")
     parser.add_argument(
-        "--only", nargs="*", help="rerun just these steps on the companies of the last run (e.g. --only igraph networkx)"
+        "--only",
+        nargs="*",
+        choices=("generate", *STEPS),
+        help="rerun just these steps on the companies of the last run (e.g. --only igraph networkx); "
+        "with `generate`, on new companies (e.g. --only generate engine engine_before)",
+    )
+    parser.add_argument(
+        "--now",
+        metavar="REV",
+        help="run `engine` from this commit's src (extracted, as for engine_before), not from the working tree",
     )
     parser.add_argument(
         "--repeat",
@@ -177,35 +274,63 @@ def main() -> None:
         help="run the steps this many times, taking turns, and keep each step's median run (the machine is shared and noisy)",
     )
     args = parser.parse_args()
+    args.out = args.out.resolve()  # the engine before is found by absolute path
     if args.table:
         _print_table(json.loads((args.out / "results.json").read_text()))
         return
     if args.step:
-        steps = {"engine": step_engine, "pandas": step_pandas, "igraph": step_igraph, "networkx": step_networkx}
+        steps = {
+            "engine": step_engine,
+            "engine_before": step_engine,
+            "downgrade": step_downgrade,
+            "pandas": step_pandas,
+            "igraph": step_igraph,
+            "networkx": step_networkx,
+        }
         result = step_generate(args.folder, *args.size) if args.step == "generate" else steps[args.step](args.folder)
         print(json.dumps(result))
         return
     results = []
     saved = args.out / "results.json"
     earlier = {r["people"]: r for r in json.loads(saved.read_text())} if saved.exists() else {}
+    generate = not args.only or "generate" in args.only
+    chosen = [s for s in STEPS if s in args.only] if args.only else list(STEPS)
+    # Each engine run from an extracted commit: its src (PYTHONPATH) and, per company, a workspace made as it stores it.
+    extracted = {"engine_before": BEFORE, **({"engine": args.now} if args.now and "engine" in chosen else {})}
+    sources = {step: _extract(args.out, rev) for step, rev in extracted.items() if step in chosen}
+    code = {step: _revision(rev) for step, rev in extracted.items() if step in sources}
+    code.setdefault("engine", _working_tree())
     for people in args.people:
         folder = args.out / f"people-{people}"
         row: dict[str, object]
-        if args.only:
-            row = earlier[people]
+        if not generate:
+            if not (folder / "repsight.toml").exists():
+                raise SystemExit(f"no company of {people:,} people in {folder}: run without --only (or with --only generate …)")
+            row = earlier.get(people, {"people": people, "months": args.months})
         else:
             shutil.rmtree(folder, ignore_errors=True)
             generated = _run_generate(folder, people, args.months)
+            # A new company: the earlier run's figures were measured on other data, and go.
             row = {"people": people, "months": args.months, "generate": generated}
             print(f"{people:,} people: generated {generated['rows']} in {float(str(generated['seconds'])):.0f} s", flush=True)
+        folders = {step: folder for step in chosen}
+        for step, src in sources.items():
+            folders[step], row[f"{step}_workspace"] = _workspace_for(folder, src)
+            print(f"  {step} workspace: {json.dumps(row[f'{step}_workspace'])}", flush=True)
         runs: dict[str, list[dict[str, object]]] = {}
         for _ in range(args.repeat):
-            for step in args.only or ("engine", "pandas", "igraph", "networkx"):
+            for step in chosen:
                 if any(run.get("stopped") for run in runs.get(step, [])):
                     continue  # a baseline past its limit once is past it every time
-                limit = None if step in ("engine", "igraph") else args.baseline_limit
-                runs.setdefault(step, []).append(_run_step(step, folder, limit))
-                print(f"  {step}: {json.dumps(runs[step][-1])}", flush=True)
+                limit = None if step in (*ENGINES, "igraph") else args.baseline_limit
+                src = sources.get(step)
+                run = _run_step(step, folders[step], limit, {"PYTHONPATH": str(src)} if src else None)
+                if src and run.get("code") != str(src):
+                    raise SystemExit(f"{step} ran the engine of {run.get('code')}, not of {src}")
+                if step in code:
+                    run["revision"] = code[step]
+                runs.setdefault(step, []).append(run)
+                print(f"  {step}: {json.dumps(run)}", flush=True)
         for step, done in runs.items():
             row[step] = _median_run(done, step)
         results.append(row)
@@ -216,6 +341,44 @@ def main() -> None:
     _print_table(results)
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _revision(rev: str) -> str:
+    """Return the short hash of a commit."""
+    return _git("rev-parse", "--short", f"{rev}^{{commit}}")
+
+
+def _working_tree() -> str:
+    """Return what the working tree's engine is: HEAD's short hash, and whether src/ differs from it."""
+    changed = _git("status", "--porcelain", "--", "src")
+    return f"working tree at {_revision('HEAD')}{', src changed' if changed else ''}"
+
+
+def _extract(out: Path, rev: str) -> Path:
+    """Return the `src` folder of commit `rev`, extracted (anew) into the out folder with `git archive`."""
+    target = out / f"engine-{_revision(rev)}"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target / "src"
+
+
+def _workspace_for(folder: Path, src: Path) -> tuple[Path, dict[str, object]]:
+    """Return a copy of the company's workspace made as the engine of `src` stores it, and what making it took and dropped."""
+    copy = folder.with_name(f"{folder.name}-{src.parent.name}")
+    shutil.rmtree(copy, ignore_errors=True)
+    started = time.perf_counter()
+    shutil.copytree(folder, copy)
+    copied = time.perf_counter() - started
+    result = _run_step("downgrade", copy, env={"PYTHONPATH": str(src)})
+    if result.get("code") != str(src):
+        raise SystemExit(f"the downgrade ran the schema of {result.get('code')}, not of {src}")
+    return copy, {**result, "copy_seconds": copied}
+
+
 def _tables_seconds(engine: dict[str, object]) -> float:
     """Return the seconds of an engine run without its graphs: what pandas is compared with."""
     steps = engine["steps"]
@@ -224,16 +387,21 @@ def _tables_seconds(engine: dict[str, object]) -> float:
 
 
 def _median_run(runs: list[dict[str, object]], step: str) -> dict[str, object]:
-    """Return the median of a step's runs (by the seconds compared: the engine's without graphs), with every run's seconds.
+    """Return the median of a step's runs (by the seconds compared: an engine's without graphs), with every run's seconds.
 
     Of an even number of runs, the faster of the two middle ones.
     """
 
     def seconds(run: dict[str, object]) -> float:
-        return _tables_seconds(run) if step == "engine" else float(str(run["seconds"]))
+        return _tables_seconds(run) if step in ENGINES else float(str(run["seconds"]))
 
     ordered = sorted(runs, key=seconds)
-    return {**ordered[(len(ordered) - 1) // 2], "runs": [round(seconds(run), 2) for run in runs]}
+    median = ordered[(len(ordered) - 1) // 2]
+    result = {**median, "runs": [round(seconds(run), 2) for run in runs]}
+    if step in ENGINES:
+        result["runs_all"] = [round(float(str(run["seconds"])), 2) for run in runs]
+        result["runs_peak_mb"] = [round(float(str(run["peak_mb"]))) for run in runs]
+    return result
 
 
 def _run_generate(folder: Path, people: int, months: int) -> dict[str, object]:
@@ -244,33 +412,89 @@ def _run_generate(folder: Path, people: int, months: int) -> dict[str, object]:
 
 
 def _print_table(results: list[dict[str, object]]) -> None:
-    print("\n| people | step | seconds | peak MB | engine is faster by |")
-    print("|---:|---|---:|---:|---|")
-    for row in results:
-        engine, pandas, igraph, networkx = (row[s] for s in ("engine", "pandas", "igraph", "networkx"))
-        assert isinstance(engine, dict) and isinstance(pandas, dict) and isinstance(igraph, dict) and isinstance(networkx, dict)
-        tables = _tables_seconds(engine)
-        lines = [
-            ("engine, all", float(engine["seconds"]), engine, ""),
-            ("engine, tables (no graphs)", tables, engine, ""),
-            ("pandas, person_week", float(pandas["seconds"]), pandas, tables),
-            ("engine, graphs (igraph)", float(igraph["seconds"]), igraph, ""),
-            ("networkx, graphs", float(networkx["seconds"]), networkx, float(igraph["seconds"])),
+    """Print the engine against its baselines, then (where both ran) the engine now against the engine before issue 16."""
+    lines = [line for row in results for line in _baseline_lines(row)]
+    if lines:
+        print("\n| people | step | seconds | peak MB | engine is faster by |")
+        print("|---:|---|---:|---:|---|")
+        print("\n".join(lines))
+    compared = [row for row in results if all(isinstance(row.get(step), dict) for step in ENGINES)]
+    if compared:
+        _print_engagement_cost(compared)
+
+
+def _baseline_lines(row: dict[str, object]) -> list[str]:
+    """Return the table lines of one company's engine and baselines: the steps it has results of."""
+    engine, pandas, igraph, networkx = (row.get(s) for s in ("engine", "pandas", "igraph", "networkx"))
+    tables = _tables_seconds(engine) if isinstance(engine, dict) else None
+    wanted: list[tuple[str, dict[str, object] | None, float | None, float | str]] = [
+        ("engine, all", engine if isinstance(engine, dict) else None, None, ""),
+        ("engine, tables (no graphs)", engine if isinstance(engine, dict) else None, tables, ""),
+        ("pandas, person_week", pandas if isinstance(pandas, dict) else None, None, tables if tables is not None else ""),
+        ("engine, graphs (igraph)", igraph if isinstance(igraph, dict) else None, None, ""),
+        ("networkx, graphs", networkx if isinstance(networkx, dict) else None, None, "igraph"),
+    ]
+    lines = []
+    for name, result, own, base in wanted:
+        if result is None:
+            continue
+        if base == "igraph":
+            base = float(str(igraph["seconds"])) if isinstance(igraph, dict) else ""
+        seconds = own if own is not None else float(str(result["seconds"]))
+        stopped = result.get("stopped") if base != "" else None
+        times = seconds / float(base) if base != "" else 0.0
+        if stopped:  # a lower bound: one decimal, rounded down, never up past it
+            times = math.floor(times * 10) / 10
+        shown_times = f"{times:.1f}" if times < 10 or stopped else f"{times:.0f}"
+        ratio = f"{'more than ' if stopped else ''}{shown_times}×" if base != "" else ""
+        shown = f"{seconds:,.1f}" + (f" (stopped: {stopped} limit)" if stopped else "")
+        runs = result.get("runs")
+        if isinstance(runs, list) and len(runs) > 1 and name != "engine, all":
+            shown += f" (median of {', '.join(f'{run:.1f}' for run in runs)})"
+        if stopped == "memory":
+            ratio = "did not finish within 16 GiB"
+        lines.append(f"| {row['people']:,} | {name} | {shown} | {float(str(result['peak_mb'])):,.0f} | {ratio} |")
+    return lines
+
+
+def _print_engagement_cost(rows: list[dict[str, object]]) -> None:
+    """Print the engine before issue 16 and now on the same company, same run: seconds, peak memory and the difference."""
+    print("\n| people | engine | seconds, tables (no graphs) | seconds, all | peak MB |")
+    print("|---:|---|---:|---:|---:|")
+    for row in rows:
+        before, now = row["engine_before"], row["engine"]
+        assert isinstance(before, dict) and isinstance(now, dict)
+        figures = {}
+        now_name = f"engine now ({now.get('revision', 'working tree')})"
+        for step, name, run in (("engine_before", f"engine before issue 16 ({BEFORE})", before), ("engine", now_name, now)):
+            figures[step] = (_tables_seconds(run), float(str(run["seconds"])), float(str(run["peak_mb"])))
+            tables, total, peak = figures[step]
+            print(
+                f"| {row['people']:,} | {name} | {tables:,.1f}{_runs(run, 'runs')} | {total:,.1f}{_runs(run, 'runs_all')} "
+                f"| {peak:,.0f}{_runs(run, 'runs_peak_mb', '.0f')} |"
+            )
+        change = [
+            f"{n - b:+,.1f} s ({(n - b) / b:+.0%})"
+            for b, n in zip(figures["engine_before"][:2], figures["engine"][:2], strict=True)
         ]
-        for name, seconds, result, base in lines:
-            stopped = result.get("stopped") if base != "" else None
-            times = seconds / float(base) if base != "" else 0.0
-            if stopped:  # a lower bound: one decimal, rounded down, never up past it
-                times = math.floor(times * 10) / 10
-            shown_times = f"{times:.1f}" if times < 10 or stopped else f"{times:.0f}"
-            ratio = f"{'more than ' if stopped else ''}{shown_times}×" if base != "" else ""
-            shown = f"{seconds:,.1f}" + (f" (stopped: {stopped} limit)" if stopped else "")
-            runs = result.get("runs")
-            if isinstance(runs, list) and len(runs) > 1 and name != "engine, all":
-                shown += f" (median of {', '.join(f'{run:.1f}' for run in runs)})"
-            if stopped == "memory":
-                ratio = "did not finish within 16 GiB"
-            print(f"| {row['people']:,} | {name} | {shown} | {float(str(result['peak_mb'])):,.0f} | {ratio} |")
+        b, n = figures["engine_before"][2], figures["engine"][2]
+        print(f"| {row['people']:,} | difference | {change[0]} | {change[1]} | {n - b:+,.0f} MB ({(n - b) / b:+.0%}) |")
+    print(f"\n| people | engine | {' | '.join(ENGINE_STEPS)} |")
+    print(f"|---:|---|{'---:|' * len(ENGINE_STEPS)}")
+    for row in rows:
+        for step, name in (("engine_before", f"before ({BEFORE})"), ("engine", "now")):
+            run = row[step]
+            assert isinstance(run, dict) and isinstance(run["steps"], dict)
+            seconds = [f"{float(run['steps'].get(s, 0.0)):,.1f}" for s in ENGINE_STEPS]
+            print(f"| {row['people']:,} | {name} | {' | '.join(seconds)} |")
+
+
+def _runs(run: dict[str, object], key: str, shown: str = ".1f") -> str:
+    """Return ' (runs: a, b, c)', every run's figure, for a step run more than once (the median run is the one by tables seconds)."""
+    runs = run.get(key)
+    if not isinstance(runs, list) or len(runs) < 2:
+        return ""
+    return f" (runs: {', '.join(f'{float(r):{shown}}' for r in runs)})"
 
 
 if __name__ == "__main__":

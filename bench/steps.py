@@ -22,9 +22,15 @@ def rss_mb(pid: int) -> float:
 
 
 def run_step(
-    script: str, step: str, folder: Path, key: str, limit: float | None = None, memory_mb: float | None = None
+    script: str,
+    step: str,
+    folder: Path,
+    key: str,
+    limit: float | None = None,
+    memory_mb: float | None = None,
+    env: dict[str, str] | None = None,
 ) -> dict[str, object]:
-    """Run `script --step STEP --folder FOLDER`; return the JSON of its last line of output.
+    """Run `script --step STEP --folder FOLDER`, with `env` added to the environment; return the JSON of its last line of output.
 
     The process's resident memory is sampled every half second; `peak_mb` is
     the step's own figure where it reports one, else the largest sample. A
@@ -33,7 +39,8 @@ def run_step(
     """
     command = [sys.executable, script, "--step", step, "--folder", str(folder)]
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, env={**os.environ, "REPSIGHT_KEY": key}, text=True)
+    environment = {**os.environ, "REPSIGHT_KEY": key, **(env or {})}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, env=environment, text=True)
     peak = 0.0
     while True:
         try:

@@ -5,7 +5,10 @@ few thousand people); `generate_store` skips the files: the same org chart,
 skills and KPIs (`build_company`, `quarter_skills` and `_kpis` with the same
 seed give the same people and results), then activity.py's weekly behaviour
 drawn with numpy for everyone at once (`bulk.events`), appended to the store
-a few weeks at a time so that memory stays flat whatever the size.
+a few weeks at a time so that memory stays flat whatever the size. As the
+demo's generator does, accounts name their owning rep (`accounts.owner`,
+`account_domains.owner`) and some emails answer others (`messages.parent_key`,
+`bulk.replies`), so that every customer-engagement metric meets data.
 
     .venv/bin/python bench/bulk OUT_FOLDER --people 10000 --months 18 --seed 7
 
@@ -30,6 +33,7 @@ import pyarrow.compute as pc
 
 from bulk.events import Columns, Sink, to_arrow, week
 from bulk.org import Clock, OrgArrays, build_arrays
+from bulk.replies import reply_draws
 from repsight.config import Config
 from repsight.errors import StoreError
 from repsight.privacy import domain_of, pseudonym
@@ -166,7 +170,10 @@ def _start_load(store: Store, kind: str) -> int:
 def _reference_tables(
     company: Company, org: OrgArrays, kpis: list[tuple[str, str, float, float]], names: pa.Array
 ) -> dict[str, pa.Table]:
-    """Return people, identities, accounts, account_domains and kpis as the loaders store them (load_id aside)."""
+    """Return people, identities, accounts, account_domains and kpis as the loaders store them (load_id aside).
+
+    Accounts carry their owner as the accounts loader stores `owner_email`: the rep's pseudonym.
+    """
     staff = company.employees
     employees = names.slice(0, len(staff))
     manager = pa.array(org.manager, mask=org.manager < 0)
@@ -197,6 +204,9 @@ def _reference_tables(
     )
     accounts = company.accounts
     row = {e.email: i for i, e in enumerate(staff)}
+    # The CRM owner of a customer or prospect account is its rep; partners and vendors have none.
+    owned_by = np.array([row[a.owner] if a.owner is not None else -1 for a in accounts], np.int64)
+    owner = pc.take(employees, pa.array(owned_by, mask=owned_by < 0))
     periods = {period: parse_period(period) for period in {p for _, p, _, _ in kpis}}
     return {
         "people": people,
@@ -207,6 +217,7 @@ def _reference_tables(
                 "name": [a.name for a in accounts],
                 "type": [a.type for a in accounts],
                 "domains": [a.domain for a in accounts],
+                "owner": owner,
             }
         ),
         "account_domains": pa.table(
@@ -214,6 +225,7 @@ def _reference_tables(
                 "domain": [a.domain for a in accounts],
                 "account_id": [a.account_id for a in accounts],
                 "type": [a.type for a in accounts],
+                "owner": owner,
             }
         ),
         "kpis": pa.table(
@@ -252,6 +264,7 @@ def _write_events(
     """
     weeks = _weeks(start, end)
     clock = Clock(org.zones, start - timedelta(days=7), end + timedelta(days=14))
+    replies = reply_draws(org, seed, weeks[0])
     per_batch = max(1, batch_messages // (MESSAGES_PER_PERSON_WEEK * org.employees))
     salt = seed * 1_000_003 + 0x5EED
     counts = dict.fromkeys(EVENT_TABLES, 0)
@@ -283,7 +296,7 @@ def _write_events(
             sink = Sink(draws)
             for monday in weeks[i : i + per_batch]:
                 quarter, quarter_start = quarter_of(monday)
-                week(org, clock, draws, sink, monday, quarter, (monday - quarter_start).days // 7, params)
+                week(org, clock, draws, sink, monday, quarter, (monday - quarter_start).days // 7, params, replies)
             tables = sink.rows(org, numbers)
             numbers = (numbers[0] + sink.messages, numbers[1] + sink.meetings)
             del sink

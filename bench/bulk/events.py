@@ -14,7 +14,8 @@ tentative, needs-action or none, not only none. And it adds what
 activity.py lacks, so that every rule of docs/metrics.md meets data: mail
 from external domains of no account, an outside adviser in one customer
 meeting in a hundred, and each region's quarterly 9-hour kick-off (longer
-than the metrics' longest counted meeting).
+than the metrics' longest counted meeting). Replies (`messages.parent_key`)
+are chosen in `bulk.replies`, from a stream of their own.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bulk.org import DAY_US, MINUTE_US, Clock, OrgArrays, ceil_half_hours, contacts, day_number, pick
+from bulk.replies import ReplyDraws, answer_colleagues, answer_customers
 from repsight.synth.activity import Params
 
 __all__ = ["RESPONSES", "Columns", "Sink", "hex_keys", "to_arrow", "week"]
@@ -59,8 +61,8 @@ def _mix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return result
 
 
-def hex_keys(numbers: I64, salt: int) -> pa.Array:
-    """Return 32-hex-character keys of event numbers: distinct numbers give distinct keys.
+def hex_keys(numbers: I64, salt: int, valid: Bools | None = None) -> pa.Array:
+    """Return 32-hex-character keys of event numbers: distinct numbers give distinct keys; null where `valid` is False.
 
     The first half is a bijection of the number, the second of the number
     and another salt; keys look like the store's hashed keys.
@@ -74,7 +76,8 @@ def hex_keys(numbers: I64, salt: int) -> pa.Array:
     text[:, 0::2] = _HEX[raw >> 4]
     text[:, 1::2] = _HEX[raw & 15]
     offsets = np.arange(0, 32 * (n + 1), 32, dtype=np.int32)
-    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(text)])
+    nulls = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(pa.string(), n, [nulls, pa.py_buffer(offsets), pa.py_buffer(text)])
 
 
 def _timestamps(us: I64) -> pa.Array:
@@ -88,13 +91,19 @@ class Sink:
         self.rng = rng
         self.messages = 0
         self.meetings = 0
-        self._m: dict[str, list[npt.NDArray[np.generic]]] = {k: [] for k in ("sender", "sent", "r_msg", "r_addr", "r_kind")}
+        self._m: dict[str, list[npt.NDArray[np.generic]]] = {
+            k: [] for k in ("sender", "sent", "parent", "r_msg", "r_addr", "r_kind")
+        }
         self._g: dict[str, list[npt.NDArray[np.generic]]] = {
             k: [] for k in ("organizer", "start", "end", "series", "flags", "a_mtg", "a_addr", "a_resp")
         }
 
-    def message(self, sender: I64, sent: I64, to: I64, cc: I64 | None = None) -> None:
-        """Add messages; `to` and `cc` hold each message's recipients in a row, -1 where there are fewer."""
+    def message(self, sender: I64, sent: I64, to: I64, cc: I64 | None = None, parent: I64 | None = None) -> None:
+        """Add messages; `to` and `cc` hold each message's recipients in a row, -1 where there are fewer.
+
+        `parent` holds the number in this batch (`messages` before the call
+        that added it, plus its position) of the message each answers, -1 for none.
+        """
         n = len(sender)
         if n == 0:
             return
@@ -108,6 +117,7 @@ class Sink:
             self._m["r_kind"].append(np.full(len(rows), kind, np.int8))
         self._m["sender"].append(sender)
         self._m["sent"].append(sent)
+        self._m["parent"].append(np.full(n, -1, np.int64) if parent is None else parent)
         self.messages += n
 
     def broadcast(self, sender: int, sent: int, recipients: I64) -> None:
@@ -181,6 +191,9 @@ class Sink:
         r_msg, r_addr, r_kind = r_msg[firsts], r_addr[firsts], r_kind[firsts]
         count = np.bincount(r_msg, minlength=self.messages)
         kept = np.flatnonzero(count > 0)
+        # A reply's parent is a stored message (one with a recipient) or none.
+        parent = m["parent"][kept]
+        parent = np.where((parent >= 0) & (count[np.maximum(parent, 0)] > 0), first[0] + parent, -1)
 
         # Attendees: the organiser's row comes first, so it wins over an invitation to themself.
         a_mtg, a_addr, a_resp = g["a_mtg"], g["a_addr"], g["a_resp"]
@@ -195,6 +208,7 @@ class Sink:
                 "sent": m["sent"][kept],
                 "sender": m["sender"][kept],
                 "count": count[kept].astype(np.int64),
+                "parent": parent,
             },
             "message_recipients": {"number": first[0] + r_msg, "address": r_addr, "kind": r_kind},
             "meetings": {
@@ -225,6 +239,7 @@ def to_arrow(name: str, columns: Columns, names: pa.Array, domains: pa.Array, sa
                 "sender": names.take(sender),
                 "sender_domain": domains.take(sender),
                 "recipient_count": pa.array(columns["count"]),
+                "parent_key": hex_keys(np.maximum(columns["parent"], 0), salt, columns["parent"] >= 0),
             }
         )
     if name == "meetings":
@@ -260,9 +275,17 @@ def to_arrow(name: str, columns: Columns, names: pa.Array, domains: pa.Array, sa
 
 
 def week(
-    o: OrgArrays, clock: Clock, rng: np.random.Generator, sink: Sink, monday: date, quarter: str, week_of_quarter: int, p: Params
+    o: OrgArrays,
+    clock: Clock,
+    rng: np.random.Generator,
+    sink: Sink,
+    monday: date,
+    quarter: str,
+    week_of_quarter: int,
+    p: Params,
+    replies: ReplyDraws,
 ) -> None:
-    """Add one week of the company's events to `sink`: activity.py's behaviour, drawn in bulk."""
+    """Add one week of the company's events to `sink`: activity.py's behaviour, drawn in bulk; replies from `replies`' stream."""
     first = day_number(monday)
     active = (o.hire < first + 7) & (o.leave > first)
 
@@ -319,11 +342,18 @@ def week(
     rep = np.repeat(ra, rng.poisson(p.customer_emails_sent_per_week * customer_rate))
     me, n = o.reps[rep], len(rep)
     to = contacts(rng, o, pick(rng, o.customers, rep), rng.integers(1, 3, n), 2)
-    sink.message(me, local_time(me, 0.08), to, np.where(rng.random(n) < 0.1, o.engineer[rep], -1))
-    rep = np.repeat(ra, rng.poisson(p.customer_emails_received_per_week * customer_rate))
-    me, n = o.reps[rep], len(rep)
-    sender = contacts(rng, o, pick(rng, o.customers, rep), np.ones(n, np.int64), 1)[:, 0]
-    sink.message(sender, local_time(me, 0.15), me)
+    sent_at, cc = local_time(me, 0.08), np.where(rng.random(n) < 0.1, o.engineer[rep], -1)
+    heard_rep = np.repeat(ra, rng.poisson(p.customer_emails_received_per_week * customer_rate))
+    heard_me = o.reps[heard_rep]
+    sender = contacts(rng, o, pick(rng, o.customers, heard_rep), np.ones(len(heard_rep), np.int64), 1)[:, 0]
+    heard_at = local_time(heard_me, 0.15)
+    all_skills = o.skill[:, o.quarter[quarter]]
+    parent, sender, heard_at = answer_customers(
+        replies.rng, p, all_skills, replies.earliest, rep, sent_at, to[:, 0], heard_rep, heard_at, sender
+    )
+    numbered = sink.messages  # the received emails are numbered after the sent ones
+    sink.message(me, sent_at, to, cc, parent=np.where(parent >= 0, numbered + n + parent, -1))
+    sink.message(sender, heard_at, heard_me)
 
     sizes = o.network[0][ra + 1] - o.network[0][ra]
     rep = np.repeat(ra, rng.poisson(p.interactions_per_contact_per_week * network_rate * sizes))
@@ -338,8 +368,13 @@ def week(
     organizer = np.where(mine, me, contact)[meet]
     start, end = slot(organizer, lengths(int(meet.sum()), (15, 30, 60), (0.1, 0.8, 0.1)))
     sink.meeting(organizer, start, end, col(np.where(mine, contact, me)[meet], third[meet]), decline=0.04)
-    sink.message(me[sends], local_time(me[sends], 0.1), contact[sends], third[sends])
-    sink.message(contact[receives], local_time(contact[receives], 0.1), me[receives], third[receives])
+    sent_at, heard_at = local_time(me[sends], 0.1), local_time(contact[receives], 0.1)
+    pair = me * o.size + contact
+    parent = answer_colleagues(replies.rng, p, pair[sends], sent_at, pair[receives], heard_at)
+    numbered = sink.messages
+    replying = np.where(parent >= 0, numbered + len(sent_at) + parent, -1)
+    sink.message(me[sends], sent_at, contact[sends], third[sends], parent=replying)
+    sink.message(contact[receives], heard_at, me[receives], third[receives])
 
     rep = np.repeat(ra, rng.poisson(p.senior_interactions_per_week * np.exp(p.senior_skill_effect * skill)))
     me, n = o.reps[rep], len(rep)
