@@ -25,6 +25,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from repsight.config import Config
+from repsight.guidance import advise_person, coaching
 from repsight.web import Accounts, dashboard
 from repsight.web.access import Access
 from repsight.web.app import create_app, session_secret
@@ -163,6 +164,29 @@ def check_team_page(ctx: Context, who: str, response: httpx.Response) -> None:
     small = len(_team(ctx, who)) < ctx.config.privacy.min_group_size
     assert ("data-figure" not in response.text) == small
     assert ('id="suppressed"' in response.text) == small
+    # The coaching view counts the reps below the manager (directly or not): shown for at least the minimum, never fewer.
+    assert ctx.data.guidance is not None
+    shown = coaching(ctx.data.guidance, ctx.person(who)).shown
+    assert ('id="coaching-gaps"' in response.text) == shown
+    assert ('id="coaching-suppressed"' in response.text) == (not shown)
+
+
+def check_coaching_api(ctx: Context, who: str, response: httpx.Response) -> None:
+    assert ctx.data.guidance is not None
+    found = response.json()
+    expected = coaching(ctx.data.guidance, ctx.person(who))
+    assert found == json.loads(json.dumps(expected.to_json()))
+    assert found["shown"] == (found["reps"] >= ctx.config.privacy.min_group_size)
+    assert found["members"] == []  # individuals only where configured
+    if not found["shown"]:
+        assert found["gaps"] == []
+
+
+def check_guidance_api(ctx: Context, who: str, response: httpx.Response) -> None:
+    """The rep's own guidance, as `repsight advise --json` writes it."""
+    assert ctx.data.guidance is not None
+    expected = advise_person(ctx.data.guidance, ctx.person(who)).to_json()
+    assert response.json() == json.loads(json.dumps(expected))
 
 
 def _smallest_group(segment: dict[str, Any]) -> int:
@@ -283,8 +307,15 @@ ROUTES: dict[tuple[str, str], Expect] = {
         lambda ctx, who: 401 if who == SIGNED_OUT else 200 if who == "rep" else 403,
         path=lambda ctx: f"/api/people/{ctx.cast.rep_person}/accounts",
     ),
+    # A person's guidance: their own only, like their list of accounts.
+    ("GET", "/api/people/{person}/guidance"): Expect(
+        lambda ctx, who: 401 if who == SIGNED_OUT else 200 if who == "rep" else 403,
+        path=lambda ctx: f"/api/people/{ctx.cast.rep_person}/guidance",
+        check=check_guidance_api,
+    ),
     ("GET", "/team"): Expect(only("manager"), location=signed_out_to_login, check=check_team_page),
     ("GET", "/api/team"): Expect(only("manager", api=True), check=check_team_api),
+    ("GET", "/api/team/coaching"): Expect(only("manager", api=True), check=check_coaching_api),
     ("GET", "/org"): Expect(only("executive"), location=signed_out_to_login, check=check_org_page),
     ("GET", "/api/org"): Expect(only("executive", api=True), check=check_org_api),
     ("GET", "/analysis"): Expect(only("analyst"), location=signed_out_to_login, audit=read_by("viewed person-level tables")),

@@ -34,6 +34,7 @@ __all__ = [
     "TopTier",
     "advise",
     "advise_person",
+    "gaps_of",
     "top_tier",
 ]
 
@@ -238,6 +239,11 @@ def _gaps(data: GuidanceData, person: str, period: str, segment: str | None) -> 
         (gaps if shortfall > 0 else strengths).append(found)
     gaps.sort(key=lambda g: (-g.score, g.metric))
     return gaps, strengths
+
+
+def gaps_of(data: GuidanceData, person: str, period: str) -> tuple[list[Gap], list[Gap]]:
+    """Return a person's gaps (largest first) and strengths in `period`, without the suggestions (the coaching view's counts)."""
+    return _gaps(data, person, period, _segment_of(data, person))
 
 
 def _window(data: GuidanceData, person: str, period: str) -> list[date]:

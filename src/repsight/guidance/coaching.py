@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from repsight.errors import GuidanceError
-from repsight.guidance.advice import Advice, advise_person
+from repsight.guidance.advice import Advice, advise_person, gaps_of
 from repsight.metrics.catalog import label
 from repsight.privacy import large_enough
 
@@ -58,13 +58,16 @@ def coaching(data: GuidanceData, manager: str, period: str | None = None) -> Coa
     shown = large_enough(len(members), data.config.privacy.min_group_size)
     if not shown:
         return Coaching(data.email(manager), period, len(members), False)
-    advice = [advise_person(data, member, period) for member in members]
+    # The counts need each member's gaps only; the whole advice (suggestions too) only where individuals are shown.
+    individuals = (
+        [advise_person(data, member, period) for member in members] if data.config.privacy.manager_sees_individuals else []
+    )
+    gap_lists = [a.gaps for a in individuals] if individuals else [gaps_of(data, member, period)[0] for member in members]
     counts: dict[str, dict[str, Any]] = {}
-    for found in advice:
-        for rank, gap in enumerate(found.gaps):
+    for gaps in gap_lists:
+        for rank, gap in enumerate(gaps):
             entry = counts.setdefault(gap.metric, {"metric": gap.metric, "label": label(gap.metric), "members": 0, "first": 0})
             entry["members"] += 1
             entry["first"] += rank == 0
     ranked = sorted(counts.values(), key=lambda e: (-e["members"], -e["first"], e["metric"]))
-    individuals = advice if data.config.privacy.manager_sees_individuals else []
     return Coaching(data.email(manager), period, len(members), True, ranked, individuals)

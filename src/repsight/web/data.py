@@ -5,6 +5,8 @@ at once, so that `repsight metrics` or `analyze` can run while the dashboard
 serves; `web.live` reads them again when those have changed the database.
 Everything here is plain pandas on small tables (people × weeks), answered
 from memory. Every aggregate over people goes through `repsight.privacy`.
+The personal guidance (`repsight.guidance`) is read in the same read, so
+that it is refreshed with the rest.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from repsight.errors import StudyError
+from repsight.errors import GuidanceError, StudyError
 from repsight.metrics.catalog import CATALOG, PERIOD_ONLY
 from repsight.metrics.catalog import metric as catalogued
 from repsight.privacy import group_quantiles, large_enough
@@ -26,6 +28,7 @@ from repsight.schema import HR_ATTRIBUTES
 
 if TYPE_CHECKING:
     from repsight.config import Config
+    from repsight.guidance import Advice, Coaching, GuidanceData
     from repsight.store import Store
     from repsight.study.document import StudyDocument
 
@@ -81,9 +84,15 @@ class WorkspaceData:
     """The study's rep-period rows (metrics, attainment, segments): for an organisation's own study."""
     touches: pd.DataFrame | None = None
     """Each account a person touched in a period (`account_touches`) with the account's name: each rep's own list."""
+    guidance: GuidanceData | None = None
+    """What the personal guidance reads; None where the workspace cannot give it yet (`guidance_missing` says why)."""
+    guidance_missing: str = "no guidance was read with this workspace's data"
+    """Why there is no guidance, and what to run (`repsight.errors.GuidanceError`'s message), where `guidance` is None."""
     _bands: dict[tuple[str, str], Band] = field(default_factory=dict)
     _period_bands: dict[tuple[str, str, str], PeriodBand] = field(default_factory=dict)
     _org_studies: dict[tuple[str, ...], tuple[StudyDocument, str]] = field(default_factory=dict)
+    _advice: dict[str, Advice] = field(default_factory=dict)
+    _coaching: dict[str, Coaching] = field(default_factory=dict)
 
     @cached_property
     def person_of_email(self) -> dict[str, str]:
@@ -209,6 +218,27 @@ class WorkspaceData:
             self._org_studies[key] = found
         return self._org_studies[key]
 
+    def advice(self, person: str) -> Advice:
+        """Return `person`'s guidance in their latest period (kept for the next visit); GuidanceError says why there is none."""
+        from repsight.guidance import advise_person
+
+        if person not in self._advice:
+            self._advice[person] = advise_person(self._guidance(), person)
+        return self._advice[person]
+
+    def coaching(self, manager: str) -> Coaching:
+        """Return the coaching view of `manager`'s team in the latest period (kept for the next visit); GuidanceError says why there is none."""
+        from repsight.guidance import coaching
+
+        if manager not in self._coaching:
+            self._coaching[manager] = coaching(self._guidance(), manager)
+        return self._coaching[manager]
+
+    def _guidance(self) -> GuidanceData:
+        if self.guidance is None:
+            raise GuidanceError(self.guidance_missing)
+        return self.guidance
+
     def warm(self) -> None:
         """Compute every group's bands now, so that no visitor waits for the first of a segment."""
         for segment in sorted(self.people["segment"].dropna().unique()):
@@ -226,6 +256,10 @@ class WorkspaceData:
             "_orgs",
         ):
             getattr(self, cached)
+        if self.guidance is not None:
+            self.guidance.ties_of("")  # indexes the ties by person
+            for cached in ("person_of_email", "period_names", "reports"):
+                getattr(self.guidance, cached)
 
     def top_period_band(self, person: str | None, metric: str, period: str) -> PeriodBand:
         """Return the top tier's quartiles of a period-only `metric` in `period` among reps of `person`'s segment; the company's when the segment is too small (or `person` is None)."""
@@ -422,7 +456,20 @@ def load_data(store: Store, config: Config) -> WorkspaceData:
     document, _ = latest_study(store, config)
     weeks["week"] = weeks["week"].astype(str)
     rep_rows, _ = rep_periods(store, config)
-    return WorkspaceData(config, people, weeks, periods, tiers, edges, document, rep_rows, _touches(store))
+    data = WorkspaceData(config, people, weeks, periods, tiers, edges, document, rep_rows, _touches(store))
+    data.guidance, data.guidance_missing = _guidance(store, config)
+    return data
+
+
+def _guidance(store: Store, config: Config) -> tuple[GuidanceData | None, str]:
+    """Return what the guidance reads; None and what to run for a workspace that cannot give it yet (measured before `week_ties` existed)."""
+    from repsight.guidance import load_guidance_data
+
+    try:
+        return load_guidance_data(store, config), ""
+    except GuidanceError as exc:
+        # The rest of the dashboard works without it: the guidance section says what to run.
+        return None, str(exc)
 
 
 def _touches(store: Store) -> pd.DataFrame | None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from repsight.errors import GuidanceError
+from repsight.metrics.catalog import metric as catalogued
 from repsight.privacy import group_mean, large_enough, suppress_small_study_groups
+from repsight.report.numbers import plain
 from repsight.schema import HR_ATTRIBUTES
 from repsight.web.charts import mean_by_week
 from repsight.web.data import BEHAVIOURS, ENGAGEMENT, LABELS, LOWER_IS_BETTER
@@ -18,17 +21,25 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from repsight.config import PrivacyConfig
+    from repsight.guidance import Gap, Suggestion
     from repsight.study.document import StudyDocument
     from repsight.web.access import User, Visit
     from repsight.web.data import WorkspaceData
 
 __all__ = [
+    "SHOWN_GAPS",
     "account_list",
+    "coaching_members",
+    "coaching_shows_members",
+    "coaching_view",
+    "gap_words",
+    "guidance_view",
     "org_view",
     "person_period_table",
     "person_view",
     "shown_study",
     "team_members",
+    "team_page_shows_members",
     "team_shows_members",
     "team_view",
     "with_top_tier",
@@ -80,6 +91,84 @@ def with_top_tier(view: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
+SHOWN_GAPS = 3
+"""The gaps a person's guidance names first (the others are listed below them), and a team member's in the coaching view."""
+_DIGITS = {"hours": 1, "count": 1, "percentile": 0, "ratio": 2, "percent": 0}
+"""Decimals of a figure in a sentence, by the metric's kind."""
+
+
+def gap_words(gap: Gap) -> str:
+    """Return a gap or a strength in plain words, e.g. "Customer time: 3.6 hours/week; the top sellers in your segment (SMB): 4.4 at the median"."""
+    entry = catalogued(gap.metric)
+    digits = _DIGITS.get(entry.kind, 2) if entry is not None else 2
+    where = f"your segment ({gap.group.removeprefix('segment ')})" if gap.group.startswith("segment ") else gap.group
+    unit = f" {gap.unit}" if gap.unit else ""
+    words = f"{gap.label}: {plain(gap.value, digits)}{unit}; the top sellers in {where}: {plain(gap.top_tier_median, digits)} at the median"
+    return words + ("; less is better here" if gap.better == "lower" else "")
+
+
+def _suggestion(found: Suggestion) -> dict[str, Any]:
+    return {"name": found.name, "email": found.email, "org": found.org, "reason": found.reason}
+
+
+def guidance_view(data: WorkspaceData, person: str) -> dict[str, Any]:
+    """Return a person's guidance in their latest period as the page shows it: their own only (`routes.policy.GUIDANCE`).
+
+    The gaps as sentences (largest first), the strengths, colleagues to
+    connect with, leaders to meet and the caveat; or only `missing`, what is
+    still to run (or why this person has none), where there is no guidance.
+    """
+    from repsight.guidance import CAVEAT
+
+    try:
+        advice = data.advice(person)
+    except GuidanceError as exc:
+        return {"missing": str(exc), "caveat": CAVEAT}
+    gaps = [{"metric": g.metric, "label": g.label, "words": gap_words(g)} for g in advice.gaps]
+    return {
+        "missing": None,
+        "period": advice.period,
+        "segment": advice.segment,
+        "gaps": gaps[:SHOWN_GAPS],
+        "more_gaps": gaps[SHOWN_GAPS:],
+        "strengths": [{"metric": g.metric, "label": g.label, "words": gap_words(g)} for g in advice.strengths],
+        "connect_with": [_suggestion(s) for s in advice.connect_with],
+        "leaders": [_suggestion(s) for s in advice.leaders],
+        "caveat": advice.caveat,
+    }
+
+
+def coaching_view(data: WorkspaceData, manager: str, privacy: PrivacyConfig) -> dict[str, Any]:
+    """Return a manager's coaching view: how many reps below them have each gap (and as their first), only for a team of at least the minimum group.
+
+    Each member's first gaps only where `privacy.manager_sees_individuals`
+    allows; only `missing` (what is still to run) where there is no guidance.
+    """
+    try:
+        found = data.coaching(manager)
+    except GuidanceError as exc:
+        return {"missing": str(exc)}
+    view: dict[str, Any] = {"missing": None, "period": found.period, "reps": found.reps, "shown": found.shown}
+    if not found.shown:
+        return view
+    view["gaps"] = found.gaps
+    if privacy.manager_sees_individuals:
+        view["members"] = [
+            {"person": a.pseudonym, "name": a.name, "gaps": [g.label for g in a.gaps[:SHOWN_GAPS]]} for a in found.members
+        ]
+    return view
+
+
+def coaching_members(data: WorkspaceData, manager: str | None) -> bool:
+    """Return whether the coaching view of `manager`'s team lists its members' gaps (an individual's data)."""
+    if manager is None:
+        return False
+    try:
+        return bool(data.coaching(manager).members)
+    except GuidanceError:
+        return False
+
+
 def team_members(data: WorkspaceData, manager: str | None) -> tuple[list[str], list[str]]:
     """Return a manager's direct reports, and those of them measured (sorted)."""
     members = data.reports.get(manager, []) if manager is not None else []
@@ -91,6 +180,16 @@ def team_shows_members(visit: Visit) -> bool:
     _, measured = team_members(visit.data, visit.user.person)
     privacy = visit.config.privacy
     return privacy.manager_sees_individuals and bool(large_enough(len(measured), privacy.min_group_size))
+
+
+def coaching_shows_members(visit: Visit) -> bool:
+    """Return whether the signed-in manager's coaching view lists each member's gaps: where the workspace allows, and the reps below them are enough."""
+    return visit.config.privacy.manager_sees_individuals and coaching_members(visit.data, visit.user.person)
+
+
+def team_page_shows_members(visit: Visit) -> bool:
+    """Return whether the team page lists anyone: its members (`team_shows_members`), or their gaps in the coaching view."""
+    return team_shows_members(visit) or coaching_shows_members(visit)
 
 
 def team_view(data: WorkspaceData, user: User, privacy: PrivacyConfig) -> dict[str, Any]:

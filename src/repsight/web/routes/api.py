@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
 
+from repsight.errors import GuidanceError
 from repsight.web import views
-from repsight.web.routes.policy import AccountsReader, Downloader, Executive, Manager, PersonReader
+from repsight.web.routes.policy import (
+    AccountsReader,
+    CoachingReader,
+    Downloader,
+    Executive,
+    GuidanceReader,
+    Manager,
+    PersonReader,
+)
 
 if TYPE_CHECKING:
     from repsight.study.document import StudyDocument
@@ -31,10 +40,40 @@ def accounts_api(person: str, visit: AccountsReader) -> dict[str, Any]:
     return views.account_list(visit.data, person)
 
 
+@router.get("/people/{person}/guidance")
+def guidance_api(person: str, visit: GuidanceReader) -> dict[str, Any]:
+    """The signed-in person's guidance in their latest period, as `repsight advise --json` writes it. Their own only.
+
+    503 where the workspace cannot give guidance yet (the detail says what to run); 404 for a person without metrics.
+    """
+    data = visit.data
+    if data.guidance is None:
+        raise HTTPException(status_code=503, detail=data.guidance_missing)
+    try:
+        return data.advice(person).to_json()
+    except GuidanceError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+
+
 @router.get("/team")
 def team_api(visit: Manager) -> dict[str, Any]:
     """The signed-in manager's team: weekly means and customer engagement by period, or only its size when it is smaller than the minimum group."""
     return views.team_view(visit.data, visit.user, visit.config.privacy)
+
+
+@router.get("/team/coaching")
+def coaching_api(visit: CoachingReader) -> dict[str, Any]:
+    """The signed-in manager's coaching view: how many reps below them have each gap (and as their first), only for at least the minimum group.
+
+    Each member's advice only where the workspace lets managers see individuals; 503 where the workspace cannot give guidance yet.
+    """
+    data = visit.data
+    if data.guidance is None:
+        raise HTTPException(status_code=503, detail=data.guidance_missing)
+    found = data.coaching(visit.user.person or "").to_json()
+    if not visit.config.privacy.manager_sees_individuals:
+        found["members"] = []
+    return found
 
 
 @router.get("/org")

@@ -15,15 +15,16 @@ from repsight.web.data import BEHAVIOURS, LABELS
 from repsight.web.render import page
 from repsight.web.routes.policy import (
     ACCOUNT_LIST,
+    GUIDANCE,
     HOMES,
     Analyst,
     Anyone,
     Executive,
-    Manager,
     OnRoster,
     PersonReader,
     StudyDownloader,
     TableDownloader,
+    TeamPageReader,
 )
 
 __all__ = ["router"]
@@ -55,6 +56,7 @@ def person_page(request: Request, person: str, visit: PersonReader) -> HTMLRespo
     standing = figure_json(standing_chart(placed)) if placed else None
     network = figure_json(network_chart(view["network"]["by_org"])) if view["network"]["by_org"] else None
     accounts = views.account_list(visit.data, person) if ACCOUNT_LIST.allows(visit) else None
+    guidance = views.guidance_view(visit.data, person) if GUIDANCE.allows(visit) else None
     return page(
         request,
         "person.html",
@@ -65,11 +67,12 @@ def person_page(request: Request, person: str, visit: PersonReader) -> HTMLRespo
         unplaced=unplaced,
         network=network,
         accounts=accounts,
+        guidance=guidance,
     )
 
 
 @router.get("/team", response_class=HTMLResponse)
-def team_page(request: Request, visit: Manager) -> HTMLResponse:
+def team_page(request: Request, visit: TeamPageReader) -> HTMLResponse:
     data = visit.data
     view = views.team_view(data, visit.user, visit.config.privacy)
     figures = []
@@ -79,7 +82,17 @@ def team_page(request: Request, visit: Manager) -> HTMLResponse:
             figure_json(weekly_chart(c["label"], c["weeks"], c["values"], "team mean", data.top_band(band_person, c["metric"])))
             for c in view["charts"]
         ]
-    return page(request, "team.html", visit.user, view=view, figures=figures, labels=LABELS, behaviours=BEHAVIOURS)
+    coaching = views.coaching_view(data, visit.user.person or "", visit.config.privacy)
+    return page(
+        request,
+        "team.html",
+        visit.user,
+        view=view,
+        figures=figures,
+        labels=LABELS,
+        behaviours=BEHAVIOURS,
+        coaching=coaching,
+    )
 
 
 @router.get("/org", response_class=HTMLResponse)

@@ -8,22 +8,26 @@ from fastapi import Depends
 
 from repsight.web.access import Visit, allow
 from repsight.web.roles import Role
-from repsight.web.views import team_shows_members
+from repsight.web.views import coaching_shows_members, team_page_shows_members, team_shows_members
 
 __all__ = [
     "ACCOUNT_LIST",
+    "GUIDANCE",
     "HOMES",
     "AccountsReader",
     "Admin",
     "Analyst",
     "Anyone",
+    "CoachingReader",
     "Downloader",
     "Executive",
+    "GuidanceReader",
     "Manager",
     "OnRoster",
     "PersonReader",
     "StudyDownloader",
     "TableDownloader",
+    "TeamPageReader",
 ]
 
 HOMES: tuple[tuple[Role, str], ...] = (
@@ -51,12 +55,35 @@ ACCOUNT_LIST = allow(
     own=True,
     refusal="a rep's list of accounts is shown to that rep only",
 )
+# A person's guidance (their gaps, the colleagues to meet) is theirs alone, like their list of accounts:
+# not their manager's, an analyst's or an admin's, whoever else may open their page. A manager sees the coaching view.
+GUIDANCE = allow(
+    Role.REP,
+    subject="person",
+    own=True,
+    refusal="a person's guidance is shown to that person only",
+)
 MANAGER = allow(
     Role.MANAGER,
     roster=True,
     refusal="the team view is for managers",
     audit="viewed team members",
     audit_if=team_shows_members,
+)
+# The team page shows the team's chart and the coaching view: its read is logged where either lists a member.
+TEAM_PAGE = allow(
+    Role.MANAGER,
+    roster=True,
+    refusal="the team view is for managers",
+    audit="viewed team members",
+    audit_if=team_page_shows_members,
+)
+COACHING = allow(
+    Role.MANAGER,
+    roster=True,
+    refusal="the team view is for managers",
+    audit="viewed team members",
+    audit_if=coaching_shows_members,
 )
 EXECUTIVE = allow(Role.EXECUTIVE, refusal="the organisation view is for senior leaders")
 ANALYST = allow(Role.ANALYST, refusal="the analysis view is for analysts", audit="viewed person-level tables")
@@ -71,7 +98,10 @@ Anyone = Annotated[Visit, Depends(ANYONE)]
 OnRoster = Annotated[Visit, Depends(ON_ROSTER)]
 PersonReader = Annotated[Visit, Depends(PERSON)]
 AccountsReader = Annotated[Visit, Depends(ACCOUNT_LIST)]
+GuidanceReader = Annotated[Visit, Depends(GUIDANCE)]
 Manager = Annotated[Visit, Depends(MANAGER)]
+TeamPageReader = Annotated[Visit, Depends(TEAM_PAGE)]
+CoachingReader = Annotated[Visit, Depends(COACHING)]
 Executive = Annotated[Visit, Depends(EXECUTIVE)]
 Analyst = Annotated[Visit, Depends(ANALYST)]
 Downloader = Annotated[Visit, Depends(DOWNLOAD)]
