@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from repsight.errors import GuidanceError
-from repsight.metrics.catalog import label, metric, unit
+from repsight.metrics.catalog import better, label, metric, unit
 from repsight.privacy import group_quantiles, large_enough
 
 if TYPE_CHECKING:
@@ -144,11 +144,6 @@ class Advice:
         return advice_view(self)
 
 
-def _better(name: str) -> Literal["higher", "lower"]:
-    found = metric(name)
-    return "lower" if found is not None and found.lower_is_better else "higher"
-
-
 def _segment_of(data: GuidanceData, person: str) -> str | None:
     segment = data.people.at[person, "segment"] if person in data.people.index else None
     return str(segment) if isinstance(segment, str) and segment else None
@@ -207,16 +202,16 @@ def _gaps(data: GuidanceData, person: str, period: str, segment: str | None) -> 
         if comparison is None or name not in row.index or (entry is not None and not entry.advised):
             continue
         q, rho = comparison["q"], comparison["rho"]
-        better = _better(name)
+        direction = better(name)
         # A behaviour the study found, in the direction the catalogue calls better: top sellers have more of it
         # (less, for a reply time). An association against that direction is not advised (docs/guidance.md).
-        if not (q == q and rho == rho and q < threshold and (rho > 0) == (better == "higher")):
+        if not (q == q and rho == rho and q < threshold and (rho > 0) == (direction == "higher")):
             continue
         value = float(row[name])
         tier = top_tier(data, name, period, segment)
         if value != value or tier is None:
             continue
-        shortfall = tier.median - value if better == "higher" else value - tier.median
+        shortfall = tier.median - value if direction == "higher" else value - tier.median
         spread = tier.high - tier.low
         unit_spread = spread if spread > 0 else (abs(tier.median) if tier.median != 0 else 1.0)
         spreads = shortfall / unit_spread
@@ -224,7 +219,7 @@ def _gaps(data: GuidanceData, person: str, period: str, segment: str | None) -> 
             metric=name,
             label=label(name),
             unit=unit(name),
-            better=better,
+            better=direction,
             value=value,
             top_tier_median=tier.median,
             top_tier_low=tier.low,
@@ -378,7 +373,7 @@ def _customer(data: GuidanceData, person: str, period: str, segment: str | None)
                 "metric": name,
                 "label": label(name),
                 "unit": unit(name),
-                "better": _better(name),
+                "better": better(name),
                 "value": None if value != value else value,
                 "top_tier_median": None if tier is None else tier.median,
                 "group": None if tier is None else tier.group,

@@ -20,10 +20,12 @@ from typing import Literal
 __all__ = [
     "CATALOG",
     "HEADLINE",
+    "PERIOD_ENGAGEMENT",
     "PERIOD_ONLY",
     "STUDY_DEFAULT",
     "WEEKLY",
     "Metric",
+    "better",
     "label",
     "label_with_unit",
     "metric",
@@ -194,6 +196,8 @@ STUDY_DEFAULT: tuple[str, ...] = tuple(
     m.name for m in sorted((m for m in CATALOG if m.study_rank is not None), key=lambda m: m.study_rank or 0)
 )
 """The metrics the study tests unless `[study] metrics` says otherwise."""
+PERIOD_ENGAGEMENT: tuple[str, ...] = tuple(m.name for m in CATALOG if m.grain == "period" and m.kind != "percentile")
+"""The period's customer engagement (docs/metrics.md, *Customer engagement*), in the catalogue's order: the period-only metrics but the network scores."""
 HEADLINE: tuple[str, ...] = tuple(
     m.name for m in sorted((m for m in CATALOG if m.headline_rank is not None), key=lambda m: m.headline_rank or 0)
 )
@@ -203,6 +207,12 @@ HEADLINE: tuple[str, ...] = tuple(
 def metric(name: str) -> Metric | None:
     """Return the catalogue entry of a metric column, or None for a column that is not a metric."""
     return _BY_NAME.get(name)
+
+
+def better(name: str) -> Literal["higher", "lower"]:
+    """Return which way a metric's better behaviour lies: "lower" for a reply time, "higher" for every other (and a column that is no metric)."""
+    found = _BY_NAME.get(name)
+    return "lower" if found is not None and found.lower_is_better else "higher"
 
 
 def label(name: str) -> str:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import ibis
 
+from repsight.metrics.catalog import PERIOD_ENGAGEMENT
 from repsight.metrics.weeks import DAY
 
 if TYPE_CHECKING:
@@ -41,14 +42,7 @@ __all__ = [
 ]
 
 ENGAGEMENT_COLUMNS = ("customer_accounts", "customer_contacts", "customer_meetings")
-PERIOD_ENGAGEMENT_COLUMNS = (
-    "accounts_touched",
-    "contacts_per_account",
-    "account_cadence",
-    "customer_reply_hours",
-    "owned_accounts",
-    "owned_accounts_touched_pct",
-)
+PERIOD_ENGAGEMENT_COLUMNS = PERIOD_ENGAGEMENT
 
 
 def _pairs(participants: ir.Table, event: str, parties: ir.Table) -> ir.Table:

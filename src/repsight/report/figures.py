@@ -18,8 +18,7 @@ from typing import Any, Literal
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from repsight.metrics.catalog import HEADLINE, label
-from repsight.metrics.catalog import metric as catalogued
+from repsight.metrics.catalog import HEADLINE, PERIOD_ENGAGEMENT, better, label
 from repsight.metrics.catalog import unit as metric_unit
 from repsight.report.numbers import interval, is_missing, plain, q_value, signed, value
 from repsight.study.document import (
@@ -72,23 +71,14 @@ INK = "#1f2933"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 # Red where the bottom tier does less, blue where it does more, white for no gap.
 GAP_COLOURS = [[0.0, "#b2182b"], [0.25, "#ef8a62"], [0.5, "#f7f7f7"], [0.75, "#67a9cf"], [1.0, "#2166ac"]]
-ENGAGEMENT: tuple[str, ...] = (
-    "accounts_touched",
-    "contacts_per_account",
-    "account_cadence",
-    "customer_reply_hours",
-    "owned_accounts",
-    "owned_accounts_touched_pct",
-)
-"""The period's customer-engagement metrics (docs/metrics.md, "Customer engagement"), in the catalogue's order:
-the report's and the dashboard's "Customer engagement" sections show those they have."""
+ENGAGEMENT: tuple[str, ...] = PERIOD_ENGAGEMENT
+"""The period's customer-engagement metrics, in the catalogue's order: the report's and the dashboard's "Customer engagement" sections show those they have."""
 
 
 def lower_is_better(document: StudyDocument, name: str) -> bool:
     """Return whether less of a phase-1 metric is the better behaviour: the row's `better`, else (an older document) the catalogue's."""
     row = document["phase1"].get(name)
-    found = catalogued(name)
-    default = "lower" if found is not None and found.lower_is_better else "higher"
+    default = better(name)
     return (row.get("better", default) if row is not None else default) == "lower"
 
 

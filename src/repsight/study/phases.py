@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from repsight.metrics.catalog import metric as catalogued
+from repsight.metrics.catalog import better
 from repsight.privacy import large_enough
 from repsight.study.document import (
     CONSISTENT,
@@ -79,12 +79,6 @@ def period_dummies(periods: pd.Series) -> NDArray[np.float64]:
         if len(names) > 1
         else np.empty((len(periods), 0))
     )
-
-
-def better(metric: str) -> Literal["higher", "lower"]:
-    """Return which way a metric's better behaviour lies: "lower" for a reply time, "higher" for every other."""
-    found = catalogued(metric)
-    return "lower" if found is not None and found.lower_is_better else "higher"
 
 
 def present(rows: pd.DataFrame, metric: str) -> NDArray[np.bool_]:
