@@ -37,7 +37,7 @@ test-fast: $(STAMP)
 
 # Screenshots of the dashboard and the report for docs/screenshots/ (tests never write them otherwise).
 screenshots: $(STAMP) chromium
-	REPSIGHT_SCREENSHOTS=1 $(BIN)/pytest -m browser tests/web/test_web_browser.py tests/outputs/test_report.py
+	REPSIGHT_SCREENSHOTS=1 $(BIN)/pytest -m browser tests/web/test_web_browser.py tests/outputs/test_report.py tests/digest/test_digest_browser.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py

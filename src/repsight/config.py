@@ -21,6 +21,7 @@ __all__ = [
     "CONFIG_FILENAME",
     "CompanyConfig",
     "Config",
+    "DigestConfig",
     "EngineConfig",
     "GuidanceConfig",
     "MetricsConfig",
@@ -264,6 +265,63 @@ class GuidanceConfig(_Section):
         return [email.strip().lower() for email in value]
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class DigestConfig(_Section):
+    """The private weekly digest (`repsight digest`): where each rep's link points, who gets nothing, the SMTP relay."""
+
+    public_url: str = "http://localhost:8000"
+    """The dashboard's address as reps reach it; each digest links to the rep's own page under it, and to nothing else."""
+    sender: str | None = None
+    """The digest's From address (default: repsight@ the first of `company.domains`)."""
+    opt_out: list[str] = Field(default_factory=list)
+    """Emails of people who get no digest (compared lower-cased)."""
+    smtp_host: str = "localhost"
+    """The SMTP relay `repsight digest --send` delivers through."""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    """The relay's port (587 for starttls, 465 for tls, 25 for none, as a rule)."""
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    """How the connection to the relay is encrypted: "starttls" (upgrade after connecting), "tls" (from the start) or "none"."""
+    smtp_user: str | None = None
+    """The user name the relay is signed into with (default: no sign-in)."""
+    smtp_password_env: str | None = None
+    """The NAME of the environment variable that holds the relay's password (never the password itself)."""
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError(f"{value!r} is not a web address like 'https://repsight.acme.example'")
+        return value
+
+    @field_validator("sender")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", value.strip()):
+            raise ValueError(f"{value!r} is not an email address")
+        return None if value is None else value.strip()
+
+    @field_validator("opt_out")
+    @classmethod
+    def _lower_case(cls, value: list[str]) -> list[str]:
+        return [email.strip().lower() for email in value]
+
+    @field_validator("smtp_password_env")
+    @classmethod
+    def _variable_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.fullmatch(value):
+            raise ValueError("must be the name of an environment variable (e.g. REPSIGHT_SMTP_PASSWORD), not the password")
+        return value
+
+    @model_validator(mode="after")
+    def _user_and_password(self) -> DigestConfig:
+        if (self.smtp_user is None) != (self.smtp_password_env is None):
+            raise ValueError("smtp_user and smtp_password_env go together: set both to sign into the relay, or neither")
+        return self
+
+
 class EngineConfig(_Section):
     """Where the data lives and what computes on it."""
 
@@ -290,6 +348,7 @@ class Config(_Section):
     web: WebConfig = Field(default_factory=WebConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
     guidance: GuidanceConfig = Field(default_factory=GuidanceConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
     path: Path = Field(default=Path(CONFIG_FILENAME), exclude=True)
 
     @property

@@ -152,6 +152,18 @@ TABLES["account_touches"] = {
 TABLES["study_tiers"] = {"person": "string", "period": "string", "attainment": "float64", "tier": "int64"}
 TABLES["study_results"] = {"created_at": "timestamp", "document": "string"}
 
+# The weekly digest's record (`repsight digest --send`): one row per week and rep, what became of their message.
+# Kept across runs, never replaced: a message recorded as delivered is never sent again; a failed one is retried.
+TABLES["digest_sent"] = {
+    "week": "date",
+    "person": "string",
+    "message_id": "string",
+    "status": "string",
+    "attempts": "int64",
+    "sent_at": "timestamp",
+    "error": "string",
+}
+
 KEYS: dict[str, tuple[str, ...]] = {
     "workspace": ("name",),
     "loads": ("load_id",),
@@ -172,6 +184,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "week_ties": ("week", "a", "b"),
     "study_tiers": ("person", "period"),
     "study_results": ("created_at",),
+    "digest_sent": ("week", "person"),
 }
 
 METRIC_COLUMNS: tuple[str, ...] = tuple(

@@ -116,7 +116,8 @@ def workspace_status(config: Config) -> WorkspaceStatus:
     from repsight.store import Store
 
     with Store.open(config, read_only=True) as store:
-        tables = {name: store.count(name) for name in TABLES if name != "workspace"}
+        # A table added since the workspace was last written (a read opens nothing new) holds nothing yet.
+        tables = {name: store.count(name) if store.has_table(name) else 0 for name in TABLES if name != "workspace"}
         loads = store.table("loads").order_by("load_id").to_pyarrow().to_pylist()
     latest = {str(row["source"]): row for row in loads}  # a later load of a file replaces its earlier one
     files = [

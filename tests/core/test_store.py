@@ -177,3 +177,18 @@ def test_a_table_whose_columns_are_in_another_order_is_refused_not_mixed_up(work
     assert "can only add the missing ones at the end" in str(raised.value)
     with Store.open(workspace, read_only=True) as store:  # nothing was changed
         assert "parent_key" not in store.table("messages").columns and store.setting("schema_version") == "1"
+
+
+def test_status_reads_a_workspace_that_lacks_the_tables_added_since(workspace: Config) -> None:
+    import duckdb
+
+    from repsight.workspace import workspace_status
+
+    Store.open(workspace).close()
+    with duckdb.connect(str(workspace.database_path)) as db:
+        db.execute("DROP TABLE week_ties")
+        db.execute("DROP TABLE digest_sent")
+    status = workspace_status(workspace)  # reads only: it adds nothing, and counts nothing for them
+    assert status.tables["week_ties"] == status.tables["digest_sent"] == 0
+    with duckdb.connect(str(workspace.database_path), read_only=True) as db:
+        assert not db.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'week_ties'").fetchone()[0]

@@ -3,6 +3,7 @@
     workspace.py   init, ingest, quarantine, status
     analysis.py    metrics, analyze, export, report
     guidance.py    advise
+    digest.py      digest
     web.py         serve, users add | set-role | reset-password | list
     demo.py        demo
     console.py     where output goes: terminal or pipe, errors, progress bars
@@ -27,7 +28,7 @@ from typing import Annotated
 
 import typer
 
-from repsight.cli import analysis, demo, guidance, web, workspace
+from repsight.cli import analysis, demo, digest, guidance, web, workspace
 from repsight.cli.console import debug as debugging
 from repsight.cli.console import err, error, set_debug
 from repsight.errors import RepsightError
@@ -59,6 +60,7 @@ for command in (
     analysis.export,
     analysis.report,
     guidance.advise,
+    digest.digest,
     web.serve,
 ):
     app.command()(command)
