@@ -287,6 +287,12 @@ class DigestConfig(_Section):
     """The user name the relay is signed into with (default: no sign-in)."""
     smtp_password_env: str | None = None
     """The NAME of the environment variable that holds the relay's password (never the password itself)."""
+    holdout_fraction: float = Field(default=0.0, ge=0, lt=1)
+    """Measuring the digest: this share of reps, drawn within each segment and tier, gets no digest for `holdout_weeks` (0: everyone gets it)."""
+    holdout_weeks: int = Field(default=8, ge=1)
+    """How many weeks, from the first digest sent, the holdout gets none."""
+    holdout_seed: int = 0
+    """The seed of the holdout's draw: the same reps and seed hold out the same reps."""
 
     @field_validator("public_url")
     @classmethod

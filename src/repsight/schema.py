@@ -163,6 +163,14 @@ TABLES["digest_sent"] = {
     "sent_at": "timestamp",
     "error": "string",
 }
+# Who the digest holds out to measure its effect (docs/guidance.md, *Measuring the digest*), stored at the first send.
+TABLES["digest_holdout"] = {
+    "person": "string",
+    "stratum": "string",
+    "group": "string",
+    "first_week": "date",
+    "until_week": "date",
+}
 
 KEYS: dict[str, tuple[str, ...]] = {
     "workspace": ("name",),
@@ -185,6 +193,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "study_tiers": ("person", "period"),
     "study_results": ("created_at",),
     "digest_sent": ("week", "person"),
+    "digest_holdout": ("person",),
 }
 
 METRIC_COLUMNS: tuple[str, ...] = tuple(

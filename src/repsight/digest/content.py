@@ -142,6 +142,8 @@ class Recipients:
     """Reps who left on or before the week's Monday, or who have no email."""
     unmeasured: int
     """Reps with no metrics in the week's period."""
+    held_out: int = 0
+    """Reps in the digest's holdout this week (`digest.holdout_fraction`): no digest, so that its effect can be measured."""
 
 
 def resolve_week(store: Store, week: date | None) -> tuple[date, str]:

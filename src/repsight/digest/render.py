@@ -28,6 +28,7 @@ def _summary(result: DigestResult) -> str:
         (result.not_reps, "without a rep role"),
         (result.left, "gone or without an email"),
         (result.unmeasured, f"without metrics in {result.period}"),
+        (result.held_out, "held out to measure the digest"),
     ]
     said = "; ".join(f"{count(n)} {why}" for n, why in nothing if n)
     return f"{done}." + (f" No digest for: {said}." if said else "")

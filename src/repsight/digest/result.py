@@ -46,6 +46,8 @@ class DigestResult:
     left: int
     unmeasured: int
     outbox: Path | None = None
+    held_out: int = 0
+    """Reps in the digest's holdout this week."""
 
     def count(self, status: Status) -> int:
         """Return how many messages ended with `status`."""

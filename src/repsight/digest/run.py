@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from email import policy
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from repsight.digest.content import Recipients, digest_for, recipients, resolve_week, week_values
+from repsight.digest.holdout import held_out
 from repsight.digest.message import compose, sender_of
 from repsight.digest.record import DELIVERED, FAILED, Sent, sent_in, write_sent
 from repsight.digest.relay import ATTEMPTS, BACKOFF_SECONDS, Relay, relay_settings
@@ -64,6 +66,9 @@ def run_digest(
         data = load_guidance_data(store, config)
         week, period = resolve_week(store, week)
         chosen = recipients(data, week, period)
+        held = held_out(store, data, chosen.people, week, period, keep=send)
+        if held:
+            chosen = replace(chosen, people=[p for p in chosen.people if p not in held], held_out=len(held))
         if outbox is not None:
             return _write_outbox(store, data, config, chosen, week, period, outbox, now)
         assert relay is not None
@@ -95,6 +100,7 @@ def _result(
         not_reps=chosen.not_reps,
         left=chosen.left,
         unmeasured=chosen.unmeasured,
+        held_out=chosen.held_out,
         outbox=outbox,
     )
 

@@ -221,6 +221,8 @@ class StudyDocument(TypedDict):
     dynamics: Dynamics
     leading: Leading
     caveat: str
+    digest: NotRequired[dict[str, Any]]
+    """The weekly digest's effect, where a holdout was drawn (`repsight.study.digest_effect.digest_effect`, plus `attainment`)."""
 
 
 def differing_segments(segments: list[str]) -> str:

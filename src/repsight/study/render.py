@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
@@ -20,7 +22,7 @@ from repsight.study.document import (
     differing_segments,
 )
 
-__all__ = ["StudyView", "direction_notes", "phase2_reading", "study_view", "tier_name"]
+__all__ = ["StudyView", "digest_table", "direction_notes", "phase2_reading", "study_view", "tier_name"]
 
 
 def tier_name(fraction: float) -> str:
@@ -154,7 +156,38 @@ class StudyView:
         )
         for note in direction_notes(document["phase1"]):
             yield Text(note, style="dim")
+        if "digest" in document:
+            yield Text("")
+            yield digest_table(document["digest"])
         yield Text.assemble(("Caveat:", "bold"), " ", document["caveat"])
+
+
+def digest_table(found: dict[str, Any]) -> RenderableType:
+    """Return the digest's measured effect: each behaviour's change for recipients against the holdout, with its interval."""
+    table = terminal.table()
+    terminal.words(table, "digest effect")
+    terminal.figures(table, "recipients\nchange")
+    terminal.figures(table, "holdout\nchange")
+    terminal.figures(table, "effect")
+    terminal.figures(table, "interval")
+    terminal.figures(table, "p")
+    rows = [(name, row) for name, row in found["metrics"].items()]
+    if found.get("attainment") is not None:
+        rows.append(("attainment", found["attainment"]))
+    for name, row in rows:
+        table.add_row(
+            _heading(name),
+            ascii_signs(signed(row["recipients_change"], 2)),
+            ascii_signs(signed(row["holdout_change"], 2)),
+            ascii_signs(signed(row["effect"], 2)),
+            ascii_signs(bracketed(row["ci"], 2) or "-"),
+            ascii_signs(q_value(row["p"])),
+        )
+    title = (
+        f"The digest, measured: {count(found['held_out'])} reps held out for {found['holdout_weeks']} weeks "
+        f"from {found['first_week']}; each behaviour's change from before to after, recipients against the holdout"
+    )
+    return terminal.titled(title, table)
 
 
 def direction_notes(phase1: dict[str, Comparison]) -> list[str]:

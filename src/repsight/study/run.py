@@ -138,12 +138,44 @@ def compute_study(store: Store, config: Config) -> StudyResult:
         **document["population"],
         "rep_periods_without_metrics": unmeasured,
     }
+    effect = _digest_effect(store, config)
+    if effect is not None:
+        document["digest"] = effect
     result = StudyResult(document, tiers, time.perf_counter() - started)
     created = datetime.now(UTC).replace(tzinfo=None)
     with store.transaction():
         store.replace("study_tiers", pa.Table.from_pandas(tiers, preserve_index=False))
         store.replace("study_results", pa.table({"created_at": [created], "document": [result.to_json(indent=None)]}))
     return result
+
+
+def _digest_effect(store: Store, config: Config) -> dict[str, Any] | None:
+    """Return the digest's effect on each weekly behaviour of the study, and on attainment, where a holdout was drawn (docs/guidance.md).
+
+    Weeks from the holdout's first week on are *after*. For attainment, a
+    period is *before* when it ends before that week and *after* when it
+    starts on or after it; the period that holds it is neither.
+    """
+    from repsight.digest.holdout import stored_holdout
+    from repsight.metrics.catalog import PERIOD_ONLY
+    from repsight.study.digest_effect import digest_effect
+
+    drawn = stored_holdout(store)
+    if drawn.empty:
+        return None
+    first = pd.Timestamp(min(drawn["first_week"]))
+    metrics = [m for m in config.study.metrics if m not in PERIOD_ONLY]
+    weeks = store.to_pandas(store.table("person_week").select("person", "week", *metrics))
+    found = digest_effect(weeks[weeks["person"].isin(drawn["person"])], drawn, first.date(), metrics, config.study.confidence)
+    kpis = store.to_pandas(store.table("kpis").select("person", "period_start", "period_end", "attainment"))
+    kpis = kpis[kpis["person"].isin(drawn["person"]) & kpis["attainment"].notna()]
+    before, after = pd.to_datetime(kpis["period_end"]) < first, pd.to_datetime(kpis["period_start"]) >= first
+    periods = kpis[before | after].rename(columns={"period_start": "week"})
+    outcome = digest_effect(periods, drawn, first.date(), ["attainment"], config.study.confidence)["metrics"]
+    found["attainment"] = outcome.get("attainment")
+    found["holdout_weeks"] = config.digest.holdout_weeks
+    found["held_out"] = int((drawn["group"] == "holdout").sum())
+    return found
 
 
 def run_study(config: Config) -> StudyResult:
