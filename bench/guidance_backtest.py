@@ -23,6 +23,7 @@ changing a behaviour changes results (no observational data can).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -46,7 +47,7 @@ def pairs(folder: Path) -> pd.DataFrame:
     periods = data.period_names
     rows = []
     for person in sorted(p for p in data.people.index if data.is_rep(p)):
-        for now, following in zip(periods, periods[1:], strict=False):
+        for now, following in itertools.pairwise(periods):
             if (
                 (person, now) not in attainment
                 or (person, following) not in attainment
