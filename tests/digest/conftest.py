@@ -12,21 +12,13 @@ from typing import Any
 import pytest
 
 from repsight.config import Config, DigestConfig, load_config
+from tests.support import studied_company
 
 
 @pytest.fixture(scope="module")
 def company(tmp_path_factory: pytest.TempPathFactory) -> Config:
     """A 60-person company over three months, ingested, measured and studied."""
-    from repsight.ingest import run_ingest
-    from repsight.metrics import run_metrics
-    from repsight.study import run_study
-    from repsight.synth.demo import create_demo_workspace
-
-    config, _ = create_demo_workspace(tmp_path_factory.mktemp("digest") / "demo", people=60, months=3, formats="csv")
-    assert run_ingest(config).ok
-    run_metrics(config)
-    run_study(config)
-    return config
+    return studied_company(tmp_path_factory.mktemp("digest") / "demo", people=60, months=3)
 
 
 @pytest.fixture

@@ -21,23 +21,14 @@ from repsight.errors import GuidanceError
 from repsight.guidance import GuidanceData, advise, advise_person, coaching, load_guidance_data
 from repsight.metrics.engine import INPUT_TABLES
 from repsight.store import Store
-from tests.support import repsight
+from tests.support import repsight, studied_company
 from tests.support.metrics_oracle import oracle_week_ties
 
 
 @pytest.fixture(scope="module")
 def company(tmp_path_factory: pytest.TempPathFactory) -> Config:
     """A 200-person company over two quarters, ingested, measured and studied."""
-    from repsight.ingest import run_ingest
-    from repsight.metrics import run_metrics
-    from repsight.study import run_study
-    from repsight.synth.demo import create_demo_workspace
-
-    config, _ = create_demo_workspace(tmp_path_factory.mktemp("guidance") / "demo", people=200, months=6, formats="csv")
-    assert run_ingest(config).ok
-    run_metrics(config)
-    run_study(config)
-    return config
+    return studied_company(tmp_path_factory.mktemp("guidance") / "demo", people=200, months=6)
 
 
 @pytest.fixture(scope="module")

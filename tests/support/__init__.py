@@ -17,9 +17,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from repsight.config import Config
     from repsight.sources.records import Message, Rejected
 
-__all__ = ["DATA", "REPO", "ROSTER_HEADER", "SHARED", "TEST_KEY", "read_mail", "repsight", "roster_rows", "write_csv"]
+__all__ = [
+    "DATA",
+    "REPO",
+    "ROSTER_HEADER",
+    "SHARED",
+    "TEST_KEY",
+    "read_mail",
+    "repsight",
+    "roster_rows",
+    "studied_company",
+    "write_csv",
+]
 
 REPO = Path(__file__).resolve().parents[2]
 """The repository's root."""
@@ -83,3 +95,17 @@ def read_mail(path: Path) -> tuple[list[Message], list[Rejected]]:
             else:
                 rejected.append(item)
     return messages, rejected
+
+
+def studied_company(folder: Path, *, people: int, months: int) -> Config:
+    """Return a generated company (CSV exports, seed 7) in `folder`, ingested, measured and studied."""
+    from repsight.ingest import run_ingest
+    from repsight.metrics import run_metrics
+    from repsight.study import run_study
+    from repsight.synth.demo import create_demo_workspace
+
+    config, _ = create_demo_workspace(folder, people=people, months=months, formats="csv")
+    assert run_ingest(config).ok
+    run_metrics(config)
+    run_study(config)
+    return config

@@ -8,13 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from repsight.config import Config
-from repsight.ingest import run_ingest
-from repsight.metrics import run_metrics
 from repsight.store import Store
-from repsight.study import run_study
-from repsight.synth.demo import create_demo_workspace
 from repsight.web import Accounts
 from repsight.web.data import WorkspaceData, load_data
+from tests.support import studied_company
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -41,10 +38,7 @@ class Cast:
 
 def build(folder: Path) -> tuple[Config, WorkspaceData, Cast]:
     """Create a 60-person, 3-month workspace, run every stage, and create the cast's accounts (password PASSWORD)."""
-    config, _ = create_demo_workspace(folder, people=60, months=3, formats="csv")
-    assert run_ingest(config).ok
-    run_metrics(config)
-    run_study(config)
+    config = studied_company(folder, people=60, months=3)
     with Store.open(config, read_only=True) as store:
         data = load_data(store, config)
     measured = set(data.weeks["person"]) & set(data.tiers["person"])
