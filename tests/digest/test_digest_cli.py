@@ -73,3 +73,8 @@ def test_send_reports_each_message_and_exits_1_when_one_failed(fresh: Config, re
     again = repsight("digest", "-c", str(fresh.path), "--send", cwd=tmp_path)
     assert again.returncode == 1
     assert again.stdout.splitlines()[-1].startswith("0 delivered, 1 failed, 2 skipped.")
+
+
+def test_the_help_names_the_settings_section_send_uses(tmp_path: Path) -> None:
+    shown = repsight("digest", "--help", cwd=tmp_path)
+    assert shown.returncode == 0 and "relay of the [digest] settings" in " ".join(shown.stdout.split())
