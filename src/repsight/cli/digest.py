@@ -33,7 +33,8 @@ def digest(
         Path | None, typer.Option("--outbox", help="Write each rep's message to this folder as a .eml file.")
     ] = None,
     send: Annotated[
-        bool, typer.Option("--send", help="Deliver through the SMTP relay of the \\[digest] settings; each message once per week.")
+        bool,
+        typer.Option("--send", help="Deliver through the SMTP relay of the \\[digest] settings; each message once per week."),
     ] = False,
 ) -> None:
     """The private weekly digest: each rep's own figures, top gap and suggestions, in an email to them alone."""
