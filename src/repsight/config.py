@@ -8,7 +8,7 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -16,6 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from repsight.errors import ConfigError
 from repsight.metrics.catalog import STUDY_DEFAULT
 from repsight.schema import METRIC_COLUMNS
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import pandas as pd
 
 __all__ = [
     "CONFIG_FILENAME",
@@ -26,11 +30,13 @@ __all__ = [
     "GuidanceConfig",
     "MetricsConfig",
     "PrivacyConfig",
+    "SalesforceConfig",
     "SourcesConfig",
     "StudyConfig",
     "WebConfig",
     "load_config",
     "render_config",
+    "render_viva_config",
 ]
 
 CONFIG_FILENAME = "repsight.toml"
@@ -48,12 +54,12 @@ class _Section(BaseModel):
 class CompanyConfig(_Section):
     """Who the company is: its mail domains, its senior leaders, its sellers."""
 
-    domains: list[str] = Field(min_length=1)
-    """Internal mail domains; an address in one of them is a colleague."""
+    domains: list[str] = Field(default_factory=list)
+    """Internal mail domains; an address in one of them is a colleague (needed with mail or calendar exports; a Viva Insights workspace may leave it empty)."""
     senior_level: int = Field(default=7, ge=1)
     """A person whose roster level is at least this is a senior leader."""
     sales_functions: list[str] = Field(default_factory=lambda: ["Sales"], min_length=1)
-    """Roster `function` values whose people carry quota."""
+    """Roster `function` values whose people carry quota; ["*"]: everyone with a KPI is a seller, whatever their function."""
     timezone: str = "UTC"
     """Weeks start on Monday 00:00 in this time zone."""
     personal_domains: list[str] = Field(default_factory=lambda: ["gmail.com", "yahoo.com", "outlook.com", "hotmail.com"])
@@ -67,6 +73,19 @@ class CompanyConfig(_Section):
             if not _DOMAIN.fullmatch(domain):
                 raise ValueError(f"{domain!r} is not a mail domain")
         return cleaned
+
+    @property
+    def everyone_sells(self) -> bool:
+        """Whether `sales_functions` is ["*"]: every person with a KPI is a seller."""
+        return "*" in self.sales_functions
+
+    def sellers(self, people: ir.Table) -> ir.Table:
+        """Return the rows of the `people` table (an Ibis table) whose people carry quota (`sales_functions`)."""
+        return people if self.everyone_sells else people.filter(people.function.isin(self.sales_functions))
+
+    def is_seller(self, functions: pd.Series) -> pd.Series:
+        """Return, for a pandas column of roster `function` values, whether each person carries quota (`sales_functions`)."""
+        return functions.apply(lambda _: True).astype(bool) if self.everyone_sells else functions.isin(self.sales_functions)
 
     @field_validator("timezone")
     @classmethod
@@ -87,6 +106,12 @@ class SourcesConfig(_Section):
     """CRM accounts with their mail domains (CSV)."""
     kpis: str | None = "kpis.csv"
     """Quota and bookings per person and period (CSV)."""
+    viva: list[str] = Field(default_factory=list)
+    """Globs of Viva Insights person-query CSVs (docs/viva.md): weekly metrics per PersonId, instead of mail and calendar."""
+    viva_identities: str | None = None
+    """A CSV of `PersonId`, `email`: who each Viva PersonId is, so that people can sign in and KPIs and the roster may use emails (optional)."""
+    salesforce: str | None = None
+    """A folder of Salesforce object CSVs (docs/salesforce.md): accounts, owners, bookings and quotas, instead of `accounts` and `kpis`."""
     mail: list[str] = Field(default_factory=lambda: ["mail/*.mbox"])
     """Globs of mail exports; the format follows from the extension."""
     calendar: list[str] = Field(default_factory=lambda: ["calendar/*.ics"])
@@ -187,6 +212,8 @@ def _seconds(hhmm: str) -> int:
 
 
 SEGMENT_ATTRIBUTES = ("region", "segment", "channel", "org", "function", "level", "timezone")
+"""The roster's own columns; `[study] segment_by` may also name any other column of the roster or the Viva person query (kept in `people.attributes`)."""
+_ATTRIBUTE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .-]{0,63}")
 
 
 class StudyConfig(_Section):
@@ -195,7 +222,7 @@ class StudyConfig(_Section):
     metrics: list[str] = Field(default_factory=lambda: list(STUDY_DEFAULT), min_length=1)
     """The person-period metrics the study tests."""
     segment_by: list[str] = Field(default_factory=lambda: ["region", "segment", "channel"])
-    """Roster attributes that phase 2 splits the sellers by."""
+    """Roster attributes that phase 2 splits the sellers by: a roster column (region, segment, channel, org, function, level, timezone) or any other HR column of the roster or the Viva person query, by its header (e.g. "LevelDesignation")."""
     tier_fraction: float = Field(default=0.25, gt=0, le=0.5)
     """Share of each period's sellers in the top tier, and in the bottom tier."""
     bootstrap_resamples: int = Field(default=2_000, ge=100)
@@ -221,8 +248,8 @@ class StudyConfig(_Section):
     @classmethod
     def _known_attributes(cls, value: list[str]) -> list[str]:
         for name in value:
-            if name not in SEGMENT_ATTRIBUTES:
-                raise ValueError(f"{name!r} is not a roster attribute ({', '.join(SEGMENT_ATTRIBUTES)})")
+            if not _ATTRIBUTE_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not an attribute name (a roster column such as {', '.join(SEGMENT_ATTRIBUTES)})")
         return list(dict.fromkeys(value))
 
 
@@ -328,6 +355,47 @@ class DigestConfig(_Section):
         return self
 
 
+_ACCOUNT_TYPES = ("customer", "prospect", "partner", "vendor")
+
+
+class SalesforceConfig(_Section):
+    """Reading a Salesforce export (`[sources] salesforce`, docs/salesforce.md): account types, won stages, quota periods."""
+
+    account_types: dict[str, str] = Field(
+        default_factory=lambda: {
+            "Customer*": "customer",
+            "Prospect*": "prospect",
+            "*Partner*": "partner",
+            "*Reseller*": "partner",
+            "Distributor*": "partner",
+            "Vendor*": "vendor",
+            "Supplier*": "vendor",
+        }
+    )
+    """Account `Type` picklist values (glob patterns, case-insensitive, the first match wins) and the account type each is: customer, prospect, partner or vendor."""
+    won_stages: list[str] = Field(default_factory=lambda: ["Closed Won"])
+    """Opportunity `StageName` values that are won (case-insensitive), where a row has no `IsWon`."""
+    quota_period: Literal["quarter", "month"] = "quarter"
+    """The period a quota covers: a `ForecastingQuota` `StartDate` must be the first day of a calendar quarter, or of a month."""
+
+    @field_validator("account_types")
+    @classmethod
+    def _known_types(cls, value: dict[str, str]) -> dict[str, str]:
+        cleaned = {}
+        for pattern, kind in value.items():
+            if not pattern.strip():
+                raise ValueError("a pattern is empty")
+            if kind.strip().lower() not in _ACCOUNT_TYPES:
+                raise ValueError(f"{pattern!r} = {kind!r}: the type must be one of {', '.join(_ACCOUNT_TYPES)}")
+            cleaned[pattern.strip()] = kind.strip().lower()
+        return cleaned
+
+    @field_validator("won_stages")
+    @classmethod
+    def _stripped(cls, value: list[str]) -> list[str]:
+        return [stage.strip() for stage in value]
+
+
 class EngineConfig(_Section):
     """Where the data lives and what computes on it."""
 
@@ -355,7 +423,17 @@ class Config(_Section):
     engine: EngineConfig = Field(default_factory=EngineConfig)
     guidance: GuidanceConfig = Field(default_factory=GuidanceConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
+    salesforce: SalesforceConfig = Field(default_factory=SalesforceConfig)
     path: Path = Field(default=Path(CONFIG_FILENAME), exclude=True)
+
+    @model_validator(mode="after")
+    def _domains_for_events(self) -> Config:
+        if not self.company.domains and (self.sources.mail or self.sources.calendar):
+            raise ValueError(
+                "[company] domains is empty, but mail or calendar exports are configured: list the internal mail "
+                "domains, or set [sources] mail = [] and calendar = [] (a Viva Insights workspace)"
+            )
+        return self
 
     @property
     def root(self) -> Path:
@@ -473,5 +551,61 @@ exclude = []                        # emails never suggested to anyone
 
 [engine]
 backend = "duckdb"                  # or "pyspark" (pip install 'repsight[spark]')
+database = "repsight.duckdb"
+"""
+
+
+VIVA_STUDY_METRICS = (
+    "customer_hours",
+    "internal_network_size",
+    "senior_leader_hours",
+    "collaboration_hours",
+    "external_hours",
+    "manager_hours",
+    "leadership_hours",
+    "skip_level_hours",
+    "org_span",
+    "after_hours_collaboration_hours",
+)
+"""The metrics a new Viva Insights workspace studies: the three headline behaviours (customer and senior-leader time are absent from a person query, and every output says so) and the person query's closest to the study's behaviours (docs/viva.md)."""
+
+
+def render_viva_config(timezone: str = "UTC") -> str:
+    """Return the text of a commented `repsight.toml` for a workspace of a Viva Insights person query (`repsight init --from viva`)."""
+    company = CompanyConfig(domains=[], timezone=timezone)
+    return f"""\
+# repsight workspace of a Viva Insights person query (docs/viva.md). Paths are relative to this file.
+
+[company]
+domains = []                        # no mail or calendar here: the person query has the weekly metrics
+sales_functions = ["*"]             # everyone with a KPI is a seller; or the FunctionType values that carry quota
+timezone = {json.dumps(company.timezone)}
+
+[sources]
+viva = ["viva/*.csv"]               # the person query export(s), as Viva Insights writes them
+kpis = "kpis.csv"                   # PersonId (or email, with viva_identities), period, quota and bookings or attainment
+# viva_identities = "identities.csv"  # PersonId, email: lets people sign in to their own dashboard
+roster = ""                         # HR attributes come from the person query's columns
+accounts = ""
+mail = []
+calendar = []
+
+[privacy]
+min_group_size = 5
+key_file = ".repsight.key"          # or set REPSIGHT_KEY
+
+[metrics]
+period = "auto"                     # "quarter", "month", or as the KPIs use
+
+[study]                             # every rule and threshold: docs/study.md
+# A person query has no customer time, senior-leader time, network scores or customer engagement (they need the
+# CRM's domains, the roster's levels and who met whom): the study says them absent and tests what the query
+# measures. Any HR column of the query can split phase 2.
+metrics = {_toml_list(list(VIVA_STUDY_METRICS))}
+segment_by = ["org", "function"]    # Organization, FunctionType; e.g. add "LevelDesignation"
+bootstrap_resamples = 2000
+seed = 0
+
+[engine]
 database = "repsight.duckdb"
 """

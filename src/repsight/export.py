@@ -1,4 +1,8 @@
-"""`repsight export`: the metric tables as CSV, Parquet or a Viva Insights-style person query.
+"""`repsight export`: the metric tables as CSV, Parquet or a Viva Insights person query.
+
+`--format viva` writes today's person-query names (`Meeting_and_call_hours_with_manager_1_1`,
+`Network_outside_organisation`, …; docs/viva.md) and repsight's lower-case names for the
+metrics Viva has no column for; the Viva reader reads such a file back to the same metrics.
 
 Every export names people by pseudonym only and carries their HR attributes
 and, per period, their attainment, so the file stands alone for analysis.
@@ -82,8 +86,13 @@ def metric_rows(store: Store, table: str, config_path: Path | None = None) -> pa
     people = store.table("people").select("person", *HR_COLUMNS, "manager")
     kpis = store.table("kpis").select("person", "period", "attainment")
     joined = measured.left_join(people, "person").left_join(kpis, ["person", "period"])
+    # A weekly metric is in the export where the workspace measures it: not a Viva-only metric in a workspace of
+    # mail and calendar events, not customer time in one of a Viva Insights person query (docs/viva.md).
+    available = [m for m in WEEKLY if m in measured.columns]
+    counts = store.to_arrow(measured.aggregate(**{m: measured[m].count() for m in available}))
+    weekly = [m for m in available if counts[m][0].as_py()]
     rows = joined.select(
-        measured.person, measured[date_column], measured.period, *HR_COLUMNS, "manager", "attainment", *WEEKLY, *extra
+        measured.person, measured[date_column], measured.period, *HR_COLUMNS, "manager", "attainment", *weekly, *extra
     )
     return store.to_arrow(rows.order_by(["person", date_column]))
 

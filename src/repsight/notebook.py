@@ -285,6 +285,35 @@ class Workspace:
             rows = joined.select(*[measured[c] for c in measured.columns], *[people[c] for c in HR_COLUMNS], kpis.attainment)
             return store.to_pandas(rows.order_by(["person", "period"]))
 
+    def group_means(self, metric: str, by: str) -> pd.DataFrame:
+        """Return the mean weekly `metric` per group of the HR attribute `by`, as Viva Insights' `create_bar` computes it.
+
+        Each person's weeks are averaged first, then the people of each group;
+        `n` is the group's people. A group of fewer people than
+        `[privacy] min_group_size` is left out, as `create_bar(mingroup=...)`
+        leaves it out. `by` is a roster column (`org`) or any HR column of the
+        roster or person query by its header (`Organization`, `LevelDesignation`).
+        Columns: `by`, `metric`, `n`, the largest mean first.
+        """
+        import pandas as pd
+
+        from repsight.metrics.catalog import WEEKLY
+        from repsight.privacy import large_enough
+
+        if metric not in WEEKLY:
+            raise MetricsError(f"{metric!r} is not a weekly metric ({', '.join(WEEKLY)})")
+        with self._open() as store:
+            self._measured(store, "person_week")
+            weeks = store.table("person_week")
+            means = store.to_pandas(weeks.group_by("person").aggregate(value=weeks[metric].mean()))
+            people = store.to_pandas(store.table("people").drop("load_id"))
+        groups = _attribute(people, by)
+        means = means.merge(groups.rename("group"), left_on="person", right_index=True, how="inner").dropna()
+        table = means.groupby("group").agg(metric=("value", "mean"), n=("person", "nunique")).reset_index()
+        table = table[large_enough(table["n"], self.config.privacy.min_group_size)]
+        table = table.sort_values("metric", ascending=False, kind="stable").reset_index(drop=True)
+        return pd.DataFrame({by: table["group"], "metric": table["metric"], "n": table["n"].astype("int64")})
+
     def study(self) -> Study:
         """Return the latest stored study (`repsight analyze`)."""
         from repsight.report.report import latest_study
@@ -308,7 +337,7 @@ class Workspace:
         with self._open() as store:
             tables = {t: store.count(t) if store.has_table(t) else 0 for t in _SUMMARY_TABLES}
             people = store.table("people")
-            sellers = people.filter(people.function.isin(self.config.company.sales_functions))
+            sellers = self.config.company.sellers(people)
             reps = sellers.semi_join(store.table("kpis").filter(lambda t: t.attainment.notnull()), "person")
             counts = store.to_arrow(
                 sellers.aggregate(n=sellers.person.nunique()).cross_join(reps.aggregate(r=reps.person.nunique()))
@@ -360,6 +389,22 @@ class Workspace:
             f"<table><thead><tr><th>Table</th><th>Rows</th></tr></thead><tbody>{counts}</tbody></table>"
             f"<p>{html.escape(step)}</p></div>"
         )
+
+
+def _attribute(people: pd.DataFrame, name: str) -> pd.Series:
+    """Return each person's (index: pseudonym) value of HR attribute `name`: a roster column, else a kept HR column by header."""
+    import pandas as pd
+
+    from repsight.sources.viva import HR_COLUMNS as VIVA_HR
+    from repsight.sources.viva import canonical_name, kept_attribute
+
+    column = name if name in people.columns else VIVA_HR.get(canonical_name(name))
+    if column is not None and column in people.columns and column not in ("person", "attributes"):
+        return people.set_index("person")[column].astype("string")
+    values = kept_attribute([text if isinstance(text, str) else None for text in people["attributes"]], name)
+    if all(v is None for v in values):
+        raise MetricsError(f"{name!r} is neither a roster column nor an HR column of any person")
+    return pd.Series(values, index=people["person"], dtype="string")
 
 
 def open(path: str | Path) -> Workspace:

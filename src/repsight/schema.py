@@ -19,12 +19,13 @@ def _metric_columns(table: Literal["week", "period"]) -> dict[str, str]:
     # and the period-only scores, all in the catalogue's order (new metrics are appended there,
     # so an older workspace's columns stay a prefix that `Store.open` can extend).
     if table == "week":
-        return {m.name: "float64" if m.kind == "hours" else "int64" for m in CATALOG if m.grain == "week"}
+        # A Viva-only count may be fractional in a person query (an average over days): kept as it is.
+        return {m.name: "float64" if m.kind == "hours" or m.viva_only else "int64" for m in CATALOG if m.grain == "week"}
     return {m.name: "float64" for m in CATALOG}
 
 
-SCHEMA_VERSION = 5
-"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`; 2 → 3: the customer-engagement columns of `person_week` and `person_period`; 3 → 4: the period-only engagement columns of `person_period`, `accounts_touched`, `contacts_per_account`, `account_cadence`; 4 → 5: the account owner, `accounts.owner` and `account_domains.owner`, the reply time and book coverage of `person_period`, and the `account_touches` and `week_ties` tables)."""
+SCHEMA_VERSION = 6
+"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`; 2 → 3: the customer-engagement columns of `person_week` and `person_period`; 3 → 4: the period-only engagement columns of `person_period`, `accounts_touched`, `contacts_per_account`, `account_cadence`; 4 → 5: the account owner, `accounts.owner` and `account_domains.owner`, the reply time and book coverage of `person_period`, and the `account_touches` and `week_ties` tables; 5 → 6: the Viva Insights person query, `viva_values` and `person_aliases`, and the Viva-only metric columns of `person_week` and `person_period`)."""
 
 # Every table the store keeps, with its columns and their types. The key
 # columns of each table are in KEYS; a load never stores a key twice.
@@ -123,6 +124,11 @@ TABLES: dict[str, dict[str, str]] = {
         "attendee_domain": "string",
         "response": "string",
     },
+    # A Viva Insights person query (docs/viva.md): every numeric column of every row, by its canonical Viva name.
+    # `week` is the row's MetricDate; `metric` the column's name in snake case (`Collaboration_hours`).
+    "viva_values": {"person": "string", "week": "date", "metric": "string", "value": "float64", "load_id": "int64"},
+    # An identity mapping (`[sources] viva_identities`): the pseudonym of a Viva PersonId → the pseudonym of the person's email.
+    "person_aliases": {"alias": "string", "person": "string", "load_id": "int64"},
 }
 
 # The metrics stage's tables (docs/metrics.md), replaced whole on every run;
@@ -185,6 +191,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "message_recipients": ("message_key", "recipient"),
     "meetings": ("meeting_key",),
     "meeting_attendees": ("meeting_key", "attendee"),
+    "viva_values": ("person", "week", "metric"),
+    "person_aliases": ("alias",),
     "person_week": ("person", "week"),
     "person_period": ("person", "period"),
     "period_edges": ("period", "a", "b"),

@@ -309,6 +309,24 @@ class Store:
             self.backend.con.execute("DELETE FROM quarantine WHERE source = ?", [source])
             self.append("loads", pa.Table.from_pylist([row]))
 
+    def delete_matching(self, name: str, keys: pa.Table) -> None:
+        """Delete the rows of `name` that equal a row of `keys` on all of its columns (a part of the table's key)."""
+        if keys.num_rows == 0:
+            return
+        on = " AND ".join(f"{name}.{c} = batch.{c}" for c in keys.column_names)
+        with self._registered(keys) as batch:
+            self.backend.con.execute(f"DELETE FROM {name} WHERE EXISTS (SELECT 1 FROM {batch} AS batch WHERE {on})")
+
+    def rename_values(self, name: str, column: str, mapping: pa.Table) -> None:
+        """Replace, in `column` of `name`, each value of `mapping`'s first column with its second (an identity mapping applied late)."""
+        if mapping.num_rows == 0:
+            return
+        old, new = mapping.column_names
+        with self._registered(mapping) as batch:
+            self.backend.con.execute(
+                f"UPDATE {name} SET {column} = batch.{new} FROM {batch} AS batch WHERE {name}.{column} = batch.{old}"
+            )
+
     def delete_where(self, name: str, column: str, values: pa.Array) -> None:
         """Delete the rows of `name` whose `column` is one of `values`."""
         with self._registered(pa.table({"value": values})) as batch:

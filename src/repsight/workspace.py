@@ -10,11 +10,11 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import ValidationError
 
-from repsight.config import CONFIG_FILENAME, Config, load_config, render_config
+from repsight.config import CONFIG_FILENAME, Config, load_config, render_config, render_viva_config
 from repsight.errors import ConfigError
 from repsight.privacy import KEY_ENV, write_new_key
 
@@ -39,14 +39,21 @@ def init_workspace(
     mail: list[str] | None = None,
     calendar: list[str] | None = None,
     timezone: str = "UTC",
+    origin: Literal["events", "viva"] = "events",
 ) -> Config:
-    """Create `directory/repsight.toml` and, unless REPSIGHT_KEY is set, a new key file; return the config."""
+    """Create `directory/repsight.toml` and, unless REPSIGHT_KEY is set, a new key file; return the config.
+
+    `origin` "viva" makes a workspace of a Viva Insights person query (docs/viva.md) instead of mail and calendar exports.
+    """
     directory = Path(directory)
     config_path = directory / CONFIG_FILENAME
     if config_path.exists():
         raise ConfigError(f"{config_path}: a workspace is already here; edit it instead of re-creating it")
     try:
-        text = render_config(domains, mail=mail, calendar=calendar, timezone=timezone)
+        if origin == "viva":
+            text = render_viva_config(timezone)
+        else:
+            text = render_config(domains, mail=mail, calendar=calendar, timezone=timezone)
     except ValidationError as exc:
         raise ConfigError(f"{config_path}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
     try:

@@ -118,7 +118,7 @@ def test_metrics_then_export_in_every_format(tmp_path: Path) -> None:
         assert f"to {name}" in exported.stdout
     header = (tmp_path / "viva.csv").read_text().splitlines()[0]
     assert header.startswith('"PersonId","MetricDate"')
-    for column in ("Collaboration_hours", "Internal_network_size", "Networking_outside_organization", "Organization"):
+    for column in ("Collaboration_hours", "Internal_network_size", "Network_outside_organisation", "Organization"):
         assert f'"{column}"' in header
     weeks = repsight("export", "-c", "d", "--table", "person_week", "--out", "w.csv", cwd=tmp_path)
     assert weeks.returncode == 0, weeks.stderr

@@ -68,7 +68,7 @@ def test_invalid_toml_names_the_file_and_line(tmp_path: Path) -> None:
             '[company]\ndomains = ["acme.example"]\ntimezone = "Mars/Olympus"\n',
             r"\[company\] timezone: 'Mars/Olympus' is not an IANA time zone",
         ),
-        ("[company]\ndomains = []\n", r"\[company\] domains: List should have at least 1 item"),
+        ("[company]\ndomains = []\n", r"\(top\): \[company\] domains is empty, but mail or calendar exports are configured"),
         ('[company]\ndomains = ["not a domain"]\n', r"\[company\] domains: .*'not a domain' is not a mail domain"),
         (
             '[company]\ndomains = ["acme.example"]\n[privacy]\nmin_group_size = 2\n',

@@ -9,7 +9,18 @@ import pytest
 
 from repsight.config import StudyConfig
 from repsight.export import VIVA_NAMES
-from repsight.metrics.catalog import CATALOG, HEADLINE, PERIOD_ONLY, STUDY_DEFAULT, WEEKLY, Metric, label, label_with_unit, metric
+from repsight.metrics.catalog import (
+    CATALOG,
+    HEADLINE,
+    PERIOD_ONLY,
+    STUDY_DEFAULT,
+    VIVA_ONLY,
+    WEEKLY,
+    Metric,
+    label,
+    label_with_unit,
+    metric,
+)
 from repsight.schema import METRIC_COLUMNS, TABLES
 from tests.support import REPO
 from tests.support.metrics_oracle import COUNT_COLUMNS, HOUR_COLUMNS, PERIOD_COLUMNS
@@ -44,8 +55,9 @@ def test_the_stored_tables_hold_the_catalogues_metrics_in_its_order() -> None:
     assert week == list(WEEKLY) == [m.name for m in CATALOG if m.grain == "week"]
     assert period == list(METRIC_COLUMNS) == [m.name for m in CATALOG]
     assert set(period) == {*WEEKLY, *PERIOD_ONLY}
-    hours = [m.name for m in CATALOG if m.kind == "hours" and m.grain == "week"]
-    assert [c for c, kind in TABLES["person_week"].items() if kind == "float64"] == hours
+    # Hours are floats; so are the Viva-only counts, which a person query may give as fractions.
+    floats = [m.name for m in CATALOG if (m.kind == "hours" or m.viva_only) and m.grain == "week"]
+    assert [c for c, kind in TABLES["person_week"].items() if kind == "float64"] == floats
     assert all(TABLES["person_period"][m] == "float64" for m in METRIC_COLUMNS)
 
 
@@ -75,7 +87,7 @@ REPLIES_AND_BOOK = ["customer_reply_hours", "owned_accounts", "owned_accounts_to
 
 def test_new_metrics_are_appended_so_an_older_workspaces_columns_stay_a_prefix() -> None:
     # `Store.open` can only add missing columns at the end of a stored table.
-    assert list(TABLES["person_week"])[3:] == [*VERSION_2_WEEKLY, *ENGAGEMENT]
+    assert list(TABLES["person_week"])[3:] == [*VERSION_2_WEEKLY, *ENGAGEMENT, *VIVA_ONLY]
     assert list(TABLES["person_period"])[4:] == [
         *VERSION_2_WEEKLY,
         "network_prominence",
@@ -83,6 +95,7 @@ def test_new_metrics_are_appended_so_an_older_workspaces_columns_stay_a_prefix()
         *ENGAGEMENT,
         *PERIOD_ENGAGEMENT,
         *REPLIES_AND_BOOK,
+        *VIVA_ONLY,
     ]
     for name in ENGAGEMENT:
         entry = metric(name)
@@ -169,7 +182,8 @@ def test_every_catalogue_metric_is_specified_and_in_the_oracle() -> None:
     spec = (REPO / "docs" / "metrics.md").read_text(encoding="utf-8")
     for entry in CATALOG:
         assert f"`{entry.name}`" in spec, entry.name
-    assert [*HOUR_COLUMNS, *COUNT_COLUMNS] == list(WEEKLY)
+    # The oracle computes every metric of mail and calendar events; the Viva-only ones come from a person query as they are.
+    assert [*HOUR_COLUMNS, *COUNT_COLUMNS] == [m for m in WEEKLY if m not in VIVA_ONLY]
 
 
 def test_labels_read_as_people_say_them() -> None:

@@ -21,10 +21,11 @@ import pytest
 from repsight.config import Config, EngineConfig
 from repsight.errors import MetricsError
 from repsight.metrics import compute_metrics
+from repsight.metrics.catalog import VIVA_ONLY
 from repsight.metrics.engine import INPUT_TABLES, _pyspark, _staging_folder
 from repsight.privacy import pseudonym, read_key
 from repsight.store import Store
-from tests.support import TEST_KEY
+from tests.support import TEST_KEY, events_measured
 from tests.support.metrics_oracle import oracle_account_touches, oracle_metrics, oracle_week_ties
 from tests.support.metrics_org import EDGE_CASE_ACTIVE, OrgBuilder, edge_case_config, edge_case_tables, make_config
 
@@ -44,7 +45,7 @@ def on_backend(config: Config, backend: str) -> Config:
 def engine_metrics(store: Store, config: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (person_week, person_period) as the engine computes and stores them."""
     compute_metrics(store, config)
-    return store.table("person_week").to_pandas(), store.table("person_period").to_pandas()
+    return events_measured(store.table("person_week").to_pandas()), events_measured(store.table("person_period").to_pandas())
 
 
 def stored_touches(store: Store) -> pd.DataFrame:
@@ -213,8 +214,8 @@ def test_a_workspace_stored_before_the_engagement_columns_gets_them_and_equals_t
     # The metric tables as that version left them: the same columns, less the new ones at the end.
     added_since = {2: (*weekly, *period_only, *replies_and_book), 3: (*period_only, *replies_and_book), 4: replies_and_book}
     dropped = {
-        "person_week": weekly if version == 2 else (),
-        "person_period": added_since[version],
+        "person_week": (*(weekly if version == 2 else ()), *VIVA_ONLY),
+        "person_period": (*added_since[version], *VIVA_ONLY),
         "account_domains": ("owner",) if version < 5 else (),
     }
     with duckdb.connect(str(config.database_path)) as db:
@@ -224,12 +225,13 @@ def test_a_workspace_stored_before_the_engagement_columns_gets_them_and_equals_t
         db.execute("DROP TABLE account_touches")
         db.execute("DROP TABLE week_ties")
     with Store.open(config, key=TEST_KEY) as store:
-        assert list(store.table("person_period").columns)[-11:] == [
+        assert list(store.table("person_period").columns)[-11 - len(VIVA_ONLY) :] == [
             "network_prominence",
             "network_brokerage",
             *weekly,
             *period_only,
             *replies_and_book,
+            *VIVA_ONLY,
         ]
         weeks, periods = engine_metrics(store, config)
         oracle_weeks, oracle_periods = oracle_metrics(stored_tables(store), config)

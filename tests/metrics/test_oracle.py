@@ -21,7 +21,7 @@ import pytest
 
 from repsight.metrics import compute_metrics
 from repsight.store import Store
-from tests.support import TEST_KEY
+from tests.support import TEST_KEY, events_measured
 from tests.support.metrics_oracle import (
     COUNT_COLUMNS,
     ENGAGEMENT_COLUMNS,
@@ -77,7 +77,7 @@ def run(builder: OrgBuilder, tmp_path: Path, **settings: Any) -> tuple[pd.DataFr
             store.append(name, table)
         compute_metrics(store, config)
         weekly, period = store.table("person_week").to_pandas(), store.table("person_period").to_pandas()
-    return _as_dates(weekly, "week"), _as_dates(period, "period_start")
+    return _as_dates(events_measured(weekly), "week"), _as_dates(events_measured(period), "period_start")
 
 
 def _as_dates(table: pd.DataFrame, column: str) -> pd.DataFrame:

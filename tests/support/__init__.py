@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from repsight.config import Config
     from repsight.sources.records import Message, Rejected
 
@@ -26,6 +28,7 @@ __all__ = [
     "ROSTER_HEADER",
     "SHARED",
     "TEST_KEY",
+    "events_measured",
     "read_mail",
     "repsight",
     "roster_rows",
@@ -109,3 +112,12 @@ def studied_company(folder: Path, *, people: int, months: int) -> Config:
     run_metrics(config)
     run_study(config)
     return config
+
+
+def events_measured(table: pd.DataFrame) -> pd.DataFrame:
+    """Return a stored `person_week` or `person_period` of mail and calendar events without the Viva-only columns, which it leaves empty."""
+    from repsight.metrics.catalog import VIVA_ONLY
+
+    viva_only = [c for c in VIVA_ONLY if c in table.columns]
+    assert table[viva_only].isna().all().all(), "a metric only a Viva person query measures has a value from events"
+    return table.drop(columns=viva_only)

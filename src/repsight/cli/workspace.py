@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,22 +20,42 @@ if TYPE_CHECKING:
 __all__ = ["ingest", "init", "quarantine", "quarantine_hint", "status"]
 
 
+class Origin(StrEnum):
+    """What a new workspace measures (`repsight init --from`)."""
+
+    events = "events"
+    viva = "viva"
+
+
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.")],
     domain: Annotated[
         list[str] | None, typer.Option("--domain", "-d", help="An internal mail domain (repeat for several).")
     ] = None,
     timezone: Annotated[str, typer.Option(help="Weeks start Monday 00:00 in this IANA zone.")] = "UTC",
+    origin: Annotated[
+        Origin,
+        typer.Option(
+            "--from",
+            help="What the workspace measures: mail and calendar 'events', or a Viva Insights person query ('viva').",
+        ),
+    ] = Origin.events,
 ) -> None:
     """Create a workspace: repsight.toml and a pseudonymisation key."""
     from repsight.workspace import init_workspace
 
-    config = init_workspace(directory, domains=domain or ["acme.example"], timezone=timezone)
+    viva = origin is Origin.viva
+    config = init_workspace(directory, domains=domain or ["acme.example"], timezone=timezone, origin="viva" if viva else "events")
     lines = [f"Created {config.path}"]
-    if not domain:
+    if not domain and not viva:
         lines.append("Its [company] domains is the placeholder acme.example: put your company's mail domains there.")
     lines.append(f"Key: {config.key_path} (keep it safe and out of version control; or set REPSIGHT_KEY)")
-    lines.append(f"Next: put the roster, accounts, KPIs and exports beside it, then `repsight ingest -c {config.path}`")
+    if viva:
+        folder = config.resolve("viva")
+        lines.append(f"Next: put the person query CSV(s) in {folder} and the KPIs (PersonId, period, attainment) in ")
+        lines[-1] += f"{config.resolve('kpis.csv')}, then `repsight ingest -c {config.path}`, `metrics`, `analyze`"
+    else:
+        lines.append(f"Next: put the roster, accounts, KPIs and exports beside it, then `repsight ingest -c {config.path}`")
     show(*(Text(line) for line in lines))
 
 

@@ -99,7 +99,9 @@ class GuidanceData:
 
     def is_rep(self, person: str) -> bool:
         """Return whether `person` carries quota (their `function` is one of `company.sales_functions`)."""
-        return person in self.people.index and self.people.at[person, "function"] in self.config.company.sales_functions
+        return person in self.people.index and (
+            self.config.company.everyone_sells or self.people.at[person, "function"] in self.config.company.sales_functions
+        )
 
     def has_left(self, person: str, today: date) -> bool:
         """Return whether `person` is off the roster or left on or before `today` (their `leave_date`)."""

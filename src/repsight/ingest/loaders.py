@@ -24,6 +24,8 @@ from repsight.sources.records import (
     MessageBatch,
     Person,
     Rejected,
+    VivaIdentity,
+    VivaWeek,
     series_key,
 )
 from repsight.store import Store
@@ -50,6 +52,11 @@ class Loader:
     def flush(self) -> int:
         """Store what is pending; return how many records were new."""
         raise NotImplementedError
+
+    def aliases(self) -> dict[str, str]:
+        """Return the stored identity mapping: the pseudonym of each mapped Viva PersonId → the pseudonym of its email."""
+        rows = self.store.to_arrow(self.store.table("person_aliases").select("alias", "person"))
+        return dict(zip(rows["alias"].to_pylist(), rows["person"].to_pylist(), strict=True))
 
     def identity_rows(self, found: dict[str, tuple[str, str]]) -> pa.Table:
         return pa.table(
@@ -149,11 +156,18 @@ class _KpiLoader(Loader):
         super().__init__(*args)
         self.kpis: list[tuple[str, Kpi]] = []
         self.roster = set(self.store.table("people").person.to_pyarrow().to_pylist())
+        self.mapped = self.aliases()
 
     def add(self, record: Kpi) -> Rejected | None:
-        person = self.pseudo(record.email)
-        if person not in self.roster:
-            return Rejected(record.position, "email", "the person is not in the roster")
+        if record.by_viva_id:
+            alias = self.pseudo(record.email)
+            person = self.mapped.get(alias, alias)
+            if person not in self.roster:
+                return Rejected(record.position, "PersonId", "the person is not in the Viva Insights person query or the roster")
+        else:
+            person = self.pseudo(record.email)
+            if person not in self.roster:
+                return Rejected(record.position, "email", "the person is not in the roster")
         self.kpis.append((person, record))
         self.pending += 1
         return None
@@ -322,10 +336,167 @@ class _CalendarLoader(_EventLoader):
         return int(rows.num_rows)
 
 
+class _VivaIdentityLoader(Loader):
+    """Who each Viva PersonId is: `person_aliases` (pseudonym of the id → pseudonym of the email) and `identities`."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.rows: list[VivaIdentity] = []
+
+    def add(self, record: VivaIdentity) -> None:
+        self.rows.append(record)
+        self.pending += 1
+
+    def flush(self) -> int:
+        if not self.rows:
+            return 0
+        p = self.pseudo
+        aliases = pa.table(
+            {
+                "alias": [p(x.person_id) for x in self.rows],
+                "person": [p(x.email) for x in self.rows],
+                "load_id": [self.load_id] * len(self.rows),
+            }
+        )
+        new = self.store.upsert("person_aliases", aliases)
+        identities = {p(x.email): (x.email.strip().lower(), x.name) for x in self.rows}
+        self.store.upsert("identities", self.identity_rows(identities))
+        # People already loaded under their Viva id move to their email's pseudonym.
+        for table, column in (("viva_values", "person"), ("people", "person"), ("kpis", "person"), ("people", "manager")):
+            self.store.rename_values(table, column, aliases.select(["alias", "person"]))
+        self.rows, self.pending = [], 0
+        return new
+
+
+def _whole_number(text: str | None) -> int | None:
+    try:
+        number = float(text) if text else None
+    except ValueError:
+        return None
+    return int(number) if number is not None and number.is_integer() else None
+
+
+class _VivaLoader(Loader):
+    """A Viva Insights person query: every numeric value to `viva_values`, each person's latest HR attributes to `people`.
+
+    A person-week loaded again replaces what was stored for it (a value no
+    longer in the file goes), so loading a corrected export is safe.
+    """
+
+    streams = True
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.mapped = self.aliases()
+        self.weeks: list[tuple[str, VivaWeek]] = []
+        self.latest: dict[str, VivaWeek] = {}
+
+    def person(self, person_id: str) -> str:
+        alias = self.pseudo(person_id)
+        return self.mapped.get(alias, alias)
+
+    def add(self, record: VivaWeek) -> None:
+        person = self.person(record.person_id)
+        self.weeks.append((person, record))
+        kept = self.latest.get(person)
+        if kept is None or kept.week <= record.week:
+            self.latest[person] = record
+        self.pending += 1
+
+    def flush(self) -> int:
+        new = 0
+        if self.weeks:
+            keys = pa.table(
+                {
+                    "person": [person for person, _ in self.weeks],
+                    "week": pa.array([x.week for _, x in self.weeks], pa.date32()),
+                }
+            )
+            keys = keys.group_by(["person", "week"], use_threads=False).aggregate([])
+            values = [(person, x.week, name, value) for person, x in self.weeks for name, value in x.values.items()]
+            rows = pa.table(
+                {
+                    "person": [v[0] for v in values],
+                    "week": pa.array([v[1] for v in values], pa.date32()),
+                    "metric": [v[2] for v in values],
+                    "value": pa.array([v[3] for v in values], pa.float64()),
+                    "load_id": pa.repeat(self.load_id, len(values)),
+                }
+            )
+            stored = self.store.to_arrow(self.store.table("viva_values").select("person", "week").distinct())
+            new = int(keys.num_rows - keys.join(stored, ["person", "week"], join_type="inner").num_rows)
+            self.store.delete_matching("viva_values", keys)
+            self.store.append("viva_values", rows)
+        if self.latest:
+            self.store.upsert("people", self.people_rows())
+        self.weeks, self.pending = [], 0
+        return new
+
+    def people_rows(self) -> pa.Table:
+        """Return a `people` row per person seen, from the HR columns of their latest week (docs/viva.md)."""
+        from repsight.sources.viva import HR_COLUMNS, canonical_name, parse_metric_date
+
+        columns: dict[str, list[Any]] = {c: [] for c in ("person", "manager", "org", "level", "function", "region")}
+        columns |= {c: [] for c in ("segment", "channel", "hire_date", "timezone", "attributes")}
+        for person, week in self.latest.items():
+            known: dict[str, Any] = {}
+            for header, value in week.hr.items():
+                name = canonical_name(header)
+                if name in HR_COLUMNS:
+                    known[HR_COLUMNS[name]] = value
+                elif name in ("level_designation", "level") and _whole_number(value) is not None:
+                    known.setdefault("level", _whole_number(value))
+            try:
+                hired = parse_metric_date(known["hire_date"]) if known.get("hire_date") else None
+            except ValueError:
+                hired = None
+            columns["person"].append(person)
+            columns["manager"].append(self.person(week.manager_id) if week.manager_id else None)
+            for column in ("org", "function", "region", "segment", "channel", "timezone"):
+                columns[column].append(known.get(column))
+            columns["level"].append(known.get("level"))
+            columns["hire_date"].append(hired)
+            extra = {h: v for h, v in week.hr.items() if HR_COLUMNS.get(canonical_name(h)) is None}
+            columns["attributes"].append(json.dumps(extra, sort_keys=True) if extra else None)
+        return pa.table(
+            {
+                **{c: pa.array(v, pa.string()) for c, v in columns.items() if c not in ("level", "hire_date")},
+                "level": pa.array(columns["level"], pa.int64()),
+                "hire_date": pa.array(columns["hire_date"], pa.date32()),
+                "load_id": pa.repeat(self.load_id, len(columns["person"])),
+            }
+        )
+
+
+class _SalesforceLoader(Loader):
+    """A Salesforce export: its accounts are stored as accounts.csv's, its bookings and quotas as kpis.csv's."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.accounts = _AccountLoader(*args)
+        self.kpis = _KpiLoader(*args)
+
+    def add(self, record: Account | Kpi) -> Rejected | None:
+        self.pending += 1
+        if isinstance(record, Account):
+            self.accounts.add(record)
+            return None
+        return self.kpis.add(record)
+
+    def flush(self) -> int:
+        # Accounts first: a KPI never refers to one, but the order is the one an accounts.csv + kpis.csv load has.
+        new = self.accounts.flush() + self.kpis.flush()
+        self.pending = 0
+        return new
+
+
 LOADERS: dict[str, Callable[..., Loader]] = {
     "roster": _RosterLoader,
+    "viva_identities": _VivaIdentityLoader,
+    "viva": _VivaLoader,
     "accounts": _AccountLoader,
     "kpis": _KpiLoader,
+    "salesforce": _SalesforceLoader,
     "mail": _MailLoader,
     "calendar": _CalendarLoader,
 }

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -110,6 +111,8 @@ def ingest_file(
     result = FileResult(kind, path)
     started = time.perf_counter()
     reader = reader_for(kind, path)
+    if kind == "salesforce":  # the one reader that needs settings: the type mapping, the quota period, free-mail domains
+        reader = partial(reader, settings=config.salesforce, personal_domains=config.company.personal_domains)  # type: ignore[call-arg]
     load_id = store.next_load_id()
     rejected: list[Rejected] = []
     loader = LOADERS[kind](store, pseudo, config, load_id)
@@ -183,16 +186,27 @@ def configured_files(config: Config) -> tuple[list[tuple[str, Path]], list[str]]
     """Return the (kind, path) pairs the configuration names, in load order, and notes."""
     files: list[tuple[str, Path]] = []
     notes: list[str] = []
-    for kind in ("roster", "accounts", "kpis"):
-        name = getattr(config.sources, kind)
+    sources = config.sources
+
+    def single(kind: str, name: str | None) -> None:
         if name:
             files.append((kind, config.resolve(name)))
-    for kind in ("mail", "calendar"):
-        patterns: list[str] = getattr(config.sources, kind)
+
+    def globs(kind: str, patterns: list[str]) -> None:
         matched = config.expand(patterns)
         if patterns and not matched:
             notes.append(f"{kind}: no file matches {', '.join(patterns)}")
         files.extend((kind, path) for path in matched)
+
+    # People first (the roster, who each Viva PersonId is, the person query's HR columns), then what refers to them.
+    single("roster", sources.roster)
+    single("viva_identities", sources.viva_identities)
+    globs("viva", sources.viva)
+    single("accounts", sources.accounts)
+    single("kpis", sources.kpis)
+    single("salesforce", sources.salesforce)
+    globs("mail", sources.mail)
+    globs("calendar", sources.calendar)
     return files, notes
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "PERIOD_ENGAGEMENT",
     "PERIOD_ONLY",
     "STUDY_DEFAULT",
+    "VIVA_ONLY",
     "WEEKLY",
     "Metric",
     "better",
@@ -68,6 +69,8 @@ class Metric:
     """Whether it may be empty (null) for a person-period: no reply to a customer, no account owned. The study leaves such rows out of its comparisons."""
     advised: bool = True
     """Whether the guidance may name it as a gap to close (docs/guidance.md): never more work outside working hours."""
+    viva_only: bool = False
+    """Whether only a Viva Insights person query measures it (docs/viva.md): repsight has no rule of its own, and it is empty in a workspace of mail and calendar events."""
 
     @property
     def label_with_unit(self) -> str:
@@ -92,9 +95,22 @@ def _hours(
     dashboard: bool = False,
     viva: str | None = None,
     advised: bool = True,
+    viva_only: bool = False,
 ) -> Metric:
     return Metric(
-        name, label, short, "hours/week", "h/wk", "hours", "week", study_rank, headline_rank, dashboard, viva, advised=advised
+        name,
+        label,
+        short,
+        "hours/week",
+        "h/wk",
+        "hours",
+        "week",
+        study_rank,
+        headline_rank,
+        dashboard,
+        viva,
+        advised=advised,
+        viva_only=viva_only,
     )
 
 
@@ -109,8 +125,11 @@ def _count(
     headline_rank: int | None = None,
     dashboard: bool = False,
     viva: str | None = None,
+    viva_only: bool = False,
 ) -> Metric:
-    return Metric(name, label, short, unit, unit_short, "count", "week", study_rank, headline_rank, dashboard, viva)
+    return Metric(
+        name, label, short, unit, unit_short, "count", "week", study_rank, headline_rank, dashboard, viva, viva_only=viva_only
+    )
 
 
 CATALOG: tuple[Metric, ...] = (
@@ -122,8 +141,8 @@ CATALOG: tuple[Metric, ...] = (
     _hours("customer_hours", "Customer time", "customer", study_rank=1, headline_rank=1, dashboard=True),
     _hours("external_hours", "External time", "external", study_rank=9, viva="External_collaboration_hours"),
     _hours("senior_leader_hours", "Senior-leader time", "leaders", study_rank=6, headline_rank=3, dashboard=True),
-    _hours("manager_hours", "Manager time", "manager", study_rank=7, dashboard=True),
-    _hours("manager_1on1_hours", "Manager 1:1 time", "1:1", viva="Meeting_hours_with_manager_1_on_1"),
+    _hours("manager_hours", "Manager time", "manager", study_rank=7, dashboard=True, viva="Meeting_and_call_hours_with_manager"),
+    _hours("manager_1on1_hours", "Manager 1:1 time", "1:1", viva="Meeting_and_call_hours_with_manager_1_1"),
     _hours(
         "after_hours_collaboration_hours",
         "After-hours collaboration",
@@ -146,7 +165,7 @@ CATALOG: tuple[Metric, ...] = (
         dashboard=True,
         viva="Internal_network_size",
     ),
-    _count("org_span", "Org units reached", "org units", "org units", "", study_rank=3, viva="Networking_outside_organization"),
+    _count("org_span", "Org units reached", "org units", "org units", "", study_rank=3, viva="Network_outside_organisation"),
     Metric("network_prominence", "Network prominence", "prominence", "percentile", "pct", "percentile", "period", study_rank=4),
     Metric("network_brokerage", "Network brokerage", "brokerage", "percentile", "pct", "percentile", "period", study_rank=5),
     # Customer engagement: counts added later, after every earlier column, so that a
@@ -184,6 +203,53 @@ CATALOG: tuple[Metric, ...] = (
         "period",
         optional=True,
     ),
+    # Measured only by a Viva Insights person query (docs/viva.md): weekly, appended last. Empty in a
+    # workspace of mail and calendar events; a Viva workspace has them, and the study may test them.
+    _hours("leadership_hours", "Time with leadership", "leadership", viva="Time_with_leadership", viva_only=True),
+    _hours("skip_level_hours", "Skip-level time", "skip level", viva="Meeting_and_call_hours_with_skip_level", viva_only=True),
+    _hours("meeting_and_call_hours", "Meeting and call time", "mtg+call", viva="Meeting_and_call_hours", viva_only=True),
+    _hours("call_hours", "Call time", "calls", viva="Call_hours", viva_only=True),
+    _hours("chat_hours", "Chat time", "chat", viva="Chat_hours", viva_only=True),
+    _hours("multitasking_hours", "Multitasking", "multitask", viva="Multitasking_hours", viva_only=True),
+    _hours("conflicting_meeting_hours", "Conflicting meetings", "conflicts", viva="Conflicting_meeting_hours", viva_only=True),
+    _hours(
+        "large_and_long_meeting_hours",
+        "Large and long meetings",
+        "large mtgs",
+        viva="Large_and_long_meeting_hours",
+        viva_only=True,
+    ),
+    _hours(
+        "weekend_collaboration_hours",
+        "Weekend collaboration",
+        "weekend",
+        viva="Weekend_collaboration_hours",
+        advised=False,
+        viva_only=True,
+    ),
+    _hours("uninterrupted_hours", "Uninterrupted time", "focus", viva="Uninterrupted_hours", viva_only=True),
+    _hours("workweek_span", "Workweek span", "span", viva="Workweek_span", advised=False, viva_only=True),
+    _count(
+        "collaboration_span", "Collaboration span", "collab span", "people", "people", viva="Collaboration_span", viva_only=True
+    ),
+    _count(
+        "external_network_size",
+        "External network",
+        "ext network",
+        "people",
+        "people",
+        viva="External_network_size",
+        viva_only=True,
+    ),
+    _count(
+        "network_outside_company",
+        "Companies reached",
+        "companies",
+        "companies",
+        "",
+        viva="Network_outside_company",
+        viva_only=True,
+    ),
 )
 """Every metric, in the order `person_period` holds them (`person_week`: the weekly ones, in this order)."""
 
@@ -198,6 +264,8 @@ STUDY_DEFAULT: tuple[str, ...] = tuple(
 """The metrics the study tests unless `[study] metrics` says otherwise."""
 PERIOD_ENGAGEMENT: tuple[str, ...] = tuple(m.name for m in CATALOG if m.grain == "period" and m.kind != "percentile")
 """The period's customer engagement (docs/metrics.md, *Customer engagement*), in the catalogue's order: the period-only metrics but the network scores."""
+VIVA_ONLY: tuple[str, ...] = tuple(m.name for m in CATALOG if m.viva_only)
+"""The metrics only a Viva Insights person query measures, in the catalogue's order."""
 HEADLINE: tuple[str, ...] = tuple(
     m.name for m in sorted((m for m in CATALOG if m.headline_rank is not None), key=lambda m: m.headline_rank or 0)
 )

@@ -314,7 +314,14 @@ def _as_timestamps(rows: pa.Table, column: str) -> pa.Table:
 
 
 def compute_metrics(store: Store, config: Config) -> MetricsReport:
-    """Compute `person_week` and `person_period` from the stored events and store them (replacing earlier ones)."""
+    """Compute `person_week` and `person_period` from the stored events and store them (replacing earlier ones).
+
+    A workspace of a Viva Insights person query has its weekly metrics already: `metrics.viva` builds the tables from them.
+    """
+    from repsight.metrics.viva import compute_viva_metrics, has_viva
+
+    if has_viva(store):
+        return compute_viva_metrics(store, config)
     started = time.perf_counter()
     steps: dict[str, float] = {}
     clock = [started]

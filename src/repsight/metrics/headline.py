@@ -27,7 +27,7 @@ def headline_by_quartile(store: Store, config: Config) -> pa.Table:
     """
     periods = store.table("person_period")
     kpis = store.table("kpis").filter(lambda t: t.attainment.notnull())
-    sellers = store.table("people").filter(lambda t: t.function.isin(config.company.sales_functions)).select("person")
+    sellers = config.company.sellers(store.table("people")).select("person")
     joined = periods.join(kpis.select("person", "period", "attainment"), ["person", "period"]).semi_join(sellers, "person")
     ranked = joined.mutate(quartile=ibis.ntile(4).over(group_by="period", order_by="attainment") + 1)
     summary = (

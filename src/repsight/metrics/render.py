@@ -10,6 +10,7 @@ from rich.text import Text
 
 from repsight import terminal
 from repsight.metrics.catalog import HEADLINE, metric
+from repsight.privacy import large_enough
 from repsight.report.numbers import NONE, count, is_missing, percent, plain
 from repsight.report.numbers import terminal as ascii_signs
 
@@ -67,9 +68,16 @@ def headline_table(rows: Sequence[Mapping[str, Any]], min_group_size: int) -> Gr
         found = metric(name)
         terminal.figures(table, found.heading if found else name)
     hidden = Text(f"fewer than {min_group_size}", style="dim")
+    # A metric without a value in any shown quartile is not in the data (customer time in a Viva Insights person query).
+    shown = [row for row in rows if large_enough(int(row["people"]), min_group_size)]
+    absent = {name for name in HEADLINE if shown and all(is_missing(row[name]) for row in shown)}
+    not_measured = Text("not in the data", style="dim")
     for row in rows:
         quartile = int(row["quartile"])
-        cells: list[str | Text] = [hidden if is_missing(row[name]) else ascii_signs(plain(row[name])) for name in HEADLINE]
+        cells: list[str | Text] = [
+            not_measured if name in absent else hidden if is_missing(row[name]) else ascii_signs(plain(row[name]))
+            for name in HEADLINE
+        ]
         table.add_row(_QUARTILES.get(quartile, str(quartile)), count(row["people"]), *cells)
     by_quartile = {int(row["quartile"]): row for row in rows}
     lowest, top = by_quartile.get(1), by_quartile.get(4)

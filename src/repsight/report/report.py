@@ -144,6 +144,8 @@ def _render(document: StudyDocument, config: Config, studied_at: datetime | None
         "thresholds": _thresholds(shown, min_group),
         "measurement": _measurement(config),
         "headline": _headline(shown),
+        "headline_absent": [label(m) for m in HEADLINE if m in shown.get("absent", [])],
+        "absent": [label(m) for m in shown.get("absent", [])],
         "headline_chart": drawn("headline"),
         "phase1_chart": drawn("phase1"),
         "phase1": [_phase1_row(shown, m) for m in metric_order(shown)],

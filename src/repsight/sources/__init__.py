@@ -25,13 +25,16 @@ __all__ = ["FORMATS", "KINDS", "Reader", "Rejected", "Source", "Window", "format
 
 Reader = Callable[[Source], Iterator[Any]]
 
-KINDS = ("roster", "accounts", "kpis", "mail", "calendar")
+KINDS = ("roster", "viva_identities", "viva", "accounts", "kpis", "salesforce", "mail", "calendar")
 
 # Readers by (kind, format), imported when first needed.
 _READERS: dict[tuple[str, str], str] = {
     ("roster", "csv"): "repsight.sources.roster:read_roster",
     ("accounts", "csv"): "repsight.sources.accounts:read_accounts",
     ("kpis", "csv"): "repsight.sources.kpis:read_kpis",
+    ("viva", "csv"): "repsight.sources.viva:read_viva",
+    ("viva_identities", "csv"): "repsight.sources.viva:read_viva_identities",
+    ("salesforce", "folder"): "repsight.sources.salesforce:read_salesforce",
     ("mail", "csv"): "repsight.sources.mail_csv:read_mail_csv",
     ("mail", "mbox"): "repsight.sources.mbox:read_mbox",
     ("mail", "eml"): "repsight.sources.mbox:read_eml",
@@ -87,7 +90,7 @@ def reader_for(kind: str, path: Path) -> Reader:
     """Return the reader for a `kind` of input in the format of `path`."""
     if not path.exists():
         raise InputError(f"{path}: file not found")
-    fmt = format_of(path)
+    fmt = "folder" if kind == "salesforce" and path.is_dir() else format_of(path)
     target = _READERS.get((kind, fmt or ""))
     if target is None:
         readable = ", ".join(sorted(f for k, f in _READERS if k == kind))

@@ -75,8 +75,8 @@ class CsvRow:
     problem: FieldError | None = None
 
 
-def _open_reader(text: IO[str], path: Path, required: tuple[str, ...]) -> tuple[list[str], Any]:
-    """Return the lower-cased column names and a csv reader positioned after the header."""
+def _open_reader(text: IO[str], path: Path, required: tuple[str, ...], keep_case: bool = False) -> tuple[list[str], Any]:
+    """Return the lower-cased column names (stripped only, with `keep_case`) and a csv reader positioned after the header."""
     # An all-hands invitation lists thousands of addresses in one field.
     csv.field_size_limit(1 << 26)
     reader = csv.reader(text)
@@ -86,8 +86,8 @@ def _open_reader(text: IO[str], path: Path, required: tuple[str, ...]) -> tuple[
         raise InputError(f"{path}: the file is empty; expected a header row") from None
     except csv.Error as exc:
         raise InputError(f"{path}: row 1: not CSV: {exc}") from None
-    names = [h.strip().lower() for h in header]
-    missing = [c for c in required if c not in names]
+    names = [h.strip() if keep_case else h.strip().lower() for h in header]
+    missing = [c for c in required if c not in {n.lower() for n in names}]
     if missing:
         raise InputError(
             f"{path}: row 1: missing column(s) {', '.join(missing)}; the header has {', '.join(n or '(blank)' for n in names)}"
@@ -125,14 +125,15 @@ def _fields(names: list[str], values: list[str]) -> tuple[dict[str, str], FieldE
     return fields, None if bad is None else FieldError(bad, "not valid UTF-8")
 
 
-def read_csv(text: IO[str], path: Path, *, required: tuple[str, ...]) -> Iterator[CsvRow]:
+def read_csv(text: IO[str], path: Path, *, required: tuple[str, ...], keep_case: bool = False) -> Iterator[CsvRow]:
     """Yield the data rows of a CSV file whose header holds the `required` columns.
 
-    Column names are matched case-insensitively; blank lines are skipped.
-    A row with the wrong number of fields, or undecodable bytes, comes with
-    its `problem` set.
+    Column names are matched case-insensitively and lower-cased in the
+    fields (kept as written, stripped, with `keep_case`); blank lines are
+    skipped. A row with the wrong number of fields, or undecodable bytes,
+    comes with its `problem` set.
     """
-    names, reader = _open_reader(text, path, required)
+    names, reader = _open_reader(text, path, required, keep_case)
     for line, values in _raw_rows(names, reader):
         if isinstance(values, FieldError):
             yield CsvRow(f"row {line}", {}, values)

@@ -1,4 +1,8 @@
-"""Sales results (CSV): quota and bookings, or attainment, per person and period."""
+"""Sales results (CSV): quota and bookings, or attainment, per person and period.
+
+A person is named by `email`, or, in a Viva Insights workspace, by the
+person query's `PersonId` (a `PersonId` column instead of `email`).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,16 @@ from calendar import monthrange
 from collections.abc import Iterator
 from datetime import date
 
+from repsight.errors import InputError
 from repsight.sources.csvfile import FieldError, parse_address, parse_number, read_csv, shown
 from repsight.sources.files import Source
 from repsight.sources.records import Kpi, Rejected
 
-__all__ = ["REQUIRED_COLUMNS", "parse_period", "read_kpis"]
+__all__ = ["PERSON_COLUMNS", "REQUIRED_COLUMNS", "parse_period", "read_kpis"]
 
-REQUIRED_COLUMNS = ("email", "period")
+REQUIRED_COLUMNS = ("period",)
+PERSON_COLUMNS = ("email", "personid")
+"""A KPI file names people by one of these columns."""
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -62,10 +69,18 @@ def read_kpis(source: Source) -> Iterator[Kpi | Rejected]:
         if row.problem is not None:
             yield Rejected(row.position, row.problem.field, row.problem.reason)
             continue
+        by_id = "email" not in row.fields
+        if by_id and "personid" not in row.fields:
+            raise InputError(f"{source.path}: row 1: missing column email (or PersonId, in a Viva Insights workspace)")
         try:
-            if not row.fields["email"]:
-                raise FieldError("email", "is empty")
-            email, _ = parse_address(row.fields["email"], "email")
+            if by_id:
+                if not row.fields["personid"]:
+                    raise FieldError("PersonId", "is empty")
+                email = row.fields["personid"]
+            else:
+                if not row.fields["email"]:
+                    raise FieldError("email", "is empty")
+                email, _ = parse_address(row.fields["email"], "email")
             period, first, last = parse_period(row.fields["period"])
             pair = (email.lower(), period)
             if pair in seen:
@@ -75,4 +90,4 @@ def read_kpis(source: Source) -> Iterator[Kpi | Rejected]:
             yield Rejected(row.position, exc.field, exc.reason)
             continue
         seen[pair] = row.position
-        yield Kpi(row.position, email, period, first, last, quota, bookings, attainment)
+        yield Kpi(row.position, email, period, first, last, quota, bookings, attainment, by_viva_id=by_id)

@@ -24,6 +24,8 @@ __all__ = [
     "Person",
     "Recipient",
     "Rejected",
+    "VivaIdentity",
+    "VivaWeek",
     "meeting_key",
     "message_key",
     "parent_key",
@@ -145,6 +147,35 @@ class Kpi:
     quota: float | None
     bookings: float | None
     attainment: float
+    by_viva_id: bool = False
+    """Whether `email` holds a Viva Insights `PersonId` (a `PersonId` column instead of `email`), not an address."""
+
+
+@dataclass(frozen=True, slots=True)
+class VivaWeek:
+    """One row of a Viva Insights person query: a person's week of metrics and their HR attributes then."""
+
+    position: str
+    person_id: str
+    """`PersonId` as written (already pseudonymous in Viva; repsight pseudonymises it again)."""
+    week: date
+    """`MetricDate`: the day the Viva week starts on."""
+    values: dict[str, float]
+    """Every numeric column, by its canonical Viva name (`collaboration_hours`)."""
+    hr: dict[str, str]
+    """Every HR column with a value, by its header as written (`Organization`, `LevelDesignation`)."""
+    manager_id: str | None = None
+    """`ManagerId` (or repsight's own export's `manager`), where the row has one."""
+
+
+@dataclass(frozen=True, slots=True)
+class VivaIdentity:
+    """One row of an identity mapping: who a Viva `PersonId` is."""
+
+    position: str
+    person_id: str
+    email: str
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

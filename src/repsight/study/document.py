@@ -221,6 +221,8 @@ class StudyDocument(TypedDict):
     dynamics: Dynamics
     leading: Leading
     caveat: str
+    absent: NotRequired[list[str]]
+    """Metrics of `thresholds.metrics` that no rep has a value of (absent from the data, e.g. customer time in a Viva Insights workspace): in no test."""
     digest: NotRequired[dict[str, Any]]
     """The weekly digest's effect, where a holdout was drawn (`repsight.study.digest_effect.digest_effect`, plus `attainment`)."""
 

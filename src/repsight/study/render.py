@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from repsight import terminal
-from repsight.metrics.catalog import HEADLINE, metric
+from repsight.metrics.catalog import HEADLINE, label, metric
 from repsight.report.numbers import bracketed, count, is_missing, percent, plain, q_value, signed
 from repsight.report.numbers import terminal as ascii_signs
 from repsight.study.document import (
@@ -156,6 +156,11 @@ class StudyView:
         )
         for note in direction_notes(document["phase1"]):
             yield Text(note, style="dim")
+        if absent := document.get("absent"):
+            said = ", ".join(label(m) for m in absent)
+            yield Text(
+                f"Not in the data, so not tested: {said} (docs/viva.md says which metrics a source measures).", style="dim"
+            )
         if "digest" in document:
             yield Text("")
             yield digest_table(document["digest"])

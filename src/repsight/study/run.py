@@ -73,7 +73,16 @@ def study_document(rows: pd.DataFrame, config: Config, weeks: pd.DataFrame | Non
     `weeks` (the tiered reps' person-week rows, `rep_weeks`) feeds the
     dynamics; without it the document has none.
     """
-    study = config.study
+    configured = config.study.metrics
+    # A metric no rep has a value of is absent from the data (customer time in a Viva Insights person query):
+    # said so, and left out of every test, not read as zero.
+    absent = [m for m in configured if m in rows and rows[m].isna().all()]
+    if len(absent) == len(configured):
+        raise StudyError(
+            f"no rep has a value of any metric the study tests ({', '.join(configured)}): "
+            "choose measured metrics in [study] metrics"
+        )
+    study = config.study.model_copy(update={"metrics": [m for m in configured if m not in absent]})
     min_group = config.privacy.min_group_size
     # One order whatever the input's: the same data give the same figures to the last digit.
     rows = rows.sort_values(["period", "person"], kind="stable").reset_index(drop=True)
@@ -93,8 +102,9 @@ def study_document(rows: pd.DataFrame, config: Config, weeks: pd.DataFrame | Non
             "heterogeneity_i2": study.heterogeneity_i2,
             "min_group_size": min_group,
             "segment_by": list(study.segment_by),
-            "metrics": list(study.metrics),
+            "metrics": list(configured),
         },
+        "absent": absent,
         "tiers": {
             "top_rep_periods": int((tiers > 0).sum()),
             "bottom_rep_periods": int((tiers < 0).sum()),

@@ -31,12 +31,19 @@ def rep_periods(store: Store, config: Config) -> tuple[pd.DataFrame, int]:
     row (no mail or meetings of that person in the data) cannot be measured
     and is left out; its count is returned so that it can be said.
     """
+    from repsight.metrics.viva import has_viva
+
     study = config.study
-    people = store.table("people").filter(lambda t: t.function.isin(config.company.sales_functions))
+    people = config.company.sellers(store.table("people"))
     kpis = store.table("kpis").filter(lambda t: t.attainment.notnull()).select("person", "period", "attainment")
     kpis = kpis.semi_join(people, "person")
     periods = store.table("person_period").select("person", "period", "period_start", *study.metrics)
-    attributes = people.select("person", *[people[a].cast("string").name(a) for a in study.segment_by])
+    # A roster column, or any other HR column (the roster's extra columns, a person query's), kept in `attributes`.
+    columns = [a for a in study.segment_by if a in people.columns and a not in ("person", "attributes", "load_id")]
+    others = [a for a in study.segment_by if a not in columns]
+    attributes = people.select(
+        "person", *[people[a].cast("string").name(a) for a in columns], *(["attributes"] if others else [])
+    )
     joined = periods.join(kpis, ["person", "period"]).join(attributes, "person")
     rows = store.to_pandas(joined.order_by("period", "person"))
     unmeasured = int(kpis.anti_join(periods, ["person", "period"]).count().execute())
@@ -51,15 +58,35 @@ def rep_periods(store: Store, config: Config) -> tuple[pd.DataFrame, int]:
                 "matches the roster's `function` and that the KPI periods match the metrics' periods"
             )
         )
+    if others:
+        _extra_attributes(rows, others)
     for attribute in study.segment_by:
         rows[attribute] = rows[attribute].fillna(MISSING).replace("", MISSING)
+    # Measured from events, an empty value of a metric is none of the behaviour (0), but for an optional metric
+    # (no reply to a customer: the study leaves those rows out of that metric's tests). A Viva Insights person
+    # query's empty value is a value Viva did not give: left empty too. A metric empty for every rep is absent.
+    from_events = not has_viva(store)
     for name in study.metrics:
-        # An optional metric stays empty where it has no value (no reply to a customer): the study leaves those rows
-        # out of that metric's tests; any other empty value is none of the behaviour.
         optional = (found := metric(name)) is not None and found.optional
-        rows[name] = rows[name].astype(np.float64) if optional else rows[name].astype(np.float64).fillna(0.0)
+        values = rows[name].astype(np.float64)
+        rows[name] = values if optional or not from_events or values.isna().all() else values.fillna(0.0)
     rows["attainment"] = rows["attainment"].astype(np.float64)
     return rows.reset_index(drop=True), unmeasured
+
+
+def _extra_attributes(rows: pd.DataFrame, names: list[str]) -> None:
+    """Add to `rows` a column per name of HR columns kept in `people.attributes` (JSON), matched by canonical name."""
+    from repsight.sources.viva import kept_attribute
+
+    texts = [text if isinstance(text, str) else None for text in rows.pop("attributes")]
+    for name in names:
+        values = kept_attribute(texts, name)
+        if all(v is None for v in values):
+            raise StudyError(
+                f"[study] segment_by names {name!r}, but no rep has such an attribute: neither a roster column "
+                "(region, segment, channel, org, function, level, timezone) nor another HR column of the roster or person query"
+            )
+        rows[name] = pd.Series(values, index=rows.index, dtype=object)
 
 
 def assign_tiers(rows: pd.DataFrame, fraction: float) -> np.ndarray:

@@ -13,12 +13,13 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Literal
 
 from repsight.synth.activity import Params, SynthMessage, generate_activity, quarter_of, quarter_skills
 from repsight.synth.formats import FORMATS
 from repsight.synth.org import MIN_PEOPLE, Company, build_company
 from repsight.synth.random import Rng
-from repsight.synth.writers import Exports, write_accounts, write_json, write_kpis, write_roster
+from repsight.synth.writers import Exports, write_accounts, write_json, write_kpis, write_roster, write_salesforce
 
 __all__ = ["DEFAULT_START", "FORMATS", "MIN_PEOPLE", "Params", "SynthResult", "generate"]
 
@@ -93,12 +94,15 @@ def generate(
     start: date = DEFAULT_START,
     params: Params | None = None,
     formats: str = "mixed",
+    crm: Literal["csv", "salesforce", "both"] = "csv",
 ) -> SynthResult:
     """Write a synthetic company's inputs and `truth.json` into `folder`; same seed, same bytes.
 
     `formats="mixed"` writes each group of mailboxes the way companies export
     them: mostly mbox and iCalendar, some Microsoft Graph JSON, some CSV.
-    `formats="csv"` writes every group as CSV.
+    `formats="csv"` writes every group as CSV. `crm` chooses how the CRM is
+    written: `accounts.csv` and `kpis.csv` ("csv"), a Salesforce export in
+    `sfdc/` ("salesforce", docs/salesforce.md), or both, which hold the same.
     """
     if months < 3:
         raise ValueError("a synthetic company needs at least 3 months of data (one quarter)")
@@ -111,8 +115,12 @@ def generate(
     quarters = _full_quarters(start, end)
     skills = quarter_skills(company, [q for q, _, _ in quarters] + _partial(start, end, quarters), rng, params)
     write_roster(company, folder / "roster.csv")
-    write_accounts(company, folder / "accounts.csv")
-    write_kpis(_kpis(company, quarters, skills, rng, params), folder / "kpis.csv")
+    kpi_rows = _kpis(company, quarters, skills, rng, params)
+    if crm in ("csv", "both"):
+        write_accounts(company, folder / "accounts.csv")
+        write_kpis(kpi_rows, folder / "kpis.csv")
+    if crm in ("salesforce", "both"):
+        write_salesforce(company, kpi_rows, folder / "sfdc", seed=seed)
     exports = Exports(company, folder, formats)
     try:
         for event in generate_activity(company, _weeks(start, end), rng, params, skills, seed):

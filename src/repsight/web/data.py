@@ -121,7 +121,7 @@ class WorkspaceData:
 
     @cached_property
     def reps(self) -> frozenset[str]:
-        return frozenset(self.people.index[self.people["function"].isin(self.config.company.sales_functions)])
+        return frozenset(self.people.index[self.config.company.is_seller(self.people["function"])])
 
     def is_rep(self, person: str) -> bool:
         return person in self.reps
