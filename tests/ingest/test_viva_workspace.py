@@ -200,7 +200,10 @@ def test_group_means_equal_vivainsights_create_bar_and_hide_the_same_groups(samp
 
 def test_the_cli_runs_the_study_on_the_sample_in_four_commands(tmp_path: Path) -> None:
     folder = tmp_path / "viva"
-    assert run_cli("init", str(folder), "--from", "viva", cwd=tmp_path).returncode == 0
+    created = run_cli("init", str(folder), "--from", "viva", cwd=tmp_path)
+    assert created.returncode == 0
+    lines = created.stdout.splitlines()
+    assert lines[0] == f"Created {folder / 'repsight.toml'}" and lines[1].startswith("Key: ")
     (folder / "viva").mkdir()
     shutil.copy(SAMPLE, folder / "viva")
     _sample_kpis(pd.read_csv(SAMPLE)).to_csv(folder / "kpis.csv", index=False)

@@ -56,7 +56,7 @@ def init(
         lines[-1] += f"{config.resolve('kpis.csv')}, then `repsight ingest -c {config.path}`, `metrics`, `analyze`"
     else:
         lines.append(f"Next: put the roster, accounts, KPIs and exports beside it, then `repsight ingest -c {config.path}`")
-    show(*(Text(line) for line in lines))
+    show(Text("\n".join(lines)))  # one line each (Rich joins several renderables with spaces)
 
 
 def quarantine_hint(report: IngestReport, config: Config) -> None:
