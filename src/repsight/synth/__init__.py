@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Literal
 
 from repsight.synth.activity import Params, SynthMessage, generate_activity, quarter_of, quarter_skills
+from repsight.synth.faults import Faults, PlantedFaults, apply_faults, faults_rng, plan_faults
 from repsight.synth.formats import FORMATS
 from repsight.synth.org import MIN_PEOPLE, Company, build_company
 from repsight.synth.random import Rng
 from repsight.synth.writers import Exports, write_accounts, write_json, write_kpis, write_roster, write_salesforce
 
-__all__ = ["DEFAULT_START", "FORMATS", "MIN_PEOPLE", "Params", "SynthResult", "generate"]
+__all__ = ["DEFAULT_START", "FORMATS", "MIN_PEOPLE", "Faults", "Params", "SynthResult", "generate"]
 
 DEFAULT_START = date(2024, 7, 1)
 QUOTA_BY_SEGMENT = {"SMB": 120_000.0, "Mid-Market": 260_000.0, "Enterprise": 520_000.0}
@@ -95,6 +96,7 @@ def generate(
     params: Params | None = None,
     formats: str = "mixed",
     crm: Literal["csv", "salesforce", "both"] = "csv",
+    faults: Faults | None = None,
 ) -> SynthResult:
     """Write a synthetic company's inputs and `truth.json` into `folder`; same seed, same bytes.
 
@@ -103,6 +105,9 @@ def generate(
     `formats="csv"` writes every group as CSV. `crm` chooses how the CRM is
     written: `accounts.csv` and `kpis.csv` ("csv"), a Salesforce export in
     `sfdc/` ("salesforce", docs/salesforce.md), or both, which hold the same.
+    `faults` plants the faults real exports have (`repsight.synth.faults`)
+    and records them in truth.json under "faults"; without it, no file
+    changes by a byte.
     """
     if months < 3:
         raise ValueError("a synthetic company needs at least 3 months of data (one quarter)")
@@ -121,34 +126,50 @@ def generate(
         write_kpis(kpi_rows, folder / "kpis.csv")
     if crm in ("salesforce", "both"):
         write_salesforce(company, kpi_rows, folder / "sfdc", seed=seed)
-    exports = Exports(company, folder, formats)
+    weeks = _weeks(start, end)
+    events = generate_activity(company, weeks, rng, params, skills, seed)
+    planted: PlantedFaults | None = None
+    if faults is None:
+        exports = Exports(company, folder, formats)
+    else:
+        fault_rng = faults_rng(seed)
+        planted = plan_faults(company, weeks, faults, fault_rng)
+        events = apply_faults(events, planted, fault_rng)
+        exports = Exports(
+            company,
+            folder,
+            formats,
+            missing_mailboxes=planted.missing_mailbox,
+            missing_calendars=planted.missing_calendar,
+            aliases={a.address: person for person, a in planted.aliases.items()},
+        )
     try:
-        for event in generate_activity(company, _weeks(start, end), rng, params, skills, seed):
+        for event in events:
             if isinstance(event, SynthMessage):
                 exports.message(event)
             else:
                 exports.meeting(event)
     finally:
         exports.close()
-    write_json(
-        {
-            "seed": seed,
-            "people": people,
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "company_domain": company.domain,
-            "quarters": [q for q, _, _ in quarters],
-            "params": params.as_dict(),
-            "reps": {
-                rep.email: {
-                    "skill": round(rep.skill or 0.0, 6),
-                    "quarter_skill": {q: round(s, 6) for q, s in skills[rep.email].items()},
-                }
-                for rep in company.reps
-            },
+    truth: dict[str, object] = {
+        "seed": seed,
+        "people": people,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "company_domain": company.domain,
+        "quarters": [q for q, _, _ in quarters],
+        "params": params.as_dict(),
+        "reps": {
+            rep.email: {
+                "skill": round(rep.skill or 0.0, 6),
+                "quarter_skill": {q: round(s, 6) for q, s in skills[rep.email].items()},
+            }
+            for rep in company.reps
         },
-        folder / "truth.json",
-    )
+    }
+    if planted is not None:
+        truth["faults"] = planted.as_dict()
+    write_json(truth, folder / "truth.json")
     return SynthResult(
         folder,
         len(company.employees),

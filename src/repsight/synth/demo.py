@@ -23,6 +23,7 @@ from repsight.report.numbers import count
 from repsight.study import StudyResult, run_study
 from repsight.synth import MIN_PEOPLE, SynthResult, generate
 from repsight.terminal import shown
+from repsight.validation import run_validation
 from repsight.workspace import init_workspace
 
 if TYPE_CHECKING:
@@ -142,6 +143,8 @@ def run_demo(
         return DemoResult(config, synth, report)
     with during("Computing the metrics…"):
         measured = run_metrics(config)
+    with during("Validating the data…"):
+        run_validation(config)
     with during("Running the study…"):
         studied = run_study(config)
     return DemoResult(config, synth, report, measured, studied)

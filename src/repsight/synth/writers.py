@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -222,27 +222,54 @@ def write_json(value: object, path: Path) -> None:
 
 
 class Exports:
-    """Mail and calendar exports, one of each per group of mailboxes, written as events stream in."""
+    """Mail and calendar exports, one of each per group of mailboxes, written as events stream in.
 
-    def __init__(self, company: Company, folder: Path, formats: str = "csv") -> None:
+    A message is in a group's export because a mailbox of the group holds
+    it (its sender's or a recipient's); a meeting, because it is on a
+    calendar of the group. `missing_mailboxes` and `missing_calendars` are
+    left out of the exports, so what only they hold is nowhere. `aliases`
+    (second address → roster address) are mailboxes of their person's
+    group, under the person's name.
+    """
+
+    def __init__(
+        self,
+        company: Company,
+        folder: Path,
+        formats: str = "csv",
+        *,
+        missing_mailboxes: Collection[str] = (),
+        missing_calendars: Collection[str] = (),
+        aliases: Mapping[str, str] | None = None,
+    ) -> None:
         self.group = {e.email: i // MAILBOXES_PER_FILE for i, e in enumerate(company.employees)}
         names = {e.email: e.name for e in company.employees}
+        for alias, person in (aliases or {}).items():
+            self.group[alias] = self.group[person]
+            names[alias] = names[person]
+        self.missing_mailboxes = frozenset(missing_mailboxes)
+        self.missing_calendars = frozenset(missing_calendars)
         self.mail, self.calendars = open_exports(folder, max(self.group.values()) + 1, formats, names)
         self.messages = 0
         self.meetings = 0
 
-    def groups_of(self, addresses: Iterable[str]) -> list[int]:
-        return sorted({self.group[a] for a in addresses if a in self.group})
+    def groups_of(self, addresses: Iterable[str], missing: Collection[str] = ()) -> list[int]:
+        """Return the groups of the exported mailboxes (or calendars) among `addresses`; none of `missing`."""
+        return sorted({self.group[a] for a in addresses if a in self.group and a not in missing})
 
     def message(self, m: SynthMessage) -> None:
-        for g in self.groups_of([m.sender, *m.to, *m.cc, *m.bcc]):
+        """Write `m` into the mail export of each group that holds it; count it where one does."""
+        groups = self.groups_of([m.sender, *m.to, *m.cc, *m.bcc], self.missing_mailboxes)
+        for g in groups:
             self.mail[g].message(m)
-        self.messages += 1
+        self.messages += bool(groups)
 
     def meeting(self, m: SynthMeeting) -> None:
-        for g in self.groups_of([m.organizer, *m.attendees]):
+        """Write `m` into the calendar export of each group with a calendar it is on; count it where one is."""
+        groups = self.groups_of([m.organizer, *m.attendees], self.missing_calendars)
+        for g in groups:
             self.calendars[g].meeting(m)
-        self.meetings += 1
+        self.meetings += bool(groups)
 
     def close(self) -> None:
         for mail in self.mail:
