@@ -8,9 +8,10 @@ this one sends SQL text.
 What is DuckDB-only, and why: the workspace is always one DuckDB file, so
 the writes here are DuckDB statements (Ibis has no UPDATE or keyed DELETE,
 and lending a batch to DuckDB with `register` avoids copying it): `unseen`,
-`append`, `upsert`, `replace`, `delete_where`, `start_load`, `finish_load`,
-`transaction`, `write_parquet`, `set_memory_limit`, and the upgrade of an
-older workspace's tables when a writer opens it. Reads go through
+`changed`, `append`, `upsert`, `replace`, `delete_where`, `delete_superseded`,
+`start_load`, `finish_load`, `transaction`, `write_parquet`,
+`set_memory_limit`, and the upgrade of an older workspace's tables when a
+writer opens it. Reads go through
 Ibis and would work on any backend. Where the metrics are *computed* is a
 separate choice (`[engine] backend`, repsight.metrics.engine).
 
@@ -255,6 +256,40 @@ class Store:
         with self._registered(keys) as batch:
             query = f"SELECT batch.* FROM {batch} AS batch ANTI JOIN {name} AS stored ON {on}"
             result: pa.Table = self.backend.con.execute(query).to_arrow_table()
+        return result
+
+    def changed(self, name: str, rows: pa.Table) -> pa.Table:
+        """Return the keys of `rows` that the table holds with other values (every column but the key and `load_id`).
+
+        Columns the caller leaves out count as null, as `upsert` would store them.
+        """
+        key = list(KEYS[name])
+        rows = _first_of_each_key(self._conform(name, rows), key)
+        values = [c for c in TABLES[name] if c not in key and c != "load_id"]
+        if not values or rows.num_rows == 0:
+            return rows.select(key).slice(0, 0)
+        on = " AND ".join(f"stored.{c} = batch.{c}" for c in key)
+        differs = " OR ".join(f"stored.{c} IS DISTINCT FROM batch.{c}" for c in values)
+        selected = ", ".join(f"batch.{c}" for c in key)
+        with self._registered(rows) as batch:
+            query = f"SELECT {selected} FROM {batch} AS batch JOIN {name} AS stored ON {on} WHERE {differs}"
+            result: pa.Table = self.backend.con.execute(query).to_arrow_table()
+        return result
+
+    def delete_superseded(self, name: str, load_id: int) -> pa.Table:
+        """Delete the rows of `name` that an earlier load of load `load_id`'s file (as the same kind) stored; return their keys.
+
+        Called once the load has stored its rows (each then carries its `load_id`), this takes out what the file no longer says.
+        Rows stored from another file are left alone.
+        """
+        earlier = (
+            "SELECT earlier.load_id FROM loads AS earlier JOIN loads AS this"
+            " ON earlier.source = this.source AND earlier.kind = this.kind AND earlier.load_id <> this.load_id"
+            " WHERE this.load_id = ?"
+        )
+        key = ", ".join(KEYS[name])
+        query = f"DELETE FROM {name} WHERE load_id IN ({earlier}) RETURNING {key}"
+        result: pa.Table = self.backend.con.execute(query, [load_id]).to_arrow_table()
         return result
 
     def insert_new(self, name: str, rows: pa.Table) -> int:

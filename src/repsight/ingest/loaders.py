@@ -1,15 +1,17 @@
 """Loaders: turn reader output into rows of the store's tables, pseudonymised, in batches.
 
-One loader per kind of input. Reference data (roster, accounts, KPIs) is
-small and replaces what was stored under the same key. Events (messages,
-meetings) are immutable: an event already stored is skipped whole, and the
-event tables receive pseudonyms and domains, never addresses.
+One loader per kind of input. Reference data (roster, accounts, KPIs, the
+Viva identity mapping, a Salesforce export) is small and each file is a
+snapshot: loaded again, it replaces what was stored under the same key, and
+what an earlier load of the same file stored under a key the file no longer
+has is removed (README, *Inputs*). Events (messages, meetings) are
+immutable: an event already stored is skipped whole, and the event tables
+receive pseudonyms and domains, never addresses.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
@@ -17,6 +19,7 @@ import pyarrow.compute as pc
 
 from repsight.config import Config
 from repsight.privacy import Pseudonymizer, canonical_address, domain_of
+from repsight.schema import KEYS
 from repsight.sources.records import (
     Account,
     Kpi,
@@ -30,7 +33,7 @@ from repsight.sources.records import (
 )
 from repsight.store import Store
 
-__all__ = ["LOADERS", "Loader"]
+__all__ = ["LOADERS", "SNAPSHOT_KINDS", "Loader"]
 
 
 class Loader:
@@ -39,12 +42,19 @@ class Loader:
     streams = False
     """Whether the loader stores batches as they fill (events), or all at the end (reference data, checked whole)."""
 
+    snapshot = False
+    """Whether a file of this kind is a snapshot: its one `flush` also removes what the file's earlier load stored and it lacks."""
+
     def __init__(self, store: Store, pseudo: Pseudonymizer, config: Config, load_id: int) -> None:
         self.store = store
         self.pseudo = pseudo
         self.config = config
         self.load_id = load_id
         self.pending = 0
+        self.changed = 0
+        """How many keys already stored this load gave other values (snapshot kinds)."""
+        self.removed = 0
+        """How many keys an earlier load of the same file stored that this load no longer has (snapshot kinds)."""
 
     def add(self, record: Any) -> Rejected | None:
         raise NotImplementedError
@@ -58,17 +68,40 @@ class Loader:
         rows = self.store.to_arrow(self.store.table("person_aliases").select("alias", "person"))
         return dict(zip(rows["alias"].to_pylist(), rows["person"].to_pylist(), strict=True))
 
+    def store_snapshot(self, table: str, rows: pa.Table) -> tuple[int, set[Any], pa.Table]:
+        """Store this file's `rows` of `table`, then remove what an earlier load of the file stored there and it no longer has.
+
+        Returns how many keys are new, the keys stored before with other
+        values (`changed` counts them), and the removed keys (`removed`
+        counts them). A key the file holds only on a quarantined row is
+        removed too: the file no longer says it validly.
+        """
+        key = list(KEYS[table])
+        changed = self.store.changed(table, rows) if rows.num_rows else rows.select(key)
+        keys = set(zip(*(changed[c].to_pylist() for c in key), strict=True))
+        new = self.store.upsert(table, rows)
+        removed = self.store.delete_superseded(table, self.load_id)
+        self.changed += len(keys)
+        self.removed += removed.num_rows
+        return new, keys, removed
+
     def identity_rows(self, found: dict[str, tuple[str, str]]) -> pa.Table:
         return pa.table(
             {
-                "person": list(found),
-                "email": [email for email, _ in found.values()],
-                "name": [name for _, name in found.values()],
+                "person": pa.array(list(found), pa.string()),
+                "email": pa.array([email for email, _ in found.values()], pa.string()),
+                "name": pa.array([name for _, name in found.values()], pa.string()),
             }
         )
 
+    def renamed(self, identities: pa.Table) -> set[str]:
+        """Return the people of `identities` whose stored email or name differs (call before storing them)."""
+        return set(self.store.changed("identities", identities)["person"].to_pylist())
+
 
 class _RosterLoader(Loader):
+    snapshot = True
+
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.people: list[Person] = []
@@ -78,12 +111,10 @@ class _RosterLoader(Loader):
         self.pending += 1
 
     def flush(self) -> int:
-        if not self.people:
-            return 0
         p = self.pseudo
         rows = pa.table(
             {
-                "person": [p(x.email) for x in self.people],
+                "person": pa.array([p(x.email) for x in self.people], pa.string()),
                 "domain": [domain_of(x.email) for x in self.people],
                 "manager": [p(x.manager_email) if x.manager_email else None for x in self.people],
                 "org": [x.org for x in self.people],
@@ -99,14 +130,20 @@ class _RosterLoader(Loader):
                 "load_id": [self.load_id] * len(self.people),
             }
         )
-        new = self.store.upsert("people", rows)
-        identities = {p(x.email): (x.email.strip().lower(), x.name) for x in self.people}
-        self.store.upsert("identities", self.identity_rows(identities))
+        identities = self.identity_rows({p(x.email): (x.email.strip().lower(), x.name) for x in self.people})
+        # A new name changes the roster's row; a person new to `people` is new, whatever `identities` held (mail fills it too).
+        renamed = self.renamed(identities) - set(self.store.unseen("people", rows.select(["person"]))["person"].to_pylist())
+        new, changed, _ = self.store_snapshot("people", rows)
+        self.changed += len(renamed - {person for (person,) in changed})
+        # A person the roster no longer has keeps their `identities` row: mail and calendars fill it too, and events name them.
+        self.store.upsert("identities", identities)
         self.people, self.pending = [], 0
         return new
 
 
 class _AccountLoader(Loader):
+    snapshot = True
+
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.accounts: list[Account] = []
@@ -116,12 +153,10 @@ class _AccountLoader(Loader):
         self.pending += 1
 
     def flush(self) -> int:
-        if not self.accounts:
-            return 0
         a = self.accounts
         rows = pa.table(
             {
-                "account_id": [x.account_id for x in a],
+                "account_id": pa.array([x.account_id for x in a], pa.string()),
                 "name": [x.name for x in a],
                 "type": [x.type for x in a],
                 "domains": [";".join(x.domains) for x in a],
@@ -133,16 +168,19 @@ class _AccountLoader(Loader):
         domains = [
             (d, x.account_id, x.type, owner) for x, owner in zip(a, rows["owner"].to_pylist(), strict=True) for d in x.domains
         ]
-        new = self.store.upsert("accounts", rows)
-        # An account's domains are replaced whole: a domain it dropped goes.
-        self.store.delete_where("account_domains", "account_id", rows["account_id"])
+        new, _, removed = self.store_snapshot("accounts", rows)
+        # An account's domains are replaced whole: a domain it dropped goes, and so do a removed account's.
+        accounts = pa.concat_arrays(
+            [rows["account_id"].combine_chunks(), removed["account_id"].combine_chunks().cast(pa.string())]
+        )
+        self.store.delete_where("account_domains", "account_id", accounts)
         self.store.upsert(
             "account_domains",
             pa.table(
                 {
-                    "domain": [d for d, _, _, _ in domains],
-                    "account_id": [i for _, i, _, _ in domains],
-                    "type": [t for _, _, t, _ in domains],
+                    "domain": pa.array([d for d, _, _, _ in domains], pa.string()),
+                    "account_id": pa.array([i for _, i, _, _ in domains], pa.string()),
+                    "type": pa.array([t for _, _, t, _ in domains], pa.string()),
                     "owner": pa.array([o for _, _, _, o in domains], pa.string()),
                 }
             ),
@@ -152,6 +190,8 @@ class _AccountLoader(Loader):
 
 
 class _KpiLoader(Loader):
+    snapshot = True
+
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.kpis: list[tuple[str, Kpi]] = []
@@ -173,23 +213,22 @@ class _KpiLoader(Loader):
         return None
 
     def flush(self) -> int:
-        if not self.kpis:
-            return 0
         k = [x for _, x in self.kpis]
         rows = pa.table(
             {
-                "person": [person for person, _ in self.kpis],
-                "period": [x.period for x in k],
+                "person": pa.array([person for person, _ in self.kpis], pa.string()),
+                "period": pa.array([x.period for x in k], pa.string()),
                 "period_start": pa.array([x.period_start for x in k], pa.date32()),
                 "period_end": pa.array([x.period_end for x in k], pa.date32()),
                 "quota": pa.array([x.quota for x in k], pa.float64()),
                 "bookings": pa.array([x.bookings for x in k], pa.float64()),
-                "attainment": [x.attainment for x in k],
-                "load_id": [self.load_id] * len(k),
+                "attainment": pa.array([x.attainment for x in k], pa.float64()),
+                "load_id": pa.array([self.load_id] * len(k), pa.int64()),
             }
         )
         self.kpis, self.pending = [], 0
-        return self.store.upsert("kpis", rows)
+        new, _, _ = self.store_snapshot("kpis", rows)
+        return new
 
 
 class _EventLoader(Loader):
@@ -337,7 +376,13 @@ class _CalendarLoader(_EventLoader):
 
 
 class _VivaIdentityLoader(Loader):
-    """Who each Viva PersonId is: `person_aliases` (pseudonym of the id → pseudonym of the email) and `identities`."""
+    """Who each Viva PersonId is: `person_aliases` (pseudonym of the id → pseudonym of the email) and `identities`.
+
+    A mapping the file no longer has is removed from `person_aliases`; the
+    values already moved to the email's pseudonym stay where they are.
+    """
+
+    snapshot = True
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -348,19 +393,24 @@ class _VivaIdentityLoader(Loader):
         self.pending += 1
 
     def flush(self) -> int:
-        if not self.rows:
-            return 0
         p = self.pseudo
         aliases = pa.table(
             {
-                "alias": [p(x.person_id) for x in self.rows],
-                "person": [p(x.email) for x in self.rows],
-                "load_id": [self.load_id] * len(self.rows),
+                "alias": pa.array([p(x.person_id) for x in self.rows], pa.string()),
+                "person": pa.array([p(x.email) for x in self.rows], pa.string()),
+                "load_id": pa.array([self.load_id] * len(self.rows), pa.int64()),
             }
         )
-        new = self.store.upsert("person_aliases", aliases)
-        identities = {p(x.email): (x.email.strip().lower(), x.name) for x in self.rows}
-        self.store.upsert("identities", self.identity_rows(identities))
+        identities = self.identity_rows({p(x.email): (x.email.strip().lower(), x.name) for x in self.rows})
+        renamed = self.renamed(identities)
+        fresh = set(self.store.unseen("person_aliases", aliases.select(["alias"]))["alias"].to_pylist())
+        new, changed, _ = self.store_snapshot("person_aliases", aliases)
+        # A new name is a change of the mapping's row, as in a roster.
+        moved = {alias for (alias,) in changed} | fresh
+        self.changed += len(
+            {a for a, x in zip(aliases["alias"].to_pylist(), self.rows, strict=True) if a not in moved and p(x.email) in renamed}
+        )
+        self.store.upsert("identities", identities)
         # People already loaded under their Viva id move to their email's pseudonym.
         for table, column in (("viva_values", "person"), ("people", "person"), ("kpis", "person"), ("people", "manager")):
             self.store.rename_values(table, column, aliases.select(["alias", "person"]))
@@ -471,6 +521,8 @@ class _VivaLoader(Loader):
 class _SalesforceLoader(Loader):
     """A Salesforce export: its accounts are stored as accounts.csv's, its bookings and quotas as kpis.csv's."""
 
+    snapshot = True
+
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.accounts = _AccountLoader(*args)
@@ -486,11 +538,13 @@ class _SalesforceLoader(Loader):
     def flush(self) -> int:
         # Accounts first: a KPI never refers to one, but the order is the one an accounts.csv + kpis.csv load has.
         new = self.accounts.flush() + self.kpis.flush()
+        self.changed = self.accounts.changed + self.kpis.changed
+        self.removed = self.accounts.removed + self.kpis.removed
         self.pending = 0
         return new
 
 
-LOADERS: dict[str, Callable[..., Loader]] = {
+LOADERS: dict[str, type[Loader]] = {
     "roster": _RosterLoader,
     "viva_identities": _VivaIdentityLoader,
     "viva": _VivaLoader,
@@ -500,3 +554,6 @@ LOADERS: dict[str, Callable[..., Loader]] = {
     "mail": _MailLoader,
     "calendar": _CalendarLoader,
 }
+
+SNAPSHOT_KINDS: frozenset[str] = frozenset(kind for kind, loader in LOADERS.items() if loader.snapshot)
+"""The kinds of input whose files are snapshots (reference data), as opposed to events, which are only ever added."""

@@ -1,4 +1,4 @@
-"""The ingest stage in a terminal: per file, the records read, loaded (of which new) and quarantined."""
+"""The ingest stage in a terminal: per file, the records read, loaded (new, changed), quarantined, and the keys removed."""
 
 from __future__ import annotations
 
@@ -17,27 +17,45 @@ if TYPE_CHECKING:
 __all__ = ["ingest_view"]
 
 
-def _counts(result: FileResult) -> list[str | Text]:
+def _counts(result: FileResult, snapshots: bool, snapshot: bool) -> list[str | Text]:
+    """Return a row's figures; `changed` and `removed` (columns only when `snapshots`) stay blank for events."""
     quarantined = Text(count(result.quarantined), style="yellow" if result.quarantined else "")
-    return [count(result.read), count(result.loaded), count(result.new), quarantined, f"{result.seconds:.1f}"]
+    replaced = [count(result.changed), count(result.removed)] if snapshot else ["", ""]
+    return [
+        count(result.read),
+        count(result.loaded),
+        count(result.new),
+        *(replaced if snapshots else []),
+        quarantined,
+        f"{result.seconds:.1f}",
+    ]
 
 
 def ingest_view(report: IngestReport, root: Path) -> Group:
-    """Return the ingest table (file names relative to `root`), a total row for several files, then the notes."""
+    """Return the ingest table (file names relative to `root`), a total row for several files, then the notes.
+
+    The columns `changed` and `removed` appear when a reference file (a
+    snapshot) changed or removed something: a first load, or one that only
+    adds, keeps the narrower table.
+    """
+    from repsight.ingest.loaders import SNAPSHOT_KINDS
+
+    snapshots = any(f.kind in SNAPSHOT_KINDS and (f.changed or f.removed) for f in report.files)
+    headings = ("read", "loaded", "new", *(("changed", "removed") if snapshots else ()), "quarantined", "secs")
     table = terminal.table()
     terminal.words(table, "kind")
     terminal.path(table, "file")
-    for heading in ("read", "loaded", "new", "quarantined", "secs"):
+    for heading in headings:
         terminal.figures(table, heading)
     for result in report.files:
         name = terminal.data(terminal.shown(result.path, root))
         if result.error is not None:
             # Said beside the name, so that the columns of figures stay as narrow as their figures.
             not_loaded = Text.assemble(name, " ", ("not loaded", "red"))
-            table.add_row(result.kind, terminal.file_name(not_loaded), "", "", "", "", "")
+            table.add_row(result.kind, terminal.file_name(not_loaded), *[""] * len(headings))
         else:
-            table.add_row(result.kind, terminal.file_name(name), *_counts(result))
+            table.add_row(result.kind, terminal.file_name(name), *_counts(result, snapshots, result.kind in SNAPSHOT_KINDS))
     if len(report.files) > 1:
         table.add_section()
-        table.add_row("", "total", *_counts(report.total()))
+        table.add_row("", "total", *_counts(report.total(), snapshots, snapshots))
     return Group(terminal.titled("Ingest", table), *(terminal.note(note) for note in report.notes))

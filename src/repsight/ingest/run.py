@@ -1,6 +1,8 @@
 """The ingest stage: read the configured inputs, pseudonymise, quarantine, store.
 
-Every table is keyed, so loading the same records again adds nothing.
+Every table is keyed, so loading the same records again adds nothing. A
+reference file (roster, accounts, KPIs, ...) is a snapshot: loaded again, it
+also changes what it changed and removes what it no longer has.
 Events are committed in batches, each with its quarantine entries, so
 memory stays flat whatever a file's size; an interrupted load keeps whole
 batches, and loading the file again completes it.
@@ -36,13 +38,21 @@ BATCH_SIZE = 20_000
 
 @dataclass
 class FileResult:
-    """What loading one file did. loaded + quarantined = read; `new` of `loaded` were not stored before."""
+    """What loading one file did. loaded + quarantined = read; `new` of `loaded` were not stored before.
+
+    A reference file (`SNAPSHOT_KINDS`) is a snapshot: `changed` of `loaded`
+    were stored before with other values, and `removed` keys that an earlier
+    load of the same file stored are gone because the file no longer has them
+    (or has them only on a quarantined row). Events are never changed or removed.
+    """
 
     kind: str
     path: Path
     read: int = 0
     loaded: int = 0
     new: int = 0
+    changed: int = 0
+    removed: int = 0
     quarantined: int = 0
     seconds: float = 0.0
     error: str | None = None
@@ -70,6 +80,8 @@ class IngestReport:
             read=sum(f.read for f in chosen),
             loaded=sum(f.loaded for f in chosen),
             new=sum(f.new for f in chosen),
+            changed=sum(f.changed for f in chosen),
+            removed=sum(f.removed for f in chosen),
             quarantined=sum(f.quarantined for f in chosen),
             seconds=sum(f.seconds for f in chosen),
         )
@@ -104,7 +116,9 @@ def ingest_file(
     """Load one file of `kind` into the store; return what it did.
 
     Events are committed batch by batch, each batch with its quarantine
-    entries, so memory stays flat however large the file. A load that is
+    entries, so memory stays flat however large the file. A reference file
+    is stored whole, in one transaction, and replaces what its earlier load
+    stored (`FileResult.changed`, `.removed`). A load that is
     interrupted keeps whole batches and its `loads` row has no
     `finished_at`; loading the file again adds the rest and doubles nothing.
     """
@@ -121,6 +135,7 @@ def ingest_file(
         with store.transaction():
             result.new += loader.flush()
             store.insert_new("quarantine", _quarantine_rows(rejected, load_id, str(path), kind))
+        result.changed, result.removed = loader.changed, loader.removed
         result.quarantined += len(rejected)
         rejected.clear()
 
@@ -155,6 +170,8 @@ def ingest_file(
             rows_loaded=result.loaded,
             rows_new=result.new,
             rows_quarantined=result.quarantined,
+            rows_changed=result.changed,
+            rows_removed=result.removed,
         )
     result.seconds = time.perf_counter() - started
     return result
