@@ -33,6 +33,7 @@ __all__ = [
     "SalesforceConfig",
     "SourcesConfig",
     "StudyConfig",
+    "ValidationConfig",
     "WebConfig",
     "load_config",
     "render_config",
@@ -396,6 +397,39 @@ class SalesforceConfig(_Section):
         return [stage.strip() for stage in value]
 
 
+class ValidationConfig(_Section):
+    """Checks of the data before the study (`repsight validate`, docs/validation.md), and what the study leaves out because of them."""
+
+    min_messages: int = Field(default=20, ge=1)
+    """A person in at least this many stored messages is expected to have their own mailbox in the export; with none of the messages only their own mailbox holds, they are flagged `no_own_mailbox`."""
+    min_meetings: int = Field(default=5, ge=1)
+    """The same for calendars: at least this many stored meetings, none that only their own calendar holds, flags `no_own_calendar`."""
+    holiday_fraction: float = Field(default=0.5, gt=0, lt=1)
+    """A week whose company-wide collaboration is below this share of the median of the weeks around it is a `holiday_week`."""
+    holiday_window_weeks: int = Field(default=4, ge=1)
+    """The weeks on each side a week's collaboration is compared with."""
+    inactive_fraction: float = Field(default=0.2, gt=0, lt=1)
+    """A person's week with less collaboration than this share of their own median week, not a company holiday, is an `inactive_week` (leave, sickness)."""
+    max_weekly_hours: float = Field(default=100.0, gt=0)
+    """A weekly hours value above this (or above the 168 hours of a week) is an `implausible_value`."""
+    min_attainment: float = 0.0
+    """Attainment below this (a share: 0.95 is 95%) is an `implausible_attainment`."""
+    max_attainment: float = Field(default=5.0, gt=0)
+    """Attainment above this (5.0 is 500%) is an `implausible_attainment`."""
+    exclude_no_own_mailbox: bool = True
+    """The study leaves out the rep-periods of people flagged `no_own_mailbox`: their customer mail is missing, not absent."""
+    exclude_no_own_calendar: bool = True
+    """The study leaves out the rep-periods of people flagged `no_own_calendar`: their customer meetings are missing."""
+    exclude_flagged_weeks: bool = True
+    """The study leaves flagged weeks (holiday, inactive, partial, implausible) out of each rep's period means."""
+
+    @model_validator(mode="after")
+    def _ordered_attainment(self) -> ValidationConfig:
+        if self.max_attainment <= self.min_attainment:
+            raise ValueError("max_attainment must be above min_attainment")
+        return self
+
+
 class EngineConfig(_Section):
     """Where the data lives and what computes on it."""
 
@@ -424,6 +458,7 @@ class Config(_Section):
     guidance: GuidanceConfig = Field(default_factory=GuidanceConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
     salesforce: SalesforceConfig = Field(default_factory=SalesforceConfig)
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
     path: Path = Field(default=Path(CONFIG_FILENAME), exclude=True)
 
     @model_validator(mode="after")

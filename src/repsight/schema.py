@@ -24,8 +24,8 @@ def _metric_columns(table: Literal["week", "period"]) -> dict[str, str]:
     return {m.name: "float64" for m in CATALOG}
 
 
-SCHEMA_VERSION = 6
-"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`; 2 → 3: the customer-engagement columns of `person_week` and `person_period`; 3 → 4: the period-only engagement columns of `person_period`, `accounts_touched`, `contacts_per_account`, `account_cadence`; 4 → 5: the account owner, `accounts.owner` and `account_domains.owner`, the reply time and book coverage of `person_period`, and the `account_touches` and `week_ties` tables; 5 → 6: the Viva Insights person query, `viva_values` and `person_aliases`, and the Viva-only metric columns of `person_week` and `person_period`)."""
+SCHEMA_VERSION = 7
+"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`; 2 → 3: the customer-engagement columns of `person_week` and `person_period`; 3 → 4: the period-only engagement columns of `person_period`, `accounts_touched`, `contacts_per_account`, `account_cadence`; 4 → 5: the account owner, `accounts.owner` and `account_domains.owner`, the reply time and book coverage of `person_period`, and the `account_touches` and `week_ties` tables; 5 → 6: the Viva Insights person query, `viva_values` and `person_aliases`, and the Viva-only metric columns of `person_week` and `person_period`; 6 → 7: `loads.rows_changed` and `loads.rows_removed` (reference files are snapshots) and the `validation` table)."""
 
 # Every table the store keeps, with its columns and their types. The key
 # columns of each table are in KEYS; a load never stores a key twice.
@@ -43,6 +43,9 @@ TABLES: dict[str, dict[str, str]] = {
         "rows_quarantined": "int64",
         "started_at": "timestamp",
         "finished_at": "timestamp",
+        # A reference file is a snapshot (README, *Inputs*): the stored keys it changed, and those it no longer has.
+        "rows_changed": "int64",
+        "rows_removed": "int64",
     },
     "quarantine": {
         "load_id": "int64",
@@ -158,6 +161,17 @@ TABLES["account_touches"] = {
 TABLES["study_tiers"] = {"person": "string", "period": "string", "attainment": "float64", "tier": "int64"}
 TABLES["study_results"] = {"created_at": "timestamp", "document": "string"}
 
+# The data validation's flags (`repsight validate`, docs/validation.md), replaced whole on every run.
+TABLES["validation"] = {
+    "rule": "string",
+    "person": "string",
+    "week": "date",
+    "period": "string",
+    "detail": "string",
+    "numbers": "string",
+    "validated_at": "timestamp",
+}
+
 # The weekly digest's record (`repsight digest --send`): one row per week and rep, what became of their message.
 # Kept across runs, never replaced: a message recorded as delivered is never sent again; a failed one is retried.
 TABLES["digest_sent"] = {
@@ -200,6 +214,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "week_ties": ("week", "a", "b"),
     "study_tiers": ("person", "period"),
     "study_results": ("created_at",),
+    "validation": ("rule", "person", "week", "period", "detail"),
     "digest_sent": ("week", "person"),
     "digest_holdout": ("person",),
 }

@@ -347,3 +347,27 @@ def test_repsights_own_viva_export_reads_back_to_the_same_metrics(tmp_path: Path
     pd.testing.assert_frame_equal(after[weekly], before[weekly], check_exact=False, rtol=1e-12, check_dtype=False)
     # What a week cannot carry is absent after the round trip, not zero: the period-only scores and engagement.
     assert after[list(PERIOD_ONLY)].isna().all().all()
+
+
+def test_validation_finds_the_samples_implausible_weeks(sample: Config) -> None:
+    from repsight.metrics.catalog import metric
+    from repsight.sources.viva import METRIC_OF, canonical_name
+    from repsight.validation import run_validation
+
+    query = pd.read_csv(SAMPLE)
+    key = read_key(sample.key_path)
+    expected = set()
+    for column in query.columns:
+        name = METRIC_OF.get(canonical_name(column))
+        found = metric(name) if name else None
+        if found is None or found.kind != "hours" or found.grain != "week":
+            continue
+        for row in query[query[column] > 100].itertuples():
+            person = pseudonym(key, "ana@acme.example" if row.PersonId == MAPPED else row.PersonId)
+            expected.add((person, pd.Timestamp(row.MetricDate).date(), name, getattr(row, column)))
+    # The sample has weeks of 168 hours with the manager and of meetings, and calls above 100 hours.
+    assert {n for _, _, n, _ in expected} == {"meeting_hours", "manager_hours", "call_hours"}
+    assert max(v for _, _, _, v in expected) == 168.0
+    flags = run_validation(sample).flags
+    found = {(f.person, f.week, f.numbers["metric"], f.numbers["value"]) for f in flags if f.rule == "implausible_value"}
+    assert found == expected

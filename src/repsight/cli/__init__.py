@@ -56,6 +56,7 @@ for command in (
     workspace.quarantine,
     workspace.status,
     analysis.metrics,
+    analysis.validate,
     analysis.analyze,
     analysis.export,
     analysis.report,

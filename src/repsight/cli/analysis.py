@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from repsight.cli.console import err, show
+from repsight.cli.console import err, error, show
 from repsight.cli.options import ConfigOption, ExportFormat, TableName
 from repsight.config import CONFIG_FILENAME, load_config
 
-__all__ = ["analyze", "export", "metrics", "report"]
+__all__ = ["analyze", "export", "metrics", "report", "validate"]
 
 
 def metrics(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
@@ -23,6 +23,22 @@ def metrics(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
     with err.status(f"Computing the metrics on {cfg.engine.backend}…"):
         report = run_metrics(cfg)
     show(report)
+
+
+def validate(
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    json_file: Annotated[Path | None, typer.Option("--json", help="Write every flag as JSON to this file.")] = None,
+) -> None:
+    """Check the data before the study: missing mailboxes and calendars, holidays, leave, odd values (docs/validation.md)."""
+    from repsight.validation import run_validation
+
+    cfg = load_config(config)
+    with err.status("Validating the data…"):
+        result = run_validation(cfg)
+    show(result)
+    if json_file is not None:
+        _write_text(json_file, result.to_json(), what="the validation")
+        show(Text(f"Wrote {len(result.flags):,} flags to {json_file}"))
 
 
 def analyze(
@@ -36,6 +52,8 @@ def analyze(
     cfg = load_config(config)
     with err.status("Running the study…"):
         result = run_study(cfg)
+    if warning := result.document.get("validation", {}).get("warning"):
+        error(warning, "warning:")
     if json_file is None:
         show(result)
         return
@@ -43,14 +61,14 @@ def analyze(
     show(Text(f"Wrote the study ({count(result.document['population']['rep_periods'])} rep-periods) to {json_file}"))
 
 
-def _write_text(path: Path, text: str) -> None:
+def _write_text(path: Path, text: str, what: str = "the study") -> None:
     from repsight.errors import StudyError
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text + "\n", encoding="utf-8")
     except OSError as exc:
-        raise StudyError(f"{path}: cannot write the study: {exc.strerror or exc}") from None
+        raise StudyError(f"{path}: cannot write {what}: {exc.strerror or exc}") from None
 
 
 def export(

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -320,8 +320,15 @@ def compute_metrics(store: Store, config: Config) -> MetricsReport:
     """
     from repsight.metrics.viva import compute_viva_metrics, has_viva
 
-    if has_viva(store):
-        return compute_viva_metrics(store, config)
+    report = compute_viva_metrics(store, config) if has_viva(store) else _compute_event_metrics(store, config)
+    # When the metrics last changed: a validation older than this no longer describes them (`repsight analyze` warns).
+    measured_at = datetime.now(UTC).replace(tzinfo=None).isoformat()
+    store.upsert("workspace", pa.table({"name": ["measured_at"], "value": [measured_at]}))
+    return report
+
+
+def _compute_event_metrics(store: Store, config: Config) -> MetricsReport:
+    """Compute `person_week` and `person_period` from the stored mail and calendar events (`compute_metrics`)."""
     started = time.perf_counter()
     steps: dict[str, float] = {}
     clock = [started]

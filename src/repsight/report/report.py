@@ -206,6 +206,7 @@ def _population(document: StudyDocument) -> list[tuple[str, str]]:
     ]
     if "rep_periods_without_metrics" in population:
         rows.append(("Rep-periods with a KPI but no metrics (left out)", _count(population["rep_periods_without_metrics"])))
+    rows += _validation_rows(document)
     rows += [
         (
             f"{top} (by attainment, each period)",
@@ -213,6 +214,39 @@ def _population(document: StudyDocument) -> list[tuple[str, str]]:
         ),
         (f"{bottom}", f"{_count(tiers['bottom_rep_periods'])} rep-periods of {_count(tiers['bottom_reps'])} reps"),
     ]
+    return rows
+
+
+_LEFT_OUT = {
+    "no_own_mailbox": "Reps without their own mailbox in the export (left out)",
+    "no_own_calendar": "Reps without their own calendar in the export (left out)",
+    "no_week_left": "Rep-periods with every week flagged (left out)",
+    "holiday_week": "Company holiday weeks (left out of the period means)",
+    "edge_week": "Partly exported first or last weeks (left out of the period means)",
+    "inactive_week": "Inactive weeks: leave, absence (left out of the period means)",
+    "partial_week": "Weeks of a hire or leave date (left out of the period means)",
+    "implausible_value": "Weeks with implausible values (left out of the period means)",
+}
+
+
+def _validation_rows(document: StudyDocument) -> list[tuple[str, str]]:
+    """Return what the data validation took out of the study, rule by rule (docs/validation.md), or that none ran."""
+    found = document.get("validation")
+    if found is None:
+        return []
+    if found.get("validated_at") is None:
+        return [("Data validation", "none: `repsight validate` was not run, so nothing was left out")]
+    rows = []
+    for rule, removed in found.get("removed", {}).items():
+        if rule in ("no_own_mailbox", "no_own_calendar", "no_week_left"):
+            said = f"{_count(removed['people'])} people, {_count(removed['rep_periods'])} rep-periods"
+        else:
+            said = f"{_count(removed['weeks'])} weeks of {_count(removed['people'])} reps"
+        rows.append((_LEFT_OUT.get(rule, rule), said))
+    if counts := found.get("counts"):
+        rows.append(("Data validation flags", " · ".join(f"{rule} {_count(n)}" for rule, n in counts.items())))
+    if found.get("warning"):
+        rows.append(("Data validation", str(found["warning"])))
     return rows
 
 

@@ -221,6 +221,8 @@ class StudyDocument(TypedDict):
     dynamics: Dynamics
     leading: Leading
     caveat: str
+    validation: NotRequired[dict[str, Any]]
+    """What the data validation took out (`repsight validate`, docs/validation.md): `validated_at`, `removed` (per rule: people, rep_periods, weeks), `warning` (none yet, or older than the data; null when current)."""
     absent: NotRequired[list[str]]
     """Metrics of `thresholds.metrics` that no rep has a value of (absent from the data, e.g. customer time in a Viva Insights workspace): in no test."""
     digest: NotRequired[dict[str, Any]]

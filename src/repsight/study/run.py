@@ -138,8 +138,11 @@ def _check_tiers(rows: pd.DataFrame, config: Config) -> None:
 
 def compute_study(store: Store, config: Config) -> StudyResult:
     """Return the study of the workspace's stored metrics, KPIs and roster, and store it (tables `study_tiers`, `study_results`)."""
+    from repsight.validation.run import study_exclusions
+
     started = time.perf_counter()
-    rows, unmeasured = rep_periods(store, config)
+    exclusions = study_exclusions(store, config)
+    rows, unmeasured = rep_periods(store, config, exclusions)
     _check_tiers(rows, config)
     tiered = rows[["person", "period", "period_start"]].assign(tier=assign_tiers(rows, config.study.tier_fraction))
     document, tiers = study_document(rows, config, rep_weeks(store, config, tiered))
@@ -147,6 +150,12 @@ def compute_study(store: Store, config: Config) -> StudyResult:
         "people": int(store.table("person_period").person.nunique().execute()),
         **document["population"],
         "rep_periods_without_metrics": unmeasured,
+    }
+    document["validation"] = {
+        "validated_at": exclusions.validated_at,
+        "counts": exclusions.counts,
+        "removed": exclusions.removed,
+        "warning": exclusions.warning,
     }
     effect = _digest_effect(store, config)
     if effect is not None:

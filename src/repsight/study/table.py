@@ -14,6 +14,7 @@ from repsight.metrics.catalog import PERIOD_ONLY, metric
 if TYPE_CHECKING:
     from repsight.config import Config
     from repsight.store import Store
+    from repsight.validation.run import Exclusions
 
 __all__ = ["MISSING", "TIER_BOTTOM", "TIER_TOP", "assign_tiers", "rep_periods", "rep_weeks"]
 
@@ -23,7 +24,7 @@ MISSING = "(missing)"
 """The segment of reps whose roster leaves the attribute empty."""
 
 
-def rep_periods(store: Store, config: Config) -> tuple[pd.DataFrame, int]:
+def rep_periods(store: Store, config: Config, exclusions: Exclusions | None = None) -> tuple[pd.DataFrame, int]:
     """Return the reps' person-period rows (metrics, attainment, period_start, segment attributes) and how many rep-periods had a KPI but no metrics.
 
     A rep is a roster person of `company.sales_functions`; a rep-period is
@@ -58,6 +59,8 @@ def rep_periods(store: Store, config: Config) -> tuple[pd.DataFrame, int]:
                 "matches the roster's `function` and that the KPI periods match the metrics' periods"
             )
         )
+    if exclusions is not None:
+        rows = _leave_out(store, config, rows, exclusions)
     if others:
         _extra_attributes(rows, others)
     for attribute in study.segment_by:
@@ -72,6 +75,52 @@ def rep_periods(store: Store, config: Config) -> tuple[pd.DataFrame, int]:
         rows[name] = values if optional or not from_events or values.isna().all() else values.fillna(0.0)
     rows["attainment"] = rows["attainment"].astype(np.float64)
     return rows.reset_index(drop=True), unmeasured
+
+
+def _leave_out(store: Store, config: Config, rows: pd.DataFrame, exclusions: Exclusions) -> pd.DataFrame:
+    """Return `rows` without what the validation flags (docs/validation.md); count in `exclusions.removed` what each rule removed.
+
+    The rep-periods of people without their own mailbox or calendar go.
+    A rep-period with flagged weeks has its weekly metrics' means taken
+    again over its other weeks; one with no other week goes.
+    """
+    removed: dict[str, dict[str, int]] = {}
+    for rule, people in exclusions.people.items():
+        gone = rows["person"].isin(people)
+        removed[rule] = {"people": int(rows.loc[gone, "person"].nunique()), "rep_periods": int(gone.sum()), "weeks": 0}
+        rows = rows[~gone]
+    weekly = [m for m in config.study.metrics if m not in PERIOD_ONLY]
+    if (exclusions.week_rules or exclusions.holidays) and weekly and not rows.empty:
+        table = store.table("person_week")
+        reps = ibis.memtable(rows[["person"]].drop_duplicates().reset_index(drop=True))
+        weeks = store.to_pandas(table.select("person", "week", "period", *weekly).semi_join(reps, "person"))
+        weeks["week"] = pd.to_datetime(weeks["week"]).dt.date
+        holiday = weeks["week"].isin(exclusions.holidays)
+        flagged = [exclusions.week_rules.get(pair) for pair in zip(weeks["person"], weeks["week"], strict=True)]
+        rule = pd.Series(flagged, index=weeks.index, dtype=object).where(~holiday, weeks["week"].map(exclusions.holidays))
+        weeks["rule"] = rule
+        for name, chosen in weeks[rule.notna()].groupby("rule"):
+            # rep_periods: those whose means are taken again without the rule's weeks.
+            touched_by = len(chosen[["person", "period"]].drop_duplicates())
+            removed[str(name)] = {"people": int(chosen["person"].nunique()), "rep_periods": touched_by, "weeks": len(chosen)}
+        touched = weeks.loc[rule.notna(), ["person", "period"]].drop_duplicates()
+        kept = weeks[rule.isna()].groupby(["person", "period"])[weekly].mean()
+        index = pd.MultiIndex.from_frame(rows[["person", "period"]])
+        affected = index.isin(pd.MultiIndex.from_frame(touched))
+        emptied = affected & ~index.isin(kept.index)
+        if emptied.any():
+            removed["no_week_left"] = {
+                "people": int(rows.loc[emptied, "person"].nunique()),
+                "rep_periods": int(emptied.sum()),
+                "weeks": 0,
+            }
+        rows = rows[~emptied].copy()
+        index = pd.MultiIndex.from_frame(rows[["person", "period"]])
+        again = index.isin(pd.MultiIndex.from_frame(touched))
+        for name in weekly:
+            rows.loc[again, name] = kept.loc[index[again], name].to_numpy()
+    exclusions.removed = removed
+    return rows.reset_index(drop=True)
 
 
 def _extra_attributes(rows: pd.DataFrame, names: list[str]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +88,8 @@ class WorkspaceData:
     guidance: GuidanceData | None = None
     """What the personal guidance reads; None where the workspace cannot give it yet (`guidance_missing` says why)."""
     guidance_missing: str = "no guidance was read with this workspace's data"
+    validation: pd.DataFrame | None = None
+    """The data validation's flags (`repsight validate`), with each flagged person's email: for the analyst's view."""
     """Why there is no guidance, and what to run (`repsight.errors.GuidanceError`'s message), where `guidance` is None."""
     _bands: dict[tuple[str, str], Band] = field(default_factory=dict)
     _period_bands: dict[tuple[str, str, str], PeriodBand] = field(default_factory=dict)
@@ -444,6 +447,7 @@ def load_data(store: Store, config: Config) -> WorkspaceData:
     """
     from repsight.report.report import latest_study
     from repsight.study import rep_periods
+    from repsight.validation import study_exclusions
 
     metrics = [m for m in config.study.metrics if m not in PERIOD_ONLY]
     people = store.to_pandas(store.table("people").select(*_PEOPLE))
@@ -455,9 +459,14 @@ def load_data(store: Store, config: Config) -> WorkspaceData:
     edges = store.to_pandas(store.table("period_edges"))
     document, _ = latest_study(store, config)
     weeks["week"] = weeks["week"].astype(str)
-    rep_rows, _ = rep_periods(store, config)
+    rep_rows, _ = rep_periods(store, config, study_exclusions(store, config))
     data = WorkspaceData(config, people, weeks, periods, tiers, edges, document, rep_rows, _touches(store))
     data.guidance, data.guidance_missing = _guidance(store, config)
+    if store.has_table("validation"):  # a workspace older than the validation has none
+        flags = store.to_pandas(store.table("validation").drop("validated_at"))
+        flags["week"] = [w.isoformat() if isinstance(w, date) else None for w in pd.to_datetime(flags["week"]).dt.date]
+        flags = flags.merge(identities[["person", "email"]], on="person", how="left")
+        data.validation = flags.astype(object).where(flags.notna(), None)  # empty cells as None, never "nan"
     return data
 
 

@@ -120,6 +120,7 @@ def org_page(request: Request, visit: Executive) -> HTMLResponse:
 @router.get("/analysis", response_class=HTMLResponse)
 def analysis_page(request: Request, visit: Analyst) -> HTMLResponse:
     periods = views.person_period_table(visit.data).head(50)
+    flags = visit.data.validation
     return page(
         request,
         "analysis.html",
@@ -128,6 +129,8 @@ def analysis_page(request: Request, visit: Analyst) -> HTMLResponse:
         labels=LABELS,
         rows=periods.to_dict("records"),
         columns=list(periods.columns),
+        flag_counts=flags["rule"].value_counts().to_dict() if flags is not None else {},
+        flags=flags.head(200).to_dict("records") if flags is not None else [],
     )
 
 
