@@ -102,7 +102,7 @@ class SourcesConfig(_Section):
     """Where the input files are, relative to the configuration file."""
 
     roster: str | None = "roster.csv"
-    """The HR roster (CSV)."""
+    """The HR roster (CSV); a glob (`roster/roster-*.csv`) loads several dated roster files, an org chart's history."""
     accounts: str | None = "accounts.csv"
     """CRM accounts with their mail domains (CSV)."""
     kpis: str | None = "kpis.csv"

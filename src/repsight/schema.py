@@ -25,7 +25,7 @@ def _metric_columns(table: Literal["week", "period"]) -> dict[str, str]:
 
 
 SCHEMA_VERSION = 7
-"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`; 2 → 3: the customer-engagement columns of `person_week` and `person_period`; 3 → 4: the period-only engagement columns of `person_period`, `accounts_touched`, `contacts_per_account`, `account_cadence`; 4 → 5: the account owner, `accounts.owner` and `account_domains.owner`, the reply time and book coverage of `person_period`, and the `account_touches` and `week_ties` tables; 5 → 6: the Viva Insights person query, `viva_values` and `person_aliases`, and the Viva-only metric columns of `person_week` and `person_period`; 6 → 7: `loads.rows_changed` and `loads.rows_removed` (reference files are snapshots) and the `validation` table)."""
+"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`; 2 → 3: the customer-engagement columns of `person_week` and `person_period`; 3 → 4: the period-only engagement columns of `person_period`, `accounts_touched`, `contacts_per_account`, `account_cadence`; 4 → 5: the account owner, `accounts.owner` and `account_domains.owner`, the reply time and book coverage of `person_period`, and the `account_touches` and `week_ties` tables; 5 → 6: the Viva Insights person query, `viva_values` and `person_aliases`, and the Viva-only metric columns of `person_week` and `person_period`; 6 → 7: `loads.rows_changed` and `loads.rows_removed` (reference files are snapshots), the `validation` table and `people_history` (the roster's rows by effective date))."""
 
 # Every table the store keeps, with its columns and their types. The key
 # columns of each table are in KEYS; a load never stores a key twice.
@@ -58,6 +58,25 @@ TABLES: dict[str, dict[str, str]] = {
     "identities": {"person": "string", "email": "string", "name": "string"},
     "people": {
         "person": "string",
+        "domain": "string",
+        "manager": "string",
+        "org": "string",
+        "level": "int64",
+        "function": "string",
+        "region": "string",
+        "segment": "string",
+        "channel": "string",
+        "hire_date": "date",
+        "leave_date": "date",
+        "timezone": "string",
+        "attributes": "string",
+        "load_id": "int64",
+    },
+    # Every roster row with the day from which it is in force (0001-01-01: always): an org chart's history.
+    # `people` holds each roster person's latest row.
+    "people_history": {
+        "person": "string",
+        "effective_date": "date",
         "domain": "string",
         "manager": "string",
         "org": "string",
@@ -198,6 +217,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "quarantine": ("source", "position", "field", "reason"),
     "identities": ("person",),
     "people": ("person",),
+    "people_history": ("person", "effective_date"),
     "accounts": ("account_id",),
     "account_domains": ("domain",),
     "kpis": ("person", "period"),

@@ -9,6 +9,7 @@ What is DuckDB-only, and why: the workspace is always one DuckDB file, so
 the writes here are DuckDB statements (Ibis has no UPDATE or keyed DELETE,
 and lending a batch to DuckDB with `register` avoids copying it): `unseen`,
 `changed`, `append`, `upsert`, `replace`, `delete_where`, `delete_superseded`,
+`refresh_people_from_history`,
 `start_load`, `finish_load`, `transaction`, `write_parquet`,
 `set_memory_limit`, and the upgrade of an older workspace's tables when a
 writer opens it. Reads go through
@@ -275,6 +276,23 @@ class Store:
             query = f"SELECT {selected} FROM {batch} AS batch JOIN {name} AS stored ON {on} WHERE {differs}"
             result: pa.Table = self.backend.con.execute(query).to_arrow_table()
         return result
+
+    def refresh_people_from_history(self) -> None:
+        """Make each roster person's `people` row their latest row of `people_history` (by effective date).
+
+        Rows a roster load stored that the history no longer has go; rows of
+        other sources (a Viva Insights person query's HR columns) stay.
+        """
+        columns = ", ".join(TABLES["people"])
+        roster_loads = "SELECT load_id FROM loads WHERE kind = 'roster'"
+        with self.transaction():
+            self.backend.con.execute(
+                f"DELETE FROM people WHERE load_id IN ({roster_loads}) OR person IN (SELECT person FROM people_history)"
+            )
+            self.backend.con.execute(
+                f"INSERT INTO people SELECT {columns} FROM people_history"
+                " QUALIFY row_number() OVER (PARTITION BY person ORDER BY effective_date DESC) = 1"
+            )
 
     def delete_superseded(self, name: str, load_id: int) -> pa.Table:
         """Delete the rows of `name` that an earlier load of load `load_id`'s file (as the same kind) stored; return their keys.

@@ -12,6 +12,7 @@ receive pseudonyms and domains, never addresses.
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import pyarrow as pa
@@ -99,6 +100,14 @@ class Loader:
         return set(self.store.changed("identities", identities)["person"].to_pylist())
 
 
+ALWAYS = date(1, 1, 1)
+"""The effective date of a roster row in force since always (no `effective_date`, no dated file name)."""
+
+
+def _effective(person: Person) -> date:
+    return person.effective_date or ALWAYS
+
+
 class _RosterLoader(Loader):
     snapshot = True
 
@@ -115,6 +124,7 @@ class _RosterLoader(Loader):
         rows = pa.table(
             {
                 "person": pa.array([p(x.email) for x in self.people], pa.string()),
+                "effective_date": pa.array([x.effective_date or ALWAYS for x in self.people], pa.date32()),
                 "domain": [domain_of(x.email) for x in self.people],
                 "manager": [p(x.manager_email) if x.manager_email else None for x in self.people],
                 "org": [x.org for x in self.people],
@@ -130,11 +140,13 @@ class _RosterLoader(Loader):
                 "load_id": [self.load_id] * len(self.people),
             }
         )
-        identities = self.identity_rows({p(x.email): (x.email.strip().lower(), x.name) for x in self.people})
+        latest = {p(x.email): (x.email.strip().lower(), x.name) for x in sorted(self.people, key=_effective)}
+        identities = self.identity_rows(latest)
         # A new name changes the roster's row; a person new to `people` is new, whatever `identities` held (mail fills it too).
         renamed = self.renamed(identities) - set(self.store.unseen("people", rows.select(["person"]))["person"].to_pylist())
-        new, changed, _ = self.store_snapshot("people", rows)
-        self.changed += len(renamed - {person for (person,) in changed})
+        new, changed, _ = self.store_snapshot("people_history", rows)
+        self.changed += len(renamed - {person for person, _ in changed})
+        self.store.refresh_people_from_history()
         # A person the roster no longer has keeps their `identities` row: mail and calendars fill it too, and events name them.
         self.store.upsert("identities", identities)
         self.people, self.pending = [], 0

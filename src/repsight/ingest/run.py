@@ -216,7 +216,11 @@ def configured_files(config: Config) -> tuple[list[tuple[str, Path]], list[str]]
         files.extend((kind, path) for path in matched)
 
     # People first (the roster, who each Viva PersonId is, the person query's HR columns), then what refers to them.
-    single("roster", sources.roster)
+    # Several dated roster files (`roster = "roster/roster-*.csv"`) load in name order: an org chart's history.
+    if sources.roster and any(c in sources.roster for c in "*?["):
+        globs("roster", [sources.roster])
+    else:
+        single("roster", sources.roster)
     single("viva_identities", sources.viva_identities)
     globs("viva", sources.viva)
     single("accounts", sources.accounts)

@@ -124,6 +124,8 @@ class Person:
     leave_date: date | None = None
     timezone: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)
+    effective_date: date | None = None
+    """From when this row of the person is in force (`effective_date` column, or the date in a dated roster file's name); None: always."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,15 @@
-"""The HR roster (CSV): one row per person, validated as a whole.
+"""The HR roster (CSV): one row per person and effective date, validated as a whole.
 
 Rows that cannot be loaded are yielded as `Rejected`; the rest load. The
 checks, in order: fields of each row; duplicates (the first row for an email
-wins); managers that are not in the roster; cycles in the manager chain.
+and effective date wins); managers that are not in the roster; cycles in the
+manager chain as the latest rows draw it.
+
+Org charts change: a row may carry an `effective_date` (from when it is in
+force, as Viva Insights' organisational data does), so one file can hold a
+person's history; a file without the column takes the date in its name
+(`roster-2025-01-01.csv`), so several dated roster files make the history;
+a row with neither is in force since always.
 
 A manager whose own row is rejected for a field error is still "in the
 roster": the people below them load, pointing to their pseudonym, so that
@@ -11,7 +18,9 @@ fixing that one row later restores the whole chain.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from repsight.privacy import canonical_address
@@ -29,7 +38,8 @@ from repsight.sources.records import Person, Rejected
 __all__ = ["REQUIRED_COLUMNS", "read_roster"]
 
 REQUIRED_COLUMNS = ("email", "name", "manager_email", "org", "level", "function")
-OPTIONAL_COLUMNS = ("region", "segment", "channel", "hire_date", "leave_date", "timezone")
+OPTIONAL_COLUMNS = ("region", "segment", "channel", "hire_date", "leave_date", "timezone", "effective_date")
+_DATED_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 
 def _level(value: str) -> int:
@@ -41,7 +51,7 @@ def _level(value: str) -> int:
     return int(number)
 
 
-def _person(position: str, fields: dict[str, str]) -> Person:
+def _person(position: str, fields: dict[str, str], dated: date | None = None) -> Person:
     if not fields["email"]:
         raise FieldError("email", "is empty; every person needs an email")
     email, _ = parse_address(fields["email"], "email")
@@ -61,6 +71,7 @@ def _person(position: str, fields: dict[str, str]) -> Person:
             raise FieldError("timezone", f"{shown(timezone)} is not an IANA time zone") from None
     hire = fields.get("hire_date")
     leave = fields.get("leave_date")
+    effective = fields.get("effective_date")
     known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
     return Person(
         position=position,
@@ -79,6 +90,7 @@ def _person(position: str, fields: dict[str, str]) -> Person:
         # Extra columns are kept, but never an address (an assistant's, say):
         # addresses belong in `identities` alone.
         attributes={k: v for k, v in fields.items() if k not in known and v and "@" not in v},
+        effective_date=parse_date(effective, "effective_date") if effective else dated,
     )
 
 
@@ -117,27 +129,44 @@ def read_roster(source: Source) -> Iterator[Person | Rejected]:
     # The roster is checked as a whole (duplicates, managers, loops), so it is
     # read at once: it has one row per employee, never more than memory holds.
     rows = list(read_csv(source.text, source.path, required=REQUIRED_COLUMNS))
+    named = _DATED_NAME.search(source.path.name)
+    try:
+        dated = date.fromisoformat(named.group(1)) if named else None
+    except ValueError:
+        dated = None
     outcome: list[Person | Rejected] = []
     first_row: dict[str, str] = {}
+    first_version: dict[tuple[str, str], str] = {}
     for row in rows:
         if row.problem is not None:
             outcome.append(Rejected(row.position, row.problem.field, row.problem.reason))
             continue
-        # The email as parsed, so `Ana <ana@x>` and `ana@x` are one person.
+        # The email as parsed, so `Ana <ana@x>` and `ana@x` are one person; one row per person and effective date.
         email = _email_of(row.fields["email"])
-        if email is not None and email in first_row:
-            outcome.append(Rejected(row.position, "email", f"duplicate person: the same email is on {first_row[email]}"))
+        version = (email or "", row.fields.get("effective_date", ""))
+        if email is not None and version in first_version:
+            said = " and effective date" if version[1] else ""
+            outcome.append(
+                Rejected(row.position, "email", f"duplicate person: the same email{said} is on {first_version[version]}")
+            )
             continue
         if email is not None:
-            first_row[email] = row.position
+            first_version[version] = row.position
+            first_row.setdefault(email, row.position)
         try:
-            outcome.append(_person(row.position, row.fields))
+            outcome.append(_person(row.position, row.fields, dated))
         except FieldError as exc:
             outcome.append(Rejected(row.position, exc.field, exc.reason))
     for index, item in enumerate(outcome):
         if isinstance(item, Person) and item.manager_email is not None and canonical_address(item.manager_email) not in first_row:
             outcome[index] = Rejected(item.position, "manager_email", "the manager is not in the roster (no row has that email)")
-    valid = {canonical_address(p.email): p for p in outcome if isinstance(p, Person)}
+    # The chart as the latest rows draw it: each person's row with the latest effective date.
+    valid: dict[str, Person] = {}
+    for p in outcome:
+        if isinstance(p, Person):
+            kept = valid.get(canonical_address(p.email))
+            if kept is None or (p.effective_date or date.min) >= (kept.effective_date or date.min):
+                valid[canonical_address(p.email)] = p
     looped = _cycles(valid)
     for index, item in enumerate(outcome):
         if isinstance(item, Person) and canonical_address(item.email) in looped:

@@ -61,6 +61,7 @@ def rep_periods(store: Store, config: Config, exclusions: Exclusions | None = No
         )
     if exclusions is not None:
         rows = _leave_out(store, config, rows, exclusions)
+    _in_force(store, rows, columns, bool(others))
     if others:
         _extra_attributes(rows, others)
     for attribute in study.segment_by:
@@ -121,6 +122,56 @@ def _leave_out(store: Store, config: Config, rows: pd.DataFrame, exclusions: Exc
             rows.loc[again, name] = kept.loc[index[again], name].to_numpy()
     exclusions.removed = removed
     return rows.reset_index(drop=True)
+
+
+def _in_force(store: Store, rows: pd.DataFrame, columns: list[str], extra: bool) -> None:
+    """Give each rep-period the segment attributes of the roster row in force on the period's last day (`people_history`).
+
+    A person whose roster has one row keeps it. A period before a person's
+    first effective date takes that first row.
+    """
+    if rows.empty or not store.has_table("people_history"):
+        return
+    wanted = [*columns, *(["attributes"] if extra else [])]
+    history = store.table("people_history")
+    reps = ibis.memtable(rows[["person"]].drop_duplicates().reset_index(drop=True))
+    versions = store.to_pandas(history.select("person", "effective_date", *wanted).semi_join(reps, "person"))
+    changing = versions.groupby("person")["effective_date"].transform("size") > 1
+    versions = versions[changing]
+    if versions.empty or not wanted:
+        return
+    ends = rows[["person", "period"]].drop_duplicates()
+    last_days = {p: s for p, s in _period_ends(store, ends["period"].unique())}
+    chosen = rows.loc[rows["person"].isin(set(versions["person"])), ["person", "period"]].copy()
+    # Seconds: an effective date of 0001-01-01 (always) is out of the nanoseconds' range.
+    chosen["day"] = pd.to_datetime(chosen["period"].map(last_days)).astype("datetime64[s]")
+    days = pd.to_datetime(versions["effective_date"]).astype("datetime64[s]")
+    versions = versions.assign(day=days, matched=True).sort_values("day")
+    chosen = chosen.reset_index().sort_values("day")
+    found = pd.merge_asof(chosen, versions.drop(columns="effective_date"), on="day", by="person", direction="backward")
+    # A period that ends before the person's first effective date takes that first row.
+    first = versions.groupby("person").first()
+    early = found["matched"].isna().to_numpy()
+    for name in wanted:
+        values = found[name].where(~early, found["person"].map(first[name]))
+        text = values if name == "attributes" else values.map(_as_text)
+        rows.loc[found["index"].to_numpy(), name] = text.to_numpy()
+
+
+def _as_text(value: object) -> str | None:
+    """Return a roster value as the study's segment text: a level of 3 is "3" (also where pandas made it 3.0)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _period_ends(store: Store, periods: list[str]) -> list[tuple[str, str]]:
+    """Return each period's last day, ISO, as the KPIs say it."""
+    kpis = store.to_pandas(store.table("kpis").select("period", "period_end").distinct())
+    ends = kpis.groupby("period")["period_end"].max()
+    return [(p, str(ends[p])) for p in periods if p in ends.index]
 
 
 def _extra_attributes(rows: pd.DataFrame, names: list[str]) -> None:
