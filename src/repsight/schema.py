@@ -72,25 +72,6 @@ TABLES: dict[str, dict[str, str]] = {
         "attributes": "string",
         "load_id": "int64",
     },
-    # Every roster row with the day from which it is in force (0001-01-01: always): an org chart's history.
-    # `people` holds each roster person's latest row.
-    "people_history": {
-        "person": "string",
-        "effective_date": "date",
-        "domain": "string",
-        "manager": "string",
-        "org": "string",
-        "level": "int64",
-        "function": "string",
-        "region": "string",
-        "segment": "string",
-        "channel": "string",
-        "hire_date": "date",
-        "leave_date": "date",
-        "timezone": "string",
-        "attributes": "string",
-        "load_id": "int64",
-    },
     # `owner`, added in schema version 5: the CRM account owner's pseudonym (accounts.csv `owner_email`), null for none.
     "accounts": {
         "account_id": "string",
@@ -151,6 +132,14 @@ TABLES: dict[str, dict[str, str]] = {
     "viva_values": {"person": "string", "week": "date", "metric": "string", "value": "float64", "load_id": "int64"},
     # An identity mapping (`[sources] viva_identities`): the pseudonym of a Viva PersonId → the pseudonym of the person's email.
     "person_aliases": {"alias": "string", "person": "string", "load_id": "int64"},
+}
+
+# Every roster row with the day from which it is in force (0001-01-01: always): an org chart's history.
+# `people` holds each roster person's latest row; these are its columns, with the effective date after the person.
+TABLES["people_history"] = {
+    "person": "string",
+    "effective_date": "date",
+    **{column: kind for column, kind in TABLES["people"].items() if column != "person"},
 }
 
 # The metrics stage's tables (docs/metrics.md), replaced whole on every run;
