@@ -44,6 +44,9 @@ class Faults:
     """Share of reps whose own calendar is missing from the calendar export (other people than those without a mailbox)."""
     missing_calendar_others: int = 2
     """People who are not reps whose own calendar is missing from the calendar export."""
+    missing_from_top: bool = False
+    """Draw the reps without their own mailbox or calendar from the more skilled half only (an export that missed the
+    top performers' mail system): the missing data then go with attainment, and a study that keeps them is biased."""
     holiday_weeks: int = 2
     """Company-wide weeks in which nearly all activity stops: the week of 25 December where the data holds it, the rest drawn."""
     holiday_activity: float = 0.05
@@ -187,8 +190,12 @@ def plan_faults(company: Company, weeks: Sequence[date], faults: Faults, rng: Rn
 
     reps = [e for e in people if e.is_rep]
     others = [e for e in people if not e.is_rep]
-    no_mailbox = draw(reps, _count(faults.missing_mailbox_share, len(reps))) + draw(others, faults.missing_mailbox_others)
-    no_calendar = draw(reps, _count(faults.missing_calendar_share, len(reps))) + draw(others, faults.missing_calendar_others)
+    pool = reps
+    if faults.missing_from_top:
+        ranked = sorted(reps, key=lambda e: (e.skill or 0.0, e.email))
+        pool = ranked[len(ranked) // 2 :]
+    no_mailbox = draw(pool, _count(faults.missing_mailbox_share, len(reps))) + draw(others, faults.missing_mailbox_others)
+    no_calendar = draw(pool, _count(faults.missing_calendar_share, len(reps))) + draw(others, faults.missing_calendar_others)
     holidays = _holidays(weeks, faults.holiday_weeks, rng)
     # Only people employed long enough for the shortest span can take one.
     can_leave = [e for e in people if _room(e, weeks) >= faults.leave_weeks[0]]
