@@ -252,3 +252,17 @@ def test_the_json_document_is_the_public_contract(tmp_path: Path) -> None:
         "detail": "on the roster but in no stored message or meeting: no data, not zero behaviour",
         "numbers": {},
     }
+
+
+def test_validating_before_the_metrics_says_what_it_could_not_check(tmp_path: Path) -> None:
+    b = company("ana", "bob")
+    b.message("2025-01-06 09:00", "ana", ["bob"])
+    config = config_for(tmp_path)
+    with Store.open(config, key=TEST_KEY) as store:
+        for name, table in b.tables().items():
+            store.append(name, table)
+        result = validate(store, config)
+    assert result.notes == [
+        "no metrics yet: the week, value and no-data rules read them; run `repsight metrics` first, then validate again"
+    ]
+    assert flags(result, "no_data") == [] and flags(result, "holiday_week") == []

@@ -39,4 +39,5 @@ def validation_view(result: ValidationResult) -> Group:
     if result.flags:
         parts += [Text(""), terminal.titled(f"The first {min(SHOWN, len(result.flags))}", flags)]
         parts.append(Text("`repsight validate --json FILE` writes every flag with the numbers behind it.", style="dim"))
+    parts += [terminal.note(note) for note in result.notes]
     return Group(*parts)

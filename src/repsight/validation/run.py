@@ -35,6 +35,8 @@ class ValidationResult:
     emails: dict[str, str]
     validated_at: datetime
     seconds: float
+    notes: list[str] = field(default_factory=list)
+    """What could not be checked, and why (no metrics yet: the week rules read `person_week`)."""
 
     def counts(self) -> dict[str, int]:
         """Return how many flags each rule raised (every rule named, 0 where none)."""
@@ -101,7 +103,12 @@ def validate(store: Store, config: Config) -> ValidationResult:
         store.upsert("workspace", pa.table({"name": ["validated_at"], "value": [validated_at.isoformat()]}))
     identities = tables.identities
     emails = dict(zip(identities["person"], identities["email"], strict=True))
-    return ValidationResult(flags, emails, validated_at, time.perf_counter() - started)
+    notes = []
+    if tables.weeks.empty:
+        notes.append(
+            "no metrics yet: the week, value and no-data rules read them; run `repsight metrics` first, then validate again"
+        )
+    return ValidationResult(flags, emails, validated_at, time.perf_counter() - started, notes)
 
 
 def run_validation(config: Config) -> ValidationResult:
