@@ -146,6 +146,17 @@ def test_a_person_removed_from_the_roster_is_gone_from_people_and_keeps_their_id
     assert len(table(workspace, "identities")) == 5
 
 
+def test_a_broken_export_with_no_valid_row_removes_nothing(workspace: Config) -> None:
+    kind, path = with_roster(workspace)
+    load(workspace, (kind, path))
+    before = contents(workspace, "people")
+    broken = [[*row[:4], "L5", *row[5:]] for row in roster_rows()]  # every level refused
+    write_csv(path, ROSTER_HEADER, broken)
+    (result,) = load(workspace, (kind, path))
+    assert counts(result) == (5, 0, 0, 0, 0, 5)
+    assert contents(workspace, "people") == before
+
+
 def test_a_new_level_or_a_new_name_in_the_roster_is_a_change(workspace: Config) -> None:
     kind, path = with_roster(workspace)
     load(workspace, (kind, path))

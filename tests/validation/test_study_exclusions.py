@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from repsight.config import CompanyConfig, Config, StudyConfig
+from repsight.errors import StudyError
 from repsight.metrics import compute_metrics
 from repsight.store import Store
 from repsight.study import rep_periods
@@ -81,7 +82,8 @@ def test_reps_without_their_own_mailbox_go_and_a_rep_period_without_weeks_goes(m
         people={"no_own_mailbox": {"bob"}, "no_own_calendar": set()},
         week_rules={("ana", MONDAY): "partial_week", ("ana", SECOND): "inactive_week"},
     )
-    assert rows(measured, exclusions).empty
+    with pytest.raises(StudyError, match="leaves no rep-period to study"):
+        rows(measured, exclusions)
     assert exclusions.removed == {
         "no_own_mailbox": {"people": 1, "rep_periods": 1, "weeks": 0},
         "no_own_calendar": {"people": 0, "rep_periods": 0, "weeks": 0},
@@ -89,3 +91,9 @@ def test_reps_without_their_own_mailbox_go_and_a_rep_period_without_weeks_goes(m
         "partial_week": {"people": 1, "rep_periods": 1, "weeks": 1},
         "no_week_left": {"people": 1, "rep_periods": 1, "weeks": 0},
     }
+
+
+def test_a_validation_that_leaves_no_rep_period_says_so(measured: Config) -> None:
+    exclusions = Exclusions(people={"no_own_mailbox": {"ana", "bob"}})
+    with pytest.raises(StudyError, match=r"leaves no rep-period to study \(no_own_mailbox: 2 rep-periods\)"):
+        rows(measured, exclusions)

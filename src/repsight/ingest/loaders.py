@@ -75,10 +75,14 @@ class Loader:
         Returns how many keys are new, the keys stored before with other
         values (`changed` counts them), and the removed keys (`removed`
         counts them). A key the file holds only on a quarantined row is
-        removed too: the file no longer says it validly.
+        removed too: the file no longer says it validly. A file with no valid
+        row at all removes nothing: a broken export (every row quarantined)
+        must not empty the roster, and with it the KPIs that refer to it.
         """
         key = list(KEYS[table])
-        changed = self.store.changed(table, rows) if rows.num_rows else rows.select(key)
+        if rows.num_rows == 0:
+            return 0, set(), pa.table({c: pa.array([], pa.string()) for c in key})
+        changed = self.store.changed(table, rows)
         keys = set(zip(*(changed[c].to_pylist() for c in key), strict=True))
         new = self.store.upsert(table, rows)
         removed = self.store.delete_superseded(table, self.load_id)

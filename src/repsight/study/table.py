@@ -61,6 +61,14 @@ def rep_periods(store: Store, config: Config, exclusions: Exclusions | None = No
         )
     if exclusions is not None:
         rows = _leave_out(store, config, rows, exclusions)
+        if rows.empty:
+            said = ", ".join(
+                f"{rule}: {n['rep_periods']} rep-periods" for rule, n in exclusions.removed.items() if n["rep_periods"]
+            )
+            raise StudyError(
+                f"the data validation leaves no rep-period to study ({said}); see `repsight validate`, "
+                "and docs/validation.md for the [validation] settings that decide what is left out"
+            )
     _in_force(store, rows, columns, bool(others))
     if others:
         _extra_attributes(rows, others)
@@ -96,6 +104,8 @@ def _leave_out(store: Store, config: Config, rows: pd.DataFrame, exclusions: Exc
         reps = ibis.memtable(rows[["person"]].drop_duplicates().reset_index(drop=True))
         weeks = store.to_pandas(table.select("person", "week", "period", *weekly).semi_join(reps, "person"))
         weeks["week"] = pd.to_datetime(weeks["week"]).dt.date
+        # Only the studied rep-periods' weeks: a period without a KPI is in no count.
+        weeks = weeks.merge(rows[["person", "period"]].drop_duplicates(), on=["person", "period"])
         holiday = weeks["week"].isin(exclusions.holidays)
         flagged = [exclusions.week_rules.get(pair) for pair in zip(weeks["person"], weeks["week"], strict=True)]
         rule = pd.Series(flagged, index=weeks.index, dtype=object).where(~holiday, weeks["week"].map(exclusions.holidays))
@@ -150,7 +160,7 @@ def _in_force(store: Store, rows: pd.DataFrame, columns: list[str], extra: bool)
     chosen = chosen.reset_index().sort_values("day")
     found = pd.merge_asof(chosen, versions.drop(columns="effective_date"), on="day", by="person", direction="backward")
     # A period that ends before the person's first effective date takes that first row.
-    first = versions.groupby("person").first()
+    first = versions.drop_duplicates("person").set_index("person")  # each person's earliest row, whole
     early = found["matched"].isna().to_numpy()
     for name in wanted:
         values = found[name].where(~early, found["person"].map(first[name]))

@@ -210,7 +210,7 @@ def partial_weeks(c: Checked) -> list[Flag]:
     """`partial_week`: the week of a person's hire or leave date, where they were on the roster for part of it only."""
     if c.weeks.empty:
         return []
-    measured = set(zip(c.weeks["person"], c.weeks["week"], strict=True))
+    weeks_of = c.weeks.groupby("person")["week"].apply(list).to_dict()
     flags = []
     for person, row in c.people.sort_index().iterrows():
         for column, when, starts in (("hire_date", "hired", True), ("leave_date", "left", False)):
@@ -218,9 +218,10 @@ def partial_weeks(c: Checked) -> list[Flag]:
             if day is None or pd.isna(day):
                 continue
             day = pd.Timestamp(day).date()
-            week = day - timedelta(days=day.weekday())
-            partial = day != week if starts else day.weekday() != 6
-            if partial and (person, week) in measured:
+            # The measured week holding the day: a Monday's, or a Viva week's MetricDate (a Sunday).
+            week = next((w for w in weeks_of.get(person, []) if w <= day < w + timedelta(days=7)), None)
+            partial = week is not None and (day != week if starts else day != week + timedelta(days=6))
+            if partial:
                 flags.append(
                     Flag(
                         "partial_week",
@@ -325,7 +326,8 @@ def kpi_coverage(c: Checked) -> list[Flag]:
             )
     others = c.kpis[~c.kpis["person"].isin(sellers)]
     for row in others.sort_values(["person", "period"]).itertuples():
-        function = c.people["function"].get(row.person)
+        found = c.people["function"].get(row.person)
+        function = None if found is None or pd.isna(found) else str(found)
         flags.append(
             Flag(
                 "kpi_not_rep",
@@ -340,6 +342,8 @@ def kpi_coverage(c: Checked) -> list[Flag]:
 
 def duplicate_people(c: Checked) -> list[Flag]:
     """`duplicate_person`: two internal addresses with the same display name that never take part in the same message or meeting."""
+    if not c.store.count("messages") and not c.store.count("meetings"):
+        return []  # nothing shows two addresses apart or together (a Viva workspace): no evidence either way
     names = c.identities.dropna(subset=["name"])
     names = names[names["name"].str.strip() != ""]
     if names.empty:
