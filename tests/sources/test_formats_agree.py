@@ -21,10 +21,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from repsight.sources import open_source, reader_for
-from repsight.sources.records import Meeting, MeetingBatch, Message, MessageBatch, Rejected
+from repsight.sources.records import Meeting, Message
 from repsight.synth.activity import SynthMeeting, SynthMessage
 from repsight.synth.formats import CsvCalendar, CsvMail, GraphCalendar, GraphMail, IcsCalendar, MaildirMail, MboxMail
+from tests.support import read_records
 
 PEOPLE = [
     "ana@acme.example",
@@ -42,15 +42,6 @@ NAMES = {
 }
 ZONES = ["UTC", "America/New_York", "Europe/Berlin", "Asia/Tokyo", "Australia/Sydney"]
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def read(kind: str, path: Path) -> list[Any]:
-    found: list[Any] = []
-    with open_source(path) as source:
-        for item in reader_for(kind, path)(source):
-            assert not isinstance(item, Rejected), item
-            found.extend(item.records() if isinstance(item, MessageBatch | MeetingBatch) else [item])
-    return found
 
 
 _moments = st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)).map(
@@ -154,14 +145,14 @@ def test_every_mail_format_gives_the_same_messages(messages: list[SynthMessage])
         _write(GraphMail(root / "mail.jsonl", NAMES), messages, "message")
         paths = [root / "mail.csv", root / "mail.mbox", root / "maildir", *_graph_variants(root / "mail.jsonl")]
         # A maildir's files are in the order of their names, not of the export: compare sorted.
-        views = {path.name: sorted(message_view(m, False) for m in read("mail", path)) for path in paths}
+        views = {path.name: sorted(message_view(m, False) for m in read_records("mail", path)) for path in paths}
         expected = views["mail.csv"]
         assert len(expected) == len({m.message_id for m in messages})
         for name, view in views.items():
             assert view == expected, name
-        named = sorted(message_view(m, True) for m in read("mail", root / "mail.mbox"))
-        assert named == sorted(message_view(m, True) for m in read("mail", root / "mail.jsonl"))
-        assert named == sorted(message_view(m, True) for m in read("mail", root / "maildir"))
+        named = sorted(message_view(m, True) for m in read_records("mail", root / "mail.mbox"))
+        assert named == sorted(message_view(m, True) for m in read_records("mail", root / "mail.jsonl"))
+        assert named == sorted(message_view(m, True) for m in read_records("mail", root / "maildir"))
 
 
 def meeting_view(m: Meeting, responses: bool) -> tuple[object, ...]:
@@ -189,13 +180,13 @@ def test_every_calendar_format_gives_the_same_occurrences(meetings: list[SynthMe
         _write(CsvCalendar(root / "calendar.csv"), meetings, "meeting")
         _write(IcsCalendar(root / "calendar.ics", NAMES), meetings, "meeting")
         _write(GraphCalendar(root / "calendar.jsonl", NAMES), meetings, "meeting")
-        expected = sorted(meeting_view(m, False) for m in read("calendar", root / "calendar.csv"))
+        expected = sorted(meeting_view(m, False) for m in read_records("calendar", root / "calendar.csv"))
         assert len(expected) == len({(m.uid, m.start) for m in meetings})
-        assert sorted(meeting_view(m, False) for m in read("calendar", root / "calendar.ics")) == expected
+        assert sorted(meeting_view(m, False) for m in read_records("calendar", root / "calendar.ics")) == expected
         for path in _graph_variants(root / "calendar.jsonl"):
-            assert sorted(meeting_view(m, False) for m in read("calendar", path)) == expected, path.name
-        assert sorted(meeting_view(m, True) for m in read("calendar", root / "calendar.ics")) == sorted(
-            meeting_view(m, True) for m in read("calendar", root / "calendar.jsonl")
+            assert sorted(meeting_view(m, False) for m in read_records("calendar", path)) == expected, path.name
+        assert sorted(meeting_view(m, True) for m in read_records("calendar", root / "calendar.ics")) == sorted(
+            meeting_view(m, True) for m in read_records("calendar", root / "calendar.jsonl")
         )
 
 

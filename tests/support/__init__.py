@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,6 +30,7 @@ __all__ = [
     "TEST_KEY",
     "events_measured",
     "read_mail",
+    "read_records",
     "repsight",
     "roster_rows",
     "studied_company",
@@ -80,6 +81,20 @@ def repsight(*args: str, cwd: Path, env: dict[str, str] | None = None, columns: 
     return subprocess.run(
         [sys.executable, "-m", "repsight", *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=300
     )
+
+
+def read_records(kind: str, path: Path) -> list[Any]:
+    """Return every record a file of `kind` gives (batches unpacked); a rejected record fails the test."""
+    from repsight.sources import open_source, reader_for
+    from repsight.sources.records import MeetingBatch, MessageBatch
+    from repsight.sources.records import Rejected as Refused
+
+    found: list[Any] = []
+    with open_source(path) as source:
+        for item in reader_for(kind, path)(source):
+            assert not isinstance(item, Refused), item
+            found.extend(item.records() if isinstance(item, MessageBatch | MeetingBatch) else [item])
+    return found
 
 
 def read_mail(path: Path) -> tuple[list[Message], list[Rejected]]:

@@ -18,10 +18,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from repsight.sources import open_source, reader_for
-from repsight.sources.records import Meeting, MeetingBatch, Message, MessageBatch, Rejected
+from repsight.sources.records import Meeting, Message
 from repsight.synth import Faults, generate
 from repsight.synth.writers import MAILBOXES_PER_FILE
+from tests.support import read_records
 
 COMPANY: dict[str, Any] = {"people": 60, "months": 3, "seed": 5, "start": date(2024, 10, 1), "formats": "mixed"}
 WEEK = timedelta(days=7)
@@ -52,15 +52,6 @@ class Export:
         return [*self.messages().values(), *meetings.values()]
 
 
-def _read(kind: str, path: Path) -> list[Any]:
-    found: list[Any] = []
-    with open_source(path) as source:
-        for item in reader_for(kind, path)(source):
-            assert not isinstance(item, Rejected), item
-            found.extend(item.records() if isinstance(item, MessageBatch | MeetingBatch) else [item])
-    return found
-
-
 def _group(path: Path) -> int:
     """Return the group of mailboxes a file exports: `export-003.mbox` and `export-003/cur/…` are group 2."""
     name = next(part for part in path.parts if part.startswith("export-"))
@@ -72,10 +63,10 @@ def read_export(folder: Path) -> Export:
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
     mail: dict[int, list[Message]] = {}
     for path in sorted(p for p in (folder / "mail").rglob("*") if p.is_file()):
-        mail.setdefault(_group(path), []).extend(_read("mail", path))
+        mail.setdefault(_group(path), []).extend(read_records("mail", path))
     meetings: dict[int, list[Meeting]] = {}
     for path in sorted((folder / "calendar").iterdir()):
-        meetings.setdefault(_group(path), []).extend(_read("calendar", path))
+        meetings.setdefault(_group(path), []).extend(read_records("calendar", path))
     return Export(folder, roster, truth, mail, meetings)
 
 
