@@ -86,7 +86,7 @@ class CompanyConfig(_Section):
 
     def is_seller(self, functions: pd.Series) -> pd.Series:
         """Return, for a pandas column of roster `function` values, whether each person carries quota (`sales_functions`)."""
-        return functions.apply(lambda _: True).astype(bool) if self.everyone_sells else functions.isin(self.sales_functions)
+        return functions.isin(self.sales_functions) | self.everyone_sells
 
     @field_validator("timezone")
     @classmethod

@@ -106,9 +106,12 @@ def _leave_out(store: Store, config: Config, rows: pd.DataFrame, exclusions: Exc
         weeks["week"] = pd.to_datetime(weeks["week"]).dt.date
         # Only the studied rep-periods' weeks: a period without a KPI is in no count.
         weeks = weeks.merge(rows[["person", "period"]].drop_duplicates(), on=["person", "period"])
-        holiday = weeks["week"].isin(exclusions.holidays)
-        flagged = [exclusions.week_rules.get(pair) for pair in zip(weeks["person"], weeks["week"], strict=True)]
-        rule = pd.Series(flagged, index=weeks.index, dtype=object).where(~holiday, weeks["week"].map(exclusions.holidays))
+        # Each week's rule: the company's (a holiday) first, else the person's own flag; one merge, not a lookup per week.
+        flagged = pd.DataFrame(
+            [(person, week, rule) for (person, week), rule in exclusions.week_rules.items()], columns=["person", "week", "rule"]
+        )
+        weeks = weeks.merge(flagged, on=["person", "week"], how="left")
+        rule = weeks["week"].map(exclusions.holidays).astype(object).where(weeks["week"].isin(exclusions.holidays), weeks["rule"])
         weeks["rule"] = rule
         for name, chosen in weeks[rule.notna()].groupby("rule"):
             # rep_periods: those whose means are taken again without the rule's weeks.
@@ -117,8 +120,7 @@ def _leave_out(store: Store, config: Config, rows: pd.DataFrame, exclusions: Exc
         touched = weeks.loc[rule.notna(), ["person", "period"]].drop_duplicates()
         kept = weeks[rule.isna()].groupby(["person", "period"])[weekly].mean()
         index = pd.MultiIndex.from_frame(rows[["person", "period"]])
-        affected = index.isin(pd.MultiIndex.from_frame(touched))
-        emptied = affected & ~index.isin(kept.index)
+        emptied = index.isin(pd.MultiIndex.from_frame(touched)) & ~index.isin(kept.index)
         if emptied.any():
             removed["no_week_left"] = {
                 "people": int(rows.loc[emptied, "person"].nunique()),
@@ -140,18 +142,18 @@ def _in_force(store: Store, rows: pd.DataFrame, columns: list[str], extra: bool)
     A person whose roster has one row keeps it. A period before a person's
     first effective date takes that first row.
     """
-    if rows.empty or not store.has_table("people_history"):
-        return
     wanted = [*columns, *(["attributes"] if extra else [])]
+    if rows.empty or not wanted or not store.has_table("people_history"):
+        return
     history = store.table("people_history")
     reps = ibis.memtable(rows[["person"]].drop_duplicates().reset_index(drop=True))
     versions = store.to_pandas(history.select("person", "effective_date", *wanted).semi_join(reps, "person"))
     changing = versions.groupby("person")["effective_date"].transform("size") > 1
     versions = versions[changing]
-    if versions.empty or not wanted:
+    if versions.empty:
         return
-    ends = rows[["person", "period"]].drop_duplicates()
-    last_days = {p: s for p, s in _period_ends(store, ends["period"].unique())}
+    kpis = store.table("kpis")
+    last_days = store.to_pandas(kpis.group_by("period").aggregate(end=kpis.period_end.max())).set_index("period")["end"]
     chosen = rows.loc[rows["person"].isin(set(versions["person"])), ["person", "period"]].copy()
     # Seconds: an effective date of 0001-01-01 (always) is out of the nanoseconds' range.
     chosen["day"] = pd.to_datetime(chosen["period"].map(last_days)).astype("datetime64[s]")
@@ -175,13 +177,6 @@ def _as_text(value: object) -> str | None:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def _period_ends(store: Store, periods: list[str]) -> list[tuple[str, str]]:
-    """Return each period's last day, ISO, as the KPIs say it."""
-    kpis = store.to_pandas(store.table("kpis").select("period", "period_end").distinct())
-    ends = kpis.groupby("period")["period_end"].max()
-    return [(p, str(ends[p])) for p in periods if p in ends.index]
 
 
 def _extra_attributes(rows: pd.DataFrame, names: list[str]) -> None:
