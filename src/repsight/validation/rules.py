@@ -59,10 +59,17 @@ class Checked:
     """`person_week`: person, week, and the hours metrics (empty before `repsight metrics`)."""
     kpis: pd.DataFrame
     identities: pd.DataFrame
+    _participants: dict[str, ir.Table] = field(default_factory=dict)
 
     @property
     def sellers(self) -> set[str]:
         return set(self.people.index[self.config.company.is_seller(self.people["function"])])
+
+    def participants(self, kind: str) -> ir.Table:
+        """Return (event, person) for each internal participant of each stored message ("mail") or meeting, computed once."""
+        if kind not in self._participants:
+            self._participants[kind] = _internal_participants(self.store, self.config, kind).cache()
+        return self._participants[kind]
 
 
 _HOURS = tuple(m.name for m in CATALOG if m.kind == "hours" and m.grain == "week")
@@ -97,7 +104,7 @@ def _internal_participants(store: Store, config: Config, kind: str) -> ir.Table:
 
 def _coverage(c: Checked, kind: str) -> pd.DataFrame:
     """Return per internal person: `events` they take part in, and `sole`, those whose only internal participant they are."""
-    parts = _internal_participants(c.store, c.config, kind)
+    parts = c.participants(kind)
     sizes = parts.group_by("event").aggregate(internal=parts.count())
     joined = parts.join(sizes, "event")
     counts = joined.group_by("person").aggregate(events=joined.count(), sole=(joined.internal == 1).sum())
@@ -288,7 +295,7 @@ def not_on_roster(c: Checked) -> list[Flag]:
     """`not_on_roster`: an internal address in many messages that is not on the roster (a distribution list, a shared mailbox)."""
     if not c.config.company.domains:
         return []
-    parts = _internal_participants(c.store, c.config, "mail")
+    parts = c.participants("mail")
     counts = c.store.to_pandas(parts.group_by("person").aggregate(messages=parts.count()))
     many = counts[(counts["messages"] >= c.config.validation.min_messages) & ~counts["person"].isin(c.people.index)]
     return [
@@ -383,7 +390,7 @@ def _co_occurring(c: Checked, people: list[str]) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     chosen = ibis.memtable(pd.DataFrame({"person": people}))
     for kind in ("mail", "calendar"):
-        parts = _internal_participants(c.store, c.config, kind).semi_join(chosen, "person")
+        parts = c.participants(kind).semi_join(chosen, "person")
         right = parts.select(event2="event", other="person")
         pairs = parts.join(right, (parts.event == right.event2) & (parts.person < right.other))
         rows = c.store.to_pandas(pairs.select("person", "other").distinct())
