@@ -1008,3 +1008,50 @@ def oracle_metrics(tables: dict[str, pd.DataFrame], config: Config) -> tuple[pd.
     weekly = _person_week(prep)
     scores = _graph_scores(prep, weekly)
     return _dated(weekly), _person_period(prep, weekly, scores)
+
+
+def _roster_on(people: pd.DataFrame, history: pd.DataFrame, day: date) -> tuple[tuple[object, ...], pd.DataFrame]:
+    """Return the roster in force on `day` and a key naming it: each person's latest row from on or before `day`.
+
+    A person with history takes their row of the latest effective date on or
+    before `day`, or their first row when every row is later; a person
+    without history keeps their `people` row.
+    """
+    rows = []
+    key: list[object] = []
+    for person, versions in history.sort_values("effective_date", kind="stable").groupby("person", sort=True):
+        before = versions[versions["effective_date"] <= day]
+        chosen = before.iloc[-1] if len(before) else versions.iloc[0]
+        rows.append(chosen)
+        key.append((person, chosen["effective_date"]))
+    chosen_rows = pd.DataFrame(rows).drop(columns="effective_date") if rows else people.iloc[:0]
+    roster = pd.concat([people[~people["person"].isin(history["person"])], chosen_rows[people.columns]], ignore_index=True)
+    return tuple(key), roster
+
+
+def oracle_metrics_in_force(
+    tables: dict[str, pd.DataFrame | pa.Table], history: pd.DataFrame, config: Config
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (person_week, person_period) where each week reads the roster in force on its last day (its Sunday).
+
+    Computed the plain way, sharing nothing with how the engine joins facts
+    per week: the whole oracle runs once on each roster that `history`
+    (`people_history` rows: person, effective_date and every `people`
+    column) puts in force in some week, and each week's rows are taken from
+    the run on its own roster. Period values are the means of those weeks.
+    """
+    people = _frame(tables["people"])
+    history = _frame(history)
+    history["effective_date"] = [pd.Timestamp(d).date() if not isinstance(d, date) else d for d in history["effective_date"]]
+    latest = _prepare(tables, config)
+    weeks = sorted(_person_week(latest)["week"].unique())
+    by_roster: dict[tuple[object, ...], tuple[pd.DataFrame, list[int]]] = {}
+    for week in weeks:
+        key, roster = _roster_on(people, history, _to_date(int(week) + 6))
+        by_roster.setdefault(key, (roster, []))[1].append(int(week))
+    parts = []
+    for roster, its_weeks in by_roster.values():
+        weekly = _person_week(_prepare({**tables, "people": roster}, config))
+        parts.append(weekly[weekly["week"].isin(its_weeks)])
+    weekly = pd.concat(parts, ignore_index=True).sort_values(["person", "week"], ignore_index=True)
+    return _dated(weekly), _person_period(latest, weekly, _graph_scores(latest, weekly))

@@ -31,7 +31,15 @@ from repsight.metrics.engagement import (
     period_engagement,
     reply_hours,
 )
-from repsight.metrics.events import Inputs, counted_meetings, counted_messages, encode, fixed_classes_table
+from repsight.metrics.events import (
+    DATED_FACTS,
+    Inputs,
+    counted_meetings,
+    counted_messages,
+    encode,
+    fixed_classes_table,
+    roster_weeks_table,
+)
 from repsight.metrics.network import period_edges, shifts_table, ties, week_ties, weekly_network
 from repsight.metrics.weekly import activity_weeks, person_period, person_week, person_weeks, weekly_counts
 from repsight.metrics.weeks import EPOCH, calendar_table, monday_of, period_grain, valid_zone, zone_days_table
@@ -101,10 +109,6 @@ class _Compute:
         """Return `rows` (a small table built here) as a table of the backend."""
         import ibis
 
-        if self.backend.name == "pyspark":
-            # Spark sees an Ibis memtable only in the query that registers it,
-            # not in a cached intermediate: make it a named view instead.
-            return self.backend.create_view(f"repsight_{name}", ibis.memtable(rows), overwrite=True)
         return ibis.memtable(rows)
 
     def to_arrow(self, expr: ir.Table) -> pa.Table:
@@ -139,9 +143,21 @@ class _SparkCompute(_Compute):
     none is written here.
     """
 
-    def __init__(self, backend: ibis.BaseBackend, tables: dict[str, ir.Table]) -> None:
+    def __init__(self, backend: ibis.BaseBackend, tables: dict[str, ir.Table], staging: Path) -> None:
         super().__init__(backend, tables)
         self._views: list[tuple[str, Any]] = []
+        self._staging = staging
+
+    def small_table(self, name: str, rows: pa.Table) -> ir.Table:
+        # Through Parquet, as the stored tables: a named table, seen by cached
+        # intermediates too. (An Ibis memtable reaches Spark through pandas,
+        # where a null text becomes "NaN" and an integer column with a null
+        # loses its values.)
+        import pyarrow.parquet as pq
+
+        path = self._staging / f"small_{name}.parquet"
+        pq.write_table(rows, path)
+        return self.backend.read_parquet(str(path), table_name=f"repsight_{name}")
 
     def cache(self, expr: ir.Table) -> ir.Table:
         name = f"repsight_step_{len(self._views)}"
@@ -218,7 +234,7 @@ def _pyspark(store: Store, config: Config) -> Iterator[_Compute]:
                 path = staging / f"{name}.parquet"
                 store.write_parquet(name, path)
                 tables[name] = backend.read_parquet(str(path), table_name=f"repsight_{name}")
-            compute = _SparkCompute(backend, tables)
+            compute = _SparkCompute(backend, tables, staging)
             try:
                 yield compute
             finally:
@@ -258,6 +274,7 @@ def _inputs(compute: _Compute, store: Store, config: Config) -> tuple[Inputs, st
     kpi_periods = store.to_arrow(store.table("kpis").select("period").distinct())["period"].to_pylist()
     grain = period_grain(config.metrics.period, kpi_periods)
     t = compute.tables
+    roster_weeks = _roster_weeks(store, first_week, last_week)
     inputs = Inputs(
         people=t["people"],
         account_domains=t["account_domains"],
@@ -270,10 +287,19 @@ def _inputs(compute: _Compute, store: Store, config: Config) -> tuple[Inputs, st
         person_zones=compute.small_table("person_zones", person_zones),
         fixed_classes=compute.small_table("fixed_classes", fixed_classes_table(config)),
         network_shifts=compute.small_table("network_shifts", shifts_table(config)),
+        roster_weeks=None if roster_weeks is None else compute.small_table("roster_weeks", roster_weeks),
         keep=compute.cache,
         row_id=compute.row_id,
     )
     return inputs, grain, first_week, last_week
+
+
+def _roster_weeks(store: Store, first_week: int, last_week: int) -> pa.Table | None:
+    """Return `events.roster_weeks_table` of the stored roster history, or None where it has none (a workspace before it)."""
+    if not store.has_table("people_history"):
+        return None
+    history = store.table("people_history").select("person", "effective_date", *DATED_FACTS)
+    return roster_weeks_table(store.to_arrow(history), first_week, last_week)
 
 
 def _has_owners(store: Store) -> bool:
@@ -348,7 +374,7 @@ def _compute_event_metrics(store: Store, config: Config) -> MetricsReport:
         meetings = counted_meetings(encoded, inputs, config)
         step("events")
         tie_weeks = compute.cache(ties(mail, meetings, config))
-        network = compute.cache(weekly_network(tie_weeks, encoded.parties, inputs.network_shifts, config))
+        network = compute.cache(weekly_network(tie_weeks, encoded, inputs.network_shifts, config))
         step("network")
         pairs = compute.cache(customer_pairs(encoded.parties, mail, meetings))
         engagement = customer_engagement(pairs)

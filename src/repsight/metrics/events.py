@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import ibis
 import pyarrow as pa
 
-from repsight.metrics.weeks import DAY, EPOCH_WEEKDAY
+from repsight.metrics.weeks import DAY, EPOCH, EPOCH_WEEKDAY
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CUSTOMER",
+    "DATED_FACTS",
     "EXTERNAL",
     "Encoded",
     "Inputs",
@@ -38,9 +39,11 @@ __all__ = [
     "encode",
     "fixed_classes_table",
     "floor_mod",
+    "in_week",
     "local_seconds",
     "monday",
     "parties",
+    "roster_weeks_table",
     "seconds",
     "week_of",
 ]
@@ -69,6 +72,9 @@ class Inputs:
     """`domain`, `cls`: the company's and the personal domains (`fixed_classes_table`)."""
     network_shifts: ir.Table
     """`shift`: 0, 7, 14, … days: how far a week's ties reach forward in the network window."""
+    roster_weeks: ir.Table | None
+    """`person`, `week_start_day`, `manager`, `level`, `org`: the roster row in force in each week
+    (`roster_weeks_table`), for the people whose manager, level or org changed; None when nobody's did."""
     keep: Callable[[ir.Table], ir.Table]
     """Computes an intermediate table once for its several uses (the engine's cache); plans stay small.
 
@@ -101,6 +107,9 @@ class Encoded:
     """meeting, party, response: every stored attendee row."""
     replies: ir.Table
     """child, parent (messages): every stored message whose `parent_key` is a stored message's key (it may be itself)."""
+    dated: ir.Table | None
+    """party, week_start_day, senior, manager (a party), org: a roster person's facts in a week where
+    they differ over time (`Inputs.roster_weeks`); `parties` holds the latest. None when nobody's differ."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,52 @@ def fixed_classes_table(config: Config) -> pa.Table:
     fixed = [(d, "internal") for d in company.domains]
     fixed += [(d, "personal") for d in company.personal_domains if d not in company.domains]
     return pa.table({"domain": pa.array([d for d, _ in fixed], pa.string()), "cls": pa.array([c for _, c in fixed], pa.string())})
+
+
+# The roster facts the weekly metrics read; a change of any other column (region, timezone) changes none of them.
+DATED_FACTS = ("manager", "level", "org")
+
+
+def roster_weeks_table(history: pa.Table, first_week: int, last_week: int) -> pa.Table | None:
+    """Return `person`, `week_start_day`, `manager`, `level`, `org`: each week's roster row, for the people whose facts changed.
+
+    `history` is `people_history` (person, effective_date and the
+    `DATED_FACTS`). A week takes the row in force on its last day (its
+    Sunday), as a period takes the row in force on its last day; a week
+    before a person's first effective date takes that first row. People
+    whose rows all agree on the facts are left out (their `people` row says
+    it); None when nobody's facts changed, and the metrics read `people` alone.
+    """
+    import pandas as pd
+
+    rows = history.select(["person", "effective_date", *DATED_FACTS]).to_pandas()
+    distinct = rows.drop_duplicates(["person", *DATED_FACTS])
+    changing = distinct["person"].duplicated(keep=False)
+    rows = rows[rows["person"].isin(set(distinct.loc[changing, "person"]))]
+    if rows.empty:
+        return None
+    # Days since the epoch: 0001-01-01 (in force since always) is out of pandas' nanosecond range as a date.
+    days = [(day - EPOCH).days for day in rows["effective_date"]]
+    rows = rows.drop(columns="effective_date").assign(day=days, matched=True).sort_values("day", kind="stable")
+    weeks = pd.DataFrame({"week_start_day": range(first_week, last_week + 1, 7)})
+    grid = rows[["person"]].drop_duplicates().merge(weeks, how="cross")
+    grid["day"] = grid["week_start_day"] + 6
+    found = pd.merge_asof(grid.sort_values("day"), rows, on="day", by="person")
+    # A week before the person's first effective date matched no row: it takes the first.
+    first = rows.drop_duplicates("person").set_index("person")
+    early = found["matched"].isna()
+    for fact in DATED_FACTS:
+        found[fact] = found[fact].where(~early, found["person"].map(first[fact]))
+    found = found.sort_values(["person", "week_start_day"])
+    return pa.table(
+        {
+            "person": pa.array(found["person"], pa.string()),
+            "week_start_day": pa.array(found["week_start_day"], pa.int64()),
+            "manager": pa.array(found["manager"].astype(object).where(found["manager"].notna(), None), pa.string()),
+            "level": pa.array(found["level"].astype("Int64"), pa.int64()),
+            "org": pa.array(found["org"].astype(object).where(found["org"].notna(), None), pa.string()),
+        }
+    )
 
 
 def domain_classes(inputs: Inputs) -> ir.Table:
@@ -310,12 +365,42 @@ def encode(inputs: Inputs, config: Config) -> Encoded:
     attendees = keep(attendees.select("meeting", "response", party=attendees._party))
     return Encoded(
         parties=known,
+        dated=None if inputs.roster_weeks is None else keep(_dated_facts(inputs.roster_weeks, party_of, config)),
         messages=messages.drop("message_key"),
         recipients=recipients,
         meetings=meetings.drop("meeting_key"),
         attendees=attendees,
         replies=replies,
     )
+
+
+def _dated_facts(roster_weeks: ir.Table, party_of: ir.Table, config: Config) -> ir.Table:
+    """Return `Encoded.dated`: `Inputs.roster_weeks` with parties for people and managers, and `senior` for the level."""
+    rows = roster_weeks.join(party_of, roster_weeks.person == party_of._address)
+    managers = party_of.select(_manager_address="_address", _manager_party="_party")
+    # Oneself as one's own manager is no manager, as in `parties`.
+    rows = rows.left_join(managers, (rows.manager == managers._manager_address) & (rows.manager != rows.person))
+    return rows.select(
+        "week_start_day",
+        "org",
+        party=rows._party,
+        senior=(rows.level >= config.company.senior_level).fill_null(False),
+        manager=rows._manager_party,
+    )
+
+
+def in_week(rows: ir.Table, dated: ir.Table | None, party: str, **facts: str) -> ir.Table:
+    """Return `rows` with their columns `facts` (column → fact of `Encoded.dated`) as in force for their party column `party` in their week.
+
+    `rows` carry `week_start_day`. A row whose party has no dated facts keeps what it has: the latest roster row's.
+    """
+    if dated is None:
+        return rows
+    week = dated.select(_dated_party="party", _dated_week="week_start_day", **{f"_dated_{c}": f for c, f in facts.items()})
+    week = week.mutate(_dated=True)
+    joined = rows.left_join(week, (rows[party] == week._dated_party) & (rows.week_start_day == week._dated_week))
+    changed = {column: ibis.ifelse(joined._dated.notnull(), joined[f"_dated_{column}"], joined[column]) for column in facts}
+    return joined.mutate(**changed).select(*rows.columns)
 
 
 # What a participant row carries about its address.
@@ -333,21 +418,28 @@ def _with_people(participants: ir.Table, key: str) -> ir.Table:
     )
 
 
-def _managing(participants: ir.Table, known: ir.Table, key: str) -> ir.Table:
+def _managing(participants: ir.Table, encoded: Encoded, key: str) -> ir.Table:
     """Return `_manager_key`, `_manager_party`: the participants of each event who manage someone (a small table)."""
-    bosses = known.filter(known.manager.notnull()).select(_boss="manager").distinct()
+    known = encoded.parties
+    bosses = known.filter(known.manager.notnull()).select(_boss="manager")
+    if encoded.dated is not None:
+        dated = encoded.dated
+        bosses = bosses.union(dated.filter(dated.manager.notnull()).select(_boss="manager"))
+    bosses = bosses.distinct()
     managers = participants.semi_join(bosses, participants.party == bosses._boss)
     return managers.select(_manager_key=managers[key], _manager_party=managers.party)
 
 
-def _as_person(rows: ir.Table, managers: ir.Table, known: ir.Table, key: str) -> ir.Table:
+def _as_person(rows: ir.Table, managers: ir.Table, encoded: Encoded, key: str) -> ir.Table:
     """Return the `rows` of roster people, with what the event holds besides them.
 
-    `rows` are participants with their event's class counts (`_with_people`);
-    `managers` is `_managing`, where a person's manager is looked up.
+    `rows` are participants with their event's class counts (`_with_people`)
+    and its `week_start_day`; `managers` is `_managing`, where a person's
+    manager in that week is looked up.
     """
+    known = encoded.parties
     people = known.filter(known.person).select(_party="party", _zone="zone", _manager="manager")
-    rows = rows.join(people, rows.party == people._party)
+    rows = in_week(rows.join(people, rows.party == people._party), encoded.dated, "party", _manager="manager")
     rows = rows.left_join(managers, [rows[key] == managers._manager_key, rows._manager == managers._manager_party])
     return rows.mutate(
         zone=rows._zone,
@@ -370,8 +462,10 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
     rules = config.metrics
     keep = inputs.keep
     senders = _counted_parties(encoded.messages.filter(encoded.messages.sender.notnull()), "sender", encoded.parties)
-    recipients = encoded.recipients.join(senders.select("message", _sender="sender"), "message")
+    senders = in_week(senders, encoded.dated, "sender", senior="senior")
+    recipients = encoded.recipients.join(senders.select("message", "week_start_day", _sender="sender"), "message")
     recipients = _counted_parties(recipients.filter(recipients.party != recipients._sender), "party", encoded.parties)
+    recipients = in_week(recipients, encoded.dated, "party", senior="senior")
     # Written once: read for the class counts, as participants, and for each recipient's view.
     recipients = keep(recipients.select("message", "party", *_FACTS))
     # The class counts of `_with_people`, over the recipients; the sender is added below.
@@ -400,15 +494,15 @@ def counted_messages(encoded: Encoded, inputs: Inputs, config: Config) -> MailRo
     # Every recipient's message is counted: its sender is, and it has a recipient.
     # The participants who manage someone, looked up from each side: few, written once.
     participants = counted.select("message", party=counted.sender).union(recipients.select("message", "party"))
-    managers = keep(_managing(participants, encoded.parties, "message"))
+    managers = keep(_managing(participants, encoded, "message"))
     # A sender's row carries its message's counts already; a recipient's is joined to them.
     sender_rows = counted.select(
         "message", *counts, party=counted.sender, **{fact: counted[f"sender_{fact}"] for fact in _FACTS}, is_sender=True
     )
     recipient_rows = recipients.join(counted.select("message", *counts), "message").mutate(is_sender=False)
     # Each side is narrowed to roster people before the two are put together.
-    rows = _as_person(sender_rows, managers, encoded.parties, "message")
-    rows = rows.union(_as_person(recipient_rows.select(*sender_rows.columns), managers, encoded.parties, "message"))
+    rows = _as_person(sender_rows, managers, encoded, "message")
+    rows = rows.union(_as_person(recipient_rows.select(*sender_rows.columns), managers, encoded, "message"))
     rows = local_seconds(rows, "second", rows.zone, inputs.zone_days, "local")
     rows = rows.select(
         "party",
@@ -441,13 +535,17 @@ def counted_meetings(encoded: Encoded, inputs: Inputs, config: Config) -> Meetin
     attendees = attendees.semi_join(meetings, "meeting").select("meeting", "party")
     # Each address once: an organiser may also have an attendee row.
     people = _counted_parties(organizers.union(attendees, distinct=True), "party", encoded.parties)
+    if encoded.dated is not None:
+        # Whether a participant is a senior leader depends on the meeting's week.
+        people = people.join(meetings.select("meeting", "week_start_day"), "meeting")
+        people = in_week(people, encoded.dated, "party", senior="senior")
     people = keep(people.select("meeting", "party", *_FACTS))
     counts = keep(_with_people(people, "meeting").filter(lambda t: t.people >= 2))
     counted = meetings.join(counts.select("meeting"), "meeting")
     counted = keep(counted.select("meeting", "start", "end", "week_start_day"))
     participants = keep(people.semi_join(counted, "meeting"))
-    managers = _managing(participants, encoded.parties, "meeting")
-    rows = _as_person(participants.join(counts, "meeting"), managers, encoded.parties, "meeting").join(counted, "meeting")
+    managers = _managing(participants, encoded, "meeting")
+    rows = _as_person(participants.join(counts, "meeting").join(counted, "meeting"), managers, encoded, "meeting")
     small = rows.people <= rules.small_meeting_max_people
     rows = rows.select(
         "party",

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 import ibis
 import pyarrow as pa
 
+from repsight.metrics.events import in_week
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
     from repsight.config import Config
-    from repsight.metrics.events import MailRows, MeetingRows
+    from repsight.metrics.events import Encoded, MailRows, MeetingRows
 
 __all__ = ["period_edges", "shifts_table", "ties", "week_ties", "weekly_network"]
 
@@ -49,11 +51,12 @@ def shifts_table(config: Config) -> pa.Table:
     return pa.table({"shift": pa.array([7 * k for k in range(config.metrics.network_window_weeks)], pa.int64())})
 
 
-def weekly_network(tie_weeks: ir.Table, parties: ir.Table, shifts: ir.Table, config: Config) -> ir.Table:
+def weekly_network(tie_weeks: ir.Table, encoded: Encoded, shifts: ir.Table, config: Config) -> ir.Table:
     """Return `party`, `week_start_day`, `internal_network_size`, `org_span` for roster people with a network.
 
-    `parties` is `events.parties`.
+    Each side's org is the one in force in the week whose network it is (`events.Encoded.dated`).
     """
+    parties = encoded.parties
     rules = config.metrics
     # A pair's sum over a window is the same from either side: sum once per
     # pair, then give each side its row.
@@ -70,6 +73,7 @@ def weekly_network(tie_weeks: ir.Table, parties: ir.Table, shifts: ir.Table, con
     network = directed.join(own, directed.party == own._own)
     others = roster.select(_other="party", other_org="org")
     network = network.left_join(others, network.other == others._other)
+    network = in_week(in_week(network, encoded.dated, "party", own_org="org"), encoded.dated, "other", other_org="org")
     outside = (network.other_org != network.own_org) | network.own_org.isnull()
     return network.group_by("party", "week_start_day").aggregate(
         internal_network_size=network.other.count(),
