@@ -8,6 +8,19 @@ stage does both, in one place.
 The format of a file follows from its extension; a file without a known
 extension is recognised by its first bytes, and a folder is a tree of
 message files (`.eml`, maildir).
+
+Mail addresses: every reader refuses, by one rule (`csvfile.address_problem`),
+an address that cannot be real: one with a control character (C0, DEL or
+C1), one without an @, a local part or a domain, one longer than RFC 5321
+allows (local part 64 octets, domain 255, address 254, in UTF-8). Each
+reader treats such an address as it treats one that does not parse: the
+CSV, Graph, roster, KPI, account, Viva identity and Salesforce readers
+quarantine the record that carries it (row, message or event) with its
+position, the field and the reason; the mbox/EML and iCalendar readers
+quarantine a message or event whose sender or organizer cannot be real,
+and leave out a recipient or attendee that cannot be, as they leave out
+one that is no address. Reasons never quote an address, and quote at most
+60 characters of any other value (`csvfile.shown`).
 """
 
 from __future__ import annotations

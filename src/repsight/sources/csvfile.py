@@ -1,4 +1,9 @@
-"""Reading CSV inputs: header checks, row positions, field parsing shared by all CSV readers."""
+"""Reading CSV inputs: header checks, row positions, field parsing shared by all CSV readers.
+
+The field parsers are every reader's, not only the CSV readers': mail
+addresses in particular are judged here, by `address_problem`, whatever the
+format they come in.
+"""
 
 from __future__ import annotations
 
@@ -25,9 +30,13 @@ B = TypeVar("B", bound=EventBatch[Any])
 __all__ = [
     "BARE_ADDRESS",
     "CHUNK_ROWS",
+    "MAX_ADDRESS_OCTETS",
+    "MAX_DOMAIN_OCTETS",
+    "MAX_LOCAL_PART_OCTETS",
     "CsvChunk",
     "CsvRow",
     "FieldError",
+    "address_problem",
     "any_per_row",
     "count_per_row",
     "first_mentions",
@@ -49,12 +58,21 @@ __all__ = [
 ]
 
 
-def shown(value: str) -> str:
-    """Return a value quoted for a quarantine reason, unless it may be a person's address.
+SHOWN_CHARACTERS = 60
+"""The most characters of a value a quarantine reason quotes."""
 
-    The quarantine must not become a second identity table.
+
+def shown(value: str) -> str:
+    """Return a value quoted for a quarantine reason, unless it may be a person's address; a long one is cut short.
+
+    The quarantine must not become a second identity table, nor hold a
+    file's 5 MB field.
     """
-    return "(a value that looks like a mail address)" if "@" in value else repr(value)
+    if "@" in value:
+        return "(a value that looks like a mail address)"
+    if len(value) > SHOWN_CHARACTERS:
+        return f"{value[:SHOWN_CHARACTERS]!r}… ({len(value):,} characters)"
+    return repr(value)
 
 
 class FieldError(ValueError):
@@ -189,9 +207,21 @@ def read_csv_chunks(text: IO[str], path: Path, *, required: tuple[str, ...]) -> 
 
 
 # A bare address, as the CSV contract has it: checked without the (slow)
-# general RFC 5322 parser, which handles every other form.
-BARE_ADDRESS = r"[^\s@<>\"(),;:]+@[^\s@<>\"(),;:.]+(?:\.[^\s@<>\"(),;:.]+)+"
+# general RFC 5322 parser, which handles every other form. No control
+# characters: Python's and Arrow's `\s` differ on them, and the parser,
+# then `address_problem`, says why such a value is refused.
+BARE_ADDRESS = r"[^\s@<>\"(),;:\x00-\x1f\x7f]+@[^\s@<>\"(),;:.\x00-\x1f\x7f]+(?:\.[^\s@<>\"(),;:.\x00-\x1f\x7f]+)+"
 _BARE_ADDRESS = re.compile(BARE_ADDRESS)
+
+MAX_LOCAL_PART_OCTETS = 64
+"""The longest local part (before the @) RFC 5321 allows, in UTF-8 octets."""
+MAX_DOMAIN_OCTETS = 255
+"""The longest domain RFC 5321 allows, in UTF-8 octets."""
+MAX_ADDRESS_OCTETS = 254
+"""The longest address RFC 5321 allows (a 256-octet path less its angle brackets), in UTF-8 octets."""
+# C0 controls, DEL and C1 controls: no mail address holds one.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_CHARACTER = "contains a control character"
 
 
 def parse_row(
@@ -248,19 +278,68 @@ def parse_chunks(
             yield batch
 
 
-def parse_address(value: str, field: str) -> tuple[str, str]:
-    """Return (address, display name) of one mail address, or raise FieldError."""
-    value = value.strip()
-    if _BARE_ADDRESS.fullmatch(value):
-        return value, ""
-    name, address = parseaddr(value)
-    address = address.strip()
+def address_problem(address: str) -> str | None:
+    """Return why `address` cannot be a real mail address, or None where it can be.
+
+    Every reader refuses such an address, whatever its format: one with a
+    control character (C0, DEL or C1), one without a domain or a local part,
+    one longer than RFC 5321 allows (local part 64 octets, domain 255,
+    address 254, in UTF-8). A domain without a dot (`localhost`) is left to
+    the reader. The reason never quotes the address.
+    """
+    if _CONTROL.search(address):
+        return _CONTROL_CHARACTER
     local, at, domain = address.rpartition("@")
-    if not value.strip():
+    if not at or not domain:
+        return "has no domain"
+    if not local:
+        return "has no local part (nothing before the @)"
+    local_octets, domain_octets = _octets(local), _octets(domain)
+    if local_octets > MAX_LOCAL_PART_OCTETS:
+        return f"its local part is longer than RFC 5321 allows ({local_octets:,} octets; at most {MAX_LOCAL_PART_OCTETS})"
+    if domain_octets > MAX_DOMAIN_OCTETS:
+        return f"its domain is longer than RFC 5321 allows ({domain_octets:,} octets; at most {MAX_DOMAIN_OCTETS})"
+    octets = local_octets + 1 + domain_octets
+    if octets > MAX_ADDRESS_OCTETS:
+        return f"is longer than RFC 5321 allows ({octets:,} octets; at most {MAX_ADDRESS_OCTETS})"
+    return None
+
+
+def _octets(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    # A lone surrogate (JSON's "\ud800") is counted as UTF-8 would write it, not raised.
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def parse_address(value: str, field: str) -> tuple[str, str]:
+    """Return (address, display name) of one mail address, or raise FieldError.
+
+    The address must be one that can be real (`address_problem`). A control
+    character anywhere in the value refuses it, display name included: the
+    parser would drop a tab or a line end from the address silently.
+    """
+    value = value.strip()
+    if not value:
         raise FieldError(field, "is empty")
+    if _BARE_ADDRESS.fullmatch(value):
+        address, name = value, ""
+    else:
+        if _CONTROL.search(value):
+            raise FieldError(field, _CONTROL_CHARACTER)
+        name, address = parseaddr(value)
+        address = address.strip()
     # The value is left out of the reason: it may be a person's name or address,
     # and the quarantine must not become a second identity table.
-    if not at or not local or "." not in domain or domain.startswith(".") or domain.endswith("."):
+    if "@" not in address:
+        # The parser finds no address in `ana@`: the rule says why, where it can.
+        reason = address_problem(value) if "@" in value else None
+        raise FieldError(field, reason or "is not a mail address")
+    problem = address_problem(address)
+    if problem is not None:
+        raise FieldError(field, problem)
+    domain = address.rpartition("@")[2]
+    if "." not in domain or domain.startswith(".") or domain.endswith("."):
         raise FieldError(field, "is not a mail address")
     if any(ch.isspace() for ch in address):
         raise FieldError(field, "is not a mail address")
@@ -274,8 +353,7 @@ def parse_address_list(value: str, field: str) -> list[tuple[str, str]]:
         part = part.strip()
         if not part:
             continue
-        # Nearly every address of a mail export is bare: skip the parser for those.
-        found.append((part, "") if _BARE_ADDRESS.fullmatch(part) else parse_address(part, field))
+        found.append(parse_address(part, field))
     return found
 
 
@@ -338,12 +416,20 @@ def split_list(values: pa.StringArray) -> tuple[pa.Int64Array, pa.StringArray]:
 
 
 def is_bare_address(values: pa.StringArray) -> pa.BooleanArray:
-    """Return which values are bare ASCII mail addresses (the fast path; others take the full parser).
+    """Return which values are bare ASCII mail addresses that can be real (the fast path; others take the full parser).
 
     Arrow's `\\s` knows only ASCII white space, Python's knows Unicode's: an
     address with any non-ASCII character goes to the full parser, which decides.
+    So does one with a control character or longer than RFC 5321 allows: the
+    full parser refuses it (`address_problem`) and says why.
     """
-    return pc.and_(pc.string_is_ascii(values), pc.match_substring_regex(values, f"^{BARE_ADDRESS}$"))
+    bare = pc.and_(pc.string_is_ascii(values), pc.match_substring_regex(values, f"^{BARE_ADDRESS}$"))
+    # ASCII: a character is an octet. A bare address has one @, and its domain fits when the whole does.
+    fits = pc.and_(
+        pc.less_equal(pc.binary_length(values), MAX_ADDRESS_OCTETS),
+        pc.less_equal(pc.find_substring(values, "@"), MAX_LOCAL_PART_OCTETS),
+    )
+    return pc.and_(bare, fits)
 
 
 # ISO 8601 with a UTC offset, in the forms both Arrow and Python parse alike.

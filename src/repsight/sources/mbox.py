@@ -11,7 +11,11 @@ line by line, never decoded.
 - **Sender.** The From address; where From names several mailboxes, the
   Sender. **Recipients**: To, Cc, Bcc (every copy of a repeated field), an
   address once, its first mention winning. Group syntax counts its members;
-  an empty group (`undisclosed-recipients:;`) counts none.
+  an empty group (`undisclosed-recipients:;`) counts none. A recipient that
+  is no address (no @) or cannot be a real one (`csvfile.address_problem`:
+  a control character, no domain, longer than RFC 5321 allows) is left out;
+  a From or Sender address that cannot be real quarantines the message,
+  naming the field.
 - **Date.** A missing or unreadable Date falls back to the mbox postmark's
   (the delivery time); without one the message is quarantined.
 - **Key.** The Message-ID; without one, a hash of the fields every copy of
@@ -34,7 +38,7 @@ from typing import IO
 import pyarrow as pa
 
 from repsight.errors import InputError
-from repsight.sources.csvfile import shown
+from repsight.sources.csvfile import address_problem, shown
 from repsight.sources.files import Source
 from repsight.sources.mailheaders import ADDRESS_FIELDS, HeaderError, parse_addresses, parse_date, parse_headers
 from repsight.sources.records import MESSAGE_COLUMNS, RECIPIENT_COLUMNS, MessageBatch, Rejected, message_key, parent_key
@@ -202,10 +206,22 @@ class _Batch:
 
 
 def _addresses(fields: dict[str, list[str]], name: str, prefix: str) -> list[tuple[str, str]]:
+    """Return the (display name, address) pairs of a field, each an address that can be real.
+
+    A recipient's address that cannot be real is left out, as an entry that
+    is no address is; a sender's refuses the message (HeaderError).
+    """
     try:
-        return parse_addresses(fields.get(name, []))
+        found = parse_addresses(fields.get(name, []))
     except HeaderError as problem:
         raise HeaderError(prefix + name.capitalize(), problem.reason) from None
+    if name in ADDRESS_FIELDS:
+        return [(display, address) for display, address in found if address_problem(address) is None]
+    for _, address in found:
+        reason = address_problem(address)
+        if reason is not None:
+            raise HeaderError(prefix + name.capitalize(), reason)
+    return found
 
 
 def _shared(fields: dict[str, list[str]]) -> tuple[str, ...]:

@@ -15,7 +15,9 @@ What a record holds:
   PARTSTAT gives the response (ACCEPTED, TENTATIVE, DECLINED, NEEDS-ACTION
   or none written → "needs-action", anything else → "none"). An ATTENDEE
   that is not a mail address (no "@": a room or resource written as another
-  URI) is left out.
+  URI) is left out, and so is one that cannot be a real address
+  (`csvfile.address_problem`: a control character, no domain, longer than
+  RFC 5321 allows); an ORGANIZER that cannot be real rejects the event.
 - STATUS:CANCELLED, TRANSP:TRANSPARENT and a DTSTART that is a date set the
   flags; an all-day occurrence runs from midnight UTC of its first date to
   midnight UTC of its end date, as in the CSV calendar. Without DTEND the
@@ -48,7 +50,7 @@ is always yielded, whatever the window.
 Each bad VEVENT is rejected with the line of its BEGIN:VEVENT (an expanded
 occurrence carries its master's line): no UID, no DTSTART, a value that
 cannot be read, an unknown zone, an end before the start, no ORGANIZER (or
-one that is no mail address), a property RFC 5545 allows once written
+one that is no mail address, or cannot be a real one), a property RFC 5545 allows once written
 twice, a time too near the year 1 or 9999, no END:VEVENT. A reason never
 quotes a value that looks like an address.
 
@@ -69,7 +71,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
-from repsight.sources.csvfile import FieldError, shown
+from repsight.sources.csvfile import FieldError, address_problem, shown
 from repsight.sources.files import Source
 from repsight.sources.ics.lines import BROKEN, CALENDAR, CALENDAR_END, CALENDAR_ZONE, EVENT, TIMEZONE, blocks
 from repsight.sources.ics.parse import IcsEvent, Stamp, parse_fast, parse_reference, used_lines
@@ -147,6 +149,9 @@ def _people(event: IcsEvent) -> tuple[str, tuple[Attendee, ...]]:
         raise FieldError("ORGANIZER", f"{shown(organizer)} is not a mail address")
     if "\ufffd" in organizer:
         raise FieldError("ORGANIZER", "not valid UTF-8")
+    problem = address_problem(organizer)
+    if problem is not None:
+        raise FieldError("ORGANIZER", problem)
     people = {organizer.lower(): Attendee(organizer, "organizer", event.organizer.name)}
     for party in event.attendees:
         address = _address(party.value)
@@ -154,6 +159,8 @@ def _people(event: IcsEvent) -> tuple[str, tuple[Attendee, ...]]:
             continue  # a room or resource written as another URI
         if "\ufffd" in address:
             raise FieldError("ATTENDEE", "not valid UTF-8")
+        if address_problem(address) is not None:
+            continue  # as one that is no address: exports write junk where a room or a list should be
         if address.lower() not in people:
             response = _RESPONSES.get(party.partstat.upper(), "none")
             people[address.lower()] = Attendee(address, response, party.name)
