@@ -69,13 +69,19 @@ def init_workspace(
 
 @dataclass(frozen=True)
 class LoadedFile:
-    """A source file as last loaded: its records read, new and quarantined; when the load finished (None: interrupted)."""
+    """A source file as last loaded: its records read, new and quarantined; when the load finished (None: interrupted).
+
+    `changed` and `removed` are a reference file's (roster, accounts, KPIs: a snapshot) rows whose values changed
+    and rows an earlier load of it stored that it no longer has; 0 for an event file.
+    """
 
     source: Path
     read: int
     new: int
     quarantined: int
     finished_at: datetime | None
+    changed: int = 0
+    removed: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,8 @@ def workspace_status(config: Config) -> WorkspaceStatus:
             new=int(row["rows_new"] or 0),
             quarantined=int(row["rows_quarantined"] or 0),
             finished_at=row["finished_at"],
+            changed=int(row.get("rows_changed") or 0),
+            removed=int(row.get("rows_removed") or 0),
         )
         for source, row in latest.items()
     ]
@@ -167,7 +175,7 @@ def _status_view(status: WorkspaceStatus, cwd: Path) -> Group:
     if status.files:
         files = terminal.table()
         terminal.path(files, "file")
-        for heading in ("read", "new", "quarantined", "finished (UTC)"):
+        for heading in ("read", "new", "changed", "removed", "quarantined", "finished (UTC)"):
             terminal.figures(files, heading)
         for loaded in status.files:
             finished = loaded.finished_at
@@ -175,6 +183,8 @@ def _status_view(status: WorkspaceStatus, cwd: Path) -> Group:
                 terminal.file_name(terminal.shown(loaded.source, status.root)),
                 count(loaded.read),
                 count(loaded.new),
+                count(loaded.changed),
+                count(loaded.removed),
                 count(loaded.quarantined),
                 f"{finished:%Y-%m-%d %H:%M}" if finished else Text("interrupted", style="yellow"),
             )

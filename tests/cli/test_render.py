@@ -321,11 +321,12 @@ def test_results_render_themselves() -> None:
         root,
         {"people": 5, "quarantine": 1},
         [
-            LoadedFile(root / "roster.csv", 6, 5, 1, datetime(2025, 1, 7, 9, 30)),
+            LoadedFile(root / "roster.csv", 6, 1, 1, datetime(2025, 1, 7, 9, 30), changed=2, removed=3),
             LoadedFile(root / "mail/export-2024-01-05.mbox", 100, 40, 0, None),
         ],
     )
-    joined = [" ".join(line.split()) for line in rendered(status, 80)]
-    assert "people 5" in joined and "roster.csv 6 5 1 2025-01-07 09:30" in joined
-    assert "mail/export-2024-01-05.mbox 100 40 0 interrupted" in joined
-    assert " ".join(joined[-2:]).startswith("note: an interrupted load kept whole batches")
+    joined = [" ".join(line.split()) for line in rendered(status, 100)]
+    # read, new, changed, removed, quarantined
+    assert "people 5" in joined and "roster.csv 6 1 2 3 1 2025-01-07 09:30" in joined
+    assert "mail/export-2024-01-05.mbox 100 40 0 0 0 interrupted" in joined
+    assert joined[-1].startswith("note: an interrupted load kept whole batches")
