@@ -175,7 +175,10 @@ def _status_view(status: WorkspaceStatus, cwd: Path) -> Group:
     if status.files:
         files = terminal.table()
         terminal.path(files, "file")
-        for heading in ("read", "new", "changed", "removed", "quarantined", "finished (UTC)"):
+        # A reference file loaded again may change and remove rows: those columns show where one did.
+        snapshots = any(loaded.changed or loaded.removed for loaded in status.files)
+        headings = ("read", "new", *(("changed", "removed") if snapshots else ()), "quarantined", "finished (UTC)")
+        for heading in headings:
             terminal.figures(files, heading)
         for loaded in status.files:
             finished = loaded.finished_at
@@ -183,8 +186,7 @@ def _status_view(status: WorkspaceStatus, cwd: Path) -> Group:
                 terminal.file_name(terminal.shown(loaded.source, status.root)),
                 count(loaded.read),
                 count(loaded.new),
-                count(loaded.changed),
-                count(loaded.removed),
+                *((count(loaded.changed), count(loaded.removed)) if snapshots else ()),
                 count(loaded.quarantined),
                 f"{finished:%Y-%m-%d %H:%M}" if finished else Text("interrupted", style="yellow"),
             )

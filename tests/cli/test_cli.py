@@ -40,7 +40,7 @@ def test_init_then_ingest_prints_per_file_counts(tmp_path: Path) -> None:
     status = repsight("status", "-c", "ws", cwd=tmp_path)
     lines = [" ".join(line.replace("│", " ").split()) for line in status.stdout.splitlines()]
     assert "people 5" in lines and "kpis 1" in lines and "quarantine 1" in lines
-    assert any(line.startswith("roster.csv 6 5 1 ") for line in lines)
+    assert any(line.startswith("roster.csv 6 5 1 ") for line in lines)  # no file changed or removed a row: no such columns
 
 
 def test_config_error_is_one_clear_line_without_traceback(tmp_path: Path) -> None:
