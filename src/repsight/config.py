@@ -138,6 +138,22 @@ class PrivacyConfig(_Section):
     """The pseudonymisation key (unless REPSIGHT_KEY is set)."""
     manager_sees_individuals: bool = False
     """Whether a manager's dashboard shows each team member's row, not only the team's aggregates."""
+    excluded: list[str] = Field(default_factory=list)
+    """Addresses of people who objected (GDPR art. 21): ingest leaves out every record of theirs, as if they were not there (docs/privacy.md)."""
+    excluded_file: str | None = None
+    """A text file of more such addresses, one a line, `#` starts a comment (relative to this file; docs/privacy.md)."""
+    retention_months: int | None = Field(default=None, ge=1)
+    """Events (messages, meetings) older than this many months before today are deleted by `repsight purge` and every `repsight ingest`; none: kept for good."""
+
+    @field_validator("excluded")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        from repsight.privacy import canonical_address, is_address
+
+        for address in value:
+            if not is_address(address):
+                raise ValueError(f"{address!r} is not an email address")
+        return list(dict.fromkeys(canonical_address(a) for a in value))
 
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -271,6 +287,14 @@ class WebConfig(_Section):
     """Single sign-on: take the signed-in user's email from this header (e.g. "X-Forwarded-Email")..."""
     trusted_proxies: list[str] = Field(default_factory=list)
     """...but only on requests from these addresses (the authenticating reverse proxy)."""
+    max_sign_in_failures: int = Field(default=5, ge=1)
+    """After this many failed sign-ins for one email within `sign_in_window_minutes`, it is locked for `lockout_minutes`, right password or not."""
+    max_address_failures: int = Field(default=20, ge=1)
+    """After this many failed sign-ins from one client address within `sign_in_window_minutes`, it is refused for `lockout_minutes`."""
+    sign_in_window_minutes: float = Field(default=15.0, gt=0)
+    """The window in which failed sign-ins are counted."""
+    lockout_minutes: float = Field(default=15.0, gt=0)
+    """How long a locked email, or a refused client address, may not sign in."""
 
     @model_validator(mode="after")
     def _proxy_for_header(self) -> WebConfig:
@@ -566,9 +590,12 @@ kpis = "{defaults.kpis}"
 mail = {_toml_list(mail if mail is not None else defaults.mail)}              # globs; format inferred from extension/content
 calendar = {_toml_list(calendar if calendar is not None else defaults.calendar)}
 
-[privacy]
+[privacy]                           # every rule: docs/privacy.md
 min_group_size = 5
 key_file = ".repsight.key"          # or set REPSIGHT_KEY
+excluded = []                       # addresses of people who objected: never loaded, as if not there
+# excluded_file = "excluded.txt"    # more of them, one address a line, "#" comments
+# retention_months = 24             # events older than this are deleted by `repsight purge` and every ingest
 
 [metrics]                           # every rule and threshold: docs/metrics.md
 period = "auto"                     # "quarter", "month", or as the KPIs use
@@ -625,9 +652,11 @@ accounts = ""
 mail = []
 calendar = []
 
-[privacy]
+[privacy]                           # every rule: docs/privacy.md
 min_group_size = 5
 key_file = ".repsight.key"          # or set REPSIGHT_KEY
+excluded = []                       # addresses of people who objected (matched through viva_identities)
+# excluded_file = "excluded.txt"    # more of them, one address a line, "#" comments
 
 [metrics]
 period = "auto"                     # "quarter", "month", or as the KPIs use

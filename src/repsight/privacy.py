@@ -15,6 +15,7 @@ import copy
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
@@ -25,9 +26,10 @@ import pyarrow as pa
 if TYPE_CHECKING:
     import pandas as pd
 
+    from repsight.config import Config
     from repsight.study.document import StudyDocument
 
-from repsight.errors import KeyFileError
+from repsight.errors import ConfigError, KeyFileError
 
 __all__ = [
     "KEY_ENV",
@@ -35,8 +37,10 @@ __all__ = [
     "Pseudonymizer",
     "canonical_address",
     "domain_of",
+    "excluded_addresses",
     "group_mean",
     "group_quantiles",
+    "is_address",
     "key_fingerprint",
     "large_enough",
     "pseudonym",
@@ -49,6 +53,7 @@ __all__ = [
 KEY_ENV = "REPSIGHT_KEY"
 MIN_KEY_LENGTH = 16
 PSEUDONYM_LENGTH = 32
+_ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+")
 
 
 def canonical_address(address: str) -> str:
@@ -60,6 +65,37 @@ def domain_of(address: str) -> str:
     """Return the lower-cased domain of an address ('' when it has none)."""
     _, _, domain = canonical_address(address).rpartition("@")
     return domain if "@" in address else ""
+
+
+def is_address(text: str) -> bool:
+    """Return whether `text` looks like one email address (something@domain, no spaces)."""
+    return bool(_ADDRESS.fullmatch(canonical_address(text)))
+
+
+def excluded_addresses(config: Config) -> list[str]:
+    """Return the addresses of `[privacy] excluded` and `excluded_file`, canonical, each once (docs/privacy.md).
+
+    The file holds one address a line; `#` starts a comment, blank lines are
+    skipped. A missing file or a line that is not an address is an error
+    naming the file and line: a typo must not leave someone in the data.
+    """
+    found = dict.fromkeys(config.privacy.excluded)
+    if config.privacy.excluded_file:
+        path = config.resolve(config.privacy.excluded_file)
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: [privacy] excluded_file names a file that does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read [privacy] excluded_file: {exc}") from None
+        for number, line in enumerate(lines, 1):
+            text = line.partition("#")[0].strip()
+            if not text:
+                continue
+            if not is_address(text):
+                raise ConfigError(f"{path}, line {number}: {text!r} is not an email address ([privacy] excluded_file)")
+            found.setdefault(canonical_address(text))
+    return list(found)
 
 
 def pseudonym(key: str, address: str) -> str:

@@ -11,7 +11,16 @@ from typing import Literal
 
 from repsight.metrics.catalog import CATALOG
 
-__all__ = ["HR_ATTRIBUTES", "KEYS", "METRIC_COLUMNS", "PERSON_COLUMNS", "SCHEMA_VERSION", "TABLES"]
+__all__ = [
+    "HR_ATTRIBUTES",
+    "KEYS",
+    "METRIC_COLUMNS",
+    "PERSON_COLUMNS",
+    "PERSON_MENTIONS",
+    "PERSON_REFERENCES",
+    "SCHEMA_VERSION",
+    "TABLES",
+]
 
 
 def _metric_columns(table: Literal["week", "period"]) -> dict[str, str]:
@@ -24,8 +33,8 @@ def _metric_columns(table: Literal["week", "period"]) -> dict[str, str]:
     return {m.name: "float64" for m in CATALOG}
 
 
-SCHEMA_VERSION = 7
-"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`; 2 → 3: the customer-engagement columns of `person_week` and `person_period`; 3 → 4: the period-only engagement columns of `person_period`, `accounts_touched`, `contacts_per_account`, `account_cadence`; 4 → 5: the account owner, `accounts.owner` and `account_domains.owner`, the reply time and book coverage of `person_period`, and the `account_touches` and `week_ties` tables; 5 → 6: the Viva Insights person query, `viva_values` and `person_aliases`, and the Viva-only metric columns of `person_week` and `person_period`; 6 → 7: `loads.rows_changed` and `loads.rows_removed` (reference files are snapshots), the `validation` table and `people_history` (the roster's rows by effective date))."""
+SCHEMA_VERSION = 8
+"""The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`; 2 → 3: the customer-engagement columns of `person_week` and `person_period`; 3 → 4: the period-only engagement columns of `person_period`, `accounts_touched`, `contacts_per_account`, `account_cadence`; 4 → 5: the account owner, `accounts.owner` and `account_domains.owner`, the reply time and book coverage of `person_period`, and the `account_touches` and `week_ties` tables; 5 → 6: the Viva Insights person query, `viva_values` and `person_aliases`, and the Viva-only metric columns of `person_week` and `person_period`; 6 → 7: `loads.rows_changed` and `loads.rows_removed` (reference files are snapshots), the `validation` table and `people_history` (the roster's rows by effective date); 7 → 8: the `forgotten` table (docs/privacy.md), which `Store.open` creates like any table a workspace lacks)."""
 
 # Every table the store keeps, with its columns and their types. The key
 # columns of each table are in KEYS; a load never stores a key twice.
@@ -200,6 +209,10 @@ TABLES["digest_holdout"] = {
     "until_week": "date",
 }
 
+# The people erased with `repsight forget` (docs/privacy.md): their pseudonym and when, never their address.
+# Kept for good: ingest leaves out every record of a pseudonym listed here, as it does for `[privacy] excluded`.
+TABLES["forgotten"] = {"person": "string", "forgotten_at": "timestamp"}
+
 KEYS: dict[str, tuple[str, ...]] = {
     "workspace": ("name",),
     "loads": ("load_id",),
@@ -226,7 +239,48 @@ KEYS: dict[str, tuple[str, ...]] = {
     "validation": ("rule", "person", "week", "period", "detail"),
     "digest_sent": ("week", "person"),
     "digest_holdout": ("person",),
+    "forgotten": ("person",),
 }
+
+PERSON_REFERENCES: dict[str, dict[str, Literal["delete", "clear"]]] = {
+    "identities": {"person": "delete"},
+    "people": {"person": "delete", "manager": "clear"},
+    "people_history": {"person": "delete", "manager": "clear"},
+    "accounts": {"owner": "clear"},
+    "account_domains": {"owner": "clear"},
+    "kpis": {"person": "delete"},
+    "messages": {"sender": "delete"},
+    "message_recipients": {"recipient": "delete"},
+    "meetings": {"organizer": "delete"},
+    "meeting_attendees": {"attendee": "delete"},
+    "viva_values": {"person": "delete"},
+    "person_aliases": {"person": "delete", "alias": "delete"},
+    "person_week": {"person": "delete"},
+    "person_period": {"person": "delete"},
+    "period_edges": {"a": "delete", "b": "delete"},
+    "week_ties": {"a": "delete", "b": "delete"},
+    "account_touches": {"person": "delete"},
+    "study_tiers": {"person": "delete"},
+    "validation": {"person": "delete"},
+    "digest_sent": {"person": "delete"},
+    "digest_holdout": {"person": "delete"},
+}
+"""Every column that holds a person's pseudonym, and what erasing the person does there (docs/privacy.md).
+
+"delete" removes the row (the person's own row, or their part of an event);
+"clear" empties the reference and keeps the row, which is someone else's (a
+colleague's manager, an account's owner). A message or meeting whose sender
+or organiser goes takes its recipients or attendees with it; one that loses a
+recipient or attendee is counted again. `forgotten` is the one table that
+keeps the pseudonym, on purpose.
+"""
+
+PERSON_MENTIONS: dict[str, tuple[str, ...]] = {
+    "quarantine": ("position", "field", "reason"),
+    "validation": ("detail", "numbers"),
+    "study_results": ("document",),
+}
+"""Columns of free text that may mention a person's pseudonym or address: a row that does is removed whole."""
 
 METRIC_COLUMNS: tuple[str, ...] = tuple(
     c for c in TABLES["person_period"] if c not in ("person", "period", "period_start", "weeks")

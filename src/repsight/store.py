@@ -9,7 +9,7 @@ What is DuckDB-only, and why: the workspace is always one DuckDB file, so
 the writes here are DuckDB statements (Ibis has no UPDATE or keyed DELETE,
 and lending a batch to DuckDB with `register` avoids copying it): `unseen`,
 `changed`, `append`, `upsert`, `replace`, `delete_where`, `delete_superseded`,
-`refresh_people_from_history`,
+`refresh_people_from_history`, `erase_people`, `purge_events`,
 `start_load`, `finish_load`, `transaction`, `write_parquet`,
 `set_memory_limit`, and the upgrade of an older workspace's tables when a
 writer opens it. Reads go through
@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 
 from repsight.errors import KeyFileError, StoreError
 from repsight.privacy import key_fingerprint, read_key
-from repsight.schema import KEYS, SCHEMA_VERSION, TABLES
+from repsight.schema import KEYS, PERSON_MENTIONS, PERSON_REFERENCES, SCHEMA_VERSION, TABLES
 
 if TYPE_CHECKING:
     import ibis
@@ -385,6 +385,86 @@ class Store:
         with self._registered(pa.table({"value": values})) as batch:
             self.backend.con.execute(f"DELETE FROM {name} WHERE {column} IN (SELECT value FROM {batch})")
 
+    def erase_people(self, people: list[str], addresses: list[str]) -> dict[str, int]:
+        """Remove every row of these pseudonyms (`PERSON_REFERENCES`, `PERSON_MENTIONS`), in one transaction; return the rows removed or cleared per table.
+
+        A message or meeting of theirs goes with its recipients or attendees;
+        one they only received or attended is counted again without them, and
+        a message left with no recipient goes (a reader refuses one). Free
+        text that mentions a pseudonym or one of `addresses` (lower-cased)
+        goes whole. `forgotten` is not touched.
+        """
+        touched: dict[str, int] = {}
+
+        def note(table: str, rows: int) -> None:
+            if rows:
+                touched[table] = touched.get(table, 0) + rows
+
+        if not people:
+            return touched
+        existing = set(self.backend.list_tables())
+        con = self.backend.con
+        with self.transaction(), self._registered(pa.table({"value": pa.array(people, pa.string())})) as them:
+            # Their own events first, with every participant row.
+            for events, participants, key, owner in (
+                ("messages", "message_recipients", "message_key", "sender"),
+                ("meetings", "meeting_attendees", "meeting_key", "organizer"),
+            ):
+                own = f"SELECT {key} FROM {events} WHERE {owner} IN (SELECT value FROM {them})"
+                note(participants, _count(con.execute(f"DELETE FROM {participants} WHERE {key} IN ({own})")))
+                note(events, _count(con.execute(f"DELETE FROM {events} WHERE {owner} IN (SELECT value FROM {them})")))
+            # Then their part in other people's events: the event is counted again without them.
+            for events, participants, key, role, counted in (
+                ("messages", "message_recipients", "message_key", "recipient", "recipient_count"),
+                ("meetings", "meeting_attendees", "meeting_key", "attendee", "attendee_count"),
+            ):
+                gone = con.execute(
+                    f"DELETE FROM {participants} WHERE {role} IN (SELECT value FROM {them}) RETURNING {key}"
+                ).to_arrow_table()
+                note(participants, gone.num_rows)
+                if gone.num_rows == 0:
+                    continue
+                with self._registered(gone.group_by(key).aggregate([])) as affected:
+                    con.execute(
+                        f"UPDATE {events} SET {counted} = (SELECT count(*) FROM {participants} AS p"
+                        f" WHERE p.{key} = {events}.{key}) WHERE {key} IN (SELECT {key} FROM {affected})"
+                    )
+                    if events == "messages":
+                        emptied = f"DELETE FROM messages WHERE recipient_count = 0 AND message_key IN (SELECT message_key FROM {affected})"
+                        note(events, _count(con.execute(emptied)))
+            for table, columns in PERSON_REFERENCES.items():
+                if table in ("messages", "message_recipients", "meetings", "meeting_attendees") or table not in existing:
+                    continue
+                for column, action in columns.items():
+                    if action == "delete":
+                        statement = f"DELETE FROM {table} WHERE {column} IN (SELECT value FROM {them})"
+                    else:
+                        statement = f"UPDATE {table} SET {column} = NULL WHERE {column} IN (SELECT value FROM {them})"
+                    note(table, _count(con.execute(statement)))
+            needles = pa.table({"value": pa.array([*people, *(a.lower() for a in addresses)], pa.string())})
+            with self._registered(needles) as mentions:
+                for table, texts in PERSON_MENTIONS.items():
+                    if table not in existing:
+                        continue
+                    said = " OR ".join(f"contains(lower({c}), lower(m.value))" for c in texts)
+                    statement = f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {mentions} AS m WHERE {said})"
+                    note(table, _count(con.execute(statement)))
+        return touched
+
+    def purge_events(self, before: datetime) -> dict[str, int]:
+        """Delete the messages sent and the meetings begun before `before` (UTC), with their participants, in one transaction; return the rows per table."""
+        removed: dict[str, int] = {}
+        con = self.backend.con
+        with self.transaction():
+            for events, participants, key, when in (
+                ("messages", "message_recipients", "message_key", "sent_at"),
+                ("meetings", "meeting_attendees", "meeting_key", "start_at"),
+            ):
+                old = f"SELECT {key} FROM {events} WHERE {when} < ?"
+                removed[participants] = _count(con.execute(f"DELETE FROM {participants} WHERE {key} IN ({old})", [before]))
+                removed[events] = _count(con.execute(f"DELETE FROM {events} WHERE {when} < ?", [before]))
+        return removed
+
     def finish_load(self, load_id: int, **counts: int | str) -> None:
         """Record a load's hash and counts, and when it finished."""
         # Ibis has no UPDATE: DuckDB-only, like every write here.
@@ -399,6 +479,12 @@ def _first_of_each_key(rows: pa.Table, key: list[str]) -> pa.Table:
     first = rows.select(key).append_column("__position", positions).group_by(key, use_threads=False)
     firsts = first.aggregate([("__position", "min")])["__position_min"]
     return rows.take(firsts.take(pc.sort_indices(firsts)))
+
+
+def _count(cursor: Any) -> int:
+    """Return how many rows a DuckDB DELETE or UPDATE changed."""
+    found = cursor.fetchone()
+    return int(found[0]) if found else 0
 
 
 def _sql_text(text: str) -> str:

@@ -5,6 +5,7 @@
     guidance.py    advise
     digest.py      digest
     web.py         serve, users add | set-role | reset-password | list
+    privacy.py     forget, purge
     demo.py        demo
     console.py     where output goes: terminal or pipe, errors, progress bars
     options.py     the options several commands share
@@ -15,7 +16,8 @@ which renders itself: `IngestReport` (`run_ingest`), `MetricsReport`
 `ExportResult` (`repsight.export.run_export`), `ReportResult`
 (`repsight.report.run_report`), `WorkspaceStatus` and `QuarantineList`
 (`repsight.workspace.workspace_status`, `quarantine_list`), `DemoResult` and
-`DemoAccounts` (`repsight.synth.demo`), `Advice` (`repsight.guidance.run_advice`). They are Rich renderables, built by
+`DemoAccounts` (`repsight.synth.demo`), `Advice` (`repsight.guidance.run_advice`), `ForgetResult`
+(`repsight.forget.forget_person`), `PurgeResult` (`repsight.retention.run_purge`). They are Rich renderables, built by
 each stage's `render` module with `repsight.terminal`; the command line opens
 no store and runs no query. Errors of the `repsight.errors` tree are one
 line and exit with their class's code; `--debug` shows the traceback.
@@ -28,7 +30,7 @@ from typing import Annotated
 
 import typer
 
-from repsight.cli import analysis, demo, digest, guidance, web, workspace
+from repsight.cli import analysis, demo, digest, guidance, privacy, web, workspace
 from repsight.cli.console import debug as debugging
 from repsight.cli.console import err, error, set_debug
 from repsight.errors import RepsightError
@@ -63,6 +65,8 @@ for command in (
     guidance.advise,
     digest.digest,
     web.serve,
+    privacy.forget,
+    privacy.purge,
 ):
     app.command()(command)
 

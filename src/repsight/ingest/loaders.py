@@ -7,6 +7,13 @@ what an earlier load of the same file stored under a key the file no longer
 has is removed (README, *Inputs*). Events (messages, meetings) are
 immutable: an event already stored is skipped whole, and the event tables
 receive pseudonyms and domains, never addresses.
+
+Every loader leaves out the people of `excluded` (`[privacy] excluded` and
+the `forgotten` table, as pseudonyms; docs/privacy.md) as if they were not
+there: no row of theirs, no event they sent or organised, no place among
+another event's recipients or attendees, and no reference to them as a
+manager or an account's owner. Such records count in `left_out`, not in the
+quarantine: nothing is wrong with them.
 """
 
 from __future__ import annotations
@@ -46,11 +53,17 @@ class Loader:
     snapshot = False
     """Whether a file of this kind is a snapshot: its one `flush` also removes what the file's earlier load stored and it lacks."""
 
-    def __init__(self, store: Store, pseudo: Pseudonymizer, config: Config, load_id: int) -> None:
+    def __init__(
+        self, store: Store, pseudo: Pseudonymizer, config: Config, load_id: int, excluded: set[str] | None = None
+    ) -> None:
         self.store = store
         self.pseudo = pseudo
         self.config = config
         self.load_id = load_id
+        self.excluded: set[str] = excluded if excluded is not None else set()
+        """Pseudonyms never stored (docs/privacy.md); shared by a run's loaders, so a Viva identity file can add the PersonIds of excluded emails."""
+        self.left_out = 0
+        """How many records this load left out because they are an excluded person's (docs/privacy.md)."""
         self.pending = 0
         self.changed = 0
         """How many keys already stored this load gave other values (snapshot kinds)."""
@@ -99,6 +112,17 @@ class Loader:
             }
         )
 
+    def is_excluded(self, person: str | None) -> bool:
+        """Return whether `person` (a pseudonym) is excluded or forgotten."""
+        return person is not None and person in self.excluded
+
+    def kept(self, person: str | None) -> str | None:
+        """Return `person` (a pseudonym referred to: a manager, an owner), or None where they are excluded."""
+        return None if self.is_excluded(person) else person
+
+    def excluded_array(self) -> pa.Array:
+        return pa.array(sorted(self.excluded), pa.string())
+
     def renamed(self, identities: pa.Table) -> set[str]:
         """Return the people of `identities` whose stored email or name differs (call before storing them)."""
         return set(self.store.changed("identities", identities)["person"].to_pylist())
@@ -115,8 +139,8 @@ def _effective(person: Person) -> date:
 class _RosterLoader(Loader):
     snapshot = True
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.people: list[Person] = []
 
     def add(self, record: Person) -> None:
@@ -125,12 +149,15 @@ class _RosterLoader(Loader):
 
     def flush(self) -> int:
         p = self.pseudo
+        kept = [x for x in self.people if not self.is_excluded(p(x.email))]
+        self.left_out += len(self.people) - len(kept)
+        self.people = kept
         rows = pa.table(
             {
                 "person": pa.array([p(x.email) for x in self.people], pa.string()),
                 "effective_date": pa.array([x.effective_date or ALWAYS for x in self.people], pa.date32()),
                 "domain": [domain_of(x.email) for x in self.people],
-                "manager": [p(x.manager_email) if x.manager_email else None for x in self.people],
+                "manager": [self.kept(p(x.manager_email)) if x.manager_email else None for x in self.people],
                 "org": [x.org for x in self.people],
                 "level": [x.level for x in self.people],
                 "function": [x.function for x in self.people],
@@ -160,8 +187,8 @@ class _RosterLoader(Loader):
 class _AccountLoader(Loader):
     snapshot = True
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.accounts: list[Account] = []
 
     def add(self, record: Account) -> None:
@@ -178,7 +205,7 @@ class _AccountLoader(Loader):
                 "domains": [";".join(x.domains) for x in a],
                 "load_id": [self.load_id] * len(a),
                 # The owner is a person: pseudonymised like every address.
-                "owner": [self.pseudo(x.owner_email) if x.owner_email else None for x in a],
+                "owner": [self.kept(self.pseudo(x.owner_email)) if x.owner_email else None for x in a],
             }
         )
         domains = [
@@ -208,8 +235,8 @@ class _AccountLoader(Loader):
 class _KpiLoader(Loader):
     snapshot = True
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.kpis: list[tuple[str, Kpi]] = []
         self.roster = set(self.store.table("people").person.to_pyarrow().to_pylist())
         self.mapped = self.aliases()
@@ -218,10 +245,16 @@ class _KpiLoader(Loader):
         if record.by_viva_id:
             alias = self.pseudo(record.email)
             person = self.mapped.get(alias, alias)
+            if self.is_excluded(person) or self.is_excluded(alias):
+                self.left_out += 1
+                return None
             if person not in self.roster:
                 return Rejected(record.position, "PersonId", "the person is not in the Viva Insights person query or the roster")
         else:
             person = self.pseudo(record.email)
+            if self.is_excluded(person):
+                self.left_out += 1
+                return None
             if person not in self.roster:
                 return Rejected(record.position, "email", "the person is not in the roster")
         self.kpis.append((person, record))
@@ -256,8 +289,8 @@ class _EventLoader(Loader):
     participants_table = ""
     batch_type: Any = None
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.internal = pa.array(self.config.company.domains, pa.string())
         self.records: list[Any] = []
         self.batches: list[Any] = []
@@ -307,12 +340,36 @@ class _EventLoader(Loader):
 
     def store_identities(self, addresses: pa.Array, names: pa.Array) -> None:
         pseudonyms, domains, canonical = self.pseudonymise(addresses)
-        colleagues = pa.table({"person": pseudonyms, "email": canonical, "name": names}).filter(pc.is_in(domains, self.internal))
+        colleagues = pa.table({"person": pseudonyms, "email": canonical, "name": names}).filter(
+            pc.and_(pc.is_in(domains, self.internal), pc.invert(pc.is_in(pseudonyms, self.excluded_array())))
+        )
         if colleagues.num_rows == 0:
             return
         # One row per person; a display name wins over none.
         rows = colleagues.group_by("person", use_threads=False).aggregate([("email", "first"), ("name", "max")])
         self.store.insert_new("identities", rows.rename_columns(["person", "email", "name"]))
+
+    def without_excluded(
+        self, events: pa.Table, owners: pa.Array, participants: pa.Table, rows: pa.Table, role: str, *, need_others: bool
+    ) -> tuple[pa.Table, pa.Array, pa.Table, pa.Table]:
+        """Return the events whose sender or organiser (`owners`, pseudonyms) is not excluded, with their participants; excluded participants' `rows` go.
+
+        With `need_others` an event left with no participant row goes too (a
+        message with no recipient, which a reader refuses). Returns the
+        events, their owners, their raw participants and their participant rows.
+        """
+        if not self.excluded:
+            return events, owners, participants, rows
+        excluded = self.excluded_array()
+        rows = rows.filter(pc.invert(pc.is_in(rows[role], excluded)))
+        keep = pc.invert(pc.is_in(owners, excluded))
+        if need_others:
+            keep = pc.and_(keep, pc.is_in(events["key"], rows[self.key_column]))
+        self.left_out += int(events.num_rows - pc.sum(keep).as_py()) if events.num_rows else 0
+        events, owners = events.filter(keep), pc.filter(owners, keep)
+        rows = rows.filter(pc.is_in(rows[self.key_column], events["key"]))
+        participants = participants.filter(pc.is_in(participants["key"], events["key"]))
+        return events, owners, participants, rows
 
     def participant_rows(self, participants: pa.Table, role: str, extra: str) -> pa.Table:
         """Return participant rows keyed by (event, pseudonym), the first mention of a person winning."""
@@ -340,6 +397,10 @@ class _MailLoader(_EventLoader):
             return 0
         messages, recipients = self.fresh(*self.pending_batch())
         recipient_rows = self.participant_rows(recipients, "recipient", "kind")
+        senders, _, _ = self.pseudonymise(messages["sender"])
+        messages, senders, recipients, recipient_rows = self.without_excluded(
+            messages, senders, recipients, recipient_rows, "recipient", need_others=True
+        )
         counts = recipient_rows.group_by("message_key").aggregate([("recipient", "count")])
         senders, sender_domains, _ = self.pseudonymise(messages["sender"])
         rows = pa.table(
@@ -369,6 +430,11 @@ class _CalendarLoader(_EventLoader):
             return 0
         meetings, attendees = self.fresh(*self.pending_batch())
         attendee_rows = self.participant_rows(attendees, "attendee", "response")
+        organizers, _, _ = self.pseudonymise(meetings["organizer"])
+        # An event left with its organiser alone is kept, as a reader keeps a meeting without attendees.
+        meetings, organizers, attendees, attendee_rows = self.without_excluded(
+            meetings, organizers, attendees, attendee_rows, "attendee", need_others=False
+        )
         counts = attendee_rows.group_by("meeting_key").aggregate([("attendee", "count")])
         organizers, organizer_domains, _ = self.pseudonymise(meetings["organizer"])
         rows = pa.table(
@@ -400,8 +466,8 @@ class _VivaIdentityLoader(Loader):
 
     snapshot = True
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.rows: list[VivaIdentity] = []
 
     def add(self, record: VivaIdentity) -> None:
@@ -410,6 +476,13 @@ class _VivaIdentityLoader(Loader):
 
     def flush(self) -> int:
         p = self.pseudo
+        for x in self.rows:
+            if self.is_excluded(p(x.email)):
+                # Their PersonId is left out too, by the person query loads that follow in this run.
+                self.excluded.add(p(x.person_id))
+        kept = [x for x in self.rows if not self.is_excluded(p(x.email))]
+        self.left_out += len(self.rows) - len(kept)
+        self.rows = kept
         aliases = pa.table(
             {
                 "alias": pa.array([p(x.person_id) for x in self.rows], pa.string()),
@@ -451,8 +524,8 @@ class _VivaLoader(Loader):
 
     streams = True
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.mapped = self.aliases()
         self.weeks: list[tuple[str, VivaWeek]] = []
         self.latest: dict[str, VivaWeek] = {}
@@ -463,6 +536,9 @@ class _VivaLoader(Loader):
 
     def add(self, record: VivaWeek) -> None:
         person = self.person(record.person_id)
+        if self.is_excluded(person) or self.is_excluded(self.pseudo(record.person_id)):
+            self.left_out += 1
+            return
         self.weeks.append((person, record))
         kept = self.latest.get(person)
         if kept is None or kept.week <= record.week:
@@ -517,7 +593,7 @@ class _VivaLoader(Loader):
             except ValueError:
                 hired = None
             columns["person"].append(person)
-            columns["manager"].append(self.person(week.manager_id) if week.manager_id else None)
+            columns["manager"].append(self.kept(self.person(week.manager_id)) if week.manager_id else None)
             for column in ("org", "function", "region", "segment", "channel", "timezone"):
                 columns[column].append(known.get(column))
             columns["level"].append(known.get("level"))
@@ -539,10 +615,10 @@ class _SalesforceLoader(Loader):
 
     snapshot = True
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.accounts = _AccountLoader(*args)
-        self.kpis = _KpiLoader(*args)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.accounts = _AccountLoader(*args, **kwargs)
+        self.kpis = _KpiLoader(*args, **kwargs)
 
     def add(self, record: Account | Kpi) -> Rejected | None:
         self.pending += 1
@@ -556,6 +632,7 @@ class _SalesforceLoader(Loader):
         new = self.accounts.flush() + self.kpis.flush()
         self.changed = self.accounts.changed + self.kpis.changed
         self.removed = self.accounts.removed + self.kpis.removed
+        self.left_out = self.accounts.left_out + self.kpis.left_out
         self.pending = 0
         return new
 

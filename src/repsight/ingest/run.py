@@ -6,6 +6,12 @@ also changes what it changed and removes what it no longer has.
 Events are committed in batches, each with its quarantine entries, so
 memory stays flat whatever a file's size; an interrupted load keeps whole
 batches, and loading the file again completes it.
+
+Privacy (docs/privacy.md): the people of `[privacy] excluded` and those
+forgotten (`repsight forget`) are left out of every file, and what an
+earlier load stored of someone excluded since is removed first; with
+`[privacy] retention_months` set, events older than the retention are
+deleted at the end of every run.
 """
 
 from __future__ import annotations
@@ -54,6 +60,8 @@ class FileResult:
     changed: int = 0
     removed: int = 0
     quarantined: int = 0
+    left_out: int = 0
+    """Records of excluded or forgotten people left out (counted in `loaded`: nothing is wrong with them; docs/privacy.md)."""
     seconds: float = 0.0
     error: str | None = None
     exception: Exception | None = field(default=None, repr=False)
@@ -83,6 +91,7 @@ class IngestReport:
             changed=sum(f.changed for f in chosen),
             removed=sum(f.removed for f in chosen),
             quarantined=sum(f.quarantined for f in chosen),
+            left_out=sum(f.left_out for f in chosen),
             seconds=sum(f.seconds for f in chosen),
         )
 
@@ -112,6 +121,7 @@ def ingest_file(
     kind: str,
     path: Path,
     progress: Progress | None = None,
+    excluded: set[str] | None = None,
 ) -> FileResult:
     """Load one file of `kind` into the store; return what it did.
 
@@ -121,6 +131,8 @@ def ingest_file(
     stored (`FileResult.changed`, `.removed`). A load that is
     interrupted keeps whole batches and its `loads` row has no
     `finished_at`; loading the file again adds the rest and doubles nothing.
+    The records of `excluded` people (pseudonyms) are left out
+    (`FileResult.left_out`); `run_ingest` passes the configured and forgotten ones.
     """
     result = FileResult(kind, path)
     started = time.perf_counter()
@@ -129,13 +141,13 @@ def ingest_file(
         reader = partial(reader, settings=config.salesforce, personal_domains=config.company.personal_domains)  # type: ignore[call-arg]
     load_id = store.next_load_id()
     rejected: list[Rejected] = []
-    loader = LOADERS[kind](store, pseudo, config, load_id)
+    loader = LOADERS[kind](store, pseudo, config, load_id, excluded)
 
     def commit() -> None:
         with store.transaction():
             result.new += loader.flush()
             store.insert_new("quarantine", _quarantine_rows(rejected, load_id, str(path), kind))
-        result.changed, result.removed = loader.changed, loader.removed
+        result.changed, result.removed, result.left_out = loader.changed, loader.removed, loader.left_out
         result.quarantined += len(rejected)
         rejected.clear()
 
@@ -240,16 +252,32 @@ def run_ingest(
     """Load the configured inputs (or the given files) into the workspace; return what happened.
 
     A file that cannot be read at all is reported with its error and the
-    others still load.
+    others still load. The people of `[privacy] excluded` and the forgotten
+    are left out, and what is stored of someone excluded since an earlier
+    load is removed; with `[privacy] retention_months`, older events are
+    deleted once the files are loaded (docs/privacy.md).
     """
+    from repsight.forget import erase, forgotten_people
+    from repsight.privacy import excluded_addresses
+    from repsight.retention import purge_store
+
     report = IngestReport()
     if files is None:
         files, report.notes = configured_files(config)
+    addresses = excluded_addresses(config)  # a wrong [privacy] setting stops the run before anything is stored
     with Store.open(config) as store:
         pseudo = Pseudonymizer(store.key)
+        objected = {pseudo(address) for address in addresses}
+        excluded = objected | forgotten_people(store)
+        if objected:
+            removed = sum(erase(store, objected, addresses).values())
+            if removed:
+                report.notes.append(
+                    f"privacy: removed {removed:,} stored rows of people added to [privacy] excluded since they were loaded"
+                )
         for kind, path in files:
             try:
-                report.files.append(ingest_file(store, pseudo, config, kind, path, progress))
+                report.files.append(ingest_file(store, pseudo, config, kind, path, progress, excluded))
             except InputError as exc:
                 if progress is not None:
                     progress.finish()
@@ -262,4 +290,9 @@ def run_ingest(
                     "before it are kept, and loading the file again completes it once the cause is fixed"
                 )
                 report.files.append(FileResult(kind, path, error=error, exception=exc))
+        left_out = report.total().left_out
+        if left_out:
+            report.notes.append(f"privacy: {left_out:,} records of excluded or forgotten people left out (docs/privacy.md)")
+        if config.privacy.retention_months is not None:
+            report.notes.append(purge_store(store, config).summary())
     return report

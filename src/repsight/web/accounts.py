@@ -163,6 +163,26 @@ class Accounts:
         with self._connect() as db:
             db.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?)", (_now(), email, action, target, address))
 
+    def holds(self, email: str) -> bool:
+        """Return whether the file has an account of `email` or an audit entry by or about it."""
+        email = _canonical(email)
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT 1 FROM accounts WHERE email = ? UNION ALL SELECT 1 FROM audit WHERE email = ? OR target = ? LIMIT 1",
+                (email, email, email),
+            ).fetchone()
+        return row is not None
+
+    def forget(self, email: str, pseudonyms: Collection[str]) -> int:
+        """Remove the account of `email` and every audit entry by or about it (by address, or a target naming one of `pseudonyms`); return the rows removed (docs/privacy.md)."""
+        email = _canonical(email)
+        with self._connect() as db:
+            removed = db.execute("DELETE FROM accounts WHERE email = ?", (email,)).rowcount
+            removed += db.execute("DELETE FROM audit WHERE email = ? OR target = ?", (email, email)).rowcount
+            for person in pseudonyms:
+                removed += db.execute("DELETE FROM audit WHERE instr(target, ?) > 0", (person,)).rowcount
+        return int(removed)
+
     def audit_log(self, limit: int = 200) -> list[tuple[str, str | None, str, str | None, str | None]]:
         with self._connect() as db:
             rows = db.execute("SELECT at, email, action, target, address FROM audit ORDER BY rowid DESC LIMIT ?", (limit,))
