@@ -27,7 +27,19 @@ if TYPE_CHECKING:
     from repsight.config import Config
     from repsight.store import Store
 
-__all__ = ["EXPORT_TABLES", "VIVA_NAMES", "ExportResult", "export_table", "metric_rows", "run_export"]
+__all__ = [
+    "EXPORT_TABLES",
+    "FORMULA_START",
+    "VIVA_NAMES",
+    "ExportResult",
+    "export_table",
+    "inert_cells",
+    "metric_rows",
+    "run_export",
+]
+
+FORMULA_START = "=+-@\t\r"
+"""A text cell starting with one of these is a formula to a spreadsheet: every CSV written prefixes it with `'`."""
 
 EXPORT_TABLES = ("person_week", "person_period")
 ExportFormat = Literal["csv", "parquet", "viva"]
@@ -133,10 +145,19 @@ def export_table(store: Store, table: str, fmt: ExportFormat, out: Path, config_
         else:
             import pyarrow.csv as csv
 
-            csv.write_csv(rows, out)
+            csv.write_csv(inert_cells(rows), out)
     except OSError as exc:
         raise StoreError(f"{out}: cannot write the export: {exc.strerror or exc}") from None
     return ExportResult(out, rows.num_rows, rows.column_names, table)
+
+
+def inert_cells(rows: pa.Table) -> pa.Table:
+    """Return `rows` with every text cell a spreadsheet would run as a formula (`=HYPERLINK(…)`) prefixed with `'`."""
+    pattern = "^([" + "".join(f"\\x{ord(c):02x}" for c in FORMULA_START) + "])"
+    for i, name in enumerate(rows.column_names):
+        if pa.types.is_string(rows[name].type) or pa.types.is_large_string(rows[name].type):
+            rows = rows.set_column(i, name, pc.replace_substring_regex(rows[name], pattern=pattern, replacement="'\\1"))
+    return rows
 
 
 def run_export(config: Config, table: str, fmt: ExportFormat, out: Path) -> ExportResult:

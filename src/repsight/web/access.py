@@ -39,6 +39,7 @@ __all__ = [
     "audit_refusal",
     "can_see_person",
     "check_csrf",
+    "client_address",
     "csrf_token",
     "known_user",
     "record",
@@ -100,7 +101,7 @@ def roles_of(email: str, person: str | None, data: WorkspaceData, granted: froze
 def user_of(request: Request, web: WebConfig, data: WorkspaceData, accounts: Accounts) -> User | None:
     """Return the signed-in user of `request`: from the trusted proxy's header where configured, else from the session."""
     email: str | None = None
-    client = _address(request)
+    client = client_address(request)
     from_proxy = False
     if web.trusted_header and client in web.trusted_proxies:
         email = request.headers.get(web.trusted_header)
@@ -117,8 +118,20 @@ def user_of(request: Request, web: WebConfig, data: WorkspaceData, accounts: Acc
         return None
     if not from_proxy and request.session.get("epoch") != account.epoch:
         return None  # signed out, or the password changed, since this session began
+    if not from_proxy and not _fresh(request, web):
+        return None
     person = data.person_of_email.get(account.email)
     return User(account.email, person, roles_of(account.email, person, data, account.roles))
+
+
+def _fresh(request: Request, web: WebConfig) -> bool:
+    # The cookie is signed again on every answer, so its own age is the time since the last request:
+    # a session's lifetime is counted from its sign-in, kept in the session.
+    since = request.session.get("since")
+    if not isinstance(since, int):
+        return False  # a session from before sign-ins were dated
+    clock: Callable[[], float] = request.app.state.clock
+    return clock() - since < web.session_hours * 3600
 
 
 def can_see_person(user: User, person: str, data: WorkspaceData, privacy: PrivacyConfig) -> bool:
@@ -214,7 +227,7 @@ def record(request: Request, who: User | str | None, action: str, target: str | 
     its actions and targets staying as they are.
     """
     email = who.email if isinstance(who, User) else who
-    request.app.state.accounts.audit(email, action, target, _address(request))
+    request.app.state.accounts.audit(email, action, target, client_address(request))
 
 
 def audit_refusal(request: Request, user: User | None) -> None:
@@ -237,7 +250,8 @@ def known_user(request: Request) -> User | None:
     return user_of(request, state.config.web, state.workspace.peek(), state.accounts)
 
 
-def _address(request: Request) -> str | None:
+def client_address(request: Request) -> str | None:
+    """Return the address of the client of `request`, as the audit log and the sign-in lock-out name it."""
     return request.client.host if request.client else None
 
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from repsight.errors import RepsightError
@@ -25,6 +27,7 @@ from repsight.web.access import SignInRequired, audit_refusal, known_user
 from repsight.web.live import LiveWorkspace
 from repsight.web.render import page
 from repsight.web.routes import ROUTERS
+from repsight.web.throttle import SignInThrottle
 
 if TYPE_CHECKING:
     from repsight.config import Config
@@ -42,10 +45,23 @@ _SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+"""Sent with every response: pages, the API, the scripts, errors (a 500 included)."""
+_NO_STORE = {"Cache-Control": "no-store"}
+"""Sent with every response that does not set its own caching (only the scripts do): no copy of a personal page is kept."""
 
 
-def create_app(config: Config, workspace: WorkspaceData | LiveWorkspace, accounts: Accounts, session_secret: str) -> FastAPI:
-    """Return the dashboard app over `workspace` (live, or fixed data), with accounts and the audit log in `accounts`."""
+def create_app(
+    config: Config,
+    workspace: WorkspaceData | LiveWorkspace,
+    accounts: Accounts,
+    session_secret: str,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> FastAPI:
+    """Return the dashboard app over `workspace` (live, or fixed data), with accounts and the audit log in `accounts`.
+
+    `clock` (seconds since the epoch) dates sign-ins, for the sessions' lifetime and the sign-in lock-out; tests pass a fake.
+    """
     app = FastAPI(
         title="repsight dashboard",
         description="The JSON API behind the dashboard's charts. Every call needs a signed-in session.",
@@ -65,9 +81,12 @@ def create_app(config: Config, workspace: WorkspaceData | LiveWorkspace, account
     app.state.config = config
     app.state.workspace = workspace if isinstance(workspace, LiveWorkspace) else LiveWorkspace.fixed(config, workspace)
     app.state.accounts = accounts
+    app.state.clock = clock
+    app.state.sign_ins = SignInThrottle(config.web, clock)
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(RepsightError, _bad_input)
-    app.add_exception_handler(HTTPException, _refused)
+    app.add_exception_handler(HTTPException, _refused)  # Starlette's: FastAPI's, and the router's 404 and 405
+    app.add_exception_handler(Exception, _server_error)
     for router in ROUTERS:
         app.include_router(router)
     return app
@@ -76,7 +95,14 @@ def create_app(config: Config, workspace: WorkspaceData | LiveWorkspace, account
 async def _security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
     response: Response = await call_next(request)
     response.headers.update(_SECURITY_HEADERS)
+    if "cache-control" not in response.headers:
+        response.headers.update(_NO_STORE)
     return response
+
+
+async def _server_error(request: Request, _: Exception) -> Response:
+    # Answered outside the other middleware (Starlette's ServerErrorMiddleware): the headers are set here.
+    return PlainTextResponse("Something went wrong.", status_code=500, headers=_SECURITY_HEADERS | _NO_STORE)
 
 
 async def _sign_in(request: Request, _: Exception) -> Response:
@@ -97,8 +123,10 @@ async def _refused(request: Request, exc: Exception) -> Response:
     if exc.status_code == 403:
         audit_refusal(request, user)
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-    return page(request, "error.html", user, status_code=exc.status_code, status=exc.status_code, message=exc.detail)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    response = page(request, "error.html", user, status_code=exc.status_code, status=exc.status_code, message=exc.detail)
+    response.headers.update(exc.headers or {})
+    return response
 
 
 def session_secret(key: str) -> str:

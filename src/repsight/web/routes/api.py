@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from repsight.errors import GuidanceError
 from repsight.web import views
@@ -24,7 +25,28 @@ if TYPE_CHECKING:
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api")
+
+class Problem(BaseModel):
+    """Why a call was not answered: what the dashboard says to the user."""
+
+    detail: str
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description}
+
+
+# Every answer the API gives is in its description (/api/openapi.json), refusals included: Schemathesis checks them all.
+router = APIRouter(
+    prefix="/api",
+    responses={
+        401: _problem("Not signed in."),
+        403: _problem("The signed-in user's roles do not allow this call (written to the audit log)."),
+    },
+)
+_NO_GUIDANCE: dict[int | str, dict[str, Any]] = {
+    503: _problem("The workspace cannot give guidance yet; the detail says what to run.")
+}
 
 
 @router.get("/people/{person}", response_class=JSONResponse)
@@ -40,7 +62,7 @@ def accounts_api(person: str, visit: AccountsReader) -> dict[str, Any]:
     return views.account_list(visit.data, person)
 
 
-@router.get("/people/{person}/guidance")
+@router.get("/people/{person}/guidance", responses={**_NO_GUIDANCE, 404: _problem("The person has no metrics.")})
 def guidance_api(person: str, visit: GuidanceReader) -> dict[str, Any]:
     """The signed-in person's guidance in their latest period, as `repsight advise --json` writes it. Their own only.
 
@@ -61,7 +83,7 @@ def team_api(visit: Manager) -> dict[str, Any]:
     return views.team_view(visit.data, visit.user, visit.config.privacy)
 
 
-@router.get("/team/coaching")
+@router.get("/team/coaching", responses=_NO_GUIDANCE)
 def coaching_api(visit: CoachingReader) -> dict[str, Any]:
     """The signed-in manager's coaching view: how many reps below them have each gap (and as their first), only for at least the minimum group.
 

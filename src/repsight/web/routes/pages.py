@@ -9,6 +9,7 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
+from repsight.export import FORMULA_START
 from repsight.web import views
 from repsight.web.charts import figure_json, network_chart, standing_chart, weekly_chart
 from repsight.web.data import BEHAVIOURS, LABELS
@@ -137,13 +138,22 @@ def analysis_page(request: Request, visit: Analyst) -> HTMLResponse:
 @router.get("/analysis/person_period.csv")
 def analysis_csv(visit: TableDownloader) -> Response:
     buffer = io.StringIO()
-    views.person_period_table(visit.data).to_csv(buffer, index=False, quoting=csv.QUOTE_NONNUMERIC)
+    table = views.person_period_table(visit.data)
+    text = table.select_dtypes(include=["object", "string"]).columns
+    # A roster value such as `=HYPERLINK(…)` is an inert cell, as in `repsight export` (`export.inert_cells`).
+    for column in text:
+        table[column] = table[column].map(_inert, na_action="ignore")
+    table.to_csv(buffer, index=False, quoting=csv.QUOTE_NONNUMERIC)
     return PlainTextResponse(buffer.getvalue(), media_type="text/csv", headers=_attachment("person_period.csv"))
 
 
 @router.get("/analysis/study.json")
 def study_download(visit: StudyDownloader) -> Response:
     return Response(json.dumps(visit.data.study, indent=2), media_type="application/json", headers=_attachment("study.json"))
+
+
+def _inert(value: object) -> object:
+    return f"'{value}" if isinstance(value, str) and value[:1] in tuple(FORMULA_START) else value
 
 
 def _attachment(name: str) -> dict[str, str]:
