@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from repsight.atomic import replacing
 from repsight.errors import MetricsError, StoreError
 from repsight.metrics.catalog import CATALOG, PERIOD_ONLY, WEEKLY
 from repsight.schema import HR_ATTRIBUTES
@@ -138,14 +139,15 @@ def export_table(store: Store, table: str, fmt: ExportFormat, out: Path, config_
         rows = _viva(rows, "week" if table == "person_week" else "period_start")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
+        with replacing(out) as part:
+            if fmt == "parquet":
+                import pyarrow.parquet as pq
 
-            pq.write_table(rows, out)
-        else:
-            import pyarrow.csv as csv
+                pq.write_table(rows, part)
+            else:
+                import pyarrow.csv as csv
 
-            csv.write_csv(inert_cells(rows), out)
+                csv.write_csv(inert_cells(rows), part)
     except OSError as exc:
         raise StoreError(f"{out}: cannot write the export: {exc.strerror or exc}") from None
     return ExportResult(out, rows.num_rows, rows.column_names, table)

@@ -46,6 +46,14 @@ if TYPE_CHECKING:
 
 __all__ = ["WRITER_LOCK_WAIT_SECONDS", "Store"]
 
+
+def _write_failures() -> tuple[type[Exception], ...]:
+    import duckdb
+
+    """Return DuckDB's errors of a write the file cannot take (a full disk); the last leaves the database invalidated."""
+    return (duckdb.IOException, duckdb.OutOfMemoryException, duckdb.TransactionException, duckdb.FatalException)
+
+
 WRITER_LOCK_WAIT_SECONDS = 10.0
 """How long a writer waits for the database while another process holds it."""
 
@@ -58,6 +66,8 @@ class Store:
         self.key = key
         """The workspace's pseudonymisation key (checked against the database's fingerprint)."""
         self._transactional = transactional
+        self._path: Path | None = None
+        """The database file, where `open` opened one: named in a write's failure."""
         self._in_transaction = False
         self._registrations = 0
 
@@ -100,6 +110,7 @@ class Store:
                     ) from None
                 raise StoreError(f"{path}: cannot open the workspace database: {exc}") from None
         store = cls(backend, key=key, transactional=True)
+        store._path = path
         try:
             store.set_memory_limit(config.engine.memory_limit)
             # Long queries would draw DuckDB's own bar over the command's output.
@@ -218,12 +229,21 @@ class Store:
         self.backend.raw_sql("BEGIN TRANSACTION")
         self._in_transaction = True
         try:
-            yield
-        except BaseException:
-            self.backend.raw_sql("ROLLBACK")
-            raise
-        else:
-            self.backend.raw_sql("COMMIT")
+            try:
+                yield
+            except BaseException:
+                self.backend.raw_sql("ROLLBACK")
+                raise
+            else:
+                self.backend.raw_sql("COMMIT")
+        except _write_failures() as exc:
+            # The file cannot take the write (a full disk, a file size limit): nothing of the block is stored,
+            # and nothing more can be (DuckDB may invalidate the connection). The run must stop here.
+            cause = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StoreError(
+                f"{self._path or 'the workspace database'}: cannot write the workspace database ({cause}); "
+                "nothing of the interrupted step was stored: free space, then run the command again"
+            ) from exc
         finally:
             self._in_transaction = False
 

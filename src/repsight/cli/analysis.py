@@ -62,11 +62,12 @@ def analyze(
 
 
 def _write_text(path: Path, text: str, what: str = "the study") -> None:
+    from repsight.atomic import write_text
     from repsight.errors import StudyError
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text + "\n", encoding="utf-8")
+        write_text(path, text + "\n")
     except OSError as exc:
         raise StudyError(f"{path}: cannot write {what}: {exc.strerror or exc}") from None
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
+from repsight.atomic import write_text
 from repsight.cli.console import err, show
 from repsight.cli.options import ConfigOption
 from repsight.config import CONFIG_FILENAME, load_config
@@ -34,7 +35,7 @@ def advise(
         return
     try:
         json_file.parent.mkdir(parents=True, exist_ok=True)
-        json_file.write_text(json.dumps(advice.to_json(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        write_text(json_file, json.dumps(advice.to_json(), indent=2, allow_nan=False) + "\n")
     except OSError as exc:
         raise GuidanceError(f"{json_file}: cannot write the guidance: {exc.strerror or exc}") from None
     show(Text(f"Wrote the guidance for {advice.person} ({advice.period}) to {json_file}"))

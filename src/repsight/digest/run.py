@@ -9,6 +9,7 @@ from email import policy
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from repsight.atomic import write_bytes
 from repsight.digest.content import Recipients, digest_for, recipients, resolve_week, week_values
 from repsight.digest.holdout import held_out
 from repsight.digest.message import compose, sender_of
@@ -113,7 +114,7 @@ def _write_outbox(
         outbox.mkdir(parents=True, exist_ok=True)
         for person, message in _messages(store, data, config, chosen.people, week, period, now):
             path = outbox / eml_name(week, data.email(person))
-            path.write_bytes(_as_bytes(message))
+            write_bytes(path, _as_bytes(message))
             outcomes.append(
                 MessageOutcome(
                     data.email(person), data.name(person), "written", str(message["Message-ID"]), path=path, person=person

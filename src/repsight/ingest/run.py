@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 import pyarrow as pa
 
 from repsight.config import Config
-from repsight.errors import InputError
+from repsight.errors import InputError, StoreError
 from repsight.ingest.loaders import LOADERS
 from repsight.privacy import Pseudonymizer
 from repsight.sources import Window, open_source, reader_for
@@ -282,6 +282,12 @@ def run_ingest(
                 if progress is not None:
                     progress.finish()
                 report.files.append(FileResult(kind, path, error=str(exc)))
+            except StoreError as exc:
+                # The store cannot take more (a full disk): loading the next files would store
+                # their copies of events in place of this file's. Stop; the whole batches stay.
+                if progress is not None:
+                    progress.finish()
+                raise StoreError(f"{path}: loading stopped, and no later file was loaded: {exc}") from exc
             except Exception as exc:  # a reader's bug must not stop the other files
                 if progress is not None:
                     progress.finish()

@@ -485,6 +485,7 @@ def run_report(config: Config, out: Path) -> ReportResult:
 
 def write_report(config: Config, out: Path) -> ReportResult:
     """Write the workspace's latest study as a self-contained HTML page to `out` (`run_report`, the stage's entry point)."""
+    from repsight.atomic import write_bytes
     from repsight.store import Store
 
     with Store.open(config, read_only=True) as store:
@@ -493,7 +494,7 @@ def write_report(config: Config, out: Path) -> ReportResult:
     data = page.html.encode("utf-8")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
+        write_bytes(out, data)
     except FileExistsError:
         raise StudyError(f"{out}: cannot write the report: {out.parent} is a file, not a folder") from None
     except OSError as exc:

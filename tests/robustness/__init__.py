@@ -1,0 +1,1 @@
+"""Robustness: the store survives a command killed at any moment, and a full disk."""
