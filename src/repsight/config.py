@@ -93,7 +93,7 @@ class CompanyConfig(_Section):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of the zone database ("Europe")
             raise ValueError(f"{value!r} is not an IANA time zone (e.g. 'Europe/Berlin')") from None
         return value
 

@@ -67,7 +67,7 @@ def _person(position: str, fields: dict[str, str], dated: date | None = None) ->
     if timezone is not None:
         try:
             ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of the zone database ("Europe")
             raise FieldError("timezone", f"{shown(timezone)} is not an IANA time zone") from None
     hire = fields.get("hire_date")
     leave = fields.get("leave_date")
