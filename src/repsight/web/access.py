@@ -44,6 +44,7 @@ __all__ = [
     "known_user",
     "record",
     "roles_of",
+    "sees_names",
     "user_of",
 ]
 
@@ -139,6 +140,20 @@ def can_see_person(user: User, person: str, data: WorkspaceData, privacy: Privac
     if person not in data.people.index:
         return False
     if user.person == person or user.has(Role.ANALYST):
+        return True
+    if user.has(Role.MANAGER) and privacy.manager_sees_individuals and user.person is not None:
+        return person in data.subtree(user.person)
+    return False
+
+
+def sees_names(user: User, person: str, data: WorkspaceData, privacy: PrivacyConfig) -> bool:
+    """Return whether `user` sees `person`, and the colleagues on their page, by name: themselves, or their manager line where the config shows individuals.
+
+    An analyst may open anyone's page (`can_see_person`) but sees people by
+    pseudonym, as in the person-level tables: the identity map shows a person
+    their own data and a manager their team's names.
+    """
+    if user.person == person:
         return True
     if user.has(Role.MANAGER) and privacy.manager_sees_individuals and user.person is not None:
         return person in data.subtree(user.person)

@@ -410,8 +410,11 @@ class WorkspaceData:
         )
         return {(str(k[0]), str(k[1])): rows[["other", "weight"]] for k, rows in both.groupby(["period", "person"], sort=False)}
 
-    def network(self, person: str) -> dict[str, Any]:
-        """Return the person's ties in their latest period: colleagues (named) with the interactions, and counts by org unit."""
+    def network(self, person: str, *, named: bool = True) -> dict[str, Any]:
+        """Return the person's ties in their latest period: colleagues (named) with the interactions, and counts by org unit.
+
+        Not `named`: each colleague by pseudonym, for a viewer who may not see names (`access.sees_names`).
+        """
         period = self.latest_period(person)
         if period is None:
             return {"period": None, "contacts": [], "by_org": {}}
@@ -419,8 +422,12 @@ class WorkspaceData:
         others = ties["other"].tolist() if ties is not None else []
         weights = ties["weight"].tolist() if ties is not None else []
         names, orgs = self._names, self._orgs
+
+        def shown(other: str) -> str:
+            return (names.get(other) or other[:8]) if named else other
+
         ties_named = sorted(
-            ((int(w), names.get(o) or o[:8], orgs.get(o) or "outside the roster") for o, w in zip(others, weights, strict=True)),
+            ((int(w), shown(o), orgs.get(o) or "outside the roster") for o, w in zip(others, weights, strict=True)),
             key=lambda tie: (-tie[0], tie[1]),
         )
         contacts = [{"name": name, "org": org, "interactions": count} for count, name, org in ties_named]

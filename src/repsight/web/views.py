@@ -46,10 +46,11 @@ __all__ = [
 ]
 
 
-def person_view(data: WorkspaceData, person: str) -> dict[str, Any]:
+def person_view(data: WorkspaceData, person: str, *, named: bool = True) -> dict[str, Any]:
     """Return one person's weekly behaviours with their segment's top-tier band, where they stand, their network, and their customer engagement.
 
     Not the accounts they touched: that list is theirs alone (`account_list`, behind its own rule).
+    Not `named` (`access.sees_names`): the person and their contacts by pseudonym, as an analyst sees people.
     """
     charts = []
     for metric in BEHAVIOURS:
@@ -66,10 +67,10 @@ def person_view(data: WorkspaceData, person: str) -> dict[str, Any]:
         )
     return {
         "person": person,
-        "name": data.name(person),
+        "name": data.name(person) if named else person,
         "charts": charts,
         "standing": data.standing(person),
-        "network": data.network(person),
+        "network": data.network(person, named=named),
         "engagement": data.engagement(person),
     }
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from repsight.errors import GuidanceError
 from repsight.web import views
+from repsight.web.access import sees_names
 from repsight.web.routes.policy import (
     AccountsReader,
     CoachingReader,
@@ -53,7 +54,8 @@ _NO_GUIDANCE: dict[int | str, dict[str, Any]] = {
 def person_api(person: str, visit: PersonReader) -> JSONResponse:
     """One person's weekly behaviours, the top tier's band of their segment, where they stand, their network and customer engagement."""
     # Plain JSON of plain values: FastAPI's encoder would walk every number again.
-    return JSONResponse(views.with_top_tier(views.person_view(visit.data, person)))
+    named = sees_names(visit.user, person, visit.data, visit.config.privacy)
+    return JSONResponse(views.with_top_tier(views.person_view(visit.data, person, named=named)))
 
 
 @router.get("/people/{person}/accounts")

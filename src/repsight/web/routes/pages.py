@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 
 from repsight.export import FORMULA_START
 from repsight.web import views
+from repsight.web.access import sees_names
 from repsight.web.charts import figure_json, network_chart, standing_chart, weekly_chart
 from repsight.web.data import BEHAVIOURS, LABELS
 from repsight.web.render import page
@@ -46,7 +47,7 @@ def me(visit: OnRoster) -> Response:
 
 @router.get("/people/{person}", response_class=HTMLResponse)
 def person_page(request: Request, person: str, visit: PersonReader) -> HTMLResponse:
-    view = views.person_view(visit.data, person)
+    view = views.person_view(visit.data, person, named=sees_names(visit.user, person, visit.data, visit.config.privacy))
     yours = person == visit.user.person
     figures = [
         figure_json(weekly_chart(c["label"], c["weeks"], c["values"], "you" if yours else view["name"], c["band"]))
