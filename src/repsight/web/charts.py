@@ -127,16 +127,34 @@ def network_chart(by_org: dict[str, int]) -> Figure:
     return {"data": [bar], "layout": layout}
 
 
-def mean_by_week(rows: pd.DataFrame, metric: str, minimum: int) -> tuple[list[str], list[float | None]]:
+def mean_by_week(
+    rows: pd.DataFrame, metric: str, minimum: int, *, beside: pd.DataFrame | None = None
+) -> tuple[list[str], list[float | None]]:
     """Return the weeks and the mean of `metric` over each week's people; None for a week of fewer than `minimum` people (`privacy.group_mean`).
 
     A group large enough over the whole range can still be small in one week
     (people join, leave, or have no data yet): its mean would be one person's value.
+    `beside` is another group's rows whose weekly means the same viewer sees
+    (an executive's own team beside their organisation): a week where the
+    two groups' people differ by fewer than `minimum` is None too, since the
+    two means together would give away those few people's values.
     """
     weeks = sorted(rows["week"].unique())
     # A person without a value in a week is not one of that week's people.
-    means = group_mean(rows.dropna(subset=[metric]), "week", [metric], minimum).reindex(weeks)[metric]
+    valued = rows.dropna(subset=[metric])
+    means = group_mean(valued, "week", [metric], minimum).reindex(weeks)[metric]
+    if beside is not None:
+        theirs = _people_by_week(beside.dropna(subset=[metric]))
+        ours = _people_by_week(valued)
+        for week in weeks:
+            other, own = theirs.get(week, frozenset()), ours.get(week, frozenset())
+            if len(other) >= minimum and 0 < len(own ^ other) < minimum:
+                means[week] = float("nan")
     return [str(w) for w in weeks], [None if v != v else float(v) for v in means.to_numpy()]
+
+
+def _people_by_week(rows: pd.DataFrame) -> dict[Any, frozenset[str]]:
+    return {week: frozenset(people) for week, people in rows.groupby("week")["person"]}
 
 
 def figure_json(figure: Any) -> str:

@@ -16,6 +16,7 @@ from repsight.report.numbers import plain
 from repsight.schema import HR_ATTRIBUTES
 from repsight.web.charts import mean_by_week
 from repsight.web.data import BEHAVIOURS, ENGAGEMENT, LABELS, LOWER_IS_BETTER
+from repsight.web.roles import Role
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -261,14 +262,18 @@ def org_view(data: WorkspaceData, user: User, privacy: PrivacyConfig) -> dict[st
     view["study_of"] = scope
     view["study"] = shown_study(document, privacy.min_group_size)
     if not suppressed:
-        view["charts"] = _weekly_means(data, measured, privacy.min_group_size)
+        # An executive who manages a team sees its weekly means too: no week of the two may differ by a few people.
+        _, team = team_members(data, user.person) if user.has(Role.MANAGER) else ([], [])
+        view["charts"] = _weekly_means(data, measured, privacy.min_group_size, beside=team or None)
     return view
 
 
-def _weekly_means(data: WorkspaceData, people: list[str], minimum: int) -> list[dict[str, Any]]:
+def _weekly_means(data: WorkspaceData, people: list[str], minimum: int, beside: list[str] | None = None) -> list[dict[str, Any]]:
+    """Return the weekly mean of each behaviour over `people`; `beside`: another group the viewer sees (`charts.mean_by_week`)."""
     charts = []
     for metric in BEHAVIOURS:
-        weeks, values = mean_by_week(data.series(people, metric), metric, minimum)
+        other = data.series(beside, metric) if beside else None
+        weeks, values = mean_by_week(data.series(people, metric), metric, minimum, beside=other)
         charts.append({"metric": metric, "label": LABELS[metric], "weeks": weeks, "values": values})
     return charts
 
