@@ -234,3 +234,22 @@ def test_q_in_place_is_benjamini_hochberg_with_one_p_value_replaced() -> None:
         expected = multipletests(replaced, method="fdr_bh")[1][3]
         assert q_in_place(family, 4, p) == pytest.approx(expected, rel=RELATIVE)
     assert family[4] == 0.6  # the family itself is left as it was
+
+
+@pytest.mark.parametrize(
+    ("y", "x", "groups"),
+    [
+        # As many rows as parameters: the fit is exact and its clustered errors zero, which would read as certainty.
+        ([1.0, 2.0, 3.0], [[1, 1, 0, 1], [1, 0, 1, 1], [1, 2, 1, 0]], [0, 1, 2]),
+        # One rep: no variance between reps (statsmodels divides by clusters - 1).
+        ([1.0, 2.0, 3.0, 4.0], [[1, 1], [1, 0], [1, 2], [1, 5]], [0, 0, 0, 0]),
+    ],
+)
+def test_a_model_the_data_cannot_estimate_gives_no_estimate_not_a_crash_or_false_certainty(
+    y: list[float], x: list[list[float]], groups: list[int]
+) -> None:
+    from repsight.study.stats import clustered_ols
+
+    fit = clustered_ols(np.array(y), np.array(x, dtype=np.float64), np.array(groups))
+    assert np.isnan(fit.params).all() and np.isnan(fit.p(1)) and all(np.isnan(fit.interval(1, 0.95)))
+    assert all(np.isnan(fit.wald(np.eye(len(x[0]))[1:2])))

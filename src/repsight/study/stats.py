@@ -116,17 +116,29 @@ class Clustered:
         """Return the F statistic and p-value that `restriction` @ params = 0 (one row per constraint)."""
         estimate = restriction @ self.params
         middle = restriction @ self.cov @ restriction.T
+        if not (np.isfinite(estimate).all() and np.isfinite(middle).all()):
+            return float("nan"), float("nan")
         constraints = restriction.shape[0]
         statistic = float(estimate @ np.linalg.pinv(middle) @ estimate) / constraints
         return statistic, float(sps.f.sf(statistic, constraints, self.df))
 
 
 def clustered_ols(y: NDArray[np.float64], x: NDArray[np.float64], groups: NDArray[np.int64]) -> Clustered:
-    """Return the OLS fit of `y` on the columns of `x`, with errors clustered by `groups` (statsmodels, CR1, t with clusters − 1 df)."""
+    """Return the OLS fit of `y` on the columns of `x`, with errors clustered by `groups` (statsmodels, CR1, t with clusters − 1 df).
+
+    Where the data cannot give an estimate with an error (no more rows than
+    the design's rank, so the fit is exact and its errors zero; or one
+    cluster, so there is no variance between reps), every estimate is NaN:
+    not estimable, never falsely certain.
+    """
     import statsmodels.api as sm
 
-    fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
     clusters = int(np.unique(groups).size)
+    columns = x.shape[1] if x.ndim == 2 else 1
+    if clusters < 2 or len(y) <= np.linalg.matrix_rank(x):
+        nothing = np.full(columns, np.nan)
+        return Clustered(nothing, np.full((columns, columns), np.nan), max(clusters - 1, 0), len(y), clusters, float("nan"))
+    fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
     return Clustered(
         params=np.asarray(fit.params, dtype=np.float64),
         cov=np.asarray(fit.cov_params(), dtype=np.float64),
