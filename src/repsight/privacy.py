@@ -35,6 +35,7 @@ __all__ = [
     "KEY_ENV",
     "MIN_KEY_LENGTH",
     "Pseudonymizer",
+    "apart_enough",
     "canonical_address",
     "domain_of",
     "excluded_addresses",
@@ -207,6 +208,29 @@ def group_mean(
         ] = float("nan")
     found.insert(0, "people", grouped[people].nunique().astype("int64"))
     return found
+
+
+def apart_enough(people: dict[Any, frozenset[str]], min_group_size: int) -> set[Any]:
+    """Return the groups of one series (its weeks, its periods) whose means may be shown side by side.
+
+    Two means of the same behaviour over people who differ by a few (1 to
+    `min_group_size` − 1: a team's week before and after one member left)
+    give those few away. Groups too small to show are not taken; of the
+    rest, the sets of people shared by the most groups come first (then the
+    earliest group's), and a set is taken where it differs from every set
+    taken by no one or by at least `min_group_size` people.
+    """
+    by_set: dict[frozenset[str], list[Any]] = {}
+    for group in sorted(people):
+        if large_enough(len(people[group]), min_group_size):
+            by_set.setdefault(people[group], []).append(group)
+    taken: list[frozenset[str]] = []
+    for members, _ in sorted(by_set.items(), key=lambda item: (-len(item[1]), item[1][0])):
+        # Sets whose sizes differ by the minimum or more differ by at least as many people: no need to compare them.
+        close = (t for t in taken if abs(len(t) - len(members)) < min_group_size)
+        if all(len(members ^ t) == 0 or len(members ^ t) >= min_group_size for t in close):
+            taken.append(members)
+    return {group for members in taken for group in by_set[members]}
 
 
 def group_quantiles(

@@ -645,7 +645,6 @@ def test_a_senior_manager_cannot_difference_their_team_and_their_org() -> None:
     assert found == [], f"{len(found)} leaks, e.g. {found[0]}"
 
 
-@pytest.mark.xfail(strict=True, reason="leak: a team's weekly means before and after one member leaves differ by one person")
 def test_a_team_that_gains_or_loses_one_member_reveals_nobody_week_to_week() -> None:
     leaks, _ = leaks_of(LEAVER, pages=True)
     found = [leak for leak in leaks if week_to_week(leak)]

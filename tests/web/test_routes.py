@@ -123,16 +123,37 @@ def read_by(
 # -- the privacy checks of answers with aggregates ------------------------------------------------------
 
 
-def _present(data: WorkspaceData, people: list[str]) -> Any:
-    return data.weeks[data.weeks["person"].isin(people)].groupby("week")["person"].nunique()
+def _present(data: WorkspaceData, people: list[str], whole_periods: bool) -> dict[str, frozenset[str]]:
+    """Return each week's people: all with a row that week, or (`whole_periods`) those with a row in every week of its period."""
+    rows = data.weeks[data.weeks["person"].isin(people)]
+    found = {str(week): frozenset(group) for week, group in rows.groupby("week")["person"]}
+    if whole_periods:
+        for _, weeks in rows.groupby("period")["week"]:
+            core = frozenset.intersection(*(found[str(week)] for week in weeks.unique()))
+            found.update({str(week): core for week in weeks.unique()})
+    return found
+
+
+def _kept_apart(present: dict[str, frozenset[str]], weeks: list[str], shown: set[str], minimum: int) -> bool:
+    """Return whether no week shown has fewer people than the minimum, no two differ by a few, and a week of
+    enough people is hidden only where it differs by a few from one shown."""
+    return (
+        all(len(present[week]) >= minimum for week in shown)
+        and all(not 0 < len(present[a] ^ present[b]) < minimum for a in shown for b in shown)
+        and all(
+            len(present[week]) < minimum or any(0 < len(present[w] ^ present[week]) < minimum for w in shown)
+            for week in set(weeks) - shown
+        )
+    )
 
 
 def _check_weekly_means(ctx: Context, charts: list[dict[str, Any]], people: list[str]) -> None:
-    present = _present(ctx.data, people)
+    minimum = ctx.config.privacy.min_group_size
+    ways = [_present(ctx.data, people, whole_periods) for whole_periods in (False, True)]
     for chart in charts:
-        for week, value in zip(chart["weeks"], chart["values"], strict=True):
-            # A week of fewer people than the minimum shows no mean; one of enough people shows it.
-            assert (value is None) == (present[week] < ctx.config.privacy.min_group_size), (chart["metric"], week)
+        shown = {week for week, value in zip(chart["weeks"], chart["values"], strict=True) if value is not None}
+        # Each week over its own people, or each period's weeks over the same people (charts.mean_by_week).
+        assert any(_kept_apart(present, chart["weeks"], shown, minimum) for present in ways), chart["metric"]
 
 
 def _team(ctx: Context, who: str) -> list[str]:
@@ -140,12 +161,19 @@ def _team(ctx: Context, who: str) -> list[str]:
 
 
 def _check_engagement_means(ctx: Context, engagement: dict[str, Any], people: list[str]) -> None:
-    rows = ctx.data.periods[ctx.data.periods["person"].isin(people)]
+    rows, minimum = ctx.data.periods[ctx.data.periods["person"].isin(people)], ctx.config.privacy.min_group_size
     for row in engagement["metrics"]:
-        for period, value in zip(engagement["periods"], row["values"], strict=True):
-            # A period's mean over fewer members with a value than the minimum is not shown; over enough it is.
-            having = rows.loc[rows["period"] == period, row["metric"]].notna().sum()
-            assert (value is None) == (having < ctx.config.privacy.min_group_size), (row["metric"], period)
+        having = {
+            period: frozenset(rows.loc[(rows["period"] == period) & rows[row["metric"]].notna(), "person"])
+            for period in engagement["periods"]
+        }
+        shown = {period for period, value in zip(engagement["periods"], row["values"], strict=True) if value is not None}
+        # A period's mean over fewer members with a value than the minimum is not shown, nor two differing by a few;
+        # a period of enough members is hidden only where it differs by a few from one shown.
+        assert all(len(having[period]) >= minimum for period in shown), row["metric"]
+        assert all(not 0 < len(having[a] ^ having[b]) < minimum for a in shown for b in shown), row["metric"]
+        for period in set(engagement["periods"]) - shown:
+            assert len(having[period]) < minimum or any(0 < len(having[p] ^ having[period]) < minimum for p in shown)
 
 
 def check_team_api(ctx: Context, who: str, response: httpx.Response) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from repsight.privacy import group_mean
+from repsight.privacy import apart_enough, group_mean
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -130,31 +130,59 @@ def network_chart(by_org: dict[str, int]) -> Figure:
 def mean_by_week(
     rows: pd.DataFrame, metric: str, minimum: int, *, beside: pd.DataFrame | None = None
 ) -> tuple[list[str], list[float | None]]:
-    """Return the weeks and the mean of `metric` over each week's people; None for a week of fewer than `minimum` people (`privacy.group_mean`).
+    """Return the weeks and the mean of `metric` over each week's people; None where showing it could single someone out.
 
-    A group large enough over the whole range can still be small in one week
-    (people join, leave, or have no data yet): its mean would be one person's value.
+    `rows` are weekly rows (person, week, period, the metric). A week is
+    None where fewer than `minimum` people have a value
+    (`privacy.group_mean`), and where its people differ by a few from
+    another week shown (`privacy.apart_enough`): a team before and after
+    one member left. Of two ways to keep weeks apart, the one that shows
+    more weeks is taken: each week over its own people, or each period's
+    weeks over the same people (those with a value in every week of it,
+    so that someone who joins or leaves within a period counts from the
+    next period they are in whole), which keeps a large organisation's
+    weekly joiners and leavers from hiding most of its weeks.
     `beside` is another group's rows whose weekly means the same viewer sees
     (an executive's own team beside their organisation): a week where the
     two groups' people differ by fewer than `minimum` is None too, since the
     two means together would give away those few people's values.
     """
     weeks = sorted(rows["week"].unique())
-    # A person without a value in a week is not one of that week's people.
-    valued = rows.dropna(subset=[metric])
-    means = group_mean(valued, "week", [metric], minimum).reindex(weeks)[metric]
+    means, ours = _most_shown(rows, metric, minimum)
+    means = means.reindex(weeks)
     if beside is not None:
-        theirs = _people_by_week(beside.dropna(subset=[metric]))
-        ours = _people_by_week(valued)
+        shown, theirs = _most_shown(beside, metric, minimum)
         for week in weeks:
             other, own = theirs.get(week, frozenset()), ours.get(week, frozenset())
-            if len(other) >= minimum and 0 < len(own ^ other) < minimum:
+            if week in shown.index and shown[week] == shown[week] and 0 < len(own ^ other) < minimum:
                 means[week] = float("nan")
     return [str(w) for w in weeks], [None if v != v else float(v) for v in means.to_numpy()]
 
 
-def _people_by_week(rows: pd.DataFrame) -> dict[Any, frozenset[str]]:
-    return {week: frozenset(people) for week, people in rows.groupby("week")["person"]}
+def _most_shown(rows: pd.DataFrame, metric: str, minimum: int) -> tuple[pd.Series, dict[Any, frozenset[str]]]:
+    """Return the weekly means `mean_by_week` may show (NaN elsewhere) and each week's people, the way that shows more weeks."""
+    ways = [_weekly_means(rows, metric, minimum, whole_periods) for whole_periods in (False, True)]
+    return max(ways, key=lambda way: int(way[0].notna().sum()))
+
+
+def _weekly_means(
+    rows: pd.DataFrame, metric: str, minimum: int, whole_periods: bool
+) -> tuple[pd.Series, dict[Any, frozenset[str]]]:
+    # A person without a value in a week is not one of that week's people.
+    valued = rows.dropna(subset=[metric])
+    if whole_periods and "period" in valued.columns and not valued.empty:
+        weeks_of_period = valued.groupby("period")["week"].nunique()
+        weeks_of_person = valued.groupby(["period", "person"])["week"].nunique()
+        whole = weeks_of_person[
+            weeks_of_person.to_numpy() == weeks_of_period.reindex(weeks_of_person.index.get_level_values(0)).to_numpy()
+        ]
+        valued = valued.merge(whole.index.to_frame(index=False), on=["period", "person"])
+    means = group_mean(valued, "week", [metric], minimum)[metric]
+    people = {week: frozenset(group) for week, group in valued.groupby("week")["person"]}
+    # Weeks whose people differ by a few would give those few away, side by side.
+    shown = apart_enough(people, minimum)
+    means[[week not in shown for week in means.index]] = float("nan")
+    return means, people
 
 
 def figure_json(figure: Any) -> str:

@@ -143,12 +143,12 @@ class WorkspaceData:
         return person[:8]
 
     def series(self, people: list[str], metric: str) -> pd.DataFrame:
-        """Return the weekly rows (person, week, metric) of `people`."""
+        """Return the weekly rows (person, week, period, metric) of `people`."""
         if len(people) == 1:
             rows = self._weeks_of.get(people[0], self.weeks.iloc[:0])
         else:
             rows = self.weeks[self.weeks["person"].isin(people)]
-        return rows[["person", "week", metric]]
+        return rows[["person", "week", "period", metric]]
 
     def top_band(self, person: str, metric: str) -> Band:
         """Return the top tier's weekly quartiles among reps of `person`'s segment; the company's when the segment is too small."""

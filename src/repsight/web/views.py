@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from repsight.errors import GuidanceError
 from repsight.metrics.catalog import metric as catalogued
-from repsight.privacy import group_mean, large_enough, suppress_small_study_groups
+from repsight.privacy import apart_enough, group_mean, large_enough, suppress_small_study_groups
 from repsight.report.numbers import plain
 from repsight.schema import HR_ATTRIBUTES
 from repsight.web.charts import mean_by_week
@@ -232,7 +232,10 @@ def _team_engagement(data: WorkspaceData, members: list[str], minimum: int) -> d
     for name in names:
         if rows[name].isna().all():
             continue  # not measured in this workspace (no account owners): no row of blanks
-        values = [None if v != v else float(v) for v in means[name].to_numpy()]
+        # Periods whose members with a value differ by a few would give those few away, side by side.
+        valued = rows.dropna(subset=[name])
+        shown = apart_enough({str(p): frozenset(g) for p, g in valued.groupby("period")["person"]}, minimum)
+        values = [None if v != v or p not in shown else float(v) for p, v in zip(periods, means[name].to_numpy(), strict=True)]
         top = data.top_period_band(None, name, periods[-1])
         found.append(
             {
