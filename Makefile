@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast screenshots lint typecheck java chromium bench bench-readers bench-metrics bench-study bench-web clean
+.PHONY: demo test test-fast screenshots lint typecheck java chromium bench bench-readers bench-metrics bench-study bench-web load fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,18 @@ bench-study: $(STAMP)
 
 bench-web: $(STAMP)
 	$(BIN)/python bench/bench_web.py
+
+FUZZ_SECONDS ?= 60
+
+# Coverage-guided fuzzing of every reader for FUZZ_SECONDS each; new finds go to fuzz/regressions/, which `make test` replays.
+# atheris is installed for this target only: the tests replay the corpus without it.
+fuzz: $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt atheris
+	$(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS)
+
+# The dashboard under 50 signed-in users of every role for 60 s, and a 1 GB mbox ingested at constant memory.
+load: $(STAMP)
+	$(BIN)/python bench/load.py
 
 bench-readers: $(STAMP)
 	$(BIN)/python bench/bench_mbox.py
