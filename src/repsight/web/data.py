@@ -88,14 +88,16 @@ class WorkspaceData:
     guidance: GuidanceData | None = None
     """What the personal guidance reads; None where the workspace cannot give it yet (`guidance_missing` says why)."""
     guidance_missing: str = "no guidance was read with this workspace's data"
+    """Why there is no guidance, and what to run (`repsight.errors.GuidanceError`'s message), where `guidance` is None."""
     validation: pd.DataFrame | None = None
     """The data validation's flags (`repsight validate`), with each flagged person's email: for the analyst's view."""
-    """Why there is no guidance, and what to run (`repsight.errors.GuidanceError`'s message), where `guidance` is None."""
     _bands: dict[tuple[str, str], Band] = field(default_factory=dict)
     _period_bands: dict[tuple[str, str, str], PeriodBand] = field(default_factory=dict)
     _org_studies: dict[tuple[str, ...], tuple[StudyDocument, str]] = field(default_factory=dict)
     _advice: dict[str, Advice] = field(default_factory=dict)
     _coaching: dict[str, Coaching] = field(default_factory=dict)
+    views: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+    """Team and organisation views computed once per workspace load (`web.views`): the same for every request of a viewer."""
 
     @cached_property
     def person_of_email(self) -> dict[str, str]:

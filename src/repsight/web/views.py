@@ -196,6 +196,13 @@ def team_page_shows_members(visit: Visit) -> bool:
 
 def team_view(data: WorkspaceData, user: User, privacy: PrivacyConfig) -> dict[str, Any]:
     """Return a manager's team: its size, its weekly means, and its members where allowed; only its size when it is smaller than the minimum group."""
+    key = ("team", user.person, privacy.min_group_size, privacy.manager_sees_individuals)
+    if key not in data.views:
+        data.views[key] = _team_view(data, user, privacy)
+    return dict(data.views[key])
+
+
+def _team_view(data: WorkspaceData, user: User, privacy: PrivacyConfig) -> dict[str, Any]:
     members, measured = team_members(data, user.person)
     suppressed = not large_enough(len(measured), privacy.min_group_size)
     view: dict[str, Any] = {"size": len(members), "measured": len(measured), "suppressed": suppressed}
@@ -256,6 +263,13 @@ def shown_study(document: StudyDocument, minimum: int) -> StudyDocument:
 
 def org_view(data: WorkspaceData, user: User, privacy: PrivacyConfig) -> dict[str, Any]:
     """Return an executive's organisation: its reps' weekly means (or only its size when too small), and its study as shown."""
+    key = ("org", user.person, user.has(Role.MANAGER), privacy.min_group_size)
+    if key not in data.views:
+        data.views[key] = _org_view(data, user, privacy)
+    return dict(data.views[key])
+
+
+def _org_view(data: WorkspaceData, user: User, privacy: PrivacyConfig) -> dict[str, Any]:
     members = data.subtree(user.person) if user.person else []
     reps = [p for p in members if data.is_rep(p)]
     measured = sorted(set(reps) & set(data.weeks["person"]))
