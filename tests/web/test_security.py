@@ -12,6 +12,7 @@ import json
 import sqlite3
 import time
 from base64 import b64encode
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -392,3 +393,15 @@ def test_a_server_error_sends_the_security_headers_and_no_traceback(
     assert response.status_code == 500
     assert response.text == "Something went wrong."
     assert _check_headers(response, "500") == []
+
+
+def test_the_accounts_file_keeps_an_argon2id_hash_never_the_password(tmp_path: Path) -> None:
+    from repsight.web import Accounts
+
+    Accounts(tmp_path / "accounts.sqlite").add("ana@acme.example", "correct horse battery staple")
+    with sqlite3.connect(tmp_path / "accounts.sqlite") as db:
+        [(stored,)] = db.execute("SELECT password_hash FROM accounts").fetchall()
+        everything = " ".join(
+            str(v) for table in ("accounts", "audit") for row in db.execute(f"SELECT * FROM {table}") for v in row
+        )
+    assert stored.startswith("$argon2id$") and "correct horse" not in everything
