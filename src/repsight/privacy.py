@@ -35,6 +35,7 @@ __all__ = [
     "KEY_ENV",
     "MIN_KEY_LENGTH",
     "Pseudonymizer",
+    "a_few_apart",
     "apart_enough",
     "canonical_address",
     "domain_of",
@@ -210,6 +211,11 @@ def group_mean(
     return found
 
 
+def a_few_apart(these: frozenset[str], those: frozenset[str], min_group_size: int) -> bool:
+    """Return whether two groups' people differ by a few (1 to `min_group_size` − 1): their two means side by side would give those few away."""
+    return 0 < len(these ^ those) < min_group_size
+
+
 def apart_enough(people: dict[Any, frozenset[str]], min_group_size: int) -> set[Any]:
     """Return the groups of one series (its weeks, its periods) whose means may be shown side by side.
 
@@ -228,7 +234,7 @@ def apart_enough(people: dict[Any, frozenset[str]], min_group_size: int) -> set[
     for members, _ in sorted(by_set.items(), key=lambda item: (-len(item[1]), item[1][0])):
         # Sets whose sizes differ by the minimum or more differ by at least as many people: no need to compare them.
         close = (t for t in taken if abs(len(t) - len(members)) < min_group_size)
-        if all(len(members ^ t) == 0 or len(members ^ t) >= min_group_size for t in close):
+        if not any(a_few_apart(members, t, min_group_size) for t in close):
             taken.append(members)
     return {group for members in taken for group in by_set[members]}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from repsight.privacy import apart_enough, group_mean
+from repsight.privacy import a_few_apart, apart_enough, group_mean
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -154,7 +154,7 @@ def mean_by_week(
         shown, theirs = _most_shown(beside, metric, minimum)
         for week in weeks:
             other, own = theirs.get(week, frozenset()), ours.get(week, frozenset())
-            if week in shown.index and shown[week] == shown[week] and 0 < len(own ^ other) < minimum:
+            if week in shown.index and shown[week] == shown[week] and a_few_apart(own, other, minimum):
                 means[week] = float("nan")
     return [str(w) for w in weeks], [None if v != v else float(v) for v in means.to_numpy()]
 
