@@ -29,6 +29,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,6 +90,29 @@ async def _user(
                     await asyncio.sleep(jitter.uniform(0.5 * pause, 1.5 * pause))
 
 
+@contextmanager
+def serving(folder: Path, workers: int) -> Iterator[str]:
+    """Run `repsight serve -c folder --workers N` on a free loopback port until the block ends; yield its base address."""
+    port = _free_port()
+    command = [sys.executable, "-m", "repsight", "serve", "-c", str(folder), "--port", str(port), "--workers", str(workers)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the dashboard did not start") from None
+                time.sleep(0.2)
+        time.sleep(2 if workers > 1 else 0)  # every worker process loads the workspace
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
 def _percentile(values: list[float], share: float) -> float:
     import numpy as np
 
@@ -123,30 +148,11 @@ def main() -> None:
         accounts.add(email, PASSWORD)
     results: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
     for workers in args.workers:
-        port = _free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "repsight", "serve", "-c", str(args.folder), "--port", str(port), "--workers", str(workers)],
-            stdout=subprocess.DEVNULL,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=1):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit("the dashboard did not start") from None
-                    time.sleep(0.2)
-            time.sleep(2 if workers > 1 else 0)  # every worker process loads the workspace
+        with serving(args.folder, workers) as base:
             results[f"{workers} process{'es' if workers > 1 else ''}"] = {
                 "closed loop": asyncio.run(_load(base, emails, args.requests, 0.0)),
                 "paced (about 1 s between requests)": asyncio.run(_load(base, emails, max(5, args.requests // 3), 1.0)),
             }
-        finally:
-            server.terminate()
-            server.wait(20)
     out = ROOT / "bench" / "out" / "web"
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps({"users": USERS, "results": results}, indent=2))

@@ -30,15 +30,13 @@ import json
 import os
 import random
 import re
-import socket
-import subprocess
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench_web import _free_port, _percentile
+from bench_web import _percentile, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out" / "load"
@@ -214,25 +212,9 @@ def web(users: int, seconds: float, closed: bool, workers: int) -> dict[str, Any
     _study_workspace(folder)
     cast = _users(folder, users)
     _SECONDS[0] = seconds
-    port = _free_port()
-    environment = {**os.environ, "REPSIGHT_KEY": KEY}
-    command = [sys.executable, "-m", "repsight", "serve", "-c", str(folder), "--port", str(port), "--workers", str(workers)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=environment)
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("the dashboard did not start") from None
-                time.sleep(0.2)
-        time.sleep(3)  # every worker process loads the workspace
-        result = asyncio.run(_load(f"http://127.0.0.1:{port}", cast, closed))
-    finally:
-        server.terminate()
-        server.wait(30)
+    os.environ["REPSIGHT_KEY"] = KEY
+    with serving(folder, workers) as base:
+        result = asyncio.run(_load(base, cast, closed))
     roles = {role: sum(1 for r, _, _ in cast if r == role) for role in MIX}
     return {"users": len(cast), "roles": roles, "seconds": seconds, "workers": workers, "closed_loop": closed, **result}
 
