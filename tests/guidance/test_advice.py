@@ -58,7 +58,9 @@ def reps(data: GuidanceData) -> list[str]:
 def test_a_rep_whose_weakness_is_the_network_gets_a_network_gap_first(data: GuidanceData) -> None:
     """One rep at the top tier's median on every behaviour but the network, planted far below it."""
     period = latest(data)
-    rep = reps(data)[7]
+    # Not a top-tier rep: their own planted values would move the top tier's medians they are compared with.
+    top = set(data.tiers.loc[(data.tiers["tier"] == 1) & (data.tiers["period"].astype(str) == period), "person"])
+    rep = [r for r in reps(data) if r not in top][7]
     first = advise_person(data, rep, period)
     periods = data.periods.copy()
     mine = (periods["person"] == rep) & (periods["period"] == period)
