@@ -467,6 +467,8 @@ class EngineConfig(_Section):
     """With backend "pyspark": the Spark master (e.g. "local[4]", "spark://host:7077"); default: Spark's own settings, else local[*]."""
     spark_staging: str = ".repsight-spark"
     """With backend "pyspark": where input tables are staged as Parquet for Spark (on a cluster: a path every node can read)."""
+    spark_conf: dict[str, str | bool | int | float] = Field(default_factory=dict)
+    """With backend "pyspark": more Spark settings for the session (e.g. {"spark.executor.memory" = "4g"}); docs/spark.md."""
 
 
 class Config(_Section):

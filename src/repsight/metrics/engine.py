@@ -221,6 +221,8 @@ def _pyspark(store: Store, config: Config) -> Iterator[_Compute]:
     if not master or master.startswith("local"):
         # One machine: a few partitions per core, not Spark's cluster-sized 200.
         builder = builder.config("spark.sql.shuffle.partitions", "8").config("spark.ui.enabled", "false")
+    for name, value in config.engine.spark_conf.items():  # the user's, over the defaults above
+        builder = builder.config(name, str(value).lower() if isinstance(value, bool) else str(value))
     with _staging_folder(config.resolve(config.engine.spark_staging)) as staging:
         # Stored times are UTC; Spark must not read them in the machine's zone.
         # Nothing of Spark's own (a warehouse folder) lands in the user's working folder.

@@ -1,0 +1,158 @@
+"""The metrics on a real Spark cluster: a standalone master and two workers on loopback, from the pip-installed PySpark.
+
+The test starts the cluster (`spark-class` Master and Worker, one core and
+1 GB each), runs the metrics of the edge-case company with
+`engine.spark_master = "spark://127.0.0.1:PORT"`, and requires exactly
+DuckDB's tables. It stops the cluster and its own Spark session after, so
+that the other Spark tests of its worker get a local session again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from repsight.config import Config, EngineConfig
+from repsight.store import Store
+from tests.metrics.test_engine import assert_same, engine_metrics, stored_touches
+from tests.support import TEST_KEY
+from tests.support.metrics_org import edge_case_config, edge_case_tables
+
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+
+WORKERS = 2
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _spark_class() -> Path:
+    import pyspark
+
+    return Path(pyspark.__file__).parent / "bin" / "spark-class"
+
+
+def _alive_workers(ui_port: int) -> int:
+    """Return how many workers the master's status page lists as alive (0 while it is not up)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/json/", timeout=2) as answer:
+            status = json.load(answer)
+    except OSError:
+        return 0
+    return sum(1 for worker in status.get("workers", []) if worker.get("state") == "ALIVE")
+
+
+def _stop_spark_session() -> None:
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        session.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Yield the master URL of a standalone cluster of two one-core workers on 127.0.0.1; stop it after."""
+    if shutil.which("java") is None and "JAVA_HOME" not in os.environ:
+        pytest.skip("no Java runtime: `make java` installs one (the cluster's master and workers are JVMs)")
+    folder = tmp_path_factory.mktemp("spark-cluster")
+    port, ui_port = _free_port(), _free_port()
+    environment = {
+        **os.environ,
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_LOG_DIR": str(folder / "logs"),
+        "SPARK_WORKER_DIR": str(folder / "work"),
+        "PYSPARK_PYTHON": sys.executable,
+    }
+    spark_class = str(_spark_class())
+    master = f"spark://127.0.0.1:{port}"
+    started = [
+        subprocess.Popen(
+            [
+                spark_class,
+                "org.apache.spark.deploy.master.Master",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--webui-port",
+                str(ui_port),
+            ],
+            env=environment,
+            stdout=(folder / "master.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+    ]
+    try:
+        for n in range(WORKERS):
+            command = [spark_class, "org.apache.spark.deploy.worker.Worker", master, "--host", "127.0.0.1"]
+            command += [
+                "--cores",
+                "1",
+                "--memory",
+                "1g",
+                "--webui-port",
+                str(_free_port()),
+                "--work-dir",
+                str(folder / f"work{n}"),
+            ]
+            started.append(
+                subprocess.Popen(command, env=environment, stdout=(folder / f"worker{n}.log").open("w"), stderr=subprocess.STDOUT)
+            )
+        deadline = time.monotonic() + 120
+        while _alive_workers(ui_port) < WORKERS:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in started):
+                logs = "\n".join((folder / name).read_text()[-2000:] for name in ("master.log", "worker0.log", "worker1.log"))
+                pytest.fail(f"the standalone cluster did not come up with {WORKERS} workers:\n{logs}")
+            time.sleep(0.5)
+        _stop_spark_session()  # a local session of an earlier test would be reused instead of the cluster's
+        yield master
+    finally:
+        _stop_spark_session()
+        for process in reversed(started):
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def on_cluster(config: Config, master: str) -> Config:
+    """Return `config` computing on the cluster: executors of one core and 512 MB, a few shuffle partitions for a small company."""
+    engine = EngineConfig(
+        backend="pyspark",
+        spark_master=master,
+        spark_conf={"spark.executor.memory": "512m", "spark.executor.cores": "1", "spark.sql.shuffle.partitions": "4"},
+    )
+    return config.model_copy(update={"engine": engine})
+
+
+def test_the_metrics_on_a_standalone_cluster_equal_duckdbs(cluster: str, tmp_path: Path) -> None:
+    config = edge_case_config(tmp_path)
+    with Store.open(config, key=TEST_KEY) as store:
+        for name, table in edge_case_tables().items():
+            store.append(name, table)
+        duck = (*engine_metrics(store, config), stored_touches(store))
+        spark = (*engine_metrics(store, on_cluster(config, cluster)), stored_touches(store))
+    for mine, theirs, keys in zip(
+        duck, spark, (["person", "week"], ["person", "period"], ["person", "period", "account_id"]), strict=True
+    ):
+        assert_same(theirs, mine, keys)
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    assert session is not None and session.sparkContext.master == cluster  # the cluster's session, not a local one
