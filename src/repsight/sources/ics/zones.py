@@ -16,6 +16,8 @@ import re
 from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
+from repsight.sources.csvfile import FieldError
+
 __all__ = ["CalendarZones", "named_zone"]
 
 
@@ -55,11 +57,53 @@ def _windows_zones() -> dict[str, str]:
     return dict(WINDOWS_TO_OLSON)
 
 
+# The ranges RFC 5545 (3.3.10) gives each BY part of a recurrence rule; an ordinal weekday's number as in a yearly rule.
+_RULE_RANGES = {
+    "BYSECOND": (0, 60),
+    "BYMINUTE": (0, 59),
+    "BYHOUR": (0, 23),
+    "BYMONTHDAY": (-31, 31),
+    "BYYEARDAY": (-366, 366),
+    "BYWEEKNO": (-53, 53),
+    "BYMONTH": (1, 12),
+    "BYSETPOS": (-366, 366),
+    "BYDAY": (-53, 53),
+}
+
+
+def _rule_in_range(line: str) -> bool:
+    """Return whether an RRULE line's BY parts are all numbers in RFC 5545's ranges.
+
+    dateutil looks for the next change of a zone forever where a rule names
+    a day that never comes (`BYDAY=-9999SU`): such a zone is not read.
+    """
+    _, _, rule = line.partition(":")
+    for part in rule.split(";"):
+        name, _, values = part.partition("=")
+        low_high = _RULE_RANGES.get(name.strip().upper())
+        if low_high is None:
+            continue
+        for value in values.split(","):
+            number = (
+                re.match(r"\s*([+-]?\d+)", value) if name.strip().upper() == "BYDAY" else re.fullmatch(r"\s*([+-]?\d+)\s*", value)
+            )
+            if number is None:
+                if name.strip().upper() == "BYDAY" and re.fullmatch(r"\s*(MO|TU|WE|TH|FR|SA|SU)\s*", value, re.I):
+                    continue
+                return False
+            if not low_high[0] <= int(number.group(1)) <= low_high[1]:
+                return False
+    return True
+
+
 def _vtimezone(lines: list[str]) -> tzinfo | None:
-    """Return the zone a VTIMEZONE defines; None if it cannot be read."""
+    """Return the zone a VTIMEZONE defines; None if it cannot be read. A rule outside RFC 5545's ranges is a FieldError."""
     from io import StringIO
 
     from dateutil.tz import tzical
+
+    if not all(_rule_in_range(line) for line in lines if line[:6].upper() in ("RRULE:", "RRULE;")):
+        raise FieldError("VTIMEZONE", "its RRULE has a part outside RFC 5545's ranges (a day that never comes)")
 
     # dateutil refuses X- properties and DTSTARTs that are dates, which exporters write; icalendar mends them so too.
     mended = [
