@@ -66,13 +66,21 @@ def quarantine_hint(report: IngestReport, config: Config) -> None:
         show(terminal.Wrapped(f"Quarantined records are in the workspace: {command}", whole=[command]))
 
 
-def ingest(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
+def ingest(
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Read the files in this many processes; what is stored is the same as with one."
+        ),
+    ] = 1,
+) -> None:
     """Load the configured roster, accounts, KPIs, mail and calendars into the workspace."""
     from repsight.ingest import run_ingest
 
     cfg = load_config(config)
     with FileProgress(err) as progress:
-        report = run_ingest(cfg, progress=progress)
+        report = run_ingest(cfg, progress=progress, jobs=jobs)
     show(report.render(cfg.root))
     ingest_errors(report)
     quarantine_hint(report, cfg)

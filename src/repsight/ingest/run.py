@@ -17,10 +17,10 @@ deleted at the end of every run.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -29,8 +29,9 @@ import pyarrow as pa
 from repsight.config import Config
 from repsight.errors import InputError, StoreError
 from repsight.ingest.loaders import LOADERS
+from repsight.ingest.reading import FileRead, read_here, read_in_processes
 from repsight.privacy import Pseudonymizer
-from repsight.sources import Window, open_source, reader_for
+from repsight.sources import Window
 from repsight.sources.records import MeetingBatch, MessageBatch, Rejected
 from repsight.store import Store
 
@@ -122,6 +123,7 @@ def ingest_file(
     path: Path,
     progress: Progress | None = None,
     excluded: set[str] | None = None,
+    read: AbstractContextManager[FileRead] | None = None,
 ) -> FileResult:
     """Load one file of `kind` into the store; return what it did.
 
@@ -133,12 +135,12 @@ def ingest_file(
     `finished_at`; loading the file again adds the rest and doubles nothing.
     The records of `excluded` people (pseudonyms) are left out
     (`FileResult.left_out`); `run_ingest` passes the configured and forgotten ones.
+    `read` is the file as another process read it (`reading.read_in_processes`);
+    without it the file is read here.
     """
     result = FileResult(kind, path)
     started = time.perf_counter()
-    reader = reader_for(kind, path)
-    if kind == "salesforce":  # the one reader that needs settings: the type mapping, the quota period, free-mail domains
-        reader = partial(reader, settings=config.salesforce, personal_domains=config.company.personal_domains)  # type: ignore[call-arg]
+    opened = read if read is not None else read_here(kind, path, config)
     load_id = store.next_load_id()
     rejected: list[Rejected] = []
     loader = LOADERS[kind](store, pseudo, config, load_id, excluded)
@@ -151,12 +153,12 @@ def ingest_file(
         result.quarantined += len(rejected)
         rejected.clear()
 
-    with open_source(path, calendar_window(config)) as source:
+    with opened as source:
         store.start_load(load_id, str(path), kind, source.size)
         if progress is not None:
             progress.start(path, source.size)
-        reported = 0
-        for item in reader(source):
+        reported, bytes_read = 0, 0
+        for bytes_read, item in source.records():
             if isinstance(item, MessageBatch | MeetingBatch):
                 result.read += len(item)
                 loader.add(item)
@@ -168,16 +170,16 @@ def ingest_file(
             if loader.streams and (loader.pending >= BATCH_SIZE or len(rejected) >= BATCH_SIZE):
                 commit()
             if progress is not None and result.read - reported >= 2048:
-                progress.advance(source.bytes_read, result.read)
+                progress.advance(bytes_read, result.read)
                 reported = result.read
         commit()
         if progress is not None:
-            progress.advance(source.bytes_read, result.read)
+            progress.advance(source.size, result.read)
             progress.finish()
         result.loaded = result.read - result.quarantined
         store.finish_load(
             load_id,
-            sha256=source.counter.sha256.hexdigest(),
+            sha256=source.sha256(),
             rows_read=result.read,
             rows_loaded=result.loaded,
             rows_new=result.new,
@@ -248,6 +250,7 @@ def run_ingest(
     *,
     files: Iterable[tuple[str, Path]] | None = None,
     progress: Progress | None = None,
+    jobs: int = 1,
 ) -> IngestReport:
     """Load the configured inputs (or the given files) into the workspace; return what happened.
 
@@ -256,6 +259,9 @@ def run_ingest(
     are left out, and what is stored of someone excluded since an earlier
     load is removed; with `[privacy] retention_months`, older events are
     deleted once the files are loaded (docs/privacy.md).
+
+    With `jobs` above 1, that many processes read the files while this one
+    stores them in order (`reading`): the store ends exactly as with one.
     """
     from repsight.forget import erase, forgotten_people
     from repsight.privacy import excluded_addresses
@@ -275,30 +281,55 @@ def run_ingest(
                 report.notes.append(
                     f"privacy: removed {removed:,} stored rows of people added to [privacy] excluded since they were loaded"
                 )
-        for kind, path in files:
-            try:
-                report.files.append(ingest_file(store, pseudo, config, kind, path, progress, excluded))
-            except InputError as exc:
-                if progress is not None:
-                    progress.finish()
-                report.files.append(FileResult(kind, path, error=str(exc)))
-            except StoreError as exc:
-                # The store cannot take more (a full disk): loading the next files would store
-                # their copies of events in place of this file's. Stop; the whole batches stay.
-                if progress is not None:
-                    progress.finish()
-                raise StoreError(f"{path}: loading stopped, and no later file was loaded: {exc}") from exc
-            except Exception as exc:  # a reader's bug must not stop the other files
-                if progress is not None:
-                    progress.finish()
-                error = (
-                    f"{path}: internal error while reading it ({type(exc).__name__}: {exc}); the batches stored "
-                    "before it are kept, and loading the file again completes it once the cause is fixed"
-                )
-                report.files.append(FileResult(kind, path, error=error, exception=exc))
+        files = list(files)
+        with _reads(files, config, jobs) as reads:
+            _load_files(store, pseudo, config, files, reads, progress, excluded, report)
         left_out = report.total().left_out
         if left_out:
             report.notes.append(f"privacy: {left_out:,} records of excluded or forgotten people left out (docs/privacy.md)")
         if config.privacy.retention_months is not None:
             report.notes.append(purge_store(store, config).summary())
     return report
+
+
+def _reads(
+    files: list[tuple[str, Path]], config: Config, jobs: int
+) -> AbstractContextManager[Iterator[AbstractContextManager[FileRead] | None]]:
+    """Return the reads of `files` by `jobs` processes (`reading.read_in_processes`); with one job, None for each: read here."""
+    if jobs > 1 and files:
+        return read_in_processes(files, config, jobs)
+    return nullcontext(iter([None] * len(files)))
+
+
+def _load_files(
+    store: Store,
+    pseudo: Pseudonymizer,
+    config: Config,
+    files: list[tuple[str, Path]],
+    reads: Iterator[AbstractContextManager[FileRead] | None],
+    progress: Progress | None,
+    excluded: set[str],
+    report: IngestReport,
+) -> None:
+    """Load `files` one after another, in order, each from its read; a file that fails is reported and the next loads."""
+    for (kind, path), read in zip(files, reads, strict=True):
+        try:
+            report.files.append(ingest_file(store, pseudo, config, kind, path, progress, excluded, read))
+        except InputError as exc:
+            if progress is not None:
+                progress.finish()
+            report.files.append(FileResult(kind, path, error=str(exc)))
+        except StoreError as exc:
+            # The store cannot take more (a full disk): loading the next files would store
+            # their copies of events in place of this file's. Stop; the whole batches stay.
+            if progress is not None:
+                progress.finish()
+            raise StoreError(f"{path}: loading stopped, and no later file was loaded: {exc}") from exc
+        except Exception as exc:  # a reader's bug must not stop the other files
+            if progress is not None:
+                progress.finish()
+            error = (
+                f"{path}: internal error while reading it ({type(exc).__name__}: {exc}); the batches stored "
+                "before it are kept, and loading the file again completes it once the cause is fixed"
+            )
+            report.files.append(FileResult(kind, path, error=error, exception=exc))
