@@ -303,9 +303,8 @@ def main() -> None:
     for people in args.people:
         folder = args.out / f"people-{people}"
         row: dict[str, object]
-        if not generate:
-            if not (folder / "repsight.toml").exists():
-                raise SystemExit(f"no company of {people:,} people in {folder}: run without --only (or with --only generate …)")
+        # `--only` reruns steps on the last run's company; from a clean clone (none yet) it is generated first.
+        if not generate and (folder / "repsight.toml").exists():
             row = earlier.get(people, {"people": people, "months": args.months})
         else:
             shutil.rmtree(folder, ignore_errors=True)
