@@ -33,7 +33,7 @@ def _metric_columns(table: Literal["week", "period"]) -> dict[str, str]:
     return {m.name: "float64" for m in CATALOG}
 
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 """The version of these tables; `Store.open` brings an older writable workspace up to it (1 → 2: `messages.parent_key`; 2 → 3: the customer-engagement columns of `person_week` and `person_period`; 3 → 4: the period-only engagement columns of `person_period`, `accounts_touched`, `contacts_per_account`, `account_cadence`; 4 → 5: the account owner, `accounts.owner` and `account_domains.owner`, the reply time and book coverage of `person_period`, and the `account_touches` and `week_ties` tables; 5 → 6: the Viva Insights person query, `viva_values` and `person_aliases`, and the Viva-only metric columns of `person_week` and `person_period`; 6 → 7: `loads.rows_changed` and `loads.rows_removed` (reference files are snapshots), the `validation` table and `people_history` (the roster's rows by effective date); 7 → 8: the `forgotten` table (docs/privacy.md), which `Store.open` creates like any table a workspace lacks)."""
 
 # Every table the store keeps, with its columns and their types. The key
@@ -164,6 +164,8 @@ TABLES["person_period"] = {
 TABLES["period_edges"] = {"period": "string", "a": "string", "b": "string", "weight": "int64"}
 # Each pair's meaningful interactions per week (docs/metrics.md, *Network*): who met whom lately.
 TABLES["week_ties"] = {"week": "date", "a": "string", "b": "string", "interactions": "int64"}
+# Each roster person's first and last week with an event, hire and leave aside: what the next incremental run extends.
+TABLES["activity_spans"] = {"person": "string", "first_week": "date", "last_week": "date"}
 # Each person's accounts touched in each period (docs/metrics.md, *Customer engagement*): the rep's own list.
 TABLES["account_touches"] = {
     "person": "string",
@@ -234,6 +236,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "period_edges": ("period", "a", "b"),
     "account_touches": ("person", "period", "account_id"),
     "week_ties": ("week", "a", "b"),
+    "activity_spans": ("person",),
     "study_tiers": ("person", "period"),
     "study_results": ("created_at",),
     "validation": ("rule", "person", "week", "period", "detail"),
@@ -259,6 +262,7 @@ PERSON_REFERENCES: dict[str, dict[str, Literal["delete", "clear"]]] = {
     "person_period": {"person": "delete"},
     "period_edges": {"a": "delete", "b": "delete"},
     "week_ties": {"a": "delete", "b": "delete"},
+    "activity_spans": {"person": "delete"},
     "account_touches": {"person": "delete"},
     "study_tiers": {"person": "delete"},
     "validation": {"person": "delete"},

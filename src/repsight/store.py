@@ -207,10 +207,20 @@ class Store:
         rows: pa.Table = self.backend.to_pyarrow(expr)
         return rows
 
-    def write_parquet(self, name: str, path: Path) -> None:
-        """Write the stored table `name` to the Parquet file `path` (how the Spark engine is handed its inputs)."""
+    def write_parquet(self, name: str, path: Path, rows: ir.Table | None = None) -> None:
+        """Write the stored table `name` (or `rows`, an expression over the stored tables) to the Parquet file `path`.
+
+        How the Spark engine is handed its inputs.
+        """
+        if rows is not None:
+            self.backend.to_parquet(rows, path)
+            return
         # DuckDB-only: its COPY streams the table to the file without holding it in memory.
         self.backend.con.execute(f"COPY (SELECT * FROM {name}) TO {_sql_text(str(path))} (FORMAT parquet)")
+
+    def delete_from(self, name: str, column: str, first: object) -> None:
+        """Delete the rows of table `name` whose `column` is `first` or later (an incremental run's weeks)."""
+        self.backend.con.execute(f"DELETE FROM {name} WHERE {column} >= ?", [first])
 
     def set_memory_limit(self, limit: str) -> None:
         """Let DuckDB use at most `limit` (e.g. "2GB") for this connection; beyond it, it spills to disk."""

@@ -106,7 +106,10 @@ def test_demo_refuses_a_folder_that_is_not_an_earlier_demo(tmp_path: Path) -> No
 
 def test_metrics_then_export_in_every_format(tmp_path: Path) -> None:
     assert repsight("demo", "--people", "60", "--months", "3", "--out", "d", cwd=tmp_path).returncode == 0
-    result = repsight("metrics", "-c", "d", cwd=tmp_path)
+    again = repsight("metrics", "-c", "d", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "Nothing was loaded since the last run: the stored metrics of 60 people stand" in " ".join(again.stdout.split())
+    result = repsight("metrics", "-c", "d", "--full", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Measured 60 people" in result.stdout and "on duckdb" in result.stdout
     lines = [" ".join(line.split()) for line in result.stdout.splitlines()]

@@ -113,11 +113,11 @@ def test_a_writer_adds_the_parent_column_to_an_old_workspace_and_keeps_its_rows(
                 "parent_key": None,
             }
         ]
-        assert store.setting("schema_version") == str(SCHEMA_VERSION) == "8"
+        assert store.setting("schema_version") == str(SCHEMA_VERSION) == "9"
         assert store.count("workspace") == 2
     # A second open finds nothing to add.
     with Store.open(workspace) as store:
-        assert store.setting("schema_version") == "8" and store.count("messages") == 1
+        assert store.setting("schema_version") == "9" and store.count("messages") == 1
 
 
 def test_a_writer_adds_the_account_owner_to_a_version_4_workspace_and_keeps_its_rows(workspace: Config) -> None:
@@ -135,7 +135,7 @@ def test_a_writer_adds_the_account_owner_to_a_version_4_workspace_and_keeps_its_
             {"domain": "northwind.example", "account_id": "A1", "type": "customer", "owner": None}
         ]
         assert store.count("account_touches") == 0
-        assert store.setting("schema_version") == "8"
+        assert store.setting("schema_version") == "9"
 
 
 def test_an_upgraded_workspace_stores_replies_and_a_second_load_adds_nothing(workspace: Config) -> None:

@@ -172,7 +172,7 @@ def test_duckdb_and_spark_give_identical_tables(edge_store: tuple[Store, Config]
 def test_spark_numbers_rows_in_every_partition_at_once(edge_store: tuple[Store, Config]) -> None:
     # A window without an order would gather every message into one partition, on one core.
     store, config = edge_store
-    with _pyspark(store, on_backend(config, "pyspark")) as compute:
+    with _pyspark(store, on_backend(config, "pyspark"), None) as compute:
         session = compute.backend._session
         # The rows to number, spread over three partitions before they are numbered.
         spread = session.sql(compute.backend.compile(compute.tables["message_recipients"])).repartition(3)

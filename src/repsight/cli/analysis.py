@@ -15,13 +15,19 @@ from repsight.config import CONFIG_FILENAME, load_config
 __all__ = ["analyze", "export", "metrics", "report", "validate"]
 
 
-def metrics(config: ConfigOption = Path(CONFIG_FILENAME)) -> None:
+def metrics(
+    config: ConfigOption = Path(CONFIG_FILENAME),
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Recompute every week, not only those the exports loaded since the last run can change."),
+    ] = False,
+) -> None:
     """Compute the behaviour metrics per person and week, and per person and period (docs/metrics.md)."""
     from repsight.metrics import run_metrics
 
     cfg = load_config(config)
     with err.status(f"Computing the metrics on {cfg.engine.backend}…"):
-        report = run_metrics(cfg)
+        report = run_metrics(cfg, full=full)
     show(report)
 
 

@@ -40,8 +40,9 @@ from repsight.metrics.events import (
     fixed_classes_table,
     roster_weeks_table,
 )
+from repsight.metrics.incremental import Plan, plan_run, recent_tables, save_state
 from repsight.metrics.network import period_edges, shifts_table, ties, week_ties, weekly_network
-from repsight.metrics.weekly import activity_weeks, person_period, person_week, person_weeks, weekly_counts
+from repsight.metrics.weekly import activity_weeks, person_period, person_week, person_weeks, seen_weeks, weekly_counts
 from repsight.metrics.weeks import EPOCH, calendar_table, monday_of, period_grain, valid_zone, zone_days_table
 
 if TYPE_CHECKING:
@@ -78,6 +79,12 @@ class MetricsReport:
     """The headline behaviours per attainment quartile (`headline_by_quartile` rows), where `run_metrics` computed them."""
     min_group_size: int = 0
     """The minimum group size the headline rows were suppressed at (a quartile below it shows no values)."""
+    since: date | None = None
+    """The first week recomputed (an incremental run, `metrics.incremental`); None: every week, or none."""
+    why: str = ""
+    """Why the run recomputed what it did."""
+    stored_periods: list[str] = field(default_factory=list)
+    """Where nothing was recomputed: the periods stored."""
 
     def __rich__(self) -> Group:
         """Return what was measured, then the headline quartiles where computed, for a terminal (`repsight.metrics.render`)."""
@@ -118,8 +125,9 @@ class _Compute:
     def row_id(self, table: ir.Table) -> ir.IntegerValue:
         """Return a number unique to each row of the stored `table`, in no particular order (`events.Inputs.row_id`)."""
         # The stored row's own id, not a window: an unordered row_number is
-        # a streaming window, which DuckDB does not run in parallel.
-        return table.rowid()
+        # a streaming window, which DuckDB does not run in parallel. A table
+        # of some rows only carries it as `_row` (`incremental.recent_tables`).
+        return table["_row"] if "_row" in table.columns else table.rowid()
 
 
 def _spark_row_id() -> ir.IntegerValue:
@@ -179,10 +187,16 @@ class _SparkCompute(_Compute):
             frame.unpersist()
 
 
+def _input_tables(store: Store, config: Config, since: int | None, *, row_ids: bool) -> dict[str, ir.Table]:
+    """Return the stored tables the metrics read: all their rows, or (from week `since`) the events that run reads."""
+    tables = {name: store.table(name) for name in INPUT_TABLES}
+    return tables if since is None else recent_tables(tables, since, config, row_ids=row_ids)
+
+
 @contextmanager
-def _duckdb(store: Store) -> Iterator[_Compute]:
+def _duckdb(store: Store, config: Config, since: int | None) -> Iterator[_Compute]:
     # DuckDB-only: the expressions run in place, on the store's own connection.
-    compute = _Compute(store.backend, {name: store.table(name) for name in INPUT_TABLES})
+    compute = _Compute(store.backend, _input_tables(store, config, since, row_ids=True))
     try:
         yield compute
     finally:
@@ -208,7 +222,7 @@ def _staging_folder(staging: Path) -> Iterator[Path]:
 
 
 @contextmanager
-def _pyspark(store: Store, config: Config) -> Iterator[_Compute]:
+def _pyspark(store: Store, config: Config, since: int | None) -> Iterator[_Compute]:
     try:
         import ibis
         from pyspark.sql import SparkSession
@@ -232,9 +246,9 @@ def _pyspark(store: Store, config: Config) -> Iterator[_Compute]:
         try:
             backend = ibis.pyspark.connect(session)
             tables = {}
-            for name in INPUT_TABLES:
+            for name, stored in _input_tables(store, config, since, row_ids=False).items():
                 path = staging / f"{name}.parquet"
-                store.write_parquet(name, path)
+                store.write_parquet(name, path, None if since is None else stored)  # an incremental run: the rows it reads
                 tables[name] = backend.read_parquet(str(path), table_name=f"repsight_{name}")
             compute = _SparkCompute(backend, tables, staging)
             try:
@@ -264,17 +278,34 @@ def _span(store: Store) -> tuple[int, int]:
     return min(days), max(days)
 
 
-def _inputs(compute: _Compute, store: Store, config: Config) -> tuple[Inputs, str, int, int]:
+@dataclass(frozen=True)
+class _Weeks:
+    """The days and weeks a run covers, and its periods."""
+
+    first_day: int
+    last_day: int
+    first_week: int
+    last_week: int
+    grain: str
+    calendar: pa.Table
+
+
+def _weeks(store: Store, config: Config) -> _Weeks:
     first_day, last_day = _span(store)
     # A week starts up to a day off its UTC day; one day either side covers every zone.
     first_week, last_week = monday_of(first_day - 1), monday_of(last_day + 1)
+    kpi_periods = store.to_arrow(store.table("kpis").select("period").distinct())["period"].to_pylist()
+    grain = period_grain(config.metrics.period, kpi_periods)
+    return _Weeks(first_day, last_day, first_week, last_week, grain, calendar_table(first_week, last_week, grain))
+
+
+def _inputs(compute: _Compute, store: Store, config: Config, weeks: _Weeks) -> Inputs:
+    first_day, last_day, first_week, last_week = weeks.first_day, weeks.last_day, weeks.first_week, weeks.last_week
     roster = store.to_arrow(store.table("people").select("person", "timezone"))
     company = config.company.timezone
     given = roster["timezone"].to_pylist()
     zones = [zone if valid_zone(zone) else company for zone in given]
     person_zones = pa.table({"person": roster["person"], "zone": pa.array(zones, pa.string())})
-    kpi_periods = store.to_arrow(store.table("kpis").select("period").distinct())["period"].to_pylist()
-    grain = period_grain(config.metrics.period, kpi_periods)
     t = compute.tables
     roster_weeks = _roster_weeks(store, first_week, last_week)
     inputs = Inputs(
@@ -285,7 +316,7 @@ def _inputs(compute: _Compute, store: Store, config: Config) -> tuple[Inputs, st
         meetings=t["meetings"],
         meeting_attendees=t["meeting_attendees"],
         zone_days=compute.small_table("zone_days", zone_days_table(sorted({company, *zones}), first_day - 1, last_day + 1)),
-        calendar=compute.small_table("calendar", calendar_table(first_week, last_week, grain)),
+        calendar=compute.small_table("calendar", weeks.calendar),
         person_zones=compute.small_table("person_zones", person_zones),
         fixed_classes=compute.small_table("fixed_classes", fixed_classes_table(config)),
         network_shifts=compute.small_table("network_shifts", shifts_table(config)),
@@ -293,7 +324,7 @@ def _inputs(compute: _Compute, store: Store, config: Config) -> tuple[Inputs, st
         keep=compute.cache,
         row_id=compute.row_id,
     )
-    return inputs, grain, first_week, last_week
+    return inputs
 
 
 def _roster_weeks(store: Store, first_week: int, last_week: int) -> pa.Table | None:
@@ -341,22 +372,29 @@ def _as_timestamps(rows: pa.Table, column: str) -> pa.Table:
     return rows.set_column(rows.schema.get_field_index(column), column, seconds)
 
 
-def compute_metrics(store: Store, config: Config) -> MetricsReport:
-    """Compute `person_week` and `person_period` from the stored events and store them (replacing earlier ones).
+def compute_metrics(store: Store, config: Config, *, full: bool = False) -> MetricsReport:
+    """Compute `person_week` and `person_period` from the stored events and store them.
 
-    A workspace of a Viva Insights person query has its weekly metrics already: `metrics.viva` builds the tables from them.
+    Only the weeks the events loaded since the last run can change are
+    recomputed, with the values a full recompute gives (`incremental`);
+    `full` recomputes every week. A workspace of a Viva Insights person
+    query has its weekly metrics already: `metrics.viva` builds the tables from them.
     """
     from repsight.metrics.viva import compute_viva_metrics, has_viva
 
-    report = compute_viva_metrics(store, config) if has_viva(store) else _compute_event_metrics(store, config)
+    report = compute_viva_metrics(store, config) if has_viva(store) else _compute_event_metrics(store, config, full=full)
     # When the metrics last changed: a validation older than this no longer describes them (`repsight analyze` warns).
     measured_at = datetime.now(UTC).replace(tzinfo=None).isoformat()
     store.upsert("workspace", pa.table({"name": ["measured_at"], "value": [measured_at]}))
     return report
 
 
-def _compute_event_metrics(store: Store, config: Config) -> MetricsReport:
-    """Compute `person_week` and `person_period` from the stored mail and calendar events (`compute_metrics`)."""
+def _compute_event_metrics(store: Store, config: Config, *, full: bool = False) -> MetricsReport:
+    """Compute `person_week` and `person_period` from the stored mail and calendar events (`compute_metrics`).
+
+    Only the weeks that the events loaded since the last run can change are
+    recomputed (`incremental`), unless `full`.
+    """
     started = time.perf_counter()
     steps: dict[str, float] = {}
     clock = [started]
@@ -367,11 +405,24 @@ def _compute_event_metrics(store: Store, config: Config) -> MetricsReport:
         clock[0] = now
 
     backend = config.engine.backend
-    runner = _pyspark(store, config) if backend == "pyspark" else _duckdb(store)
+    weeks = _weeks(store, config)
+    plan = plan_run(store, config, weeks.grain, weeks.calendar)
+    if full and plan.since is not None:
+        plan = Plan(None, "a full run was asked for", plan.state)
+    if plan.nothing_new:
+        return _unchanged(store, backend, weeks, plan, time.perf_counter() - started)
+    since = plan.since
+    runner = _pyspark(store, config, since) if backend == "pyspark" else _duckdb(store, config, since)
     with runner as compute:
-        inputs, grain, first_week, last_week = _inputs(compute, store, config)
+        inputs = _inputs(compute, store, config, weeks)
         encoded = encode(inputs, config)
-        spans = compute.cache(activity_weeks(inputs, encoded))
+        if plan.spans is None:
+            seen = compute.cache(seen_weeks(encoded))
+            spans_rows = compute.to_arrow(seen.order_by("person"))
+        else:
+            spans_rows = plan.spans
+            seen = compute.small_table("seen_weeks", spans_rows)
+        spans = compute.cache(activity_weeks(inputs, encoded, seen, since))
         mail = counted_messages(encoded, inputs, config)
         meetings = counted_meetings(encoded, inputs, config)
         step("events")
@@ -389,8 +440,9 @@ def _compute_event_metrics(store: Store, config: Config) -> MetricsReport:
         week_rows = compute.to_arrow(person_week(counts, config).order_by("person", "week"))
         owners = _owned_counts(owned, encoded.parties) if _has_owners(store) else None
         period_rows = compute.to_arrow(person_period(counts, config, engaged, replies, owners).order_by("person", "period"))
-        edges = compute.to_arrow(period_edges(tie_weeks, inputs.calendar, encoded.parties).order_by("period", "a", "b"))
-        pair_weeks = compute.to_arrow(week_ties(tie_weeks, inputs.calendar, encoded.parties).order_by("week", "a", "b"))
+        recent = _recent_weeks(tie_weeks, since)
+        edges = compute.to_arrow(period_edges(recent, inputs.calendar, encoded.parties).order_by("period", "a", "b"))
+        pair_weeks = compute.to_arrow(week_ties(recent, inputs.calendar, encoded.parties).order_by("week", "a", "b"))
         touches = _touch_rows(touches, encoded.parties).order_by("person", "period", "account_id")
         touch_rows = _as_timestamps(compute.to_arrow(touches), "last_touch")
         step("tables")
@@ -399,36 +451,90 @@ def _compute_event_metrics(store: Store, config: Config) -> MetricsReport:
         [("person", "ascending"), ("period", "ascending")]
     )
     step("graph")
+    tables = {
+        "person_week": week_rows,
+        "person_period": period_rows,
+        "period_edges": edges,
+        "account_touches": touch_rows,
+        "week_ties": pair_weeks,
+    }
     with store.transaction():
-        store.replace("person_week", week_rows)
-        store.replace("person_period", period_rows)
-        store.replace("period_edges", edges)
-        store.replace("account_touches", touch_rows)
-        store.replace("week_ties", pair_weeks)
+        if since is None:
+            for name, rows in tables.items():
+                store.replace(name, rows)
+        else:
+            _replace_from(store, tables, since, weeks.calendar)
+        save_state(store, plan, spans_rows)
     step("store")
     return MetricsReport(
         backend=backend,
-        grain=grain,
-        first_week=EPOCH + timedelta(days=first_week),
-        last_week=EPOCH + timedelta(days=last_week),
-        people=len(set(week_rows["person"].to_pylist())),
+        grain=weeks.grain,
+        first_week=EPOCH + timedelta(days=weeks.first_week),
+        last_week=EPOCH + timedelta(days=weeks.last_week),
+        people=len(set(week_rows["person"].to_pylist())) if since is None else _stored_people(store),
         person_weeks=week_rows.num_rows,
         person_periods=period_rows.num_rows,
         periods=sorted(set(period_rows["period"].to_pylist())),
         seconds=time.perf_counter() - started,
         estimated_betweenness=scores.estimated,
         steps=steps,
+        since=None if since is None else EPOCH + timedelta(days=since),
+        why=plan.why,
     )
 
 
-def run_metrics(config: Config) -> MetricsReport:
-    """Open the workspace of `config`, compute its metrics and store them; the report carries the headline quartiles."""
+def _recent_weeks(tie_weeks: ir.Table, since: int | None) -> ir.Table:
+    """Return the ties of the weeks from `since` on: those of the periods recomputed (all, without `since`)."""
+    return tie_weeks if since is None else tie_weeks.filter(tie_weeks.week_start_day >= since)
+
+
+def _replace_from(store: Store, tables: dict[str, pa.Table], since: int, calendar: pa.Table) -> None:
+    """Replace the stored rows of the weeks from `since` on, and of their periods, with `tables` (an incremental run's)."""
+    monday = EPOCH + timedelta(days=since)
+    periods = pa.array(
+        sorted({p for w, p in zip(*(calendar[c].to_pylist() for c in ("week_start_day", "period")), strict=True) if w >= since}),
+        pa.string(),
+    )
+    for name in ("person_week", "week_ties"):
+        store.delete_from(name, "week", monday)
+    for name in ("person_period", "period_edges", "account_touches"):
+        store.delete_where(name, "period", periods)
+    for name, rows in tables.items():
+        store.append(name, rows)
+
+
+def _stored_people(store: Store) -> int:
+    week = store.table("person_week")
+    return int(store.to_arrow(week.aggregate(n=week.person.nunique()))["n"][0].as_py())
+
+
+def _unchanged(store: Store, backend: str, weeks: _Weeks, plan: Plan, seconds: float) -> MetricsReport:
+    """Return the report of a run that found nothing loaded since the last: the stored tables stand."""
+    period = store.table("person_period")
+    return MetricsReport(
+        backend=backend,
+        grain=weeks.grain,
+        first_week=EPOCH + timedelta(days=weeks.first_week),
+        last_week=EPOCH + timedelta(days=weeks.last_week),
+        people=_stored_people(store),
+        person_weeks=0,
+        person_periods=0,
+        periods=[],
+        seconds=seconds,
+        since=None,
+        why=plan.why,
+        stored_periods=sorted(store.to_arrow(period.select("period").distinct())["period"].to_pylist()),
+    )
+
+
+def run_metrics(config: Config, *, full: bool = False) -> MetricsReport:
+    """Open the workspace of `config`, compute its metrics (every week with `full`) and store them; the report carries the headline quartiles."""
     from dataclasses import replace
 
     from repsight.metrics.headline import headline_by_quartile
     from repsight.store import Store
 
     with Store.open(config) as store:
-        report = compute_metrics(store, config)
+        report = compute_metrics(store, config, full=full)
         headline = headline_by_quartile(store, config).to_pylist()
     return replace(report, headline=headline, min_group_size=config.privacy.min_group_size)

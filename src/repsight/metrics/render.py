@@ -31,10 +31,17 @@ def metrics_view(report: MetricsReport) -> Group:
 
 def metrics_summary(report: MetricsReport) -> Group:
     """Return what a metrics run measured, in one sentence, and a note per period whose brokerage was estimated."""
+    if report.person_weeks == 0 and report.stored_periods:
+        summary = Text.assemble(
+            f"Nothing was loaded since the last run: the stored metrics of {count(report.people)} people stand "
+            f"({report.first_week} to {report.last_week}; {', '.join(report.stored_periods)})"
+        )
+        return Group(summary)
+    measured = "Measured " if report.since is None else f"Recomputed from the week of {report.since} ({report.why}) for "
     summary = Text.assemble(
-        "Measured ",
+        measured,
         (count(report.people), "bold"),
-        f" people: {count(report.person_weeks)} person-weeks ({report.first_week} to {report.last_week}) "
+        f" people: {count(report.person_weeks)} person-weeks ({report.since or report.first_week} to {report.last_week}) "
         f"and {count(report.person_periods)} person-{report.grain}s ({', '.join(report.periods)}) "
         f"on {report.backend} in {report.seconds:.1f} s",
     )

@@ -26,6 +26,7 @@ __all__ = [
     "person_period",
     "person_week",
     "person_weeks",
+    "seen_weeks",
     "weekly_counts",
 ]
 
@@ -189,10 +190,10 @@ def _epoch_day(day: ir.DateValue) -> ir.IntegerValue:
     return day.delta(ibis.date(EPOCH.year, EPOCH.month, EPOCH.day), unit="day")
 
 
-def activity_weeks(inputs: Inputs, encoded: Encoded) -> ir.Table:
-    """Return `party`, `first_week`, `last_week`: each roster person's weeks (docs/metrics.md, *Weeks and periods*).
+def seen_weeks(encoded: Encoded) -> ir.Table:
+    """Return `person`, `first_week`, `last_week`: each roster person's first and last week with a stored event, hire and leave aside.
 
-    Every stored event counts here, counted or not.
+    Every stored event counts here, counted or not (`incremental.event_spans` computes the same on the store).
     """
     messages, meetings = encoded.messages, encoded.meetings
     recipients = encoded.recipients.join(messages.select("message", "week_start_day"), "message")
@@ -204,12 +205,26 @@ def activity_weeks(inputs: Inputs, encoded: Encoded) -> ir.Table:
         .union(attendees.select("party", "week_start_day"), distinct=False)
     )
     spans = seen.group_by("party").aggregate(first_week=seen.week_start_day.min(), last_week=seen.week_start_day.max())
+    people = encoded.parties.filter(encoded.parties.person).select(_party="party", person="address")
+    spans = spans.join(people, spans.party == people._party)
+    return spans.select("person", "first_week", "last_week")
+
+
+def activity_weeks(inputs: Inputs, encoded: Encoded, seen: ir.Table, since: int | None = None) -> ir.Table:
+    """Return `party`, `first_week`, `last_week`: each roster person's weeks (docs/metrics.md, *Weeks and periods*).
+
+    `seen` is `seen_weeks` (or the same from the store, `incremental.event_spans`);
+    from its first and last week, a person's weeks run from the hire week to the
+    leave week at most. With `since` (an epoch day), only the weeks from it on.
+    """
     people = encoded.parties.filter(encoded.parties.person).select("party", _person="address")
     people = people.join(inputs.people.select("person", "hire_date", "leave_date"), people._person == inputs.people.person)
-    spans = spans.join(people, "party")
+    spans = seen.join(people, seen.person == people._person)
     hired = _epoch_day(spans.hire_date)
     left = _epoch_day(spans.leave_date)
     first = ibis.greatest(spans.first_week, monday(hired).fill_null(spans.first_week))
+    if since is not None:
+        first = ibis.greatest(first, ibis.literal(since, type="int64"))
     last = ibis.least(spans.last_week, monday(left).fill_null(spans.last_week))
     return spans.select("party", first_week=first, last_week=last).filter(lambda t: t.first_week <= t.last_week)
 
