@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast screenshots lint typecheck java chromium bench bench-readers bench-metrics bench-study bench-web load fuzz clean
+.PHONY: demo test test-fast screenshots lint typecheck java chromium bench bench-readers bench-metrics bench-study bench-web bench-scale load fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench: $(STAMP)
 
 bench-metrics: $(STAMP)
 	$(BIN)/python bench/bench_metrics.py
+
+# 10,000 and 30,000 people over 18 months, 100,000 over a quarter, on DuckDB and Spark: hours (bench/README.md).
+bench-scale: $(STAMP) java
+	$(BIN)/python bench/bench_scale.py
 
 bench-study: $(STAMP)
 	$(BIN)/python bench/bench_study.py

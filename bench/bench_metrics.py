@@ -42,6 +42,7 @@ memory (max RSS) are its own:
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import math
 import os
@@ -111,7 +112,9 @@ def step_engine(folder: Path) -> dict[str, object]:
     from repsight import load_config
     from repsight.metrics import run_metrics
 
-    report = run_metrics(load_config(folder))
+    # Every week, every time (`--repeat` runs it again on the same workspace); an engine before incremental runs has no `full`.
+    full = {"full": True} if "full" in inspect.signature(run_metrics).parameters else {}
+    report = run_metrics(load_config(folder), **full)
     return {
         "code": str(Path(repsight.__file__).parents[1]),
         "seconds": report.seconds,

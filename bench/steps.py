@@ -11,14 +11,16 @@ from pathlib import Path
 
 
 def rss_mb(pid: int) -> float:
-    """Return the resident memory of process `pid` in MB (0 once it is gone)."""
+    """Return the resident memory of process `pid` and its descendants (Spark's JVM, reading processes) in MB (0 once gone)."""
+    total = 0.0
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+                total += int(line.split()[1]) / 1024
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
     except OSError:
-        pass
-    return 0.0
+        return total
+    return total + sum(rss_mb(child) for child in children)
 
 
 def run_step(
