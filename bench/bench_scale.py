@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,7 @@ def _store(folder: Path) -> Any:
 
 def _last_week_start(con: Any) -> Any:
     (last,) = con.execute("SELECT max(sent_at) FROM messages").fetchone()
-    return (last - __import__("datetime").timedelta(days=last.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (last - timedelta(days=last.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def step_hold_back(folder: Path) -> dict[str, object]:

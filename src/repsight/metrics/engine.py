@@ -406,9 +406,7 @@ def _compute_event_metrics(store: Store, config: Config, *, full: bool = False) 
 
     backend = config.engine.backend
     weeks = _weeks(store, config)
-    plan = plan_run(store, config, weeks.grain, weeks.calendar)
-    if full and plan.since is not None:
-        plan = Plan(None, "a full run was asked for", plan.state)
+    plan = plan_run(store, config, weeks.grain, weeks.calendar, full=full)
     if plan.nothing_new:
         return _unchanged(store, backend, weeks, plan, time.perf_counter() - started)
     since = plan.since

@@ -62,10 +62,8 @@ class Plan:
     """What this run measures (`STATE`), to be stored once its tables are."""
     spans: pa.Table | None = None
     """With `since`: `person`, `first_week`, `last_week` (epoch days) of every roster person's events, old and new."""
-
-    @property
-    def nothing_new(self) -> bool:
-        return self.since is not None and self.since < 0
+    nothing_new: bool = False
+    """Nothing was loaded since the last run: the stored tables stand."""
 
 
 def _fingerprint(store: Store, config: Config, grain: str) -> str:
@@ -104,13 +102,15 @@ def _last_load(store: Store) -> int:
     return int(last or 0)
 
 
-def plan_run(store: Store, config: Config, grain: str, calendar: pa.Table) -> Plan:
-    """Return what this run recomputes, from what the last run stored (`STATE`) and what was loaded since.
+def plan_run(store: Store, config: Config, grain: str, calendar: pa.Table, *, full: bool = False) -> Plan:
+    """Return what this run recomputes (every week with `full`), from what the last run stored (`STATE`) and what was loaded since.
 
     `calendar` is this run's (`weeks.calendar_table`): a recomputation starts at the first week of a period.
     """
     counts = _counts(store)
     state: dict[str, Any] = {"fingerprint": _fingerprint(store, config, grain), "events": counts, "load_id": _last_load(store)}
+    if full:
+        return Plan(None, "a full run was asked for", state)
     earlier = json.loads(store.setting(STATE) or "null")
     if not earlier or earlier.get("fingerprint") != state["fingerprint"]:
         why = "a first run" if not earlier else "the roster, accounts, KPI periods or settings changed"
@@ -121,7 +121,7 @@ def plan_run(store: Store, config: Config, grain: str, calendar: pa.Table) -> Pl
     if any(counts[name] - new[name] != earlier["events"].get(name) for name in EVENT_TABLES):
         return Plan(None, "events were deleted since the last run", state)
     if not new["messages"] and not new["meetings"]:
-        return Plan(-1, "no events loaded since the last run", state)
+        return Plan(None, "no events loaded since the last run", state, nothing_new=True)
     first_new = _first_new_day(store, earlier["load_id"])
     spans = merged_spans(_stored_spans(store), event_spans(store, config, earlier["load_id"]))
     # A week up to a day off its UTC day: one day before covers every zone.
