@@ -29,7 +29,7 @@ chromium:
 
 # The whole suite: lint, types, and every test (Spark, browser and slow ones too). CI runs this.
 test: $(STAMP) lint typecheck java chromium
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=25
 
 # The quick loop while working: no Spark, no browser, nothing marked slow.
 test-fast: $(STAMP)

@@ -469,6 +469,18 @@ class EngineConfig(_Section):
     """With backend "pyspark": where input tables are staged as Parquet for Spark (on a cluster: a path every node can read)."""
     spark_conf: dict[str, str | bool | int | float] = Field(default_factory=dict)
     """With backend "pyspark": more Spark settings for the session (e.g. {"spark.executor.memory" = "4g"}); docs/spark.md."""
+    lake: str | None = None
+    """Where the event tables live as Parquet partitioned by week (a path, or a URI Spark writes: s3://, abfss://, dbfs:/).
+
+    Set, `repsight ingest` reads mail and calendar files on Spark and writes
+    them there; the workspace reads them from it (docs/spark.md, *The lake*).
+    """
+
+    @model_validator(mode="after")
+    def _lake_needs_spark(self) -> EngineConfig:
+        if self.lake is not None and self.backend != "pyspark":
+            raise ValueError('lake needs backend = "pyspark": the lake is written by Spark')
+        return self
 
 
 class Config(_Section):

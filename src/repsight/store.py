@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from repsight.errors import KeyFileError, StoreError
+from repsight.lake import EVENT_TABLES, Lake
 from repsight.privacy import key_fingerprint, read_key
 from repsight.schema import KEYS, PERSON_MENTIONS, PERSON_REFERENCES, SCHEMA_VERSION, TABLES
 
@@ -70,6 +71,9 @@ class Store:
         """The database file, where `open` opened one: named in a write's failure."""
         self._in_transaction = False
         self._registrations = 0
+        self.lake: Lake | None = None
+        self._config: Config | None = None
+        """Where the event tables live, with `[engine] lake` (`repsight.lake`); None: in this database."""
 
     @classmethod
     def open(cls, config: Config, *, read_only: bool = False, key: str | None = None) -> Store:
@@ -111,6 +115,8 @@ class Store:
                 raise StoreError(f"{path}: cannot open the workspace database: {exc}") from None
         store = cls(backend, key=key, transactional=True)
         store._path = path
+        store.lake = Lake.of(config)
+        store._config = config
         try:
             store.set_memory_limit(config.engine.memory_limit)
             # Long queries would draw DuckDB's own bar over the command's output.
@@ -191,7 +197,16 @@ class Store:
         return rows[0] if rows else None
 
     def table(self, name: str) -> ir.Table:
-        """Return a stored table as an Ibis expression."""
+        """Return a stored table as an Ibis expression (an event table from the lake, where there is one)."""
+        if self.lake is not None and name in EVENT_TABLES:
+            files = self.lake.files(name)
+            if files is not None:
+                # The lake's files as they are now: a view, read again by every query.
+                columns = ", ".join(TABLES[name])
+                self.backend.con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW lake_{name} AS SELECT {columns} FROM read_parquet({_sql_text(files)})"
+                )
+                return self.backend.table(f"lake_{name}")
         return self.backend.table(name)
 
     def count(self, name: str) -> int:
@@ -432,6 +447,11 @@ class Store:
 
         if not people:
             return touched
+        if self.lake is not None and self._config is not None:  # first, as it cannot be undone: a failure changes nothing here
+            from repsight.lake.rewrite import erase_from_lake
+
+            for table, rows in erase_from_lake(self._config, people).items():
+                note(table, rows)
         existing = set(self.backend.list_tables())
         con = self.backend.con
         with self.transaction(), self._registered(pa.table({"value": pa.array(people, pa.string())})) as them:
@@ -484,6 +504,10 @@ class Store:
     def purge_events(self, before: datetime) -> dict[str, int]:
         """Delete the messages sent and the meetings begun before `before` (UTC), with their participants, in one transaction; return the rows per table."""
         removed: dict[str, int] = {}
+        if self.lake is not None and self._config is not None:  # the lake's events (`repsight.lake.rewrite`)
+            from repsight.lake.rewrite import purge_lake
+
+            removed = purge_lake(self._config, before)
         con = self.backend.con
         with self.transaction():
             for events, participants, key, when in (
@@ -491,8 +515,9 @@ class Store:
                 ("meetings", "meeting_attendees", "meeting_key", "start_at"),
             ):
                 old = f"SELECT {key} FROM {events} WHERE {when} < ?"
-                removed[participants] = _count(con.execute(f"DELETE FROM {participants} WHERE {key} IN ({old})", [before]))
-                removed[events] = _count(con.execute(f"DELETE FROM {events} WHERE {when} < ?", [before]))
+                gone = _count(con.execute(f"DELETE FROM {participants} WHERE {key} IN ({old})", [before]))
+                removed[participants] = removed.get(participants, 0) + gone
+                removed[events] = removed.get(events, 0) + _count(con.execute(f"DELETE FROM {events} WHERE {when} < ?", [before]))
         return removed
 
     def finish_load(self, load_id: int, **counts: int | str) -> None:

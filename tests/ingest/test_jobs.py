@@ -25,14 +25,14 @@ RUN_TIMES = {"loads": ("started_at", "finished_at")}
 """Columns that hold when a run happened, not what it stored."""
 
 
-def _company(root: Path) -> Config:
+def _company(root: Path, people: int = 100) -> Config:
     """Write a small company in every format, with what makes loading order matter; return its configuration.
 
     A mailbox exported twice (the second copy under other display names: the
     first file's copy of an event must win), a CSV mail file with rows to
     quarantine, a file no reader can open, and an excluded person.
     """
-    generate(root, people=100, months=3, seed=5)
+    generate(root, people=people, months=3, seed=5)
     # Small Graph exports (JSON lines: a record per event) at both ends of the load order, the second a copy.
     lines = (root / "mail" / "export-003.json").read_text().splitlines()[:300]
     # Within a file too, people under two display names, the one in capitals first, on either side of where

@@ -20,9 +20,10 @@ import pytest
 
 from repsight.config import Config, EngineConfig
 from repsight.errors import MetricsError
+from repsight.lake.session import staging_folder as _staging_folder
 from repsight.metrics import compute_metrics
 from repsight.metrics.catalog import VIVA_ONLY
-from repsight.metrics.engine import INPUT_TABLES, _pyspark, _staging_folder
+from repsight.metrics.engine import INPUT_TABLES, _pyspark
 from repsight.privacy import pseudonym, read_key
 from repsight.store import Store
 from tests.support import TEST_KEY, events_measured

@@ -156,3 +156,36 @@ def test_the_metrics_on_a_standalone_cluster_equal_duckdbs(cluster: str, tmp_pat
 
     session = SparkSession.getActiveSession()
     assert session is not None and session.sparkContext.master == cluster  # the cluster's session, not a local one
+
+
+def test_ingest_and_metrics_of_raw_exports_on_a_standalone_cluster_equal_one_process_and_duckdb(
+    cluster: str, tmp_path: Path
+) -> None:
+    """The executors read the export files into a lake, and the metrics run over it: every table as one process and DuckDB leave it."""
+    from repsight.config import load_config
+    from repsight.ingest.run import run_ingest
+    from repsight.metrics import run_metrics
+    from repsight.synth import generate
+    from repsight.workspace import init_workspace
+    from tests.ingest.test_jobs import _stored
+
+    company = tmp_path / "company"
+    generate(company, people=50, months=3, seed=11)
+    init_workspace(company, domains=["acme.example"], mail=["mail/*"], calendar=["calendar/*"])
+    configs = {}
+    for name in ("one", "cluster"):
+        shutil.copytree(company, tmp_path / name)
+        configs[name] = load_config(tmp_path / name / "repsight.toml")
+    lake = on_cluster(configs["cluster"], cluster)
+    engine = lake.engine.model_copy(update={"lake": str(tmp_path / "lake"), "spark_staging": str(tmp_path / "staging")})
+    configs["cluster"] = lake.model_copy(update={"engine": engine})
+    for config in configs.values():
+        report = run_ingest(config)
+        assert report.ok, [f.error for f in report.files]
+        run_metrics(config)
+    one, on_the_cluster = _stored(configs["one"]), _stored(configs["cluster"])
+    assert len(one["messages"]) > 1000 and len(one["person_week"]) > 500
+    for name in one:
+        if name != "workspace":  # when the metrics ran
+            assert on_the_cluster[name] == one[name], name
+    assert sorted(p.name for p in (tmp_path / "lake").iterdir())[:2] == ["meeting_attendees", "meetings"]

@@ -42,6 +42,9 @@ __all__ = ["FileResult", "IngestReport", "Progress", "calendar_window", "configu
 
 BATCH_SIZE = 20_000
 
+LAKE_KINDS = ("mail", "calendar")
+"""The kinds of input read on Spark into the lake where there is one (`[engine] lake`)."""
+
 
 @dataclass
 class FileResult:
@@ -282,8 +285,16 @@ def run_ingest(
                     f"privacy: removed {removed:,} stored rows of people added to [privacy] excluded since they were loaded"
                 )
         files = list(files)
+        events: list[tuple[str, Path]] = []
+        if store.lake is not None:  # mail and calendars are read on Spark, into the lake (`repsight.lake.ingest`)
+            events = [(kind, path) for kind, path in files if kind in LAKE_KINDS]
+            files = [(kind, path) for kind, path in files if kind not in LAKE_KINDS]
         with _reads(files, config, jobs) as reads:
             _load_files(store, pseudo, config, files, reads, progress, excluded, report)
+        if events:
+            from repsight.lake.ingest import load_into_lake
+
+            report.files.extend(load_into_lake(store, config, events, excluded))
         left_out = report.total().left_out
         if left_out:
             report.notes.append(f"privacy: {left_out:,} records of excluded or forgotten people left out (docs/privacy.md)")

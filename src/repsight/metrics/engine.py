@@ -8,8 +8,6 @@ the store.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from repsight.errors import MetricsError, StoreError
+from repsight.errors import MetricsError
+from repsight.lake import EVENT_TABLES
 from repsight.metrics.centrality import period_scores
 from repsight.metrics.engagement import (
     account_touches,
@@ -44,6 +43,7 @@ from repsight.metrics.incremental import Plan, plan_run, recent_tables, save_sta
 from repsight.metrics.network import period_edges, shifts_table, ties, week_ties, weekly_network
 from repsight.metrics.weekly import activity_weeks, person_period, person_week, person_weeks, seen_weeks, weekly_counts
 from repsight.metrics.weeks import EPOCH, calendar_table, monday_of, period_grain, valid_zone, zone_days_table
+from repsight.schema import TABLES
 
 if TYPE_CHECKING:
     import ibis
@@ -204,61 +204,51 @@ def _duckdb(store: Store, config: Config, since: int | None) -> Iterator[_Comput
 
 
 @contextmanager
-def _staging_folder(staging: Path) -> Iterator[Path]:
-    """Yield a new, empty folder inside `staging` (created if missing) for one run; delete only that folder afterwards.
-
-    `staging` is the user's setting and may be a folder that holds their own
-    files (".", their home): nothing else in it is touched.
-    """
-    try:
-        staging.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix="repsight-spark-", dir=staging))
-    except OSError as exc:
-        raise StoreError(f"{staging}: cannot create the Spark staging folder: {exc.strerror or exc}") from None
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@contextmanager
 def _pyspark(store: Store, config: Config, since: int | None) -> Iterator[_Compute]:
-    try:
-        import ibis
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise MetricsError(f"{config.path}: [engine] backend = 'pyspark' needs PySpark: pip install 'repsight[spark]'") from None
-    builder = SparkSession.builder.appName("repsight")
-    master = config.engine.spark_master
-    if master:
-        builder = builder.master(master)
-    if not master or master.startswith("local"):
-        # One machine: a few partitions per core, not Spark's cluster-sized 200.
-        builder = builder.config("spark.sql.shuffle.partitions", "8").config("spark.ui.enabled", "false")
-    for name, value in config.engine.spark_conf.items():  # the user's, over the defaults above
-        builder = builder.config(name, str(value).lower() if isinstance(value, bool) else str(value))
-    with _staging_folder(config.resolve(config.engine.spark_staging)) as staging:
-        # Stored times are UTC; Spark must not read them in the machine's zone.
-        # Nothing of Spark's own (a warehouse folder) lands in the user's working folder.
-        builder = builder.config("spark.sql.warehouse.dir", str(staging / "warehouse"))
-        session = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
-        session.sparkContext.setLogLevel("ERROR")
+    import ibis
+
+    from repsight.lake.session import spark_session
+
+    with spark_session(config) as (session, staging):
+        backend = ibis.pyspark.connect(session)
+        lake = _lake_tables(backend, store)
+        tables = {}
+        # The workspace's tables (the events too, without a lake), staged as Parquet for the executors;
+        # an incremental run stages only the rows it reads.
+        stored = (
+            {name: store.table(name) for name in INPUT_TABLES}
+            if since is None or lake
+            else _input_tables(store, config, since, row_ids=False)
+        )
+        for name, rows in stored.items():
+            if name in lake:
+                tables[name] = lake[name]
+                continue
+            path = staging / f"{name}.parquet"
+            store.write_parquet(name, path, None if since is None or name not in EVENT_TABLES else rows)
+            tables[name] = backend.read_parquet(str(path), table_name=f"repsight_{name}")
+        if lake and since is not None:
+            tables = recent_tables(tables, since, config, row_ids=False)
+        compute = _SparkCompute(backend, tables, staging)
         try:
-            backend = ibis.pyspark.connect(session)
-            tables = {}
-            for name, stored in _input_tables(store, config, since, row_ids=False).items():
-                path = staging / f"{name}.parquet"
-                store.write_parquet(name, path, None if since is None else stored)  # an incremental run: the rows it reads
-                tables[name] = backend.read_parquet(str(path), table_name=f"repsight_{name}")
-            compute = _SparkCompute(backend, tables, staging)
-            try:
-                yield compute
-            finally:
-                compute.release()
-        except Exception as exc:
-            if type(exc).__module__.startswith(("pyspark", "py4j")):
-                raise StoreError(f"Spark failed: {str(exc).splitlines()[0]}") from exc
-            raise
+            yield compute
+        finally:
+            compute.release()
+
+
+def _lake_tables(backend: Any, store: Store) -> dict[str, ir.Table]:
+    """Return the event tables the lake holds (`repsight.lake`), read by Spark where they are; none without a lake."""
+    if store.lake is None:
+        return {}
+    from repsight.lake.ingest import lake_holds
+
+    tables = {}
+    for name in EVENT_TABLES:
+        path = store.lake.spark_path(name)
+        if lake_holds(backend._session, path):
+            table = backend.read_parquet(path, table_name=f"repsight_lake_{name}")
+            tables[name] = table.select(*TABLES[name])  # the week folders' column aside
+    return tables
 
 
 def _span(store: Store) -> tuple[int, int]:
