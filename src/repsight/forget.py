@@ -119,7 +119,10 @@ def forget_person(config: Config, email: str, *, now: datetime | None = None) ->
 
     Everything happens in one transaction of the workspace database (the
     accounts file is changed last, inside it): a failure leaves both as
-    they were. An address the workspace does not know is an error, and
+    they were. A lake (`[engine] lake`) cannot take part in it: its tables
+    are rewritten first (`repsight.lake.rewrite`), and a failure after that
+    leaves the lake without the person and the workspace as it was;
+    forgetting them again completes it. An address the workspace does not know is an error, and
     nothing changes.
     """
     from repsight.privacy import pseudonym

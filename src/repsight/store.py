@@ -163,7 +163,7 @@ class Store:
             for name, columns in TABLES.items():
                 if name not in existing:
                     continue
-                stored = list(self.table(name).columns)
+                stored = list(self.backend.table(name).columns)  # the database's own table, not the lake's
                 missing = [c for c in columns if c not in stored]
                 if not missing:
                     continue
@@ -447,10 +447,11 @@ class Store:
 
         if not people:
             return touched
-        if self.lake is not None and self._config is not None:  # first, as it cannot be undone: a failure changes nothing here
+        if self.lake is not None and self._config is not None and self._lake_mentions(people, addresses):
+            # First, as it cannot be undone: a failure there changes nothing here, and running it again completes it.
             from repsight.lake.rewrite import erase_from_lake
 
-            for table, rows in erase_from_lake(self._config, people).items():
+            for table, rows in erase_from_lake(self._config, people, addresses).items():
                 note(table, rows)
         existing = set(self.backend.list_tables())
         con = self.backend.con
@@ -500,6 +501,23 @@ class Store:
                     statement = f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {mentions} AS m WHERE {said})"
                     note(table, _count(con.execute(statement)))
         return touched
+
+    def _lake_mentions(self, people: list[str], addresses: list[str]) -> bool:
+        """Return whether the lake holds a row of `people` (an event table) or mentioning them (its quarantine): what `erase_people` rewrites."""
+        import ibis
+
+        assert self.lake is not None
+        for name, columns in PERSON_REFERENCES.items():
+            if name in EVENT_TABLES and self.lake.files(name) is not None:
+                table = self.table(name)
+                if self.to_arrow(table.filter(ibis.or_(*(table[c].isin(people) for c in columns))).limit(1)).num_rows:
+                    return True
+        folder = self.lake.folder / "quarantine" if self.lake.folder is not None else None
+        if folder is None or next(folder.glob("*.parquet"), None) is None:
+            return False
+        needles = [*people, *(a.lower() for a in addresses)]
+        rows = self.backend.con.execute(f"SELECT * FROM read_parquet({_sql_text(str(folder / '*.parquet'))})").to_arrow_table()
+        return any(n in str(v).lower() for c in PERSON_MENTIONS["quarantine"] for v in rows[c].to_pylist() for n in needles)
 
     def purge_events(self, before: datetime) -> dict[str, int]:
         """Delete the messages sent and the meetings begun before `before` (UTC), with their participants, in one transaction; return the rows per table."""

@@ -20,6 +20,9 @@ INTERVAL = re.compile(r"\[[-+]\d+, [-+]\d+\]")
 Run = subprocess.CompletedProcess[str]
 
 
+pytestmark = pytest.mark.xdist_group("cli_output")  # the module's fixtures are built once, on one worker
+
+
 @pytest.fixture(scope="module")
 def narrow(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Run]]:
     """A small demo workspace, and what each command printed there, piped, in 80 columns."""

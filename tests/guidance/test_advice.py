@@ -24,6 +24,8 @@ from repsight.store import Store
 from tests.support import repsight, studied_company
 from tests.support.metrics_oracle import oracle_week_ties
 
+pytestmark = pytest.mark.xdist_group("advice")  # the module's fixtures are built once, on one worker
+
 
 @pytest.fixture(scope="module")
 def company(tmp_path_factory: pytest.TempPathFactory) -> Config:

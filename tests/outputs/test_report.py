@@ -57,6 +57,9 @@ def stored(document: dict[str, Any], tiers: pd.DataFrame) -> dict[str, Any]:
     return loaded
 
 
+pytestmark = pytest.mark.xdist_group("report")  # the module's fixtures are built once, on one worker
+
+
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
     """A study of 80 reps over six quarters with the study's planted effects; three reps form a region too small to show."""

@@ -48,7 +48,8 @@ from repsight.web.data import WorkspaceData, load_data
 from tests.privacy.marked import DOMAIN, Marks, Someone, generate_marked, hits
 from tests.support.web_org import PASSWORD, signed_in
 
-pytestmark = pytest.mark.slow  # about 25 s: a 60-person company generated, every stage run, the dashboard walked
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("no_raw_identity")]
+# About 25 s: a 60-person company generated, every stage run, the dashboard walked; one worker builds it once.
 
 PEOPLE = 60
 MONTHS = 3

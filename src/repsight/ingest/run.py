@@ -287,8 +287,12 @@ def run_ingest(
         files = list(files)
         events: list[tuple[str, Path]] = []
         if store.lake is not None:  # mail and calendars are read on Spark, into the lake (`repsight.lake.ingest`)
+            from repsight.lake.ingest import check_lake
+
             events = [(kind, path) for kind, path in files if kind in LAKE_KINDS]
             files = [(kind, path) for kind, path in files if kind not in LAKE_KINDS]
+            if events:
+                check_lake(store, config)  # before anything is stored
         with _reads(files, config, jobs) as reads:
             _load_files(store, pseudo, config, files, reads, progress, excluded, report)
         if events:

@@ -19,6 +19,7 @@ path on the machine that runs `repsight`: a local or shared folder, or
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +29,7 @@ from repsight.errors import StoreError
 if TYPE_CHECKING:
     from repsight.config import Config
 
-__all__ = ["EVENT_TABLES", "Lake", "LakeNotMounted"]
+__all__ = ["EVENT_TABLES", "Lake", "LakeNotMounted", "settle_folder"]
 
 EVENT_TABLES = ("messages", "message_recipients", "meetings", "meeting_attendees")
 """The tables that live in the lake when there is one."""
@@ -67,9 +68,22 @@ class Lake:
         if self.folder is None:
             raise LakeNotMounted(self.uri)
         folder = self.folder / table
+        settle_folder(folder)
         if not folder.is_dir() or next(folder.glob("week=*/*.parquet"), None) is None:
             return None
         return str(folder / "week=*" / "*.parquet")
+
+
+def settle_folder(folder: Path) -> None:
+    """Finish a replacement of `folder` that stopped between its two renames (`lake.rewrite.replace_folder`), on this machine's files."""
+    if folder.exists():
+        return
+    fresh, old = folder.with_name(f"{folder.name}.new"), folder.with_name(f"{folder.name}.old")
+    if (fresh / "_SUCCESS").exists():
+        fresh.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    elif old.exists():
+        old.rename(folder)
 
 
 class LakeNotMounted(StoreError):

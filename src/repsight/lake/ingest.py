@@ -38,8 +38,9 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from repsight.errors import InputError
-from repsight.lake import Lake
+from repsight.errors import InputError, StoreError
+from repsight.lake import Lake, LakeNotMounted
+from repsight.lake.rewrite import holds_files, read_lake, replace_folder
 from repsight.sources.records import MeetingBatch, MessageBatch, Rejected, series_key
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from repsight.ingest.run import FileResult
     from repsight.store import Store
 
-__all__ = ["RAW", "lake_holds", "load_into_lake", "read_task"]
+__all__ = ["RAW", "check_lake", "load_into_lake", "read_task"]
 
 CHUNK = 20_000
 """Events per Arrow batch a task hands to Spark."""
@@ -81,6 +82,7 @@ RAW = pa.schema(
         ("sha256", pa.string()),
         ("seconds", pa.float64()),
         ("error", pa.string()),
+        ("trace", pa.string()),  # the traceback of a reader's internal error, for --debug
     ]
 )
 """What a task hands to Spark: rows of every kind in one schema, told apart by `part`."""
@@ -145,7 +147,7 @@ class _FileReader:
         from repsight.ingest.reading import read_here
 
         started = time.perf_counter()
-        size, digest, error = None, None, None
+        size, digest, error, trace = None, None, None, None
         singles: list[Any] = []
         rejected: list[Rejected] = []
         batch_type = MessageBatch if self.kind == "mail" else MeetingBatch
@@ -179,8 +181,9 @@ class _FileReader:
         except Exception as exc:  # a reader's bug: this file fails, the others load
             error = (
                 f"{self.path}: internal error while reading it ({type(exc).__name__}: {exc}); what was read before it is "
-                "stored, and loading the file again completes it once the cause is fixed\n" + traceback.format_exc()
+                "stored, and loading the file again completes it once the cause is fixed"
             )
+            trace = traceback.format_exc()
         if rejected:
             yield self.rejected_rows(rejected)
         yield _rows(
@@ -192,6 +195,7 @@ class _FileReader:
             sha256=[digest],
             seconds=[time.perf_counter() - started],
             error=[error],
+            trace=[trace],
         )
 
     def rejected_rows(self, rejected: list[Rejected]) -> pa.RecordBatch:
@@ -281,22 +285,25 @@ def read_task(
     return run
 
 
-def lake_holds(session: Any, path: str) -> bool:
-    """Return whether the lake table at `path` has data files (Spark's own file systems: a path, s3://, abfss://, dbfs:/)."""
-    return _holds_files(session, f"{path}/week=*/*.parquet")
-
-
-def _holds_files(session: Any, pattern: str) -> bool:
-    jvm = session.sparkContext._jvm
-    glob = jvm.org.apache.hadoop.fs.Path(pattern)
-    found = glob.getFileSystem(session.sparkContext._jsc.hadoopConfiguration()).globStatus(glob)
-    return found is not None and len(found) > 0
-
-
 _EVENTS = {
     "mail": ("message", "recipient", "messages", "message_recipients", "message_key", "recipient", "kind", "recipient_count"),
     "calendar": ("meeting", "attendee", "meetings", "meeting_attendees", "meeting_key", "attendee", "response", "attendee_count"),
 }
+
+
+def check_lake(store: Store, config: Config) -> Lake:
+    """Return the lake of `config`, where the workspace can use it: refuse one it cannot read, or one that would hide its own events."""
+    lake = Lake.of(config)
+    assert lake is not None
+    if lake.folder is None:  # the workspace could not read what Spark writes there (docs/spark.md, The lake)
+        raise LakeNotMounted(lake.uri)
+    held = store.backend.table("messages").count().execute() + store.backend.table("meetings").count().execute()
+    if held:
+        raise StoreError(
+            f"{config.path}: [engine] lake is set, but the workspace holds {held:,} messages and meetings loaded before it: "
+            "Spark would not see them, and the lake would hide them; load into a new workspace with the lake set"
+        )
+    return lake
 
 
 def load_into_lake(store: Store, config: Config, files: list[tuple[str, Path]], excluded: set[str]) -> list[FileResult]:
@@ -307,10 +314,8 @@ def load_into_lake(store: Store, config: Config, files: list[tuple[str, Path]], 
     """
     from repsight.ingest.reading import read_here
     from repsight.ingest.run import FileResult
-    from repsight.lake.session import spark_session
 
-    lake = Lake.of(config)
-    assert lake is not None
+    lake = check_lake(store, config)
     tasks, opened, results = [], [], {}
     for number, (kind, path) in enumerate(files):
         try:
@@ -325,13 +330,31 @@ def load_into_lake(store: Store, config: Config, files: list[tuple[str, Path]], 
         opened.append(number)
     if not tasks:
         return list(results.values())
+    try:
+        done = _on_spark(store, config, lake, tasks, [files[n] for n in opened], excluded)
+    except StoreError as exc:
+        names = ", ".join(Path(path).name for _, _, path in tasks[:3]) + (", …" if len(tasks) > 3 else "")
+        raise StoreError(
+            f"loading {len(tasks)} mail and calendar files ({names}) on Spark stopped; what it wrote stays, and loading "
+            f"them again completes it: {exc}"
+        ) from exc
+    results |= dict(zip(opened, done, strict=True))
+    return [results[number] for number in range(len(files))]
+
+
+def _on_spark(
+    store: Store, config: Config, lake: Lake, tasks: list[tuple[int, str, str]], files: list[tuple[str, Path]], excluded: set[str]
+) -> list[FileResult]:
+    """Read the `tasks`' files on Spark into the lake, and record what each did in the workspace."""
+    from repsight.lake.session import spark_session
+
     with spark_session(config) as (session, staging):
         from pyspark.sql import functions as F
 
         raw_path = str(staging / "read")
         read = session.range(0, len(tasks), 1, max(len(tasks), 1)).mapInArrow(read_task(tasks, config, store.key), _ddl())
         read.write.partitionBy("part").parquet(raw_path)  # read once, then used by every step
-        raw = session.read.parquet(raw_path)
+        raw = session.read.schema(_ddl()).parquet(raw_path)
         them = session.createDataFrame([(p,) for p in sorted(excluded)], "person STRING")
         stored: dict[int, dict[str, int]] = {}
         identities = []
@@ -343,26 +366,35 @@ def load_into_lake(store: Store, config: Config, files: list[tuple[str, Path]], 
                     stored[load_id][name] += value
             identities.append(people)
         files_read = raw.filter(F.col("part") == "file").select(
-            "load_id", "rows_read", "size_bytes", "sha256", "seconds", "error"
+            "load_id", "rows_read", "size_bytes", "sha256", "seconds", "error", "trace"
         )
         files_read = files_read.toArrow()
         rejected = raw.filter(F.col("part") == "rejected").select("load_id", "position", "field", "reason")
         quarantine = rejected.toArrow()
-        if quarantine.num_rows:
-            _write_quarantine(session, lake, rejected, tasks)
-    done = _record(store, [files[n] for n in opened], tasks, files_read, quarantine, stored, pa.concat_tables(identities))
-    results |= dict(zip(opened, done, strict=True))
-    return [results[number] for number in range(len(files))]
+        _write_quarantine(session, lake, rejected, tasks)
+    return _record(store, files, tasks, files_read, quarantine, stored, pa.concat_tables(identities))
 
 
 def _write_quarantine(session: Any, lake: Lake, rejected: Any, tasks: list[tuple[int, str, str]]) -> None:
-    """Append the rejected rows to `<lake>/quarantine` with their file's name and kind, each (file, position, field, reason) once."""
+    """Store the rejected rows in `<lake>/quarantine` with their file's name and kind, in place of what these files had there.
+
+    As in the workspace, the quarantine shows each file as last loaded: a
+    file fixed and loaded again has no old entries left.
+    """
+
     files = session.createDataFrame(tasks, "load_id BIGINT, kind STRING, source STRING")
     rows = rejected.join(files, "load_id").select("load_id", "source", "kind", "position", "field", "reason")
     path = lake.spark_path("quarantine")
-    if _holds_files(session, f"{path}/*.parquet"):  # a file loaded again quarantines the same rows again: kept once
-        rows = rows.join(session.read.parquet(path), ["source", "position", "field", "reason"], "left_anti")
-    rows.write.mode("append").parquet(path)
+    if not holds_files(session, path, partitioned=False):
+        if rows.limit(1).count():
+            rows.write.parquet(path)
+        return
+    stored = session.read.parquet(path)
+    if not stored.join(files.select("source"), "source", "left_semi").limit(1).count() and not rows.limit(1).count():
+        return
+    others = stored.join(files.select("source"), "source", "left_anti")
+    kept = others.unionByName(rows).dropDuplicates(["source", "position", "field", "reason"]).localCheckpoint()
+    replace_folder(session, path, kept, partitioned=False)
 
 
 def _store_events(session: Any, raw: Any, lake: Lake, kind: str, them: Any) -> tuple[dict[int, dict[str, int]], pa.Table]:
@@ -375,13 +407,14 @@ def _store_events(session: Any, raw: Any, lake: Lake, kind: str, them: Any) -> t
     # A file's first copy of each event not in the lake yet: each is considered, in load order, as one process does.
     in_file = Window.partitionBy("key", "load_id").orderBy("ordinal")
     events = events.withColumn("n", F.row_number().over(in_file)).filter(F.col("n") == 1).drop("n")
-    if lake_holds(session, lake.spark_path(events_table)):
-        known = session.read.parquet(lake.spark_path(events_table)).select(F.col(key).alias("key"))
-        events = events.join(known, "key", "left_anti")
+    known = read_lake(session, lake, events_table)
+    if known is not None:
+        events = events.join(known.select(F.col(key).alias("key")), "key", "left_anti")
     events = events.localCheckpoint()
     participants = raw.filter(F.col("part") == participant_part).join(
         events.select("key", "load_id", "ordinal"), ["key", "load_id", "ordinal"], "left_semi"
     )
+    mentions = participants  # every mention, for `identities`
     mention = Window.partitionBy("key", "load_id", "person").orderBy("mention")
     participants = participants.withColumn("n", F.row_number().over(mention)).filter(F.col("n") == 1).drop("n")
     participants = participants.join(them, "person", "left_anti")
@@ -434,9 +467,9 @@ def _store_events(session: Any, raw: Any, lake: Lake, kind: str, them: Any) -> t
         "week",
     )
     # Participants first: events without them are completed by a second load; the reverse would double them.
-    if lake_holds(session, lake.spark_path(participants_table)):
-        held = session.read.parquet(lake.spark_path(participants_table)).select(key, role)
-        who = who.join(held, [key, role], "left_anti")
+    held = read_lake(session, lake, participants_table)
+    if held is not None:
+        who = who.join(held.select(key, role), [key, role], "left_anti")
     who.write.mode("append").partitionBy("week").parquet(lake.spark_path(participants_table))
     rows.write.mode("append").partitionBy("week").parquet(lake.spark_path(events_table))
     per_file = kept.select("load_id", F.lit(1).alias("new"), F.lit(0).alias("left_out")).unionByName(
@@ -446,13 +479,16 @@ def _store_events(session: Any, raw: Any, lake: Lake, kind: str, them: Any) -> t
         r["load_id"]: {"new": int(r["new"]), "left_out": int(r["left_out"])}
         for r in per_file.groupBy("load_id").agg(F.sum("new").alias("new"), F.sum("left_out").alias("left_out")).collect()
     }
-    named = participants.select("person", "email", "name")
+    # Colleagues named in the events stored (mail: senders too, as one process does), with the file that named them.
+    named = mentions.join(kept.select("key", "load_id"), ["key", "load_id"], "left_semi").select(
+        "person", "email", "name", "load_id"
+    )
     if kind == "mail":
-        named = named.unionByName(kept.select(F.col("owner").alias("person"), "email", "name"))
+        named = named.unionByName(kept.select(F.col("owner").alias("person"), "email", "name", "load_id"))
     colleagues = named.filter(F.col("email").isNotNull()).join(them, "person", "left_anti")
-    # One row per person; a display name wins over none (of several, the greatest).
-    people = colleagues.groupBy("person").agg(F.first("email").alias("email"), F.max("name").alias("name")).toArrow()
-    return counts, people.cast(pa.schema([("person", pa.string()), ("email", pa.string()), ("name", pa.string())]))
+    people = colleagues.groupBy("person", "load_id").agg(F.first("email").alias("email"), F.max("name").alias("name"))
+    schema = pa.schema([("person", pa.string()), ("load_id", pa.int64()), ("email", pa.string()), ("name", pa.string())])
+    return counts, people.select("person", "load_id", "email", "name").toArrow().cast(schema)
 
 
 def _record(
@@ -484,10 +520,9 @@ def _record(
             result.new, result.left_out = numbers["new"], numbers["left_out"]
             result.seconds = row.get("seconds") or 0.0
             if error:
-                message, _, trace = error.partition("\n")
-                result.error = message
-                if trace:
-                    result.exception = _ReadFailed(trace)
+                result.error = error
+                if row.get("trace"):
+                    result.exception = _ReadFailed(row["trace"])
             if row.get("size_bytes") is None:  # not opened at all: no load, as in one process
                 unopened.append(load_id)
             elif not error:  # one that failed half-way stays unfinished, what it read stored
@@ -521,9 +556,19 @@ def _record(
             ),
         )
         if identities.num_rows:
-            rows = identities.group_by("person", use_threads=False).aggregate([("email", "first"), ("name", "max")])
-            store.insert_new("identities", rows.rename_columns(["person", "email", "name"]))
+            store.insert_new("identities", _first_named(identities))
     return results
+
+
+def _first_named(named: pa.Table) -> pa.Table:
+    """Return a colleague's identity as one process stores it: from the first file that names them, a display name over none.
+
+    `named` holds `person`, `load_id`, `email` and `name` (the greatest of that file's).
+    (One process keeps the first batch's, of 20,000 events: the same for a file of fewer.)
+    """
+    first = named.group_by("person", use_threads=False).aggregate([("load_id", "min")])
+    rows = named.join(first.rename_columns(["person", "load_id"]), ["person", "load_id"], join_type="inner")
+    return rows.select(["person", "email", "name"]).sort_by("person")
 
 
 class _ReadFailed(Exception):

@@ -53,7 +53,9 @@ def spark_session(config: Config) -> Iterator[tuple[Any, Path]]:
         # One machine: a few partitions per core, not Spark's cluster-sized 200.
         builder = builder.config("spark.sql.shuffle.partitions", "8").config("spark.ui.enabled", "false")
         builder = builder.config("spark.ui.showConsoleProgress", "false")  # no bars drawn over the command's output
-        # Ingest runs repsight's readers in Spark's Python workers: on this machine, this Python, which has repsight.
+    if "spark.pyspark.python" not in config.engine.spark_conf:
+        # Ingest runs repsight's readers in Spark's Python workers: unless told otherwise (PYSPARK_PYTHON),
+        # the Python running repsight, which has it (on a cluster, at the same path on every node: docs/spark.md).
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for name, value in config.engine.spark_conf.items():  # the user's, over the defaults above
         builder = builder.config(name, str(value).lower() if isinstance(value, bool) else str(value))

@@ -39,7 +39,7 @@ from repsight.metrics.events import (
     fixed_classes_table,
     roster_weeks_table,
 )
-from repsight.metrics.incremental import Plan, plan_run, recent_tables, save_state
+from repsight.metrics.incremental import Plan, plan_run, recent_tables, save_state, window_start
 from repsight.metrics.network import period_edges, shifts_table, ties, week_ties, weekly_network
 from repsight.metrics.weekly import activity_weeks, person_period, person_week, person_weeks, seen_weeks, weekly_counts
 from repsight.metrics.weeks import EPOCH, calendar_table, monday_of, period_grain, valid_zone, zone_days_table
@@ -211,19 +211,15 @@ def _pyspark(store: Store, config: Config, since: int | None) -> Iterator[_Compu
 
     with spark_session(config) as (session, staging):
         backend = ibis.pyspark.connect(session)
-        lake = _lake_tables(backend, store)
-        tables = {}
+        lake = _lake_tables(backend, store, config, since)
+        tables = dict(lake)
         # The workspace's tables (the events too, without a lake), staged as Parquet for the executors;
         # an incremental run stages only the rows it reads.
-        stored = (
-            {name: store.table(name) for name in INPUT_TABLES}
-            if since is None or lake
-            else _input_tables(store, config, since, row_ids=False)
-        )
+        if since is None or lake:
+            stored = {name: store.table(name) for name in INPUT_TABLES if name not in lake}
+        else:
+            stored = _input_tables(store, config, since, row_ids=False)
         for name, rows in stored.items():
-            if name in lake:
-                tables[name] = lake[name]
-                continue
             path = staging / f"{name}.parquet"
             store.write_parquet(name, path, None if since is None or name not in EVENT_TABLES else rows)
             tables[name] = backend.read_parquet(str(path), table_name=f"repsight_{name}")
@@ -236,18 +232,24 @@ def _pyspark(store: Store, config: Config, since: int | None) -> Iterator[_Compu
             compute.release()
 
 
-def _lake_tables(backend: Any, store: Store) -> dict[str, ir.Table]:
-    """Return the event tables the lake holds (`repsight.lake`), read by Spark where they are; none without a lake."""
+def _lake_tables(backend: Any, store: Store, config: Config, since: int | None) -> dict[str, ir.Table]:
+    """Return the event tables the lake holds (`repsight.lake`), read by Spark where they are; none without a lake.
+
+    An incremental run reads only the week folders of its window (`incremental.window_start`).
+    """
     if store.lake is None:
         return {}
-    from repsight.lake.ingest import lake_holds
+    from repsight.lake.rewrite import holds_files
 
     tables = {}
     for name in EVENT_TABLES:
         path = store.lake.spark_path(name)
-        if lake_holds(backend._session, path):
+        if holds_files(backend._session, path):
             table = backend.read_parquet(path, table_name=f"repsight_lake_{name}")
-            tables[name] = table.select(*TABLES[name])  # the week folders' column aside
+            if since is not None:  # an event's folder is the Monday of its UTC day, as is a participant's
+                first = window_start(since, config).date()
+                table = table.filter(table.week >= first - timedelta(days=first.weekday()))
+            tables[name] = table.select(*TABLES[name])
     return tables
 
 

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from repsight.config import Config
     from repsight.store import Store
 
-__all__ = ["STATE", "Plan", "event_spans", "merged_spans", "plan_run", "recent_tables", "save_state"]
+__all__ = ["STATE", "Plan", "event_spans", "merged_spans", "plan_run", "recent_tables", "save_state", "window_start"]
 
 STATE = "metrics_state"
 """The `workspace` row where a run records what it measured (JSON: fingerprint, event counts, last load id)."""
@@ -243,6 +243,13 @@ def _first_new_week(store: Store, config: Config, spans: pa.Table) -> int:
     return min(gained, default=1 << 40)
 
 
+def window_start(since: int, config: Config) -> datetime:
+    """Return the first moment (UTC) whose events a run from week `since` reads: the network and reply windows before it, and two days."""
+    rules = config.metrics
+    reach = max(7 * (rules.network_window_weeks - 1), rules.reply_max_days) + 2
+    return datetime.combine(EPOCH + timedelta(days=since - reach), datetime.min.time())
+
+
 def recent_tables(tables: dict[str, ir.Table], since: int, config: Config, *, row_ids: bool) -> dict[str, ir.Table]:
     """Return `tables` with the events of the weeks a run from week `since` reads, and their participants; the rest whole.
 
@@ -251,9 +258,7 @@ def recent_tables(tables: dict[str, ir.Table], since: int, config: Config, *, ro
     (DuckDB), each event keeps its stored row's id as `_row`: a filtered
     table has no `rowid` of its own (`engine._Compute.row_id`).
     """
-    rules = config.metrics
-    reach = max(7 * (rules.network_window_weeks - 1), rules.reply_max_days) + 2
-    start = datetime.combine(EPOCH + timedelta(days=since - reach), datetime.min.time())
+    start = window_start(since, config)
     messages, meetings = tables["messages"], tables["meetings"]
     if row_ids:
         messages, meetings = messages.mutate(_row=messages.rowid()), meetings.mutate(_row=meetings.rowid())
