@@ -209,6 +209,10 @@ class Store:
                 return self.backend.table(f"lake_{name}")
         return self.backend.table(name)
 
+    def own_events(self) -> int:
+        """Return how many messages and meetings this database's own tables hold, whatever the lake holds."""
+        return int(self.backend.table("messages").count().execute() + self.backend.table("meetings").count().execute())
+
     def count(self, name: str) -> int:
         """Return how many rows table `name` holds."""
         return int(self.table(name).count().execute())

@@ -297,7 +297,7 @@ def check_lake(store: Store, config: Config) -> Lake:
     assert lake is not None
     if lake.folder is None:  # the workspace could not read what Spark writes there (docs/spark.md, The lake)
         raise LakeNotMounted(lake.uri)
-    held = store.backend.table("messages").count().execute() + store.backend.table("meetings").count().execute()
+    held = store.own_events()
     if held:
         raise StoreError(
             f"{config.path}: [engine] lake is set, but the workspace holds {held:,} messages and meetings loaded before it: "
