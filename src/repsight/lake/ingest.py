@@ -213,43 +213,26 @@ class _FileReader:
         ordinals = pa.array(range(self.events, self.events + n), pa.int64())
         base = pa.scalar(self.events, pa.int64())
         self.events += n
-        load_ids = pa.repeat(pa.scalar(self.load_id, pa.int64()), n)
+        common = {"load_id": pa.repeat(pa.scalar(self.load_id, pa.int64()), n), "ordinal": ordinals, "key": events["key"]}
         if isinstance(batch, MessageBatch):
             owners, domains, emails = self.addresses.of(events["sender"].combine_chunks())
             names = pc.if_else(pc.is_null(emails), pa.nulls(n, pa.string()), events["sender_name"].combine_chunks())
-            yield _rows(
-                "message",
-                n,
-                load_id=load_ids,
-                ordinal=ordinals,
-                key=events["key"],
-                at=events["sent_at"],
-                owner=owners,
-                owner_domain=domains,
-                parent_key=events["parent_key"],
-                email=emails,
-                name=names,
-            )
-            part, role = "recipient", participants["kind"]
+            extra = {"at": events["sent_at"], "parent_key": events["parent_key"], "email": emails, "name": names}
+            kind, part, role = "message", "recipient", participants["kind"]
         else:
             owners, domains, _ = self.addresses.of(events["organizer"].combine_chunks())
+            flags = {f: events[f] for f in ("is_cancelled", "is_all_day", "is_transparent")}
             series = pa.array([series_key(uid) for uid in events["uid"].to_pylist()], pa.string())
-            yield _rows(
-                "meeting",
-                n,
-                load_id=load_ids,
-                ordinal=ordinals,
-                key=events["key"],
-                at=events["start"],
-                end_at=events["end"],
-                owner=owners,
-                owner_domain=domains,
-                series_key=series,
-                is_cancelled=events["is_cancelled"],
-                is_all_day=events["is_all_day"],
-                is_transparent=events["is_transparent"],
-            )
-            part, role = "attendee", participants["response"]
+            extra = {"at": events["start"], "end_at": events["end"], "series_key": series, **flags}
+            kind, part, role = "meeting", "attendee", participants["response"]
+        yield _rows(
+            kind,
+            n,
+            **common,
+            owner=owners,
+            owner_domain=domains,
+            **extra,
+        )
         m = participants.num_rows
         if m == 0:
             return
