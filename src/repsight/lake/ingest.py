@@ -10,7 +10,9 @@ keeps (`ingest.loaders`):
 - of the copies of an event (one per mailbox it sits in), the first of the
   first file in load order, whole, with its own participants; where that
   copy is left out (below), the first copy of the next file, as a file
-  loaded after it finds nothing stored under that key;
+  loaded after it finds nothing stored under that key (one process also
+  looks again in each later batch of 20,000 events of the same file: for
+  a file that large, it may keep a later copy there where Spark does not);
 - of a person named twice in one event, the first mention;
 - no event already in the lake (loading a file again adds nothing);
 - no excluded or forgotten person: their own events go, their place in
