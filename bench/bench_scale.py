@@ -7,12 +7,15 @@
 
 Companies (`--sizes PEOPLE:MONTHS`, default 10,000 and 30,000 people over
 18 months and 100,000 over one quarter) are written by the bulk generator
-(`bench/bulk`) straight into a workspace's event tables. For each company
-and engine, each step runs in its own process, so that its time and peak
-memory (the process and its children: Spark's JVM included) are its own:
+(`bench/bulk --lake`) straight into a workspace's event tables, and into
+the event tables' Parquet layout in a lake beside it (docs/spark.md,
+*The lake*). DuckDB reads the workspace's tables; Spark reads the lake
+(`[engine] lake`), as it would on a cluster. For each company and engine,
+each step runs in its own process, so that its time and peak memory (the
+process and its children: Spark's JVM included) are its own:
 
 - `full`: `run_metrics(full=True)`, every week, with the events of the last
-  week held back;
+  week held back (from the workspace and from the lake);
 - `incremental`: that last week loaded (as a new load), then `run_metrics`:
   the run recomputes from the first week of the last week's period
   (docs/metrics.md, *Incremental runs*). The baseline is the `full` row.
@@ -25,7 +28,8 @@ in one process, with `--jobs 2`, and on Spark local[2] into a lake
 per second and core, and (one process, `--jobs 2`) per CPU-second.
 
 Results go to `--out` (bench/out/scale/results.json); the plot of cost
-against person-weeks to docs/screenshots/scale.png.
+against person-weeks to docs/screenshots/scale.png (with another `--out`,
+beside its results, unless `--plot` says where).
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ ENGINES = ("duckdb", "pyspark")
 STEP_LIMIT = 3 * 3600.0
 """Seconds a step may run before it is stopped (and reported as stopped)."""
 EVENT_TABLES = ("messages", "message_recipients", "meetings", "meeting_attendees")
+OUT = ROOT / "bench" / "out" / "scale"
 
 
 def _peak_mb() -> float:
@@ -68,6 +73,7 @@ def _config(folder: Path, engine: str) -> Any:
             backend="pyspark",
             spark_master="local[2]",
             spark_staging=str(folder / "staging"),
+            lake=str(folder / "lake"),
             spark_conf={"spark.driver.memory": "12g", "spark.local.dir": str(folder / "spark-tmp")},
         )
         config = config.model_copy(update={"engine": spark})
@@ -78,7 +84,7 @@ def step_generate(folder: Path, people: int, months: int) -> dict[str, object]:
     from bulk import main as generate
 
     started = time.perf_counter()
-    generate([str(folder), "--people", str(people), "--months", str(months), "--quiet"])
+    generate([str(folder), "--people", str(people), "--months", str(months), "--lake", "--quiet"])
     seconds = time.perf_counter() - started
     with _store(folder) as store:
         rows = {name: store.count(name) for name in EVENT_TABLES}
@@ -120,6 +126,12 @@ def step_hold_back(folder: Path) -> dict[str, object]:
             con.execute(f"DELETE FROM {part} WHERE {key} IN (SELECT {key} FROM {table} WHERE {time_column} >= ?)", [start])
             con.execute(f"DELETE FROM {table} WHERE {time_column} >= ?", [start])
         con.execute("CHECKPOINT")
+    # The lake's folders of that week (an event's folder is the Monday of its UTC day, a participant's its event's).
+    for table in EVENT_TABLES:
+        for week in sorted((folder / "lake" / table).glob("week=*")):
+            if week.name >= f"week={start.date()}":
+                (held / "lake" / table).mkdir(parents=True, exist_ok=True)
+                week.rename(held / "lake" / table / week.name)
     return {"week": str(start.date())}
 
 
@@ -149,7 +161,26 @@ def step_load_held_back(folder: Path) -> dict[str, object]:
             con.execute(f"INSERT INTO {table} SELECT {chosen} FROM '{held / table}.parquet'")
             (rows[table],) = con.execute(f"SELECT count(*) FROM '{held / table}.parquet'").fetchone()
         con.execute("CHECKPOINT")
+    _load_lake_weeks(folder / "lake", held / "lake", load)
     return {"rows": rows}
+
+
+def _load_lake_weeks(lake: Path, held: Path, load: int) -> None:
+    """Put the held-back week folders back into the lake, their events marked as loaded by `load`."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    for table in EVENT_TABLES:
+        for week in sorted((held / table).glob("week=*")):
+            target = lake / table / week.name
+            target.mkdir(parents=True)
+            for part in sorted(week.glob("*.parquet")):
+                rows = pq.read_table(part)
+                if "load_id" in rows.column_names:
+                    at = rows.column_names.index("load_id")
+                    rows = rows.set_column(at, "load_id", pa.repeat(pa.scalar(load, pa.int64()), rows.num_rows))
+                pq.write_table(rows, target / part.name)
+            shutil.rmtree(week)
 
 
 def _metrics(folder: Path, engine: str, full: bool) -> dict[str, object]:
@@ -370,8 +401,10 @@ def main() -> None:
     parser.add_argument("--engines", nargs="*", default=list(ENGINES), choices=ENGINES)
     parser.add_argument("--ingest-people", type=int, default=1500)
     parser.add_argument("--only", choices=("metrics", "ingest"), help="run one part only")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "scale")
-    parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "screenshots" / "scale.png")
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--plot", type=Path, help="where the plot goes (docs/screenshots/scale.png; OUT/scale.png with another --out)"
+    )
     parser.add_argument("--table", action="store_true", help="print the last run's table and redraw its plot")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
@@ -397,7 +430,7 @@ def main() -> None:
             results["ingest"] = _ingest_throughput(args.out, args.ingest_people)
             saved.write_text(json.dumps(results, indent=2))
     _print_table(results)
-    _plot(results, args.plot)
+    _plot(results, args.plot or (ROOT / "docs" / "screenshots" / "scale.png" if args.out == OUT else args.out / "scale.png"))
 
 
 if __name__ == "__main__":

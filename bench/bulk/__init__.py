@@ -10,7 +10,11 @@ demo's generator does, accounts name their owning rep (`accounts.owner`,
 `account_domains.owner`) and some emails answer others (`messages.parent_key`,
 `bulk.replies`), so that every customer-engagement metric meets data.
 
-    .venv/bin/python bench/bulk OUT_FOLDER --people 10000 --months 18 --seed 7
+With `--lake`, the event tables are written a second time, as Parquet in
+the lake's layout (`OUT_FOLDER/lake/<table>/week=YYYY-MM-DD/`, docs/spark.md,
+*The lake*): what Spark reads where a workspace sets `[engine] lake`.
+
+    .venv/bin/python bench/bulk OUT_FOLDER --people 10000 --months 18 --seed 7 [--lake]
 
 It lives beside the benchmarks that use it, not in the package: no user runs it.
 """
@@ -27,16 +31,19 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import ibis
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 from bulk.events import Columns, Sink, to_arrow, week
-from bulk.org import Clock, OrgArrays, build_arrays
+from bulk.org import DAY_US, Clock, OrgArrays, build_arrays
 from bulk.replies import reply_draws
 from repsight.config import Config
 from repsight.errors import StoreError
 from repsight.privacy import domain_of, pseudonym
+from repsight.schema import TABLES
 from repsight.sources.kpis import parse_period
 from repsight.store import Store
 from repsight.synth import DEFAULT_START, _full_quarters, _kpis, _months_later, _partial, _weeks
@@ -78,6 +85,7 @@ def generate_store(
     start: date = DEFAULT_START,
     params: Params | None = None,
     batch_messages: int = 150_000,
+    lake: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> BulkResult:
     """Return what was written after filling the workspace's empty store with a synthetic company.
@@ -87,6 +95,12 @@ def generate_store(
     writer thread turns them into Arrow tables and appends them while the
     next batch is drawn: memory stays flat (about 500 MB at 10,000 people,
     most of it the company's objects, libraries and DuckDB's cache).
+
+    With `lake` (a folder), each batch's events are also written there as
+    Parquet in the lake's layout (`repsight.lake`): the same rows, columns
+    and types as the store's, in a folder per week (`week=YYYY-MM-DD`, the
+    Monday of the event's UTC day; a participant in its event's week), as
+    Spark's ingest writes them.
 
     The store must be empty. Each batch is committed as it is written, so a
     run that fails leaves a partial store: generate into a new workspace.
@@ -104,6 +118,8 @@ def generate_store(
     with Store.open(config, key=key) as store:
         if any(store.count(t) for t in ("people", *EVENT_TABLES)):
             raise StoreError(f"{config.database_path}: the store already holds data; generate into a new workspace")
+        if lake is not None and lake.exists() and any(lake.iterdir()):
+            raise StoreError(f"{lake}: the lake folder already holds files; generate into a new workspace")
         # DuckDB would keep the blocks this run writes (and never reads) cached up to
         # [engine] memory_limit; for this connection only, it keeps little (no slower).
         store.set_memory_limit(STORE_MEMORY)
@@ -116,7 +132,9 @@ def generate_store(
         del reference
         if progress is not None:
             progress(f"reference tables written ({time.perf_counter() - began:.1f} s)")
-        rows.update(_write_events(store, org, names, domains, draws, params, seed, start, end, batch_messages, loads, progress))
+        rows.update(
+            _write_events(store, org, names, domains, draws, params, seed, start, end, batch_messages, loads, lake, progress)
+        )
         for kind, table in (
             ("roster", "people"),
             ("accounts", "accounts"),
@@ -254,9 +272,10 @@ def _write_events(
     end: date,
     batch_messages: int,
     loads: dict[str, int],
+    lake: Path | None,
     progress: Callable[[str], None] | None,
 ) -> dict[str, int]:
-    """Return rows written per event table, after drawing and appending every week's events.
+    """Return rows written per event table, after drawing and appending every week's events (and writing them to `lake`).
 
     Drawing (numpy, this thread) and appending (DuckDB, a writer thread)
     overlap: the next batch is drawn while the last one is stored, and no
@@ -271,8 +290,10 @@ def _write_events(
     pending: queue.Queue[dict[str, Columns] | None] = queue.Queue()
     failure: list[BaseException] = []
     carry: dict[str, Columns] = {}
+    written = 0
 
     def writer() -> None:
+        nonlocal written
         while True:
             batch = pending.get()
             try:
@@ -280,6 +301,9 @@ def _write_events(
                     if not failure:
                         _append(store, carry, names, domains, salt, loads, counts)
                     return
+                if not failure and lake is not None:  # whole batches: an event and its participants together
+                    written += 1
+                    _write_lake(lake, batch, names, domains, salt, loads, written)
                 if not failure:
                     _append(store, _whole_row_groups(batch, carry), names, domains, salt, loads, counts)
             except BaseException as exc:  # handed to the producer, which raises it
@@ -355,6 +379,45 @@ def _append(
             del table
 
 
+def _write_lake(
+    lake: Path, tables: dict[str, Columns], names: pa.Array, domains: pa.Array, salt: int, loads: dict[str, int], part: int
+) -> None:
+    """Write a batch's event rows to `lake` as Parquet, a folder per week (`week=YYYY-MM-DD`), as `repsight.lake` lays them out.
+
+    An event's week is the Monday of its UTC day (`sent_at`, `start_at`); a
+    participant's, its event's. Columns and types are the store's (times
+    without a zone, as Spark's ingest writes them); the week is the folder's
+    name, not a column of the files.
+    """
+    days: dict[str, np.ndarray] = {}
+    for name, moment in (("messages", "sent"), ("meetings", "start")):
+        days[name] = tables[name][moment] // DAY_US
+    for name, columns in tables.items():
+        if name in days:
+            day = days[name]
+        else:  # a participant: the day of its event, found by number (numbers rise within a batch)
+            event = "messages" if name == "message_recipients" else "meetings"
+            numbers = tables[event]["number"]
+            at = np.searchsorted(numbers, columns["number"])
+            assert np.array_equal(numbers[np.minimum(at, len(numbers) - 1)], columns["number"]), "a participant without its event"
+            day = days[event][at]
+        monday = (day - (day + 3) % 7).astype(np.int32)  # 1970-01-01, epoch day 0, was a Thursday
+        table = to_arrow(name, columns, names, domains, salt)
+        if name in LOAD_OF:
+            table = table.append_column("load_id", pa.repeat(loads[LOAD_OF[name]], table.num_rows))
+        schema = ibis.schema(TABLES[name]).to_pyarrow()
+        table = table.select(schema.names).cast(schema).append_column("week", pa.array(monday, pa.date32()))
+        ds.write_dataset(
+            table,
+            lake / name,
+            format="parquet",
+            partitioning=["week"],
+            partitioning_flavor="hive",
+            basename_template=f"part-{part:05d}-{{i}}.parquet",
+            existing_data_behavior="overwrite_or_ignore",
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Return 0 after creating a workspace at OUT_FOLDER and filling its store with a synthetic company."""
     from repsight.privacy import read_key
@@ -366,13 +429,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--months", type=int, default=18)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--lake", action="store_true", help="also write the event tables to OUT/lake, as Parquet by week")
     parser.add_argument("--quiet", action="store_true", help="print the totals only")
     args = parser.parse_args(argv)
     prepare_folder(args.out)
     config = init_workspace(args.out, domains=["acme.example"], timezone="America/New_York")
     report = None if args.quiet else (lambda line: print(line, flush=True))
+    lake = args.out / "lake" if args.lake else None
     result = generate_store(
-        config, read_key(config.key_path), people=args.people, months=args.months, seed=args.seed, progress=report
+        config, read_key(config.key_path), people=args.people, months=args.months, seed=args.seed, lake=lake, progress=report
     )
     # truth.json marks the folder as generated (so it may be replaced) and records the planted skills.
     write_json(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -13,11 +14,12 @@ import ibis
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
-from bulk import BulkResult, generate_store, main
+from bulk import EVENT_TABLES, BulkResult, generate_store, main
 from bulk.events import hex_keys
-from repsight.config import Config, load_config
+from repsight.config import Config, EngineConfig, load_config
 from repsight.errors import StoreError
 from repsight.metrics import run_metrics
 from repsight.privacy import pseudonym
@@ -55,6 +57,7 @@ NULLABLE = {
 }
 PERSONAL = ("gmail.com", "yahoo.com", "outlook.com", "hotmail.com")
 Tables = dict[str, pa.Table]
+KEYS_OF = {name: [(c, "ascending") for c in KEYS[name]] for name in EVENT_TABLES}
 
 
 def build(folder: Path, *, people: int = PEOPLE, months: int = MONTHS, seed: int = SEED) -> tuple[Config, BulkResult, Tables]:
@@ -392,3 +395,52 @@ def test_command_line_creates_a_workspace(
         assert store.count("people") == 40 and store.count("meetings") > 0
     # An earlier generated workspace is replaced.
     assert main([str(tmp_path / "out"), "--people", "40", "--months", "3", "--seed", "2", "--quiet"]) == 0
+
+
+def test_with_a_lake_the_events_are_also_parquet_in_a_folder_per_week(tmp_path: Path) -> None:
+    config = init_workspace(tmp_path / "ws", domains=["acme.example"], timezone="America/New_York")
+    lake = tmp_path / "ws" / "lake"
+    result = generate_store(config, TEST_KEY, people=PEOPLE, months=MONTHS, seed=SEED, lake=lake)
+    with duckdb.connect(str(config.database_path), read_only=True) as con:
+        stored = {name: con.execute(f"SELECT * FROM {name}").to_arrow_table() for name in EVENT_TABLES}
+    for name in EVENT_TABLES:
+        files = sorted(lake.glob(f"{name}/*/*.parquet"))
+        assert files and {f.parent.name[:5] for f in files} == {"week="}
+        assert pq.read_schema(files[0]) == stored[name].schema, "the store's columns and types, without the week"
+        rows = duckdb.sql(f"SELECT * FROM read_parquet('{lake / name}/*/*.parquet', hive_partitioning = true)").to_arrow_table()
+        assert rows.drop_columns(["week"]).sort_by(KEYS_OF[name]) == stored[name].sort_by(KEYS_OF[name])
+        assert rows.num_rows == result.rows[name]
+    # An event sits in the week of its UTC day's Monday; a participant in its event's.
+    read = {name: f"read_parquet('{lake / name}/*/*.parquet', hive_partitioning = true)" for name in EVENT_TABLES}
+    for event, moment, party, key in (
+        ("messages", "sent_at", "message_recipients", "message_key"),
+        ("meetings", "start_at", "meeting_attendees", "meeting_key"),
+    ):
+        assert duckdb.sql(f"SELECT count(*) FROM {read[event]} WHERE week <> date_trunc('week', {moment})::DATE").fetchone() == (
+            0,
+        )
+        elsewhere = f"SELECT count(*) FROM {read[party]} p JOIN {read[event]} e USING ({key}) WHERE p.week <> e.week"
+        assert duckdb.sql(elsewhere).fetchone() == (0,)
+    with pytest.raises(StoreError, match="lake folder already holds files"):
+        generate_store(init_workspace(tmp_path / "other", domains=["acme.example"]), TEST_KEY, people=PEOPLE, lake=lake)
+
+
+@pytest.mark.spark
+@pytest.mark.xdist_group("spark")
+def test_spark_on_the_lake_measures_what_duckdb_measures_on_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REPSIGHT_KEY", TEST_KEY)
+    config = init_workspace(tmp_path / "duckdb", domains=["acme.example"], timezone="America/New_York")
+    generate_store(config, TEST_KEY, people=PEOPLE, months=MONTHS, seed=SEED, lake=tmp_path / "duckdb" / "lake")
+    shutil.copytree(tmp_path / "duckdb", tmp_path / "spark")
+    spark = load_config(tmp_path / "spark" / "repsight.toml")
+    engine = EngineConfig(backend="pyspark", spark_master="local[2]", lake=str(tmp_path / "spark" / "lake"))
+    spark = spark.model_copy(update={"engine": engine})
+    run_metrics(config, full=True)
+    report = run_metrics(spark, full=True)
+    assert report.backend == "pyspark" and report.person_weeks > 0
+    for name, keys in (("person_week", ["person", "week"]), ("person_period", ["person", "period"])):
+        tables = []
+        for each in (config, spark):
+            with Store.open(each, read_only=True) as store:
+                tables.append(store.to_arrow(store.backend.table(name)).sort_by([(k, "ascending") for k in keys]))
+        assert tables[0] == tables[1], name
