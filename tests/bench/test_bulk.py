@@ -425,22 +425,38 @@ def test_with_a_lake_the_events_are_also_parquet_in_a_folder_per_week(tmp_path: 
         generate_store(init_workspace(tmp_path / "other", domains=["acme.example"]), TEST_KEY, people=PEOPLE, lake=lake)
 
 
+def _sorted_metrics(config: Config) -> dict[str, pa.Table]:
+    with Store.open(config, read_only=True) as store:
+        return {
+            name: store.to_arrow(store.backend.table(name)).sort_by([(k, "ascending") for k in keys])
+            for name, keys in (("person_week", ["person", "week"]), ("person_period", ["person", "period"]))
+        }
+
+
 @pytest.mark.spark
 @pytest.mark.xdist_group("spark")
-def test_spark_on_the_lake_measures_what_duckdb_measures_on_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_spark_on_the_lake_measures_what_duckdb_measures_on_the_store_full_and_incremental(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four months, the last week held back (bench-scale's setup), then loaded: Spark runs full, then incremental, DuckDB full."""
+    from bench_scale import step_hold_back, step_load_held_back
+
     monkeypatch.setenv("REPSIGHT_KEY", TEST_KEY)
     config = init_workspace(tmp_path / "duckdb", domains=["acme.example"], timezone="America/New_York")
-    generate_store(config, TEST_KEY, people=PEOPLE, months=MONTHS, seed=SEED, lake=tmp_path / "duckdb" / "lake")
+    generate_store(config, TEST_KEY, people=PEOPLE, months=4, seed=SEED, lake=tmp_path / "duckdb" / "lake")
     shutil.copytree(tmp_path / "duckdb", tmp_path / "spark")
     spark = load_config(tmp_path / "spark" / "repsight.toml")
     engine = EngineConfig(backend="pyspark", spark_master="local[2]", lake=str(tmp_path / "spark" / "lake"))
     spark = spark.model_copy(update={"engine": engine})
+    for each in (config, spark):
+        assert step_hold_back(each.root)["week"] == "2024-11-04"
     run_metrics(config, full=True)
-    report = run_metrics(spark, full=True)
-    assert report.backend == "pyspark" and report.person_weeks > 0
-    for name, keys in (("person_week", ["person", "week"]), ("person_period", ["person", "period"])):
-        tables = []
-        for each in (config, spark):
-            with Store.open(each, read_only=True) as store:
-                tables.append(store.to_arrow(store.backend.table(name)).sort_by([(k, "ascending") for k in keys]))
-        assert tables[0] == tables[1], name
+    full = run_metrics(spark, full=True)
+    assert full.backend == "pyspark" and full.person_weeks > 0
+    assert _sorted_metrics(spark) == _sorted_metrics(config)
+    for each in (config, spark):
+        step_load_held_back(each.root)
+    run_metrics(config, full=True)
+    report = run_metrics(spark)
+    assert report.since is not None and 0 < report.person_weeks < full.person_weeks, "the last quarter only"
+    assert _sorted_metrics(spark) == _sorted_metrics(config)
