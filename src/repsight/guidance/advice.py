@@ -145,7 +145,7 @@ class Advice:
 
 
 def _segment_of(data: GuidanceData, person: str) -> str | None:
-    segment = data.people.at[person, "segment"] if person in data.people.index else None
+    segment = data.fact(person, "segment")
     return str(segment) if isinstance(segment, str) and segment else None
 
 
@@ -260,7 +260,7 @@ def _top_group(data: GuidanceData, person: str, period: str, segment: str | None
     top = data.tiers[(data.tiers["tier"] == 1) & (data.tiers["period"].astype(str) == period)]["person"]
     everyone = {str(p) for p in top} - {person}
     if segment is not None:
-        mine = {p for p in everyone if p in data.people.index and data.people.at[p, "segment"] == segment}
+        mine = {p for p in everyone if data.fact(p, "segment") == segment}
         if large_enough(len(mine), minimum):
             return mine, f"in your segment ({segment})"
     return everyone, "in the company"
@@ -276,7 +276,7 @@ def _connect_with(data: GuidanceData, person: str, period: str, segment: str | N
     window = [pd.Timestamp(w) for w in _window(data, person, period)]
     mine = data.ties_of(person)
     met = set(_neighbours(mine[mine["week"].isin(window) & (mine["interactions"] > 0)], person))
-    edges = data.edges[data.edges["period"].astype(str) == period]
+    edges = data.edges_of(period)
     reached = {data.org(p) for p in _neighbours(edges, person)} | {data.org(person)}
     # Each colleague's ties with the top sellers in the period: one row per (colleague, top seller).
     with_top = edges[edges["a"].isin(top) | edges["b"].isin(top)]
@@ -310,7 +310,7 @@ def _leaders(data: GuidanceData, person: str, period: str, segment: str | None, 
     config = data.config
     senior = config.company.senior_level
     people = data.people
-    edges = data.edges[data.edges["period"].astype(str) == period]
+    edges = data.edges_of(period)
     met = set(_neighbours(edges, person))
     excluded = {email.strip().lower() for email in config.guidance.exclude}
 
@@ -318,8 +318,8 @@ def _leaders(data: GuidanceData, person: str, period: str, segment: str | None, 
         return (
             leader != person
             and leader in people.index
-            and pd.notna(people.at[leader, "level"])
-            and int(people.at[leader, "level"]) >= senior
+            and pd.notna(data.fact(leader, "level"))
+            and int(data.fact(leader, "level")) >= senior
             and leader not in met
             and not data.has_left(leader, today)
             and data.email(leader).lower() not in excluded
@@ -348,7 +348,7 @@ def _leaders_top_sellers_meet(data: GuidanceData, period: str, top: set[str]) ->
         senior = data.config.company.senior_level
         levels = data.people["level"]
         leaders = {str(p) for p, level in levels.items() if pd.notna(level) and int(level) >= senior}
-        edges = data.edges[data.edges["period"].astype(str) == period]
+        edges = data.edges_of(period)
         counts: dict[str, set[str]] = {}
         for a, b in zip(edges["a"], edges["b"], strict=True):
             for seller, other in ((a, b), (b, a)):

@@ -55,6 +55,24 @@ class GuidanceData:
         return self._ties_by_person.get(person, self.ties.iloc[:0])
 
     @cached_property
+    def _rows(self) -> dict[str, dict[str, Any]]:
+        """Return each roster row by pseudonym: a person's facts are looked up for every colleague a suggestion weighs, and a dict does that 100 times faster than `people.at`."""
+        return {str(person): row for person, row in self.people.to_dict("index").items()}
+
+    def fact(self, person: str, column: str) -> Any:
+        """Return `person`'s roster value in `column` (pandas' missing value where it has none), or None when they are not on the roster."""
+        row = self._rows.get(person)
+        return None if row is None else row[column]
+
+    def edges_of(self, period: str) -> pd.DataFrame:
+        """Return the `period_edges` rows of `period` (selected once per run: every suggestion of the period reads them)."""
+        key = ("edges", period)
+        if key not in self.memo:
+            self.memo[key] = self.edges[self.edges["period"].astype(str) == period]
+        found: pd.DataFrame = self.memo[key]
+        return found
+
+    @cached_property
     def person_of_email(self) -> dict[str, str]:
         """Return each roster email (lower-cased) → pseudonym."""
         emails = self.people["email"].dropna()
@@ -70,7 +88,7 @@ class GuidanceData:
         chain: list[str] = []
         current = person
         while True:
-            manager = self.people.at[current, "manager"] if current in self.people.index else None
+            manager = self.fact(current, "manager")
             if not isinstance(manager, str) or manager in (current, person) or manager in chain:
                 return chain
             chain.append(manager)
@@ -99,27 +117,27 @@ class GuidanceData:
 
     def is_rep(self, person: str) -> bool:
         """Return whether `person` carries quota (their `function` is one of `company.sales_functions`)."""
-        return person in self.people.index and (
-            self.config.company.everyone_sells or self.people.at[person, "function"] in self.config.company.sales_functions
+        return person in self._rows and (
+            self.config.company.everyone_sells or self.fact(person, "function") in self.config.company.sales_functions
         )
 
     def has_left(self, person: str, today: date) -> bool:
         """Return whether `person` is off the roster or left on or before `today` (their `leave_date`)."""
-        if person not in self.people.index:
+        if person not in self._rows:
             return True
-        left = self.people.at[person, "leave_date"]
+        left = self.fact(person, "leave_date")
         return bool(pd.notna(left) and pd.Timestamp(left).date() <= today)
 
     def name(self, person: str) -> str:
-        found = self.people.at[person, "name"] if person in self.people.index else None
+        found = self.fact(person, "name")
         return str(found) if isinstance(found, str) and found else person[:8]
 
     def email(self, person: str) -> str:
-        found = self.people.at[person, "email"] if person in self.people.index else None
+        found = self.fact(person, "email")
         return str(found) if isinstance(found, str) else ""
 
     def org(self, person: str) -> str | None:
-        found = self.people.at[person, "org"] if person in self.people.index else None
+        found = self.fact(person, "org")
         return str(found) if isinstance(found, str) and found else None
 
 
