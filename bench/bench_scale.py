@@ -423,7 +423,11 @@ def main() -> None:
             companies = {(r["people"], r["months"]): r for r in results.get("companies", [])}
             for size in args.sizes:
                 people, months = (int(n) for n in size.split(":"))
-                companies[(people, months)] = _company(args.out, people, months, args.engines)
+                # A run of some engines keeps the company's results of the others (from the same generator and seed).
+                companies[(people, months)] = {
+                    **companies.get((people, months), {}),
+                    **_company(args.out, people, months, args.engines),
+                }
                 results["companies"] = sorted(companies.values(), key=lambda r: (r["people"], r["months"]))
                 saved.write_text(json.dumps(results, indent=2))
         if args.only != "metrics":

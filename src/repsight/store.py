@@ -199,10 +199,21 @@ class Store:
     def table(self, name: str) -> ir.Table:
         """Return a stored table as an Ibis expression (an event table from the lake, where there is one)."""
         if self.lake is not None and name in EVENT_TABLES:
+            columns = ", ".join(TABLES[name])
+            if self.lake.folder is None:  # an object store: the files listed now, read through fsspec
+                import ibis
+
+                found = self.lake.dataset(name, ibis.schema(TABLES[name]).to_pyarrow())
+                if found is not None:
+                    self.backend.con.register(f"lake_{name}_files", found)
+                    self.backend.con.execute(
+                        f"CREATE OR REPLACE TEMP VIEW lake_{name} AS SELECT {columns} FROM lake_{name}_files"
+                    )
+                    return self.backend.table(f"lake_{name}")
+                return self.backend.table(name)
             files = self.lake.files(name)
             if files is not None:
                 # The lake's files as they are now: a view, read again by every query.
-                columns = ", ".join(TABLES[name])
                 self.backend.con.execute(
                     f"CREATE OR REPLACE TEMP VIEW lake_{name} AS SELECT {columns} FROM read_parquet({_sql_text(files)})"
                 )
@@ -512,16 +523,26 @@ class Store:
 
         assert self.lake is not None
         for name, columns in PERSON_REFERENCES.items():
-            if name in EVENT_TABLES and self.lake.files(name) is not None:
-                table = self.table(name)
+            if name in EVENT_TABLES:
+                table = self.table(name)  # the workspace's own (empty) table where the lake has none yet
                 if self.to_arrow(table.filter(ibis.or_(*(table[c].isin(people) for c in columns))).limit(1)).num_rows:
                     return True
-        folder = self.lake.folder / "quarantine" if self.lake.folder is not None else None
-        if folder is None or next(folder.glob("*.parquet"), None) is None:
+        rows = self._lake_quarantine()
+        if rows is None:
             return False
         needles = [*people, *(a.lower() for a in addresses)]
-        rows = self.backend.con.execute(f"SELECT * FROM read_parquet({_sql_text(str(folder / '*.parquet'))})").to_arrow_table()
         return any(n in str(v).lower() for c in PERSON_MENTIONS["quarantine"] for v in rows[c].to_pylist() for n in needles)
+
+    def _lake_quarantine(self) -> pa.Table | None:
+        """Return the rows of the lake's quarantine (`<lake>/quarantine`), or None where it has none."""
+        assert self.lake is not None
+        if self.lake.folder is None:
+            found = self.lake.dataset("quarantine", partitioned=False)
+            return None if found is None else found.to_table()
+        folder = self.lake.folder / "quarantine"
+        if next(folder.glob("*.parquet"), None) is None:
+            return None
+        return self.backend.con.execute(f"SELECT * FROM read_parquet({_sql_text(str(folder / '*.parquet'))})").to_arrow_table()
 
     def purge_events(self, before: datetime) -> dict[str, int]:
         """Delete the messages sent and the meetings begun before `before` (UTC), with their participants, in one transaction; return the rows per table."""

@@ -237,7 +237,7 @@ def test_a_lake_is_refused_where_the_workspace_holds_events_or_cannot_read_it(lo
     config = on_lake(load_config(root / "repsight.toml"))
     with pytest.raises(StoreError, match=r"holds [\d,]+ messages and meetings loaded before"):
         run_ingest(config)
-    remote = config.path.read_text().replace('lake = "lake"', 'lake = "s3://bucket/lake"')
+    remote = config.path.read_text().replace('lake = "lake"', 'lake = "hdfs://namenode/lake"')
     config.path.write_text(remote)
-    with pytest.raises(LakeNotMounted, match="s3://bucket/lake"):
+    with pytest.raises(LakeNotMounted, match="hdfs://namenode/lake"):  # an object store it reads: tests/lake/test_object_store.py
         run_ingest(load_config(config.path))

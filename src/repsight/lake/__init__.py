@@ -11,10 +11,13 @@ accounts, KPIs, loads, identities, the metric tables) stays in the
 workspace database.
 
 Spark reads the lake where it is (a path or any URI it writes); the
-workspace (DuckDB) reads it as files for what it computes itself
-(validation, the plan of an incremental run), so its folder must be a
-path on the machine that runs `repsight`: a local or shared folder, or
-`dbfs:/…`, which Databricks mounts at `/dbfs/…`.
+workspace (DuckDB) reads it too, for what it computes itself (validation,
+the plan of an incremental run): a folder of this machine (a local or
+shared folder, or `dbfs:/…`, which Databricks mounts at `/dbfs/…`), or an
+object store through fsspec (`s3://` and `s3a://` with s3fs, `abfs://` and
+`abfss://` with adlfs, `gs://` with gcsfs: `pip install 'repsight[s3]'`,
+`[azure]` or `[gcs]`), with the credentials those libraries find (the
+environment, the machine's role).
 """
 
 from __future__ import annotations
@@ -22,14 +25,26 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from repsight.errors import StoreError
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
     from repsight.config import Config
 
-__all__ = ["EVENT_TABLES", "Lake", "LakeNotMounted", "settle_folder"]
+__all__ = ["EVENT_TABLES", "Lake", "LakeNotMounted", "move_folder", "settle_folder", "settle_remote"]
+
+STORES = {
+    "s3": ("s3", "s3fs", "s3"),
+    "s3a": ("s3", "s3fs", "s3"),
+    "abfs": ("abfs", "adlfs", "azure"),
+    "abfss": ("abfs", "adlfs", "azure"),
+    "gs": ("gcs", "gcsfs", "gcs"),
+}
+"""The object stores the workspace reads a lake on: URI scheme → fsspec protocol, the package that provides it, repsight's extra."""
 
 EVENT_TABLES = ("messages", "message_recipients", "meetings", "meeting_attendees")
 """The tables that live in the lake when there is one."""
@@ -64,7 +79,7 @@ class Lake:
         return f"{self.uri.rstrip('/')}/{table}"
 
     def files(self, table: str) -> str | None:
-        """Return the glob of `table`'s Parquet files on this machine, or None where it has none yet."""
+        """Return the glob of `table`'s Parquet files on this machine, or None where it has none yet (an object store's lake: `dataset`)."""
         if self.folder is None:
             raise LakeNotMounted(self.uri)
         folder = self.folder / table
@@ -72,6 +87,38 @@ class Lake:
         if not folder.is_dir() or next(folder.glob("week=*/*.parquet"), None) is None:
             return None
         return str(folder / "week=*" / "*.parquet")
+
+    def dataset(self, table: str, schema: pa.Schema | None = None, *, partitioned: bool = True) -> ds.Dataset | None:
+        """Return `table`'s Parquet files on the lake's object store as one Arrow dataset (of `schema`: the files' own without), or None where it has none yet.
+
+        The files are listed now: a dataset taken later sees the files written since.
+        """
+        import pyarrow.dataset as ds
+
+        store = self.filesystem()
+        root = self._root(table)
+        settle_remote(store, root)
+        files = sorted(store.glob(f"{root}/week=*/*.parquet" if partitioned else f"{root}/*.parquet"))
+        if not files:
+            return None
+        return ds.dataset(files, schema=schema, format="parquet", filesystem=store)
+
+    def filesystem(self) -> Any:
+        """Return the fsspec file system of the lake's object store (a lake that is a folder of this machine has none)."""
+        scheme = self.uri.partition(":")[0]
+        if self.folder is not None or scheme not in STORES:
+            raise LakeNotMounted(self.uri)
+        protocol, package, extra = STORES[scheme]
+        try:
+            return _filesystem(protocol)
+        except ImportError:
+            raise StoreError(
+                f"[engine] lake = {self.uri!r}: the workspace reads the lake with {package}: pip install 'repsight[{extra}]'"
+            ) from None
+
+    def _root(self, table: str) -> str:
+        """Return the folder of `table` as the lake's fsspec file system names it (no scheme)."""
+        return f"{self.uri.partition('://')[2].rstrip('/')}/{table}"
 
 
 def settle_folder(folder: Path) -> None:
@@ -86,11 +133,43 @@ def settle_folder(folder: Path) -> None:
         old.rename(folder)
 
 
+def _filesystem(protocol: str) -> Any:
+    import fsspec
+
+    return fsspec.filesystem(protocol)  # one instance per protocol: fsspec keeps it
+
+
+def settle_remote(store: Any, root: str) -> None:
+    """Finish a replacement of the folder `root` on an object store (`store`, fsspec) that stopped between its two renames."""
+    if store.exists(root):
+        return
+    fresh, old = f"{root}.new", f"{root}.old"
+    if store.exists(f"{fresh}/_SUCCESS"):
+        move_folder(store, fresh, root)
+        if store.exists(old):
+            store.rm(old, recursive=True)
+    elif store.exists(old):
+        move_folder(store, old, root)
+
+
+def move_folder(store: Any, source: str, target: str) -> None:
+    """Move the folder `source` to `target` on an object store (`store`, fsspec): each file copied, then the folder removed.
+
+    An object store has no folders to rename (s3fs's own recursive move
+    fails on the folder entries it lists); a move stopped half-way is
+    completed by moving again, as `settle_remote` does.
+    """
+    for path in store.find(source):  # files only
+        store.copy(path, target + path[len(source) :])
+    store.rm(source, recursive=True)
+
+
 class LakeNotMounted(StoreError):
-    """The lake is a URI this machine cannot read as files."""
+    """The lake is a URI this machine can read neither as files nor on an object store it knows."""
 
     def __init__(self, uri: str) -> None:
         super().__init__(
-            f"[engine] lake = {uri!r}: the workspace reads the lake's event tables as files, and this machine sees no folder "
-            "there; use a path it sees too (a shared folder, or dbfs:/ on Databricks: docs/spark.md, The lake)"
+            f"[engine] lake = {uri!r}: the workspace reads the lake's event tables too, and cannot read them there: use a path "
+            "this machine sees (a shared folder, or dbfs:/ on Databricks), or s3://, s3a://, abfs://, abfss:// or gs:// "
+            "(docs/spark.md, The lake)"
         )

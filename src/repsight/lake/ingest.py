@@ -41,7 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from repsight.errors import InputError, StoreError
-from repsight.lake import Lake, LakeNotMounted
+from repsight.lake import Lake
 from repsight.lake.rewrite import holds_files, read_lake, replace_folder
 from repsight.sources.records import MeetingBatch, MessageBatch, Rejected, series_key
 
@@ -280,8 +280,8 @@ def check_lake(store: Store, config: Config) -> Lake:
     """Return the lake of `config`, where the workspace can use it: refuse one it cannot read, or one that would hide its own events."""
     lake = Lake.of(config)
     assert lake is not None
-    if lake.folder is None:  # the workspace could not read what Spark writes there (docs/spark.md, The lake)
-        raise LakeNotMounted(lake.uri)
+    if lake.folder is None:  # an object store: the workspace must read what Spark writes there (docs/spark.md, The lake)
+        lake.filesystem()
     held = store.own_events()
     if held:
         raise StoreError(
