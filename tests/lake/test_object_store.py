@@ -108,6 +108,9 @@ def test_the_workspace_reads_the_same_events_from_the_lake_on_s3(company: tuple[
         assert _rows(remote, name) == expected, name
     with Store.open(local, read_only=True, key=TEST_KEY) as one, Store.open(remote, read_only=True, key=TEST_KEY) as other:
         assert event_spans(other, remote) == event_spans(one, local)  # the plan of an incremental run reads these
+    # Open-source Spark's name for the same bucket (Hadoop's S3A connector).
+    hadoop = remote.model_copy(update={"engine": remote.engine.model_copy(update={"lake": f"s3a://{BUCKET}/lake/"})})
+    assert _rows(hadoop, "messages") == _rows(local, "messages")
 
 
 def test_a_file_written_since_is_read_and_a_stopped_replacement_is_finished(company: tuple[Config, Config], s3: object) -> None:
@@ -146,8 +149,8 @@ def test_ingest_checks_that_the_workspace_can_read_the_lake(
     with Store.open(remote, key=TEST_KEY) as store:
         assert check_lake(store, remote) == Lake(f"s3://{BUCKET}/lake", None)
 
-        def missing(protocol: str) -> None:
-            raise ImportError(f"Install s3fs to access {protocol}")
+        def missing(uri: str) -> None:
+            raise ImportError(f"Install s3fs to access {uri}")
 
         monkeypatch.setattr("repsight.lake._filesystem", missing)
         with pytest.raises(StoreError, match=r"reads the lake with s3fs: pip install 'repsight\[s3\]'"):

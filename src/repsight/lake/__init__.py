@@ -38,13 +38,13 @@ if TYPE_CHECKING:
 __all__ = ["EVENT_TABLES", "Lake", "LakeNotMounted", "move_folder", "settle_folder", "settle_remote"]
 
 STORES = {
-    "s3": ("s3", "s3fs", "s3"),
-    "s3a": ("s3", "s3fs", "s3"),
-    "abfs": ("abfs", "adlfs", "azure"),
-    "abfss": ("abfs", "adlfs", "azure"),
-    "gs": ("gcs", "gcsfs", "gcs"),
+    "s3": ("s3fs", "s3"),
+    "s3a": ("s3fs", "s3"),
+    "abfs": ("adlfs", "azure"),
+    "abfss": ("adlfs", "azure"),
+    "gs": ("gcsfs", "gcs"),
 }
-"""The object stores the workspace reads a lake on: URI scheme → fsspec protocol, the package that provides it, repsight's extra."""
+"""The object stores the workspace reads a lake on: URI scheme → the fsspec package that reads it, repsight's extra that installs it."""
 
 EVENT_TABLES = ("messages", "message_recipients", "meetings", "meeting_attendees")
 """The tables that live in the lake when there is one."""
@@ -95,30 +95,29 @@ class Lake:
         """
         import pyarrow.dataset as ds
 
-        store = self.filesystem()
-        root = self._root(table)
+        store, path = self.filesystem()
+        root = f"{path.rstrip('/')}/{table}"
         settle_remote(store, root)
         files = sorted(store.glob(f"{root}/week=*/*.parquet" if partitioned else f"{root}/*.parquet"))
         if not files:
             return None
         return ds.dataset(files, schema=schema, format="parquet", filesystem=store)
 
-    def filesystem(self) -> Any:
-        """Return the fsspec file system of the lake's object store (a lake that is a folder of this machine has none)."""
+    def filesystem(self) -> tuple[Any, str]:
+        """Return the fsspec file system of the lake's object store, and the lake's path on it (a lake that is a folder of this machine has none).
+
+        The URI is read whole, as fsspec reads it: `abfss://container@account.dfs.core.windows.net/…` names its account.
+        """
         scheme = self.uri.partition(":")[0]
         if self.folder is not None or scheme not in STORES:
             raise LakeNotMounted(self.uri)
-        protocol, package, extra = STORES[scheme]
+        package, extra = STORES[scheme]
         try:
-            return _filesystem(protocol)
+            return _filesystem(self.uri)
         except ImportError:
             raise StoreError(
                 f"[engine] lake = {self.uri!r}: the workspace reads the lake with {package}: pip install 'repsight[{extra}]'"
             ) from None
-
-    def _root(self, table: str) -> str:
-        """Return the folder of `table` as the lake's fsspec file system names it (no scheme)."""
-        return f"{self.uri.partition('://')[2].rstrip('/')}/{table}"
 
 
 def settle_folder(folder: Path) -> None:
@@ -133,14 +132,15 @@ def settle_folder(folder: Path) -> None:
         old.rename(folder)
 
 
-def _filesystem(protocol: str) -> Any:
+def _filesystem(uri: str) -> tuple[Any, str]:
     import fsspec
 
-    return fsspec.filesystem(protocol)  # one instance per protocol: fsspec keeps it
+    store, path = fsspec.core.url_to_fs(uri)  # one instance per store and settings: fsspec keeps it
+    return store, str(path)
 
 
 def settle_remote(store: Any, root: str) -> None:
-    """Finish a replacement of the folder `root` on an object store (`store`, fsspec) that stopped between its two renames."""
+    """Finish a replacement of the folder `root` on an object store (`store`, fsspec) that stopped between its two moves, as Spark's `settle` does."""
     if store.exists(root):
         return
     fresh, old = f"{root}.new", f"{root}.old"
@@ -156,8 +156,9 @@ def move_folder(store: Any, source: str, target: str) -> None:
     """Move the folder `source` to `target` on an object store (`store`, fsspec): each file copied, then the folder removed.
 
     An object store has no folders to rename (s3fs's own recursive move
-    fails on the folder entries it lists); a move stopped half-way is
-    completed by moving again, as `settle_remote` does.
+    fails on the folder entries it lists), so this is not atomic, no more
+    than Hadoop's rename of a folder on S3 that Spark's `settle` does: a
+    move stopped half-way leaves both folders part-filled.
     """
     for path in store.find(source):  # files only
         store.copy(path, target + path[len(source) :])

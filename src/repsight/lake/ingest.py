@@ -281,7 +281,7 @@ def check_lake(store: Store, config: Config) -> Lake:
     lake = Lake.of(config)
     assert lake is not None
     if lake.folder is None:  # an object store: the workspace must read what Spark writes there (docs/spark.md, The lake)
-        lake.filesystem()
+        lake.filesystem()  # its fsspec library is installed
     held = store.own_events()
     if held:
         raise StoreError(
