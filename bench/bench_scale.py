@@ -226,7 +226,8 @@ def _run(step: str, folder: Path, size: list[int] | None = None) -> dict[str, ob
     """Run a step in its own process (its peak memory: the process and its children, sampled)."""
     env = {"PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT / "src")])}
     if size is None:
-        return run_step(__file__, step, folder, KEY, STEP_LIMIT, None, env)
+        # A step that fails (Spark's JVM killed for memory) is a result of the company, not the end of the run.
+        return run_step(__file__, step, folder, KEY, STEP_LIMIT, None, env, keep_going=step.startswith(("full_", "incremental_")))
     command = [sys.executable, __file__, "--step", step, "--folder", str(folder), "--size", *map(str, size)]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "REPSIGHT_KEY": KEY, **env}, check=True)
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -306,8 +307,10 @@ def _company(out: Path, people: int, months: int, engines: list[str]) -> dict[st
         hold = _run("hold_back", folder) if months > 3 else {}
         full = _run(f"full_{engine}", folder)
         print(f"  {engine} full: {json.dumps(full)}", flush=True)
-        if full.get("stopped"):
+        if full.get("stopped") or full.get("failed"):
             row[engine] = {"full": full}
+            if hold:  # the company whole again for the next engine
+                _run("load_held_back", folder)
             continue
         if months <= 3:  # one period: an incremental run recomputes it all, as the full run did
             row[engine] = {"full": full}
@@ -340,6 +343,7 @@ def _print_table(results: dict[str, Any]) -> None:
                 steps = run.get("steps", {})
                 parts = " / ".join(f"{steps[s]:.0f}" for s in ("events", "network", "tables", "graph", "store") if s in steps)
                 shown = f"{run['seconds']:.0f}" + (f" (stopped: {run['stopped']})" if run.get("stopped") else "")
+                shown += f" (failed: {run['failed']})" if run.get("failed") else ""
                 weeks = run.get("person_weeks", "")
                 print(
                     f"| {row['people']:,} | {row['months']} | {weeks:,} | {engine} | {kind} | {shown} | {_peak(run):,.0f} | {parts} |"
@@ -377,6 +381,7 @@ def _plot(results: dict[str, Any], target: Path) -> None:
                 for row in results.get("companies", [])
                 if row.get(engine, {}).get(kind)
                 and not row[engine][kind].get("stopped")
+                and not row[engine][kind].get("failed")
                 and row[engine]["full"].get("person_weeks")
             )
             if not points:
