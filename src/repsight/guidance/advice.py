@@ -309,17 +309,16 @@ def _leaders(data: GuidanceData, person: str, period: str, segment: str | None, 
     """Return senior leaders the person has not met in the period: their own chain first, then those top sellers meet."""
     config = data.config
     senior = config.company.senior_level
-    people = data.people
     edges = data.edges_of(period)
     met = set(_neighbours(edges, person))
     excluded = {email.strip().lower() for email in config.guidance.exclude}
 
     def eligible(leader: str) -> bool:
+        level = data.fact(leader, "level")  # None off the roster
         return (
             leader != person
-            and leader in people.index
-            and pd.notna(data.fact(leader, "level"))
-            and int(data.fact(leader, "level")) >= senior
+            and pd.notna(level)
+            and int(level) >= senior
             and leader not in met
             and not data.has_left(leader, today)
             and data.email(leader).lower() not in excluded
