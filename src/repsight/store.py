@@ -507,8 +507,7 @@ class Store:
                     else:
                         statement = f"UPDATE {table} SET {column} = NULL WHERE {column} IN (SELECT value FROM {them})"
                     note(table, _count(con.execute(statement)))
-            needles = pa.table({"value": pa.array([*people, *(a.lower() for a in addresses)], pa.string())})
-            with self._registered(needles) as mentions:
+            with self._registered(_needles(people, addresses)) as mentions:
                 for table, texts in PERSON_MENTIONS.items():
                     if table not in existing:
                         continue
@@ -530,8 +529,12 @@ class Store:
         rows = self._lake_quarantine()
         if rows is None:
             return False
-        needles = [*people, *(a.lower() for a in addresses)]
-        return any(n in str(v).lower() for c in PERSON_MENTIONS["quarantine"] for v in rows[c].to_pylist() for n in needles)
+        with self._registered(rows) as quarantine, self._registered(_needles(people, addresses)) as mentions:
+            said = " OR ".join(f"contains(lower(q.{c}), lower(m.value))" for c in PERSON_MENTIONS["quarantine"])
+            return (
+                self.backend.con.execute(f"SELECT 1 FROM {quarantine} AS q, {mentions} AS m WHERE {said} LIMIT 1").fetchone()
+                is not None
+            )
 
     def _lake_quarantine(self) -> pa.Table | None:
         """Return the rows of the lake's quarantine (`<lake>/quarantine`), or None where it has none."""
@@ -577,6 +580,11 @@ def _first_of_each_key(rows: pa.Table, key: list[str]) -> pa.Table:
     first = rows.select(key).append_column("__position", positions).group_by(key, use_threads=False)
     firsts = first.aggregate([("__position", "min")])["__position_min"]
     return rows.take(firsts.take(pc.sort_indices(firsts)))
+
+
+def _needles(people: list[str], addresses: list[str]) -> pa.Table:
+    """Return what free text that mentions `people` holds: a pseudonym, or one of their `addresses` lower-cased."""
+    return pa.table({"value": pa.array([*people, *(a.lower() for a in addresses)], pa.string())})
 
 
 def _count(cursor: Any) -> int:

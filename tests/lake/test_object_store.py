@@ -26,7 +26,7 @@ from repsight.errors import StoreError
 from repsight.lake import EVENT_TABLES, Lake, LakeNotMounted, move_folder
 from repsight.lake.ingest import check_lake
 from repsight.metrics.incremental import event_spans
-from repsight.schema import KEYS
+from repsight.schema import KEYS, TABLES
 from repsight.store import Store
 from repsight.workspace import init_workspace
 from tests.support import REPO, TEST_KEY
@@ -134,12 +134,35 @@ def test_a_file_written_since_is_read_and_a_stopped_replacement_is_finished(comp
     assert _rows(remote, "meetings") == _rows(local, "meetings")
 
 
-def test_forget_finds_a_persons_rows_in_the_lake_on_s3(company: tuple[Config, Config]) -> None:
+def test_forget_finds_a_persons_rows_in_the_lake_on_s3(company: tuple[Config, Config], s3: object) -> None:
+    import pyarrow.parquet as pq
+
     _, remote = company
     sender = _rows(remote, "messages")["sender"][0].as_py()
+    nobody = ["0" * 32]
     with Store.open(remote, read_only=True, key=TEST_KEY) as store:
         assert store._lake_mentions([sender], [])
-        assert not store._lake_mentions(["0" * 32], ["nobody@acme.example"])
+        assert not store._lake_mentions(nobody, ["ana.lopez@acme.example"])
+    # A quarantine row that names someone only in its free text: their address, in any case, or their pseudonym.
+    columns = {
+        "load_id": [1, 1],
+        "source": ["mail/a.csv", "mail/a.csv"],
+        "kind": ["mail", "mail"],
+        "position": ["row 2", "row 3"],
+        "field": ["to", "to"],
+        "reason": ["not an address: 'Ana.Lopez@ACME.example;'", f"unknown sender {'f' * 32}"],
+    }
+    rows = pa.table(columns, schema=pa.schema([(name, pa.int64() if name == "load_id" else pa.string()) for name in columns]))
+    assert rows.column_names == list(TABLES["quarantine"])
+    with s3.open(f"{BUCKET}/lake/quarantine/part-0.parquet", "wb") as file:  # type: ignore[attr-defined]
+        pq.write_table(rows, file)
+    try:
+        with Store.open(remote, read_only=True, key=TEST_KEY) as store:
+            assert store._lake_mentions(nobody, ["ana.lopez@acme.example"])
+            assert store._lake_mentions(["f" * 32], [])
+            assert not store._lake_mentions(nobody, ["ana.lopes@acme.example"])
+    finally:
+        s3.rm(f"{BUCKET}/lake/quarantine", recursive=True)  # type: ignore[attr-defined]
 
 
 def test_ingest_checks_that_the_workspace_can_read_the_lake(

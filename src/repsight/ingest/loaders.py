@@ -44,6 +44,20 @@ from repsight.store import Store
 __all__ = ["LOADERS", "SNAPSHOT_KINDS", "Loader"]
 
 
+def pseudonymise(pseudo: Pseudonymizer, addresses: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Return the pseudonym, domain and canonical form of each of `addresses` (the readers' and Spark's tasks' one way)."""
+    # Each distinct address goes through Python once, so the pseudonym is
+    # exactly the published contract (Python's strip and lower), not a
+    # look-alike built from Arrow's Unicode tables.
+    unique = pc.unique(addresses)
+    where = pc.index_in(addresses, unique)
+    raw = unique.to_pylist()
+    canonical = pa.array([canonical_address(a) for a in raw], pa.string())
+    pseudonyms = pa.array([pseudo(a) for a in raw], pa.string())
+    domains = pa.array([domain_of(a) for a in raw], pa.string())
+    return pc.take(pseudonyms, where), pc.take(domains, where), pc.take(canonical, where)
+
+
 class Loader:
     """Turns records of one kind into rows of the store's tables, in batches."""
 
@@ -322,16 +336,7 @@ class _EventLoader(Loader):
 
     def pseudonymise(self, addresses: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
         """Return pseudonyms, domains and canonical addresses; colleagues go to `identities`."""
-        # Each distinct address goes through Python once, so the pseudonym is
-        # exactly the published contract (Python's strip and lower), not a
-        # look-alike built from Arrow's Unicode tables.
-        unique = pc.unique(addresses)
-        where = pc.index_in(addresses, unique)
-        raw = unique.to_pylist()
-        canonical = pa.array([canonical_address(a) for a in raw], pa.string())
-        pseudonyms = pa.array([self.pseudo(a) for a in raw], pa.string())
-        domains = pa.array([domain_of(a) for a in raw], pa.string())
-        return pc.take(pseudonyms, where), pc.take(domains, where), pc.take(canonical, where)
+        return pseudonymise(self.pseudo, addresses)
 
     def fresh(self, events: pa.Table, participants: pa.Table) -> tuple[pa.Table, pa.Table]:
         """Return the events (and their participants) that the store does not hold yet."""

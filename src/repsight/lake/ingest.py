@@ -120,20 +120,15 @@ class _Addresses:
         from repsight.privacy import Pseudonymizer
 
         self.pseudo = Pseudonymizer(key)
-        self.internal = set(internal)
+        self.internal = pa.array(sorted(set(internal)), pa.string())
 
     def of(self, addresses: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
-        from repsight.privacy import canonical_address, domain_of
+        """Return each address's pseudonym, domain, and canonical form where a colleague's (null where not)."""
+        from repsight.ingest.loaders import pseudonymise
 
-        unique = pc.unique(addresses)
-        where = pc.index_in(addresses, unique)
-        raw = unique.to_pylist()
-        domains = [domain_of(a) for a in raw]
-        pseudonyms = pa.array([self.pseudo(a) for a in raw], pa.string())
-        emails = pa.array(
-            [canonical_address(a) if d in self.internal else None for a, d in zip(raw, domains, strict=True)], pa.string()
-        )
-        return pc.take(pseudonyms, where), pc.take(pa.array(domains, pa.string()), where), pc.take(emails, where)
+        pseudonyms, domains, canonical = pseudonymise(self.pseudo, addresses)
+        colleague = pc.is_in(domains, self.internal)
+        return pseudonyms, domains, pc.if_else(colleague, canonical, pa.scalar(None, pa.string()))
 
 
 class _FileReader:
