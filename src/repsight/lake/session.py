@@ -53,6 +53,9 @@ def spark_session(config: Config) -> Iterator[tuple[Any, Path]]:
         # One machine: a few partitions per core, not Spark's cluster-sized 200.
         builder = builder.config("spark.sql.shuffle.partitions", "8").config("spark.ui.enabled", "false")
         builder = builder.config("spark.ui.showConsoleProgress", "false")  # no bars drawn over the command's output
+    # The metric tables come back to the workspace whole (`week_ties` of 30,000 people over 18 months
+    # is past Spark's default 1 GB): the driver's memory bounds them, not a second limit.
+    builder = builder.config("spark.driver.maxResultSize", "0")
     if "spark.pyspark.python" not in config.engine.spark_conf:
         # Ingest runs repsight's readers in Spark's Python workers: unless told otherwise (PYSPARK_PYTHON),
         # the Python running repsight, which has it (on a cluster, at the same path on every node: docs/spark.md).
@@ -81,7 +84,13 @@ def spark_errors() -> Iterator[None]:
 
 
 def _cause(text: str) -> str:
-    """Return the line of a Spark error that says what went wrong: a Python worker's last exception, else the first line."""
+    """Return the line of a Spark error that says what went wrong.
+
+    A Python worker's last exception; else the JVM's root cause (its last
+    `Caused by:`: the first line only names the call that waited for it);
+    else the first line.
+    """
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     raised = [line for line in lines if re.match(r"^[\w.]+(Error|Exception): ", line)]
-    return raised[-1] if raised else (lines[0] if lines else type(text).__name__)
+    causes = [line.removeprefix("Caused by: ") for line in lines if line.startswith("Caused by: ")]
+    return raised[-1] if raised else causes[-1] if causes else (lines[0] if lines else type(text).__name__)
